@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cfg: the YAML port map of vtoed, parsed and validated before anything is
+ * created.  No DPDK types here: the parser is unit-tested without an EAL.
+ * Every error is reported as "FILE:LINE:COL: what is wrong".
+ */
+#ifndef VTOE_CFG_H
+#define VTOE_CFG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CFG_NAME_MAX 32         /* port, VM and uplink names, incl. NUL */
+#define CFG_PATH_MAX 108        /* sizeof(sun_path) */
+#define CFG_DEVARGS_MAX 256
+#define CFG_MAX_WORKERS 64
+#define CFG_MAX_UPLINKS 8
+#define CFG_MAX_VMS 256
+#define CFG_MAX_PORTS 64        /* all ports: vhost + uplinks */
+#define CFG_MAX_QUEUES 8        /* queue pairs per vhost port */
+#define CFG_MAX_EAL_ARGS 16
+#define CFG_WEIGHT_MIN 1
+#define CFG_WEIGHT_MAX 1000
+
+enum cfg_hugepages {
+	CFG_HUGEPAGES_AUTO,     /* use hugepages if any are free, else --no-huge */
+	CFG_HUGEPAGES_NONE,     /* always --no-huge */
+};
+
+enum cfg_vhost_mode {
+	CFG_VHOST_SERVER,       /* vtoed creates the socket, QEMU connects */
+	CFG_VHOST_CLIENT,       /* QEMU created it (server=on); vtoed connects
+				 * and reconnects */
+};
+
+struct cfg_uplink {
+	char name[CFG_NAME_MAX];
+	char device[CFG_DEVARGS_MAX];   /* DPDK devargs: PCI address or vdev */
+};
+
+struct cfg_port {
+	char name[CFG_NAME_MAX];
+	char socket[CFG_PATH_MAX];
+	enum cfg_vhost_mode mode;
+	uint8_t mac[6];
+	uint16_t queues;                /* 1..CFG_MAX_QUEUES, default 1 */
+	int uplink;                     /* index into cfg->uplinks, -1: none */
+	uint32_t weight;                /* CFG_WEIGHT_MIN..MAX, default 1 */
+	unsigned int vm;                /* index into cfg->vms */
+};
+
+struct cfg_vm {
+	char name[CFG_NAME_MAX];
+	unsigned int port_first;        /* ports[port_first .. +n_ports) */
+	unsigned int n_ports;
+};
+
+struct cfg {
+	char path[CFG_PATH_MAX * 2];    /* file it was read from */
+
+	/* lcores: {main: N, workers: [N, ...]} */
+	unsigned int main_lcore;                        /* default 0 */
+	unsigned int workers[CFG_MAX_WORKERS];
+	unsigned int n_workers;                         /* >= 1 */
+
+	/* memory: {hugepages: auto|none, mbufs: N} */
+	enum cfg_hugepages hugepages;                   /* default auto */
+	uint32_t mbufs;                                 /* default 16384 */
+
+	/* control: {socket: PATH, mode: "0660"} */
+	char ctl_socket[CFG_PATH_MAX];  /* default /run/vtoe/vtoed.sock */
+	uint32_t ctl_mode;              /* default 0660 */
+
+	/* fdb: {size: N, ageing: SECONDS} */
+	uint32_t fdb_size;              /* entries, default 4096 */
+	uint32_t fdb_ageing_s;          /* default 300 */
+
+	/* eal: {file_prefix: STR, args: [STR, ...]} (optional) */
+	char eal_file_prefix[CFG_NAME_MAX];             /* default "vtoed" */
+	char *eal_args[CFG_MAX_EAL_ARGS];
+	unsigned int n_eal_args;
+
+	struct cfg_uplink uplinks[CFG_MAX_UPLINKS];
+	unsigned int n_uplinks;
+	struct cfg_vm vms[CFG_MAX_VMS];
+	unsigned int n_vms;
+	struct cfg_port ports[CFG_MAX_PORTS];           /* vhost ports, all VMs */
+	unsigned int n_ports;
+};
+
+/* Seam for the unit tests: is this CPU one of this machine's? */
+typedef bool (*cfg_cpu_present_fn)(unsigned int cpu);
+
+/*
+ * Parse and validate. On success returns a config (free with cfg_free).
+ * On failure returns NULL, sets errno (EINVAL for a bad config, else the
+ * I/O error), and has printed one line per problem, each
+ * "FILE:LINE:COL: what is wrong", to err (may be NULL). cpu_present may be
+ * NULL (then the CPUs online on this machine are used).
+ */
+struct cfg *cfg_load(const char *path, FILE *err, cfg_cpu_present_fn cpu_present);
+/* Same, from a buffer; "name" stands in for the file name in messages. */
+struct cfg *cfg_parse(const char *name, const char *text, size_t size,
+		      FILE *err, cfg_cpu_present_fn cpu_present);
+void cfg_free(struct cfg *cfg);
+
+/* "52:54:00:00:01:01" -> 6 bytes; 0 or -EINVAL. */
+int cfg_mac_parse(const char *s, uint8_t mac[6]);
+/* 6 bytes -> "52:54:00:00:01:01" (buf >= 18 bytes). */
+void cfg_mac_format(const uint8_t mac[6], char *buf, size_t size);
+
+#endif /* VTOE_CFG_H */

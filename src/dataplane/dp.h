@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp: the switch.  Created from a validated config after the EAL is up;
+ * owns the mbuf pool, the ports (vhost-user and uplinks), the MAC table
+ * and the worker lcores.  The main thread creates, starts, ages, reads
+ * counters, stops and destroys; workers only forward.
+ */
+#ifndef VTOE_DP_H
+#define VTOE_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dp_drop.h"
+
+struct cfg;
+struct dp;
+struct fdb;
+
+enum dp_port_kind {
+	DP_PORT_VHOST,
+	DP_PORT_UPLINK,
+};
+
+struct dp_port_info {
+	const char *name;
+	const char *vm;                 /* NULL for uplinks */
+	enum dp_port_kind kind;
+	const char *socket;             /* vhost */
+	bool client;                    /* vhost: client (reconnect) mode */
+	const char *device;             /* uplink devargs */
+	uint8_t mac[6];
+	uint16_t queues;
+	int uplink;                     /* vhost: port id of its uplink, -1 */
+	uint32_t weight;
+	bool link_up;
+	int vid;                        /* vhost: -1 when no guest */
+	uint64_t features;              /* vhost: negotiated virtio features */
+	uint16_t eth_port;              /* uplink: DPDK port id */
+};
+
+struct dp_port_stats {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t flood_copies;  /* extra copies made of frames from this port */
+	uint64_t drops[DP_DROP_MAX];
+};
+
+#define DP_WORKER_QUEUES_MAX 128
+
+struct dp_worker_info {
+	unsigned int lcore;
+	unsigned int n_queues;
+	struct {
+		uint16_t port;
+		uint16_t queue;
+	} queues[DP_WORKER_QUEUES_MAX];
+	uint64_t busy_cycles;   /* loop iterations that moved frames */
+	uint64_t idle_cycles;
+};
+
+/* After rte_eal_init.  NULL + errno; reasons are logged. */
+struct dp *dp_create(const struct cfg *cfg);
+/* Launch the workers on their lcores. 0 or -errno. */
+int dp_start(struct dp *dp);
+/* Main thread, a few times a second: ages the MAC table. */
+void dp_housekeeping(struct dp *dp);
+/* Stop the workers and wait for them. */
+void dp_stop(struct dp *dp);
+/* Close ports, free everything.  Accepts NULL. */
+void dp_destroy(struct dp *dp);
+
+unsigned int dp_port_count(const struct dp *dp);
+int dp_port_find(const struct dp *dp, const char *name);
+int dp_port_info(const struct dp *dp, unsigned int port,
+		 struct dp_port_info *info);
+/* Sum of every worker's counters for port. */
+int dp_port_stats(const struct dp *dp, unsigned int port,
+		  struct dp_port_stats *stats);
+
+unsigned int dp_worker_count(const struct dp *dp);
+int dp_worker_info(const struct dp *dp, unsigned int worker,
+		   struct dp_worker_info *info);
+unsigned int dp_main_lcore(const struct dp *dp);
+
+const struct fdb *dp_fdb(const struct dp *dp);
+/* Seconds on the clock the MAC table uses. */
+uint32_t dp_now_s(const struct dp *dp);
+const struct cfg *dp_cfg(const struct dp *dp);
+
+#endif /* VTOE_DP_H */

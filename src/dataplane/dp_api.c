@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Control commands of the switch, as JSON for the ctl socket: version,
+ * ports, stats [port], lcores, fdb, config.  Runs on the main thread and
+ * only reads: counters through dp_port_stats, the MAC table by walking it.
+ */
+#include "dp_api.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <rte_version.h>
+
+#include "config/cfg.h"
+#include "control/ctl.h"
+#include "dp.h"
+#include "fdb.h"
+#include "vhost/vhost.h"
+
+static json_t *
+json_mac(const uint8_t mac[6])
+{
+	char buf[18];
+
+	cfg_mac_format(mac, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static json_t *
+json_str_or_null(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+static json_t *
+api_version(void *ctx, json_t *args, char *err, size_t err_size)
+{
+	(void)ctx; (void)args; (void)err; (void)err_size;
+	return json_pack("{s:s, s:s}", "version", VTOE_VERSION,
+			 "dpdk", rte_version());
+}
+
+static const char *
+port_name(const struct dp *dp, int p)
+{
+	struct dp_port_info info;
+
+	if (p < 0 || dp_port_info(dp, (unsigned int)p, &info) != 0)
+		return NULL;
+	return info.name;
+}
+
+static json_t *
+api_ports(void *ctx, json_t *args, char *err, size_t err_size)
+{
+	const struct dp *dp = ctx;
+	json_t *list = json_array();
+
+	(void)args; (void)err; (void)err_size;
+	for (unsigned int p = 0; p < dp_port_count(dp); p++) {
+		struct dp_port_info in;
+		bool vhost;
+
+		dp_port_info(dp, p, &in);
+		vhost = in.kind == DP_PORT_VHOST;
+		json_array_append_new(list, json_pack(
+			"{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:s}",
+			"name", in.name,
+			"vm", json_str_or_null(in.vm),
+			"kind", vhost ? "vhost" : "uplink",
+			"socket", json_str_or_null(in.socket),
+			"mode", vhost ? json_string(in.client ? "client" : "server")
+				      : json_null(),
+			"device", json_str_or_null(in.device),
+			"mac", json_mac(in.mac),
+			"queues", (int)in.queues,
+			"uplink", json_str_or_null(port_name(dp, in.uplink)),
+			"weight", vhost ? json_integer(in.weight) : json_null(),
+			"link", in.link_up ? "up" : "down"));
+	}
+	return list;
+}
+
+static json_t *
+features_json(uint64_t features)
+{
+	json_t *names = json_array();
+
+	for (unsigned int b = 0; b < 64; b++) {
+		const char *n;
+
+		if (!(features & (UINT64_C(1) << b)))
+			continue;
+		n = vhost_feature_name(b);
+		if (n != NULL) {
+			json_array_append_new(names, json_string(n));
+		} else {
+			char buf[16];
+
+			snprintf(buf, sizeof(buf), "bit%u", b);
+			json_array_append_new(names, json_string(buf));
+		}
+	}
+	return names;
+}
+
+static json_t *
+port_stats_json(const struct dp *dp, unsigned int p, struct dp_port_stats *sum)
+{
+	struct dp_port_info in;
+	struct dp_port_stats st;
+	json_t *drops = json_object();
+	uint64_t total = 0;
+	char feat[24];
+	json_t *o;
+
+	dp_port_info(dp, p, &in);
+	dp_port_stats(dp, p, &st);
+	for (int r = 0; r < DP_DROP_MAX; r++) {
+		json_object_set_new(drops, dp_drop_name(r),
+				    json_integer((json_int_t)st.drops[r]));
+		total += st.drops[r];
+		sum->drops[r] += st.drops[r];
+	}
+	sum->rx_packets += st.rx_packets;
+	sum->tx_packets += st.tx_packets;
+	sum->flood_copies += st.flood_copies;
+	snprintf(feat, sizeof(feat), "0x%" PRIx64, in.features);
+	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+		      "name", in.name,
+		      "link", in.link_up ? "up" : "down",
+		      "rx_packets", (json_int_t)st.rx_packets,
+		      "rx_bytes", (json_int_t)st.rx_bytes,
+		      "tx_packets", (json_int_t)st.tx_packets,
+		      "tx_bytes", (json_int_t)st.tx_bytes,
+		      "flood_copies", (json_int_t)st.flood_copies,
+		      "drops_total", (json_int_t)total,
+		      "drops", drops);
+	if (in.kind == DP_PORT_VHOST) {
+		json_object_set_new(o, "features", json_string(feat));
+		json_object_set_new(o, "feature_names",
+				    features_json(in.features));
+	}
+	return o;
+}
+
+static json_t *
+api_stats(void *ctx, json_t *args, char *err, size_t err_size)
+{
+	const struct dp *dp = ctx;
+	struct dp_port_stats sum = { 0 };
+	json_t *jport = json_object_get(args, "port");
+	json_t *ports = json_array();
+	uint64_t drops = 0;
+	int only = -1;
+
+	if (jport != NULL) {
+		if (!json_is_string(jport)) {
+			snprintf(err, err_size, "\"port\" must be a port name");
+			json_decref(ports);
+			return NULL;
+		}
+		only = dp_port_find(dp, json_string_value(jport));
+		if (only < 0) {
+			snprintf(err, err_size, "no port named \"%s\"",
+				 json_string_value(jport));
+			json_decref(ports);
+			return NULL;
+		}
+	}
+	for (unsigned int p = 0; p < dp_port_count(dp); p++) {
+		if (only >= 0 && (int)p != only) {
+			/* Still summed: the totals are the switch's. */
+			json_decref(port_stats_json(dp, p, &sum));
+			continue;
+		}
+		json_array_append_new(ports, port_stats_json(dp, p, &sum));
+	}
+	for (int r = 0; r < DP_DROP_MAX; r++)
+		drops += sum.drops[r];
+	/*
+	 * Conservation: every frame received is sent or dropped, and every
+	 * flood copy too, so rx + flood_copies - tx - drops is what is in
+	 * flight: 0 whenever the switch is idle.
+	 */
+	return json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:I}}",
+			 "ports", ports,
+			 "totals",
+			 "rx_packets", (json_int_t)sum.rx_packets,
+			 "flood_copies", (json_int_t)sum.flood_copies,
+			 "tx_packets", (json_int_t)sum.tx_packets,
+			 "drops", (json_int_t)drops,
+			 "in_flight", (json_int_t)(sum.rx_packets + sum.flood_copies -
+						   sum.tx_packets - drops));
+}
+
+static json_t *
+api_lcores(void *ctx, json_t *args, char *err, size_t err_size)
+{
+	const struct dp *dp = ctx;
+	json_t *list = json_array();
+
+	(void)args; (void)err; (void)err_size;
+	json_array_append_new(list, json_pack("{s:i, s:s, s:[]}",
+		"lcore", (int)dp_main_lcore(dp), "role", "main", "queues"));
+	for (unsigned int i = 0; i < dp_worker_count(dp); i++) {
+		struct dp_worker_info wi;
+		json_t *queues = json_array();
+		double pct;
+
+		dp_worker_info(dp, i, &wi);
+		for (unsigned int q = 0; q < wi.n_queues; q++) {
+			char buf[64];
+
+			snprintf(buf, sizeof(buf), "%s:%u",
+				 port_name(dp, wi.queues[q].port),
+				 wi.queues[q].queue);
+			json_array_append_new(queues, json_string(buf));
+		}
+		pct = wi.busy_cycles + wi.idle_cycles == 0 ? 0.0 :
+			100.0 * (double)wi.busy_cycles /
+			(double)(wi.busy_cycles + wi.idle_cycles);
+		json_array_append_new(list, json_pack(
+			"{s:i, s:s, s:o, s:I, s:I, s:f}",
+			"lcore", (int)wi.lcore, "role", "worker", "queues", queues,
+			"busy_cycles", (json_int_t)wi.busy_cycles,
+			"idle_cycles", (json_int_t)wi.idle_cycles,
+			"busy_pct", pct));
+	}
+	return list;
+}
+
+struct fdb_dump {
+	const struct dp *dp;
+	uint32_t now_s;
+	json_t *list;
+};
+
+static int
+fdb_dump_one(const struct fdb_entry *e, void *arg)
+{
+	struct fdb_dump *d = arg;
+	json_t *o = json_pack("{s:o, s:o, s:s}",
+			      "mac", json_mac(e->mac),
+			      "port", json_str_or_null(port_name(d->dp, e->port)),
+			      "type", e->is_static ? "static" : "learned");
+
+	json_object_set_new(o, "age_s", e->is_static ? json_null() :
+			    json_integer(d->now_s - e->last_seen_s));
+	json_array_append_new(d->list, o);
+	return 0;
+}
+
+static json_t *
+api_fdb(void *ctx, json_t *args, char *err, size_t err_size)
+{
+	const struct dp *dp = ctx;
+	struct fdb_dump d = { dp, dp_now_s(dp), json_array() };
+
+	(void)args; (void)err; (void)err_size;
+	fdb_walk(dp_fdb(dp), fdb_dump_one, &d);
+	return d.list;
+}
+
+static json_t *
+api_config(void *ctx, json_t *args, char *err, size_t err_size)
+{
+	const struct cfg *c = dp_cfg(ctx);
+	json_t *workers = json_array(), *uplinks = json_array();
+	json_t *vms = json_array(), *eal_args = json_array();
+	char mode[8];
+
+	(void)args; (void)err; (void)err_size;
+	for (unsigned int i = 0; i < c->n_workers; i++)
+		json_array_append_new(workers, json_integer(c->workers[i]));
+	for (unsigned int i = 0; i < c->n_eal_args; i++)
+		json_array_append_new(eal_args, json_string(c->eal_args[i]));
+	for (unsigned int i = 0; i < c->n_uplinks; i++)
+		json_array_append_new(uplinks, json_pack("{s:s, s:s}",
+			"name", c->uplinks[i].name,
+			"device", c->uplinks[i].device));
+	for (unsigned int v = 0; v < c->n_vms; v++) {
+		json_t *ports = json_array();
+
+		for (unsigned int i = 0; i < c->vms[v].n_ports; i++) {
+			const struct cfg_port *p =
+				&c->ports[c->vms[v].port_first + i];
+
+			json_array_append_new(ports, json_pack(
+				"{s:s, s:s, s:s, s:o, s:i, s:o, s:i}",
+				"name", p->name, "socket", p->socket,
+				"mode", p->mode == CFG_VHOST_CLIENT ? "client" : "server",
+				"mac", json_mac(p->mac), "queues", (int)p->queues,
+				"uplink", p->uplink >= 0 ?
+					json_string(c->uplinks[p->uplink].name) :
+					json_null(),
+				"weight", (int)p->weight));
+		}
+		json_array_append_new(vms, json_pack("{s:s, s:o}",
+			"name", c->vms[v].name, "ports", ports));
+	}
+	snprintf(mode, sizeof(mode), "%04o", c->ctl_mode);
+	return json_pack("{s:s, s:{s:i, s:o}, s:{s:s, s:i}, s:{s:s, s:s},"
+			 " s:{s:i, s:i}, s:{s:s, s:o}, s:o, s:o}",
+			 "file", c->path,
+			 "lcores", "main", (int)c->main_lcore, "workers", workers,
+			 "memory", "hugepages",
+			 c->hugepages == CFG_HUGEPAGES_NONE ? "none" : "auto",
+			 "mbufs", (int)c->mbufs,
+			 "control", "socket", c->ctl_socket, "mode", mode,
+			 "fdb", "size", (int)c->fdb_size,
+			 "ageing", (int)c->fdb_ageing_s,
+			 "eal", "file_prefix", c->eal_file_prefix, "args", eal_args,
+			 "uplinks", uplinks, "vms", vms);
+}
+
+static const struct ctl_cmd dp_api_cmds[] = {
+	{ "version", "vtoed and DPDK versions", api_version },
+	{ "ports", "every port: kind, socket or device, MAC, link state", api_ports },
+	{ "stats", "counters and drops by reason; args {\"port\": NAME} for one", api_stats },
+	{ "lcores", "lcores, the queues each worker polls, busy/idle cycles", api_lcores },
+	{ "fdb", "the MAC table", api_fdb },
+	{ "config", "the configuration in effect", api_config },
+};
+
+const struct ctl_cmd *
+dp_api_commands(size_t *n_cmds)
+{
+	*n_cmds = sizeof(dp_api_cmds) / sizeof(dp_api_cmds[0]);
+	return dp_api_cmds;
+}

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Control side of the switch's ports: uplinks are DPDK ethdevs configured
+ * and started here (one rx queue, one tx queue per worker so workers
+ * never share one); VM ports are vhost-user sockets whose guests come and
+ * go on the vhost event thread.  When a guest goes, its port is marked
+ * down first and the thread then waits until every worker has been
+ * quiescent once, so no worker still holds its vid when the library
+ * unmaps the guest's memory.
+ */
+#include "dp_priv.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+#include "fdb.h"
+#include "vhost/vhost.h"
+
+#define DP_RX_DESC 1024
+#define DP_TX_DESC 1024
+
+static int
+dp_vhost_up(void *arg, int vid)
+{
+	struct dp_port *port = arg;
+	struct dp *dp = port->dp;
+
+	/* Pairs with the acquire load of vid in the workers. */
+	atomic_store_explicit(&port->vid, vid, memory_order_release);
+	atomic_fetch_or_explicit(&dp->up_mask, UINT64_C(1) << port->id,
+				 memory_order_release);
+	DP_LOG(INFO, "port %s: link up\n", port->name);
+	return 0;
+}
+
+static void
+dp_vhost_down(void *arg, int vid)
+{
+	struct dp_port *port = arg;
+	struct dp *dp = port->dp;
+
+	atomic_fetch_and_explicit(&dp->up_mask, ~(UINT64_C(1) << port->id),
+				  memory_order_release);
+	atomic_store_explicit(&port->vid, -1, memory_order_release);
+	atomic_store_explicit(&port->vrings_enabled, 0, memory_order_release);
+	/*
+	 * A worker that loaded the old vid before the stores above may be
+	 * inside a burst on it.  Each worker reports quiescence between
+	 * bursts only, so once all have, none can hold vid any longer and
+	 * the library may free the device when we return.
+	 */
+	rte_rcu_qsbr_synchronize(dp->rcu, RTE_QSBR_THRID_INVALID);
+	DP_LOG(INFO, "port %s: link down (vid %d)\n", port->name, vid);
+}
+
+static void
+dp_vhost_queue(void *arg, int vid, uint16_t vring, bool enabled)
+{
+	struct dp_port *port = arg;
+
+	(void)vid;
+	if (vring >= 32)
+		return;
+	if (enabled)
+		atomic_fetch_or_explicit(&port->vrings_enabled, 1u << vring,
+					 memory_order_release);
+	else
+		atomic_fetch_and_explicit(&port->vrings_enabled, ~(1u << vring),
+					  memory_order_release);
+}
+
+static const struct vhost_events dp_vhost_events = {
+	.up = dp_vhost_up,
+	.down = dp_vhost_down,
+	.queue = dp_vhost_queue,
+};
+
+/* The ethdev name is the devargs up to the first comma. */
+static int
+dp_uplink_port_id(const char *devargs, uint16_t *port_id)
+{
+	char name[RTE_ETH_NAME_MAX_LEN];
+	size_t len = strcspn(devargs, ",");
+
+	if (len >= sizeof(name))
+		return -ENAMETOOLONG;
+	memcpy(name, devargs, len);
+	name[len] = '\0';
+	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
+		return 0;
+	/* Not probed by the EAL arguments: probe it now. */
+	if (rte_dev_probe(devargs) != 0)
+		return -ENODEV;
+	return rte_eth_dev_get_port_by_name(name, port_id) == 0 ? 0 : -ENODEV;
+}
+
+static int
+dp_uplink_open(struct dp *dp, struct dp_port *port)
+{
+	struct rte_eth_conf conf = { 0 };
+	struct rte_eth_dev_info info;
+	uint16_t id;
+	int rc;
+
+	rc = dp_uplink_port_id(port->ucfg->device, &id);
+	if (rc != 0) {
+		DP_LOG(ERR, "uplink %s: no DPDK port for device \"%s\"\n",
+		       port->name, port->ucfg->device);
+		return rc;
+	}
+	port->eth_port = id;
+	rc = rte_eth_dev_info_get(id, &info);
+	if (rc != 0)
+		return rc;
+	if (info.max_tx_queues < dp->n_workers) {
+		DP_LOG(ERR, "uplink %s: %u tx queues, need one per worker (%u)\n",
+		       port->name, info.max_tx_queues, dp->n_workers);
+		return -EINVAL;
+	}
+	rc = rte_eth_dev_configure(id, 1, dp->n_workers, &conf);
+	if (rc != 0)
+		goto err;
+	rc = rte_eth_rx_queue_setup(id, 0, DP_RX_DESC, rte_eth_dev_socket_id(id),
+				    NULL, dp->pool);
+	for (unsigned int q = 0; rc == 0 && q < dp->n_workers; q++)
+		rc = rte_eth_tx_queue_setup(id, q, DP_TX_DESC,
+					    rte_eth_dev_socket_id(id), NULL);
+	if (rc != 0)
+		goto err;
+	rc = rte_eth_dev_start(id);
+	if (rc != 0)
+		goto err;
+	/* A switch port sees every frame: promiscuous, all multicast. */
+	rte_eth_promiscuous_enable(id);
+	rte_eth_allmulticast_enable(id);
+	port->opened = true;
+	atomic_fetch_or_explicit(&dp->up_mask, UINT64_C(1) << port->id,
+				 memory_order_release);
+	DP_LOG(INFO, "uplink %s: DPDK port %u (%s) started\n", port->name, id,
+	       info.driver_name);
+	return 0;
+err:
+	DP_LOG(ERR, "uplink %s: setup failed: %s\n", port->name,
+	       rte_strerror(-rc));
+	return rc;
+}
+
+static int
+dp_vhost_open(struct dp_port *port)
+{
+	struct vhost_port_conf conf = {
+		.path = port->cfg->socket,
+		.client = port->cfg->mode == CFG_VHOST_CLIENT,
+		.queues = port->queues,
+		.events = &dp_vhost_events,
+		.arg = port,
+	};
+	int rc = vhost_port_open(&conf);
+
+	if (rc != 0) {
+		DP_LOG(ERR, "port %s: cannot open vhost-user socket %s: %s\n",
+		       port->name, conf.path, strerror(-rc));
+		return rc;
+	}
+	port->opened = true;
+	return 0;
+}
+
+int
+dp_ports_open(struct dp *dp)
+{
+	int rc = 0;
+
+	/* Uplinks first: VM ports may reference them and frames may flow as
+	 * soon as a guest connects. */
+	for (uint16_t p = 0; p < dp->n_ports && rc == 0; p++)
+		if (dp->ports[p].kind == DP_PORT_UPLINK)
+			rc = dp_uplink_open(dp, &dp->ports[p]);
+	for (uint16_t p = 0; p < dp->n_ports && rc == 0; p++)
+		if (dp->ports[p].kind == DP_PORT_VHOST)
+			rc = dp_vhost_open(&dp->ports[p]);
+	return rc;
+}
+
+void
+dp_ports_close(struct dp *dp)
+{
+	/* VM ports first: unregistering runs dp_vhost_down for connected
+	 * guests, which waits for the workers (already offline here). */
+	for (uint16_t p = 0; p < dp->n_ports; p++) {
+		struct dp_port *port = &dp->ports[p];
+
+		if (port->kind != DP_PORT_VHOST || !port->opened)
+			continue;
+		vhost_port_close(port->cfg->socket);
+		port->opened = false;
+	}
+	for (uint16_t p = 0; p < dp->n_ports; p++) {
+		struct dp_port *port = &dp->ports[p];
+
+		if (port->kind != DP_PORT_UPLINK || !port->opened)
+			continue;
+		atomic_fetch_and_explicit(&dp->up_mask,
+					  ~(UINT64_C(1) << port->id),
+					  memory_order_release);
+		rte_eth_dev_stop(port->eth_port);
+		rte_eth_dev_close(port->eth_port);
+		port->opened = false;
+	}
+}

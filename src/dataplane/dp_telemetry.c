@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The switch's counters as DPDK telemetry commands, so dpdk-telemetry.py
+ * sees what vtoectl sees: /vtoe/ports, /vtoe/stats,PORT, /vtoe/lcores,
+ * /vtoe/fdb.  Callbacks run on the telemetry thread and only read.
+ */
+#include "dp_api.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_telemetry.h>
+
+#include "config/cfg.h"
+#include "dp.h"
+#include "fdb.h"
+
+/* Cleared before the switch is destroyed; telemetry cannot unregister. */
+static _Atomic(struct dp *) tel_dp;
+
+static int
+tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dp *dp = atomic_load(&tel_dp);
+
+	(void)cmd; (void)params;
+	if (dp == NULL)
+		return -ENODEV;
+	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
+	for (unsigned int p = 0; p < dp_port_count(dp); p++) {
+		struct dp_port_info in;
+
+		dp_port_info(dp, p, &in);
+		rte_tel_data_add_array_string(d, in.name);
+	}
+	return 0;
+}
+
+static int
+tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dp *dp = atomic_load(&tel_dp);
+	struct dp_port_stats st;
+	struct dp_port_info in;
+	uint64_t total = 0;
+	int p;
+
+	(void)cmd;
+	if (dp == NULL)
+		return -ENODEV;
+	if (params == NULL || (p = dp_port_find(dp, params)) < 0)
+		return -EINVAL;
+	dp_port_info(dp, (unsigned int)p, &in);
+	dp_port_stats(dp, (unsigned int)p, &st);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "name", in.name);
+	rte_tel_data_add_dict_string(d, "link", in.link_up ? "up" : "down");
+	rte_tel_data_add_dict_u64(d, "rx_packets", st.rx_packets);
+	rte_tel_data_add_dict_u64(d, "rx_bytes", st.rx_bytes);
+	rte_tel_data_add_dict_u64(d, "tx_packets", st.tx_packets);
+	rte_tel_data_add_dict_u64(d, "tx_bytes", st.tx_bytes);
+	rte_tel_data_add_dict_u64(d, "flood_copies", st.flood_copies);
+	for (int r = 0; r < DP_DROP_MAX; r++) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "drop_%s", dp_drop_name(r));
+		rte_tel_data_add_dict_u64(d, key, st.drops[r]);
+		total += st.drops[r];
+	}
+	rte_tel_data_add_dict_u64(d, "drops_total", total);
+	rte_tel_data_add_dict_u64(d, "features", in.features);
+	return 0;
+}
+
+static int
+tel_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dp *dp = atomic_load(&tel_dp);
+
+	(void)cmd; (void)params;
+	if (dp == NULL)
+		return -ENODEV;
+	rte_tel_data_start_dict(d);
+	for (unsigned int i = 0; i < dp_worker_count(dp); i++) {
+		struct dp_worker_info wi;
+		struct rte_tel_data *w = rte_tel_data_alloc();
+		char key[32];
+
+		if (w == NULL)
+			return -ENOMEM;
+		dp_worker_info(dp, i, &wi);
+		rte_tel_data_start_dict(w);
+		rte_tel_data_add_dict_u64(w, "queues", wi.n_queues);
+		rte_tel_data_add_dict_u64(w, "busy_cycles", wi.busy_cycles);
+		rte_tel_data_add_dict_u64(w, "idle_cycles", wi.idle_cycles);
+		snprintf(key, sizeof(key), "lcore%u", wi.lcore);
+		rte_tel_data_add_dict_container(d, key, w, 0);
+	}
+	return 0;
+}
+
+struct tel_fdb {
+	struct dp *dp;
+	struct rte_tel_data *d;
+};
+
+static int
+tel_fdb_one(const struct fdb_entry *e, void *arg)
+{
+	struct tel_fdb *t = arg;
+	struct dp_port_info in;
+	char mac[18];
+
+	cfg_mac_format(e->mac, mac, sizeof(mac));
+	if (dp_port_info(t->dp, e->port, &in) == 0)
+		rte_tel_data_add_dict_string(t->d, mac, in.name);
+	return 0;
+}
+
+static int
+tel_fdb(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct tel_fdb t = { atomic_load(&tel_dp), d };
+
+	(void)cmd; (void)params;
+	if (t.dp == NULL)
+		return -ENODEV;
+	rte_tel_data_start_dict(d);
+	fdb_walk(dp_fdb(t.dp), tel_fdb_one, &t);
+	return 0;
+}
+
+int
+dp_telemetry_register(struct dp *dp)
+{
+	atomic_store(&tel_dp, dp);
+	if (rte_telemetry_register_cmd("/vtoe/ports", tel_ports,
+			"vtoed port names. Takes no parameters") != 0 ||
+	    rte_telemetry_register_cmd("/vtoe/stats", tel_stats,
+			"Counters and drops of one port. Parameters: port name") != 0 ||
+	    rte_telemetry_register_cmd("/vtoe/lcores", tel_lcores,
+			"Worker lcores: queues, busy/idle cycles. Takes no parameters") != 0 ||
+	    rte_telemetry_register_cmd("/vtoe/fdb", tel_fdb,
+			"MAC table: MAC -> port. Takes no parameters") != 0)
+		return -EINVAL;
+	return 0;
+}
+
+void
+dp_telemetry_unregister(void)
+{
+	atomic_store(&tel_dp, NULL);
+}

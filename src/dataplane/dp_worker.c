@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker lcore loop: poll each assigned rx queue for a burst, decide
+ * every frame's destinations (fwd.c), stage them per output port, flush
+ * the staged frames at the end of the burst, and report quiescence to
+ * RCU between bursts.  Every frame received is either staged for at least
+ * one port or counted under a drop reason; every staged copy is either
+ * sent or counted under a drop reason on its output port.
+ */
+#include "dp_priv.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+#include "vhost/vhost_io.h"
+
+static inline void
+dp_count_drop(struct dp_worker *w, uint16_t port, enum dp_drop reason,
+	      uint64_t n)
+{
+	w->stats[port].drops[reason] += n;
+}
+
+static inline void
+dp_stage(struct dp_worker *w, uint16_t port, struct rte_mbuf *m)
+{
+	struct dp_txbuf *tb = &w->txbufs[port];
+
+	if (tb->n == 0)
+		w->dirty[w->n_dirty++] = port;
+	/* One rx burst stages at most DP_BURST copies per port, and the
+	 * buffers are flushed after every rx burst, so tb->n < DP_BURST. */
+	tb->pkts[tb->n++] = m;
+}
+
+static uint16_t
+dp_port_rx(struct dp_worker *w, const struct dp_port *port, uint16_t q,
+	   struct rte_mbuf **pkts)
+{
+	int vid;
+
+	if (port->kind == DP_PORT_UPLINK)
+		return rte_eth_rx_burst(port->eth_port, q, pkts, DP_BURST);
+
+	/* Pairs with the release stores in dp_vhost_up/down/queue. */
+	vid = atomic_load_explicit(&port->vid, memory_order_acquire);
+	if (vid < 0 ||
+	    !(atomic_load_explicit(&port->vrings_enabled, memory_order_acquire) &
+	      (1u << VHOST_VRING_GUEST_TX(q))))
+		return 0;
+	return vhost_rx_burst(vid, q, w->dp->pool, pkts, DP_BURST);
+}
+
+static uint64_t
+dp_bytes(struct rte_mbuf **pkts, uint16_t n)
+{
+	uint64_t bytes = 0;
+
+	for (uint16_t i = 0; i < n; i++)
+		bytes += rte_pktmbuf_pkt_len(pkts[i]);
+	return bytes;
+}
+
+/* Send what is staged for port; free and count whatever is not taken. */
+static void
+dp_flush_port(struct dp_worker *w, uint16_t p)
+{
+	struct dp_txbuf *tb = &w->txbufs[p];
+	const struct dp_port *port = &w->dp->ports[p];
+	struct dp_port_stats *st = &w->stats[p];
+	uint16_t n = tb->n, sent = 0;
+	enum dp_drop why = DP_DROP_TX_FULL;
+
+	tb->n = 0;
+	if (port->kind == DP_PORT_UPLINK) {
+		/* The PMD owns what it took and frees it after sending. */
+		sent = rte_eth_tx_burst(port->eth_port, w->index, tb->pkts, n);
+		st->tx_packets += sent;
+		st->tx_bytes += dp_bytes(tb->pkts, sent);
+		if (sent < n) {
+			dp_count_drop(w, p, DP_DROP_TX_FULL, n - sent);
+			rte_pktmbuf_free_bulk(&tb->pkts[sent], n - sent);
+		}
+		return;
+	}
+
+	int vid = atomic_load_explicit(&port->vid, memory_order_acquire);
+	uint16_t q = w->index % port->queues;
+
+	if (vid < 0) {
+		why = DP_DROP_LINK_DOWN;
+	} else if (!(atomic_load_explicit(&port->vrings_enabled,
+					  memory_order_acquire) &
+		     (1u << VHOST_VRING_GUEST_RX(q)))) {
+		why = DP_DROP_QUEUE_DISABLED;
+	} else {
+		/* rte_vhost takes the vring's own lock here, so workers
+		 * sharing a queue pair are safe (see issue on MPMC rings). */
+		sent = vhost_tx_burst(vid, q, tb->pkts, n);
+		st->tx_packets += sent;
+		st->tx_bytes += dp_bytes(tb->pkts, sent);
+	}
+	if (sent < n)
+		dp_count_drop(w, p, why, n - sent);
+	/* The library copied what it took: every mbuf is still ours. */
+	rte_pktmbuf_free_bulk(tb->pkts, n);
+}
+
+static void
+dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
+	   uint16_t n, const struct fwd_ctx *fctx)
+{
+	struct dp_port_stats *st = &w->stats[in];
+	uint16_t dsts[DP_PORTS_MAX];
+
+	st->rx_packets += n;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		enum dp_drop reason = DP_DROP_MAX;
+		unsigned int nd;
+
+		st->rx_bytes += rte_pktmbuf_pkt_len(m);
+		/* The decision reads the Ethernet header only, and only when
+		 * the first segment holds it all (checked by data_len). */
+		nd = fwd_decide(fctx, in, rte_pktmbuf_mtod(m, const uint8_t *),
+				rte_pktmbuf_data_len(m), dsts, &reason);
+		if (nd == 0) {
+			dp_count_drop(w, in, reason, 1);
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		if (nd > 1) {
+			/* One reference per destination; each is dropped by
+			 * the PMD (uplinks) or by dp_flush_port (vhost). */
+			rte_mbuf_refcnt_update(m, (int16_t)(nd - 1));
+			st->flood_copies += nd - 1;
+		}
+		for (unsigned int d = 0; d < nd; d++)
+			dp_stage(w, dsts[d], m);
+	}
+	for (uint16_t i = 0; i < w->n_dirty; i++)
+		dp_flush_port(w, w->dirty[i]);
+	w->n_dirty = 0;
+}
+
+int
+dp_worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct dp *dp = w->dp;
+	struct rte_mbuf *pkts[DP_BURST];
+	struct fwd_ctx fctx = {
+		.ports = dp->fwd_ports,
+		.n_ports = dp->n_ports,
+		.fdb = dp->fdb,
+	};
+	uint64_t prev = rte_rdtsc();
+
+	rte_rcu_qsbr_thread_register(dp->rcu, w->index);
+	rte_rcu_qsbr_thread_online(dp->rcu, w->index);
+	DP_LOG(INFO, "worker %u on lcore %u: %u rx queue(s)\n", w->index,
+	       w->lcore, w->n_rxqs);
+
+	while (!atomic_load_explicit(&dp->stop, memory_order_relaxed)) {
+		uint64_t now;
+		bool busy = false;
+
+		fctx.up_mask = atomic_load_explicit(&dp->up_mask,
+						    memory_order_acquire);
+		fctx.now_s = (uint32_t)(prev / dp->tsc_hz);
+		for (unsigned int i = 0; i < w->n_rxqs; i++) {
+			const struct dp_rxq *rxq = &w->rxqs[i];
+			uint16_t n = dp_port_rx(w, &dp->ports[rxq->port],
+						rxq->queue, pkts);
+
+			if (n == 0)
+				continue;
+			busy = true;
+			dp_forward(w, rxq->port, pkts, n, &fctx);
+		}
+		/* No vid or port state is held across this point. */
+		rte_rcu_qsbr_quiescent(dp->rcu, w->index);
+
+		now = rte_rdtsc();
+		if (busy)
+			w->busy_cycles += now - prev;
+		else
+			w->idle_cycles += now - prev;
+		prev = now;
+	}
+
+	rte_rcu_qsbr_thread_offline(dp->rcu, w->index);
+	rte_rcu_qsbr_thread_unregister(dp->rcu, w->index);
+	return 0;
+}

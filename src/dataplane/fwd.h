@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * fwd: the layer-2 forwarding decision for one frame, as a pure function of
+ * the port map, the MAC table and the frame's header.  The worker calls it
+ * per frame; the unit tests call it with a fake port map.  No DPDK types.
+ *
+ * Rules (one L2 domain, uplinks never forward to each other, as in a VEB):
+ *  - from a VM port: the source MAC must be the port's own; broadcast and
+ *    multicast go to every other VM port that is up and to the source
+ *    port's uplink; known unicast goes to its port; unknown unicast goes to
+ *    the source port's uplink (dropped when it has none).
+ *  - from an uplink: the source MAC is learned; broadcast and multicast go
+ *    to every VM port that is up; known unicast to its port; unknown
+ *    unicast is dropped (an uplink never floods back out).
+ */
+#ifndef VTOE_FWD_H
+#define VTOE_FWD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dp_drop.h"
+
+#define FWD_PORTS_MAX 64        /* up_mask is a 64-bit set */
+
+struct fdb;
+
+struct fwd_port {
+	uint8_t mac[6];         /* VM ports: the only source MAC allowed */
+	bool is_uplink;
+	int16_t uplink;         /* VM ports: their uplink's port id, or -1 */
+};
+
+struct fwd_ctx {
+	const struct fwd_port *ports;
+	uint16_t n_ports;
+	uint64_t up_mask;       /* bit p set: port p can take frames now */
+	struct fdb *fdb;
+	uint32_t now_s;         /* for learning */
+};
+
+/*
+ * Where does this frame go?  frame points at len bytes.  Returns the
+ * number of destination ports written to dsts (room for FWD_PORTS_MAX),
+ * or 0 after setting *reason.  A unicast destination is returned even
+ * when its port is down: the egress stage counts that drop on that port.
+ */
+unsigned int fwd_decide(const struct fwd_ctx *ctx, uint16_t in_port,
+			const uint8_t *frame, uint32_t len,
+			uint16_t *dsts, enum dp_drop *reason);
+
+#endif /* VTOE_FWD_H */
