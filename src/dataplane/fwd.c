@@ -89,7 +89,9 @@ fwd_decide(const struct fwd_ctx *ctx, uint16_t in_port, const uint8_t *frame,
 		}
 		out = in->uplink;
 	}
-	if (out == in_port) {
+	/* Split horizon again: what came from outside never goes back out,
+	 * whether through the same uplink or another. */
+	if (out == in_port || (in->is_uplink && ctx->ports[out].is_uplink)) {
 		*reason = DP_DROP_SAME_PORT;
 		return 0;
 	}
