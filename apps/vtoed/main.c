@@ -25,6 +25,10 @@
 
 #define HOUSEKEEPING_MS 100
 
+RTE_LOG_REGISTER(vtoed_logtype, vtoe.daemon, INFO);
+#define VTOED_LOG(level, ...) \
+	rte_log(RTE_LOG_ ## level, vtoed_logtype, "vtoed: " __VA_ARGS__)
+
 static atomic_bool stop_requested;
 
 static void
@@ -132,8 +136,8 @@ main(int argc, char **argv)
 		goto err_cfg;
 	}
 	if (rte_eal_init(eal.argc, eal.argv) < 0) {
-		fprintf(stderr, "vtoed: EAL init failed: %s\n",
-			rte_strerror(rte_errno));
+		fprintf(stderr, "vtoed: EAL init failed: %s (see the EAL messages above)\n",
+			rte_errno != 0 ? rte_strerror(rte_errno) : "error");
 		goto err_cfg;
 	}
 	if (signals_install() != 0)
@@ -158,11 +162,10 @@ main(int argc, char **argv)
 	if (dp_start(dp) != 0)
 		goto err_ctl;
 
-	rte_log(RTE_LOG_NOTICE, RTE_LOGTYPE_USER1,
-		"vtoed %s: serving %u port(s); control socket %s\n",
-		VTOE_VERSION, dp_port_count(dp), cfg->ctl_socket);
+	VTOED_LOG(NOTICE, "%s: serving %u port(s); control socket %s\n",
+		  VTOE_VERSION, dp_port_count(dp), cfg->ctl_socket);
 	rc = serve(srv, dp) == 0 ? 0 : 1;
-	rte_log(RTE_LOG_NOTICE, RTE_LOGTYPE_USER1, "vtoed: stopping\n");
+	VTOED_LOG(NOTICE, "stopping\n");
 
 	dp_stop(dp);
 err_ctl:

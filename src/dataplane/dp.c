@@ -19,6 +19,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
 
 #include "fdb.h"
@@ -339,6 +340,19 @@ const struct fdb *
 dp_fdb(const struct dp *dp)
 {
 	return dp->fdb;
+}
+
+unsigned int
+dp_mbufs_in_use(const struct dp *dp)
+{
+	/* Counts per-lcore caches as free, so idle vhost-only switches read 0. */
+	return rte_mempool_in_use_count(dp->pool);
+}
+
+unsigned int
+dp_mbufs_total(const struct dp *dp)
+{
+	return dp->pool->size;
 }
 
 uint32_t

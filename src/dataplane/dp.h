@@ -86,6 +86,9 @@ int dp_worker_info(const struct dp *dp, unsigned int worker,
 unsigned int dp_main_lcore(const struct dp *dp);
 
 const struct fdb *dp_fdb(const struct dp *dp);
+/* mbufs of the pool not free right now (in rings, queues, in flight). */
+unsigned int dp_mbufs_in_use(const struct dp *dp);
+unsigned int dp_mbufs_total(const struct dp *dp);
 /* Seconds on the clock the MAC table uses. */
 uint32_t dp_now_s(const struct dp *dp);
 const struct cfg *dp_cfg(const struct dp *dp);

@@ -185,8 +185,11 @@ api_stats(void *ctx, json_t *args, char *err, size_t err_size)
 	 * flood copy too, so rx + flood_copies - tx - drops is what is in
 	 * flight: 0 whenever the switch is idle.
 	 */
-	return json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:I}}",
+	return json_pack("{s:o, s:{s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}}",
 			 "ports", ports,
+			 "mbufs",
+			 "total", (json_int_t)dp_mbufs_total(dp),
+			 "in_use", (json_int_t)dp_mbufs_in_use(dp),
 			 "totals",
 			 "rx_packets", (json_int_t)sum.rx_packets,
 			 "flood_copies", (json_int_t)sum.flood_copies,
