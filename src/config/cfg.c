@@ -1,0 +1,833 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * cfg: the vtoed schema.  Loads the YAML port map with libyaml's document
+ * API and walks it one section at a time into a struct cfg, checking what
+ * the daemon would trip over later (names, MACs, sockets, CPUs) before
+ * anything is created.  Problems are collected rather than fatal, so the
+ * operator fixes the whole file in one pass; cfg_yaml.c reads the nodes.
+ */
+#include "cfg.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg_priv.h"
+
+#define CFG_MBUFS_MIN 1024
+#define CFG_MBUFS_MAX (4u << 20)        /* ~9 GiB of 2 KiB buffers */
+#define CFG_FDB_SIZE_MIN 64
+#define CFG_FDB_SIZE_MAX (1u << 20)
+#define CFG_AGEING_MAX 86400            /* one day */
+
+/* ------------------------------------------------------------------ */
+/* CPUs                                                               */
+
+/* Is cpu in /sys/devices/system/cpu/online ("0-3,8")? */
+static bool cpu_online(unsigned int cpu)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/online", "re");
+	char line[4096];
+	bool found = false;
+	char *s, *end;
+
+	if (f == NULL)
+		return false;
+	s = fgets(line, sizeof(line), f);
+	while (s != NULL && !found) {
+		unsigned long lo = strtoul(s, &end, 10), hi = lo;
+
+		if (end == s)
+			break;
+		if (*end == '-')
+			hi = strtoul(end + 1, &end, 10);
+		found = cpu >= lo && cpu <= hi;
+		s = *end == ',' ? end + 1 : NULL;
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * The CPUs this process may run on.  A worker pinned outside them either
+ * fails (a cpuset cgroup) or takes a CPU the operator fenced off (taskset,
+ * systemd CPUAffinity=).  The mask is CPU_SETSIZE bits; on a larger machine
+ * sched_getaffinity fails with EINVAL and the online list is the best we know.
+ */
+static bool cpu_usable(unsigned int cpu)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		return cpu < CPU_SETSIZE && CPU_ISSET(cpu, &set);
+	return cpu_online(cpu);
+}
+
+/* "0-3,8" for the error messages; only built when a CPU is refused. */
+static const char *cpus_text(struct cfg_parser *p)
+{
+	size_t len = 0, size = sizeof(p->cpus_text);
+	unsigned int cpu, first;
+
+	if (p->cpus_text[0] != '\0')
+		return p->cpus_text;
+	for (cpu = 0; cpu < CPU_SETSIZE && len < size; cpu++) {
+		if (!p->cpu_present(cpu))
+			continue;
+		first = cpu;
+		while (cpu + 1 < CPU_SETSIZE && p->cpu_present(cpu + 1))
+			cpu++;
+		if (first == cpu)
+			len += (size_t)snprintf(p->cpus_text + len, size - len,
+						"%s%u", len ? "," : "", cpu);
+		else
+			len += (size_t)snprintf(p->cpus_text + len, size - len,
+						"%s%u-%u", len ? "," : "",
+						first, cpu);
+	}
+	if (len == 0)
+		snprintf(p->cpus_text, size, "none");
+	return p->cpus_text;
+}
+
+static void check_cpu(struct cfg_parser *p, const yaml_node_t *at,
+		      const char *what, unsigned int cpu)
+{
+	if (!p->cpu_present(cpu))
+		cfg_error(p, at, "lcores: %s %u is not a CPU this process may run on (usable: %s)",
+			  what, cpu, cpus_text(p));
+}
+
+/* ------------------------------------------------------------------ */
+/* Sections                                                           */
+
+/* main_ok: false when main was refused, so as not to compare with it. */
+static void parse_worker(struct cfg_parser *p, const yaml_node_t *at,
+			 unsigned int cpu, bool main_ok)
+{
+	struct cfg *cfg = p->cfg;
+	unsigned int i;
+
+	check_cpu(p, at, "worker", cpu);
+	if (main_ok && cpu == cfg->main_lcore)
+		cfg_error(p, at, "lcores: worker %u is also the main lcore (give workers CPUs of their own)",
+			  cpu);
+	for (i = 0; i < cfg->n_workers; i++)
+		if (cfg->workers[i] == cpu) {
+			cfg_error(p, at, "lcores: worker %u is listed twice", cpu);
+			return;
+		}
+	cfg->workers[cfg->n_workers++] = cpu;
+}
+
+/* at: where to report problems with the defaults (no lcores: section). */
+static void parse_lcores(struct cfg_parser *p, const yaml_node_t *map,
+			 const yaml_node_t *at)
+{
+	static const char *const keys[] = { "main", "workers", NULL };
+	static const char ctx[] = "lcores: ";
+	struct cfg *cfg = p->cfg;
+	yaml_node_t *main_n = NULL, *workers = NULL;
+	unsigned long long v;
+	bool main_ok = true;
+	size_t i;
+
+	if (map != NULL) {
+		cfg_map_check(p, map, ctx, keys);
+		main_n = cfg_map_get(p, map, "main");
+		workers = cfg_map_get(p, map, "workers");
+		at = map;
+	}
+	if (main_n == NULL)
+		check_cpu(p, at, "main", cfg->main_lcore);
+	else if (cfg_get_uint(p, main_n, ctx, "main", 0, UINT_MAX, &v)) {
+		cfg->main_lcore = (unsigned int)v;
+		check_cpu(p, main_n, "main", cfg->main_lcore);
+	} else {
+		main_ok = false;
+	}
+
+	if (workers == NULL) {
+		parse_worker(p, at, 1, main_ok);
+		return;
+	}
+	if (!cfg_want(p, workers, YAML_SEQUENCE_NODE, ctx, "workers",
+		      "a list of CPU numbers like [1, 2]"))
+		return;
+	if (cfg_list_len(workers) == 0)
+		cfg_error(p, workers, "lcores: workers is empty (want at least one worker CPU)");
+	for (i = 0; i < cfg_list_len(workers); i++) {
+		yaml_node_t *n = cfg_list_item(p, workers, i);
+
+		if (i == CFG_MAX_WORKERS) {
+			cfg_error(p, n, "lcores: too many workers (max %d)",
+				  CFG_MAX_WORKERS);
+			break;
+		}
+		if (cfg_get_uint(p, n, ctx, "worker", 0, UINT_MAX, &v))
+			parse_worker(p, n, (unsigned int)v, main_ok);
+	}
+}
+
+static void parse_memory(struct cfg_parser *p, const yaml_node_t *map)
+{
+	static const char *const keys[] = { "hugepages", "mbufs", NULL };
+	static const char ctx[] = "memory: ";
+	yaml_node_t *n;
+	const char *s;
+	unsigned long long v;
+
+	cfg_map_check(p, map, ctx, keys);
+	n = cfg_map_get(p, map, "hugepages");
+	if (n != NULL && (s = cfg_get_scalar(p, n, ctx, "hugepages")) != NULL) {
+		if (strcmp(s, "auto") == 0)
+			p->cfg->hugepages = CFG_HUGEPAGES_AUTO;
+		else if (strcmp(s, "none") == 0)
+			p->cfg->hugepages = CFG_HUGEPAGES_NONE;
+		else
+			cfg_error(p, n, "memory: hugepages \"%s\" is not auto or none", s);
+	}
+	n = cfg_map_get(p, map, "mbufs");
+	if (n != NULL && cfg_get_uint(p, n, ctx, "mbufs", CFG_MBUFS_MIN,
+				      CFG_MBUFS_MAX, &v))
+		p->cfg->mbufs = (uint32_t)v;
+}
+
+static void parse_control(struct cfg_parser *p, const yaml_node_t *map)
+{
+	static const char *const keys[] = { "socket", "mode", NULL };
+	static const char ctx[] = "control: ";
+	yaml_node_t *n;
+
+	cfg_map_check(p, map, ctx, keys);
+	if ((n = cfg_map_get(p, map, "socket")) != NULL)
+		cfg_get_path(p, n, ctx, "socket", p->cfg->ctl_socket);
+	if ((n = cfg_map_get(p, map, "mode")) != NULL)
+		cfg_get_mode(p, n, ctx, "mode", &p->cfg->ctl_mode);
+}
+
+static void parse_fdb(struct cfg_parser *p, const yaml_node_t *map)
+{
+	static const char *const keys[] = { "size", "ageing", NULL };
+	static const char ctx[] = "fdb: ";
+	yaml_node_t *n;
+	unsigned long long v;
+
+	cfg_map_check(p, map, ctx, keys);
+	n = cfg_map_get(p, map, "size");
+	if (n != NULL && cfg_get_uint(p, n, ctx, "size", CFG_FDB_SIZE_MIN,
+				      CFG_FDB_SIZE_MAX, &v))
+		p->cfg->fdb_size = (uint32_t)v;
+	n = cfg_map_get(p, map, "ageing");
+	if (n != NULL && cfg_get_uint(p, n, ctx, "ageing", 1, CFG_AGEING_MAX, &v))
+		p->cfg->fdb_ageing_s = (uint32_t)v;
+}
+
+static void parse_eal(struct cfg_parser *p, const yaml_node_t *map)
+{
+	static const char *const keys[] = { "file_prefix", "args", NULL };
+	static const char ctx[] = "eal: ";
+	struct cfg *cfg = p->cfg;
+	yaml_node_t *n, *args;
+	const char *s;
+	size_t i;
+
+	cfg_map_check(p, map, ctx, keys);
+	/* The prefix names a directory under /var/run/dpdk. */
+	if ((n = cfg_map_get(p, map, "file_prefix")) != NULL)
+		cfg_get_name(p, n, ctx, "file_prefix", cfg->eal_file_prefix);
+	args = cfg_map_get(p, map, "args");
+	if (args == NULL || cfg_is_null(args) ||
+	    !cfg_want(p, args, YAML_SEQUENCE_NODE, ctx, "args",
+		      "a list of EAL options like [\"--log-level=lib.eal:info\"]"))
+		return;
+	for (i = 0; i < cfg_list_len(args); i++) {
+		n = cfg_list_item(p, args, i);
+		if (i == CFG_MAX_EAL_ARGS) {
+			cfg_error(p, n, "eal: too many args (max %d)",
+				  CFG_MAX_EAL_ARGS);
+			break;
+		}
+		if ((s = cfg_get_scalar(p, n, ctx, "each arg")) == NULL)
+			continue;
+		if (s[0] == '\0') {
+			cfg_error(p, n, "eal: an arg is empty");
+			continue;
+		}
+		cfg->eal_args[cfg->n_eal_args] = strdup(s);
+		if (cfg->eal_args[cfg->n_eal_args] == NULL) {
+			p->sys_errno = ENOMEM;
+			cfg_error(p, n, "eal: out of memory");
+			return;
+		}
+		cfg->n_eal_args++;
+	}
+}
+
+/* A label for one list entry in messages: its name once known, else its
+ * position (1-based, as an operator counts). */
+static void entry_ctx(char *buf, size_t size, const char *kind,
+		      const char *name, size_t pos)
+{
+	if (name[0] != '\0')
+		snprintf(buf, size, "%s \"%s\": ", kind, name);
+	else
+		snprintf(buf, size, "%s %zu: ", kind, pos);
+}
+
+/* The DPDK device name: devargs up to the first comma. */
+static size_t devname_len(const char *devargs)
+{
+	return strcspn(devargs, ",");
+}
+
+static void parse_uplink(struct cfg_parser *p, const yaml_node_t *map,
+			 size_t pos)
+{
+	static const char *const keys[] = { "name", "device", NULL };
+	struct cfg *cfg = p->cfg;
+	struct cfg_uplink *up = &cfg->uplinks[cfg->n_uplinks++];
+	char ctx[CFG_NAME_MAX + 16];
+	yaml_node_t *n;
+	unsigned int i;
+
+	entry_ctx(ctx, sizeof(ctx), "uplink", "", pos);
+	if ((n = cfg_map_require(p, map, ctx, "name")) != NULL &&
+	    cfg_get_name(p, n, ctx, "name", up->name)) {
+		for (i = 0; i + 1 < cfg->n_uplinks; i++)
+			if (strcmp(cfg->uplinks[i].name, up->name) == 0)
+				cfg_error(p, n, "uplink name \"%s\" is used twice",
+					  up->name);
+		entry_ctx(ctx, sizeof(ctx), "uplink", up->name, pos);
+	}
+	cfg_map_check(p, map, ctx, keys);
+	if ((n = cfg_map_require(p, map, ctx, "device")) == NULL ||
+	    !cfg_get_str(p, n, ctx, "device", up->device, sizeof(up->device)))
+		return;
+	/* DPDK refuses a second device of the same name at probe time. */
+	for (i = 0; i + 1 < cfg->n_uplinks; i++) {
+		const char *other = cfg->uplinks[i].device;
+		size_t len = devname_len(up->device);
+
+		if (devname_len(other) == len && strncmp(other, up->device, len) == 0)
+			cfg_error(p, n, "%sdevice \"%.*s\" is already used by uplink \"%s\"",
+				  ctx, (int)len, up->device, cfg->uplinks[i].name);
+	}
+}
+
+static void parse_uplinks(struct cfg_parser *p, const yaml_node_t *list)
+{
+	size_t i;
+
+	for (i = 0; i < cfg_list_len(list); i++) {
+		yaml_node_t *n = cfg_list_item(p, list, i);
+
+		if (i == CFG_MAX_UPLINKS) {
+			cfg_error(p, n, "uplinks: too many uplinks (max %d)",
+				  CFG_MAX_UPLINKS);
+			break;
+		}
+		if (cfg_want(p, n, YAML_MAPPING_NODE, "uplinks: ", "each uplink",
+			     "a mapping like {name: up0, device: \"0000:3b:02.0\"}"))
+			parse_uplink(p, n, i + 1);
+	}
+}
+
+static void check_port_name(struct cfg_parser *p, const yaml_node_t *n,
+			    const struct cfg_port *port)
+{
+	const struct cfg *cfg = p->cfg;
+	unsigned int i;
+
+	for (i = 0; i < cfg->n_uplinks; i++)
+		if (strcmp(cfg->uplinks[i].name, port->name) == 0)
+			cfg_error(p, n, "port name \"%s\" is also the name of an uplink",
+				  port->name);
+	for (i = 0; &cfg->ports[i] != port; i++)
+		if (strcmp(cfg->ports[i].name, port->name) == 0)
+			cfg_error(p, n, "port name \"%s\" is used twice (also in vm \"%s\")",
+				  port->name, cfg->vms[cfg->ports[i].vm].name);
+}
+
+static void check_port_socket(struct cfg_parser *p, const yaml_node_t *n,
+			      const char *ctx, const struct cfg_port *port)
+{
+	const struct cfg *cfg = p->cfg;
+	unsigned int i;
+
+	if (strcmp(cfg->ctl_socket, port->socket) == 0)
+		cfg_error(p, n, "%ssocket %s is the control socket", ctx,
+			  port->socket);
+	for (i = 0; &cfg->ports[i] != port; i++)
+		if (strcmp(cfg->ports[i].socket, port->socket) == 0)
+			cfg_error(p, n, "%ssocket %s is already used by port \"%s\"",
+				  ctx, port->socket, cfg->ports[i].name);
+}
+
+static void parse_port_mac(struct cfg_parser *p, const yaml_node_t *n,
+			   const char *ctx, struct cfg_port *port)
+{
+	static const uint8_t zero[6], bcast[6] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+	};
+	const struct cfg *cfg = p->cfg;
+	const char *s = cfg_get_scalar(p, n, ctx, "mac");
+	uint8_t mac[6];
+	unsigned int i;
+
+	if (s == NULL)
+		return;
+	if (cfg_mac_parse(s, mac) < 0) {
+		cfg_error(p, n, "%smac \"%s\" is not a MAC address (want six hex pairs like 52:54:00:00:01:01)",
+			  ctx, s);
+		return;
+	}
+	if (memcmp(mac, zero, 6) == 0) {
+		cfg_error(p, n, "%smac %s is all zeros", ctx, s);
+		return;
+	}
+	if (memcmp(mac, bcast, 6) == 0) {
+		cfg_error(p, n, "%smac %s is the broadcast address", ctx, s);
+		return;
+	}
+	if (mac[0] & 1) {
+		cfg_error(p, n, "%smac %s is a multicast address (the first byte must be even)",
+			  ctx, s);
+		return;
+	}
+	for (i = 0; &cfg->ports[i] != port; i++)
+		if (memcmp(cfg->ports[i].mac, mac, 6) == 0)
+			cfg_error(p, n, "%smac %s is already used by port \"%s\"",
+				  ctx, s, cfg->ports[i].name);
+	memcpy(port->mac, mac, 6);
+}
+
+static void parse_port_uplink(struct cfg_parser *p, const yaml_node_t *n,
+			      const char *ctx, struct cfg_port *port)
+{
+	const struct cfg *cfg = p->cfg;
+	char name[CFG_NAME_MAX], known[CFG_MAX_UPLINKS * (CFG_NAME_MAX + 2)];
+	size_t len = 0;
+	unsigned int i;
+
+	if (!cfg_get_str(p, n, ctx, "uplink", name, sizeof(name)))
+		return;
+	for (i = 0; i < cfg->n_uplinks; i++) {
+		if (strcmp(cfg->uplinks[i].name, name) == 0) {
+			port->uplink = (int)i;
+			return;
+		}
+		len += (size_t)snprintf(known + len, sizeof(known) - len, "%s%s",
+					len ? ", " : "", cfg->uplinks[i].name);
+	}
+	if (len == 0)
+		cfg_error(p, n, "%suplink \"%s\" does not exist (no uplinks are defined)",
+			  ctx, name);
+	else
+		cfg_error(p, n, "%suplink \"%s\" does not exist (uplinks: %s)",
+			  ctx, name, known);
+}
+
+static void parse_port(struct cfg_parser *p, const yaml_node_t *map,
+		       const char *vm_ctx, size_t pos)
+{
+	static const char *const keys[] = {
+		"name", "socket", "mode", "mac", "queues", "uplink", "weight",
+		NULL
+	};
+	struct cfg *cfg = p->cfg;
+	struct cfg_port *port = &cfg->ports[cfg->n_ports++];
+	char ctx[2 * CFG_NAME_MAX + 32];
+	unsigned long long v;
+	yaml_node_t *n;
+	const char *s;
+
+	*port = (struct cfg_port){
+		.mode = CFG_VHOST_SERVER, .queues = 1, .uplink = -1,
+		.weight = 1, .vm = cfg->n_vms - 1,
+	};
+	/* vm_ctx ends in ": " */
+	snprintf(ctx, sizeof(ctx), "%.*s port %zu: ",
+		 (int)strlen(vm_ctx) - 2, vm_ctx, pos);
+	if ((n = cfg_map_require(p, map, ctx, "name")) != NULL &&
+	    cfg_get_name(p, n, ctx, "name", port->name)) {
+		check_port_name(p, n, port);
+		entry_ctx(ctx, sizeof(ctx), "port", port->name, pos);
+	}
+	cfg_map_check(p, map, ctx, keys);
+	if ((n = cfg_map_require(p, map, ctx, "socket")) != NULL &&
+	    cfg_get_path(p, n, ctx, "socket", port->socket))
+		check_port_socket(p, n, ctx, port);
+	if ((n = cfg_map_get(p, map, "mode")) != NULL &&
+	    (s = cfg_get_scalar(p, n, ctx, "mode")) != NULL) {
+		if (strcmp(s, "server") == 0)
+			port->mode = CFG_VHOST_SERVER;
+		else if (strcmp(s, "client") == 0)
+			port->mode = CFG_VHOST_CLIENT;
+		else
+			cfg_error(p, n, "%smode \"%s\" is not server or client",
+				  ctx, s);
+	}
+	if ((n = cfg_map_require(p, map, ctx, "mac")) != NULL)
+		parse_port_mac(p, n, ctx, port);
+	n = cfg_map_get(p, map, "queues");
+	if (n != NULL && cfg_get_uint(p, n, ctx, "queues", 1, CFG_MAX_QUEUES, &v))
+		port->queues = (uint16_t)v;
+	if ((n = cfg_map_get(p, map, "uplink")) != NULL)
+		parse_port_uplink(p, n, ctx, port);
+	n = cfg_map_get(p, map, "weight");
+	if (n != NULL && cfg_get_uint(p, n, ctx, "weight", CFG_WEIGHT_MIN,
+				      CFG_WEIGHT_MAX, &v))
+		port->weight = (uint32_t)v;
+}
+
+static void parse_vm(struct cfg_parser *p, const yaml_node_t *map, size_t pos)
+{
+	static const char *const keys[] = { "name", "ports", NULL };
+	struct cfg *cfg = p->cfg;
+	struct cfg_vm *vm = &cfg->vms[cfg->n_vms++];
+	char ctx[CFG_NAME_MAX + 16];
+	yaml_node_t *n, *ports;
+	unsigned int i;
+	size_t j;
+
+	/* The name first: the other messages are about "vm \"NAME\"". */
+	entry_ctx(ctx, sizeof(ctx), "vm", "", pos);
+	if ((n = cfg_map_require(p, map, ctx, "name")) != NULL &&
+	    cfg_get_name(p, n, ctx, "name", vm->name)) {
+		for (i = 0; i + 1 < cfg->n_vms; i++)
+			if (strcmp(cfg->vms[i].name, vm->name) == 0)
+				cfg_error(p, n, "vm name \"%s\" is used twice",
+					  vm->name);
+		entry_ctx(ctx, sizeof(ctx), "vm", vm->name, pos);
+	}
+	cfg_map_check(p, map, ctx, keys);
+	vm->port_first = cfg->n_ports;
+	ports = cfg_map_require(p, map, ctx, "ports");
+	if (ports == NULL)
+		return;
+	if (cfg_is_null(ports) || (ports->type == YAML_SEQUENCE_NODE &&
+				   cfg_list_len(ports) == 0)) {
+		cfg_error(p, ports, "%sports is empty (want at least one port)", ctx);
+		return;
+	}
+	if (!cfg_want(p, ports, YAML_SEQUENCE_NODE, ctx, "ports",
+		      "a list of port mappings"))
+		return;
+	for (j = 0; j < cfg_list_len(ports); j++) {
+		n = cfg_list_item(p, ports, j);
+		if (cfg->n_ports + cfg->n_uplinks >= CFG_MAX_PORTS) {
+			if (!p->ports_full)
+				cfg_error(p, n, "too many ports: vhost ports and uplinks together may be at most %d",
+					  CFG_MAX_PORTS);
+			p->ports_full = true;
+			break;
+		}
+		if (cfg_want(p, n, YAML_MAPPING_NODE, ctx, "each port",
+			     "a mapping like {name: vm1.0, socket: ..., mac: ...}"))
+			parse_port(p, n, ctx, j + 1);
+	}
+	vm->n_ports = cfg->n_ports - vm->port_first;
+}
+
+static void parse_vms(struct cfg_parser *p, const yaml_node_t *list)
+{
+	size_t i;
+
+	if (cfg_list_len(list) == 0)
+		cfg_error(p, list, "vms is empty (want at least one VM with one port)");
+	for (i = 0; i < cfg_list_len(list); i++) {
+		yaml_node_t *n = cfg_list_item(p, list, i);
+
+		if (i == CFG_MAX_VMS) {
+			cfg_error(p, n, "vms: too many VMs (max %d)", CFG_MAX_VMS);
+			break;
+		}
+		if (cfg_want(p, n, YAML_MAPPING_NODE, "vms: ", "each vm",
+			     "a mapping like {name: vm1, ports: [...]}"))
+			parse_vm(p, n, i + 1);
+	}
+}
+
+/* A top-level section of the given type, or NULL when absent, left empty
+ * ("uplinks:" with every entry commented out) or of the wrong type. */
+static yaml_node_t *section(struct cfg_parser *p, const yaml_node_t *root,
+			    const char *key, yaml_node_type_t type,
+			    const char *shape)
+{
+	yaml_node_t *n = cfg_map_get(p, root, key);
+
+	if (n == NULL || cfg_is_null(n) ||
+	    !cfg_want(p, n, type, "", key, shape))
+		return NULL;
+	return n;
+}
+
+static void parse_root(struct cfg_parser *p, const yaml_node_t *root)
+{
+	static const char *const keys[] = {
+		"lcores", "memory", "control", "fdb", "eal", "uplinks", "vms",
+		NULL
+	};
+	yaml_node_t *n;
+
+	if (root->type != YAML_MAPPING_NODE) {
+		cfg_error(p, root, "the file must be a mapping of sections (lcores:, vms:, ...), not %s",
+			  cfg_node_kind(root));
+		return;
+	}
+	cfg_map_check(p, root, "", keys);
+	parse_lcores(p, section(p, root, "lcores", YAML_MAPPING_NODE,
+				"a mapping like {main: 0, workers: [1]}"), root);
+	if ((n = section(p, root, "memory", YAML_MAPPING_NODE,
+			 "a mapping like {hugepages: auto, mbufs: 16384}")))
+		parse_memory(p, n);
+	if ((n = section(p, root, "control", YAML_MAPPING_NODE,
+			 "a mapping like {socket: /run/vtoe/vtoed.sock, mode: \"0660\"}")))
+		parse_control(p, n);
+	if ((n = section(p, root, "fdb", YAML_MAPPING_NODE,
+			 "a mapping like {size: 4096, ageing: 300}")))
+		parse_fdb(p, n);
+	if ((n = section(p, root, "eal", YAML_MAPPING_NODE,
+			 "a mapping like {file_prefix: vtoed, args: [...]}")))
+		parse_eal(p, n);
+	/* Uplinks before VMs: ports refer to them by name. */
+	if ((n = section(p, root, "uplinks", YAML_SEQUENCE_NODE,
+			 "a list of {name: ..., device: ...}")))
+		parse_uplinks(p, n);
+	n = cfg_map_get(p, root, "vms");
+	if (n == NULL)
+		cfg_error(p, root, "missing required section \"vms\" (want at least one VM with one port)");
+	else if (cfg_is_null(n))
+		cfg_error(p, n, "vms is empty (want at least one VM with one port)");
+	else if (cfg_want(p, n, YAML_SEQUENCE_NODE, "", "vms",
+			  "a list of {name: ..., ports: [...]}"))
+		parse_vms(p, n);
+}
+
+/* ------------------------------------------------------------------ */
+/* Entry points                                                       */
+
+static void report_yaml_error(struct cfg_parser *p, const yaml_parser_t *yp,
+			      const char *text, size_t size)
+{
+	yaml_mark_t mark = { 0 };
+	size_t i;
+
+	switch (yp->error) {
+	case YAML_MEMORY_ERROR:
+		p->sys_errno = ENOMEM;
+		cfg_error_at(p, NULL, "out of memory");
+		return;
+	case YAML_READER_ERROR:
+		/* The reader gives a byte offset only (bad UTF-8, control
+		 * characters): count lines and characters up to it. */
+		for (i = 0; i < yp->problem_offset && i < size; i++) {
+			if (text[i] == '\n') {
+				mark.line++;
+				mark.column = 0;
+			} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
+				mark.column++;
+			}
+		}
+		cfg_error_at(p, &mark, "cannot read: %s", yp->problem);
+		return;
+	default:
+		break;
+	}
+	if (yp->context != NULL)
+		cfg_error_at(p, &yp->problem_mark,
+			     "YAML syntax error: %s (%s on line %zu)",
+			     yp->problem, yp->context, yp->context_mark.line + 1);
+	else
+		cfg_error_at(p, &yp->problem_mark, "YAML syntax error: %s",
+			     yp->problem != NULL ? yp->problem : "unknown");
+}
+
+/* Loads the one document of the stream, reporting syntax errors anywhere
+ * in it; a second document would otherwise be ignored without a word. */
+static bool load_document(struct cfg_parser *p, const char *text, size_t size)
+{
+	yaml_parser_t yp;
+	yaml_mark_t start = { 0 };
+	yaml_document_t more;
+	yaml_node_t *root;
+	bool ok = false;
+
+	if (!yaml_parser_initialize(&yp)) {
+		p->sys_errno = ENOMEM;
+		cfg_error_at(p, NULL, "out of memory");
+		return false;
+	}
+	yaml_parser_set_input_string(&yp, (const unsigned char *)text, size);
+	if (!yaml_parser_load(&yp, p->doc)) {
+		report_yaml_error(p, &yp, text, size);
+		goto out;
+	}
+	root = yaml_document_get_root_node(p->doc);
+	if (root == NULL)
+		cfg_error_at(p, &start, "the file is empty (want at least a vms: section)");
+	if (!yaml_parser_load(&yp, &more)) {
+		report_yaml_error(p, &yp, text, size);
+	} else {
+		if (yaml_document_get_root_node(&more) != NULL)
+			cfg_error(p, yaml_document_get_root_node(&more),
+				  "a second YAML document: the file must hold exactly one");
+		yaml_document_delete(&more);
+	}
+	ok = true;
+out:
+	yaml_parser_delete(&yp);
+	return ok;
+}
+
+struct cfg *cfg_parse(const char *name, const char *text, size_t size,
+		      FILE *err, cfg_cpu_present_fn cpu_present)
+{
+	yaml_document_t doc;
+	struct cfg_parser p = {
+		.name = name, .err = err, .doc = &doc,
+		.cpu_present = cpu_present != NULL ? cpu_present : cpu_usable,
+	};
+	struct cfg *cfg = calloc(1, sizeof(*cfg));
+
+	if (cfg == NULL)
+		return NULL;
+	snprintf(cfg->path, sizeof(cfg->path), "%s", name);
+	cfg->main_lcore = 0;
+	cfg->hugepages = CFG_HUGEPAGES_AUTO;
+	cfg->mbufs = 16384;
+	snprintf(cfg->ctl_socket, sizeof(cfg->ctl_socket), "/run/vtoe/vtoed.sock");
+	cfg->ctl_mode = 0660;
+	cfg->fdb_size = 4096;
+	cfg->fdb_ageing_s = 300;
+	snprintf(cfg->eal_file_prefix, sizeof(cfg->eal_file_prefix), "vtoed");
+	p.cfg = cfg;
+
+	if (load_document(&p, text, size)) {
+		if (yaml_document_get_root_node(&doc) != NULL)
+			parse_root(&p, yaml_document_get_root_node(&doc));
+		yaml_document_delete(&doc);
+	}
+	if (p.n_errors > 0) {
+		cfg_free(cfg);
+		errno = p.sys_errno != 0 ? p.sys_errno : EINVAL;
+		return NULL;
+	}
+	return cfg;
+}
+
+static char *read_all(FILE *f, size_t *size)
+{
+	size_t cap = 4096, len = 0, n;
+	char *buf = malloc(cap), *bigger;
+
+	while (buf != NULL && (n = fread(buf + len, 1, cap - len, f)) > 0) {
+		len += n;
+		if (len < cap)
+			continue;
+		bigger = realloc(buf, cap * 2);
+		if (bigger == NULL) {
+			free(buf);
+			return NULL;
+		}
+		buf = bigger;
+		cap *= 2;
+	}
+	if (buf != NULL && ferror(f)) {
+		int e = errno;
+
+		free(buf);
+		errno = e;
+		return NULL;
+	}
+	*size = len;
+	return buf;
+}
+
+struct cfg *cfg_load(const char *path, FILE *err,
+		     cfg_cpu_present_fn cpu_present)
+{
+	struct cfg *cfg;
+	size_t size = 0;
+	char *text;
+	FILE *f;
+	int e;
+
+	f = fopen(path, "re");
+	if (f == NULL) {
+		e = errno;
+		if (err != NULL)
+			fprintf(err, "%s: cannot open: %s\n", path, strerror(e));
+		errno = e;
+		return NULL;
+	}
+	text = read_all(f, &size);
+	e = errno;
+	fclose(f);
+	if (text == NULL) {
+		if (err != NULL)
+			fprintf(err, "%s: cannot read: %s\n", path, strerror(e));
+		errno = e;
+		return NULL;
+	}
+	cfg = cfg_parse(path, text, size, err, cpu_present);
+	e = errno;
+	free(text);
+	errno = e;
+	return cfg;
+}
+
+void cfg_free(struct cfg *cfg)
+{
+	unsigned int i;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < cfg->n_eal_args; i++)
+		free(cfg->eal_args[i]);
+	free(cfg);
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int cfg_mac_parse(const char *s, uint8_t mac[6])
+{
+	uint8_t out[6];
+	int i, hi, lo;
+
+	for (i = 0; i < 6; i++) {
+		hi = hex_digit(s[0]);
+		if (hi < 0)
+			return -EINVAL;
+		lo = hex_digit(s[1]);
+		if (lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+		s += 2;
+		if (i < 5 && *s++ != ':')
+			return -EINVAL;
+	}
+	if (*s != '\0')
+		return -EINVAL;
+	memcpy(mac, out, 6);
+	return 0;
+}
+
+void cfg_mac_format(const uint8_t mac[6], char *buf, size_t size)
+{
+	snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x",
+		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
