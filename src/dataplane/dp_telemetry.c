@@ -111,12 +111,17 @@ tel_fdb_one(const struct fdb_entry *e, void *arg)
 {
 	struct tel_fdb *t = arg;
 	struct dp_port_info in;
-	char mac[18];
+	char mac[18], line[96];
 
+	/* Telemetry containers hold scalars only and dict keys may not hold
+	 * ':', so each entry is one string: "MAC PORT TYPE". */
+	if (dp_port_info(t->dp, e->port, &in) != 0)
+		return 0;
 	cfg_mac_format(e->mac, mac, sizeof(mac));
-	if (dp_port_info(t->dp, e->port, &in) == 0)
-		rte_tel_data_add_dict_string(t->d, mac, in.name);
-	return 0;
+	snprintf(line, sizeof(line), "%s %s %s", mac, in.name,
+		 e->is_static ? "static" : "learned");
+	/* Fails once telemetry's array is full: stop walking then. */
+	return rte_tel_data_add_array_string(t->d, line) == 0 ? 0 : -ENOSPC;
 }
 
 static int
@@ -127,7 +132,7 @@ tel_fdb(const char *cmd, const char *params, struct rte_tel_data *d)
 	(void)cmd; (void)params;
 	if (t.dp == NULL)
 		return -ENODEV;
-	rte_tel_data_start_dict(d);
+	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
 	fdb_walk(dp_fdb(t.dp), tel_fdb_one, &t);
 	return 0;
 }
@@ -143,7 +148,7 @@ dp_telemetry_register(struct dp *dp)
 	    rte_telemetry_register_cmd("/vtoe/lcores", tel_lcores,
 			"Worker lcores: queues, busy/idle cycles. Takes no parameters") != 0 ||
 	    rte_telemetry_register_cmd("/vtoe/fdb", tel_fdb,
-			"MAC table: MAC -> port. Takes no parameters") != 0)
+			"MAC table, one \"MAC PORT TYPE\" string per entry. Takes no parameters") != 0)
 		return -EINVAL;
 	return 0;
 }
