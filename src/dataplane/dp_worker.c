@@ -87,13 +87,17 @@ dp_flush_port(struct dp_worker *w, uint16_t p)
 	}
 
 	int vid = atomic_load_explicit(&port->vid, memory_order_acquire);
+	uint32_t enabled = atomic_load_explicit(&port->vrings_enabled,
+						memory_order_acquire);
 	uint16_t q = w->index % port->queues;
 
+	/* A guest may enable fewer queue pairs than it negotiated (Linux
+	 * enables one per vCPU): fall back to the first one. */
+	if (!(enabled & (1u << VHOST_VRING_GUEST_RX(q))))
+		q = 0;
 	if (vid < 0) {
 		why = DP_DROP_LINK_DOWN;
-	} else if (!(atomic_load_explicit(&port->vrings_enabled,
-					  memory_order_acquire) &
-		     (1u << VHOST_VRING_GUEST_RX(q)))) {
+	} else if (!(enabled & (1u << VHOST_VRING_GUEST_RX(q)))) {
 		why = DP_DROP_QUEUE_DISABLED;
 	} else {
 		/* rte_vhost takes the vring's own lock here, so workers

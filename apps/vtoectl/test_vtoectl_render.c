@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vtoectl's tables without a daemon: the result shapes of the control
+ * contract render as the expected aligned text, and any other JSON (wrong
+ * types, missing fields, escape sequences) renders without crashing.
+ */
+#include "vtoectl_render.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+/* Render cmd's result (and args) given as JSON text; returns the output. */
+static char *render(const char *cmd, const char *args_text,
+		    const char *result_text)
+{
+	json_t *args = args_text ? json_loads(args_text, 0, NULL) : NULL;
+	json_t *result = json_loads(result_text, JSON_DECODE_ANY, NULL);
+	char *text = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&text, &size);
+
+	assert_non_null(out);
+	assert_non_null(result);
+	assert_int_equal(render_result(out, cmd, args, result), 0);
+	fclose(out);
+	json_decref(args);
+	json_decref(result);
+	return text;
+}
+
+static void expect_render(const char *cmd, const char *args,
+			  const char *result, const char *want)
+{
+	char *text = render(cmd, args, result);
+
+	assert_string_equal(text, want);
+	free(text);
+}
+
+static void test_ports(void **state)
+{
+	(void)state;
+	expect_render("ports", NULL,
+		"[{\"name\":\"vm1.0\",\"vm\":\"vm1\",\"kind\":\"vhost\","
+		"\"socket\":\"/run/vtoe/vm1.0.sock\",\"mode\":\"server\","
+		"\"device\":null,\"mac\":\"52:54:00:00:01:01\",\"queues\":1,"
+		"\"uplink\":\"up0\",\"weight\":1,\"link\":\"up\"},"
+		"{\"name\":\"up0\",\"vm\":null,\"kind\":\"uplink\","
+		"\"socket\":null,\"mode\":null,\"device\":\"net_tap0\","
+		"\"mac\":\"02:00:00:00:00:01\",\"queues\":2,\"uplink\":null,"
+		"\"weight\":100,\"link\":\"down\"}]",
+		"NAME   KIND    VM   LINK  MAC                QUEUES  WEIGHT  UPLINK  ENDPOINT\n"
+		"vm1.0  vhost   vm1  up    52:54:00:00:01:01       1       1  up0     /run/vtoe/vm1.0.sock (server)\n"
+		"up0    uplink  -    down  02:00:00:00:00:01       2     100  -       net_tap0\n");
+	/* fields missing or of another type */
+	expect_render("ports", NULL, "[{\"name\":\"p\",\"socket\":true}]",
+		"NAME  KIND  VM  LINK  MAC  QUEUES  WEIGHT  UPLINK  ENDPOINT\n"
+		"p     -     -   -     -         -       -  -       true (-)\n");
+}
+
+#define STATS_RESULT \
+	"{\"ports\":[{\"name\":\"vm1.0\",\"link\":\"up\",\"rx_packets\":12," \
+	"\"rx_bytes\":1500,\"tx_packets\":3,\"tx_bytes\":180," \
+	"\"drops_total\":13,\"drops\":{\"runt\":3,\"no_mbuf\":0," \
+	"\"tx_full\":10},\"features\":\"0x8000\"," \
+	"\"feature_names\":[\"MRG_RXBUF\",\"VERSION_1\"]}]}"
+#define STATS_TABLE \
+	"NAME   LINK  RX_PKTS  RX_BYTES  TX_PKTS  TX_BYTES  DROPS\n" \
+	"vm1.0  up         12      1500        3       180     13\n" \
+	"\n" \
+	"drops:\n" \
+	"  vm1.0: runt=3 tx_full=10\n"
+
+static void test_stats(void **state)
+{
+	(void)state;
+	expect_render("stats", NULL, STATS_RESULT, STATS_TABLE);
+	/* one port asked: its features too */
+	expect_render("stats", "{\"port\":\"vm1.0\"}", STATS_RESULT,
+		      STATS_TABLE "\n"
+		      "features:\n"
+		      "  vm1.0: 0x8000 (MRG_RXBUF, VERSION_1)\n");
+}
+
+static void test_lcores_fdb_version(void **state)
+{
+	(void)state;
+	expect_render("lcores", NULL,
+		"[{\"lcore\":1,\"role\":\"worker\",\"queues\":[\"vm1.0:0\","
+		"\"up0:0\"],\"busy_cycles\":125,\"idle_cycles\":875,"
+		"\"busy_pct\":12.5},{\"lcore\":0,\"role\":\"main\"}]",
+		"LCORE  ROLE    BUSY%  BUSY_CYCLES  IDLE_CYCLES  QUEUES\n"
+		"    1  worker   12.5          125          875  vm1.0:0,up0:0\n"
+		"    0  main        -            -            -  -\n");
+	expect_render("fdb", NULL,
+		"[{\"mac\":\"52:54:00:00:01:01\",\"port\":\"vm1.0\","
+		"\"type\":\"static\",\"age_s\":null},{\"mac\":\"aa:bb:cc:dd:ee:ff\","
+		"\"port\":\"up0\",\"type\":\"learned\",\"age_s\":12}]",
+		"MAC                PORT   TYPE     AGE_S\n"
+		"52:54:00:00:01:01  vm1.0  static       -\n"
+		"aa:bb:cc:dd:ee:ff  up0    learned     12\n");
+	expect_render("version", NULL,
+		"{\"version\":\"0.1.0\",\"dpdk\":\"DPDK 22.11.11\"}",
+		"version: 0.1.0\n"
+		"dpdk:    DPDK 22.11.11\n");
+	/* no table for it: indented JSON */
+	expect_render("config", NULL, "{\"workers\":[1]}",
+		      "{\n  \"workers\": [\n    1\n  ]\n}\n");
+}
+
+static void test_unexpected_shapes(void **state)
+{
+	static const char *const cmds[] = {
+		"ports", "stats", "lcores", "fdb", "help", "version", "config",
+		"other",
+	};
+	static const char *const results[] = {
+		"null", "42", "\"text\"", "[]", "{}", "[null, 1, \"x\", [], {}]",
+		"{\"ports\": 5}",
+		"{\"ports\": [null, {\"name\": {\"a\": 1}, \"drops\": [1]}]}",
+		("[{\"name\": null, \"queues\": \"x\", \"busy_pct\": \"high\","
+		 " \"drops\": {\"x\": null, \"y\": \"many\"}, \"socket\": 7,"
+		 " \"feature_names\": \"MRG\"}]"),
+		("[{\"name\": \"\\u001b[2Jevil\\u0007\", \"help\": \"\\u00e9t\\u00e9\","
+		 " \"queues\": [1, null, [2]], \"mac\": 1e300}]"),
+	};
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {
+		for (size_t r = 0; r < sizeof(results) / sizeof(results[0]);
+		     r++) {
+			char *text = render(cmds[c], "{\"port\":\"x\"}",
+					    results[r]);
+
+			/* a terminal never sees the daemon's escapes */
+			assert_null(strchr(text, '\x1b'));
+			assert_null(strchr(text, '\a'));
+			free(text);
+		}
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ports),
+		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_lcores_fdb_version),
+		cmocka_unit_test(test_unexpected_shapes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

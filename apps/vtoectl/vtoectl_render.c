@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Tables for vtoectl: each known command has a renderer that picks the
+ * fields it knows out of the daemon's result and lays them out in aligned
+ * columns.  A result without the expected shape falls back to indented
+ * JSON, so a newer or older daemon never makes vtoectl crash or lie.
+ */
+#include "vtoectl_render.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#define CELL_MAX 256
+#define TABLE_COLS_MAX 12
+#define RENDER_SHAPE_UNKNOWN 1  /* a renderer's "print it as JSON instead" */
+
+struct table {
+	size_t n_cols;
+	const char *const *heads;
+	const char *align;      /* per column: 'l' left or 'r' right */
+	char **cells;           /* row-major, n_cols per row */
+	size_t n_cells;
+	size_t cap;
+	bool oom;
+};
+
+#define TABLE_INIT(heads_, align_) {                                    \
+	.n_cols = sizeof(heads_) / sizeof((heads_)[0]),                 \
+	.heads = (heads_),                                              \
+	.align = (align_),                                              \
+}
+
+/* The daemon's strings reach a terminal: no escape sequences. */
+static void text_clean(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+/* Columns, not bytes: UTF-8 continuation bytes take no room. */
+static size_t text_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s != '\0'; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
+}
+
+/* Any JSON value as one line of text; missing or null is "-". */
+static const char *value_text(const json_t *v, char *buf, size_t size)
+{
+	char *dump;
+
+	if (v == NULL)
+		return "-";
+	switch (json_typeof(v)) {
+	case JSON_NULL:
+		return "-";
+	case JSON_TRUE:
+		return "true";
+	case JSON_FALSE:
+		return "false";
+	case JSON_INTEGER:
+		snprintf(buf, size, "%" JSON_INTEGER_FORMAT,
+			 json_integer_value(v));
+		return buf;
+	case JSON_REAL:
+		snprintf(buf, size, "%g", json_real_value(v));
+		return buf;
+	case JSON_STRING:
+		snprintf(buf, size, "%s", json_string_value(v));
+		break;
+	case JSON_OBJECT:
+	case JSON_ARRAY:
+		dump = json_dumps(v, JSON_COMPACT);
+		snprintf(buf, size, "%s", dump != NULL ? dump : "?");
+		free(dump);
+		break;
+	}
+	text_clean(buf);
+	return buf;
+}
+
+static void table_add(struct table *t, const char *text)
+{
+	if (t->oom)
+		return;
+	if (t->n_cells == t->cap) {
+		size_t cap = t->cap == 0 ? 64 : 2 * t->cap;
+		char **cells = realloc(t->cells, cap * sizeof(*cells));
+
+		if (cells == NULL) {
+			t->oom = true;
+			return;
+		}
+		t->cells = cells;
+		t->cap = cap;
+	}
+	t->cells[t->n_cells] = strdup(text);
+	if (t->cells[t->n_cells] == NULL)
+		t->oom = true;
+	else
+		t->n_cells++;
+}
+
+static void table_add_value(struct table *t, const json_t *v)
+{
+	char buf[CELL_MAX];
+
+	table_add(t, value_text(v, buf, sizeof(buf)));
+}
+
+static void table_add_field(struct table *t, const json_t *obj,
+			    const char *key)
+{
+	table_add_value(t, json_object_get(obj, key));
+}
+
+static void table_row_print(FILE *out, const struct table *t,
+			    const size_t *widths, const char *const *row)
+{
+	for (size_t c = 0; c < t->n_cols; c++) {
+		size_t pad = widths[c] - text_width(row[c]);
+		bool last = c + 1 == t->n_cols;
+
+		if (c > 0)
+			fputs("  ", out);
+		if (t->align[c] == 'r')
+			fprintf(out, "%*s", (int)pad, "");
+		fputs(row[c], out);
+		if (t->align[c] != 'r' && !last)
+			fprintf(out, "%*s", (int)pad, "");
+	}
+	fputc('\n', out);
+}
+
+/* Print the table and free its cells. */
+static int table_print(struct table *t, FILE *out)
+{
+	size_t widths[TABLE_COLS_MAX];
+	int rc = 0;
+
+	if (t->oom || t->n_cols > TABLE_COLS_MAX ||
+	    t->n_cells % t->n_cols != 0) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t c = 0; c < t->n_cols; c++)
+		widths[c] = text_width(t->heads[c]);
+	for (size_t i = 0; i < t->n_cells; i++) {
+		size_t w = text_width(t->cells[i]);
+
+		if (w > widths[i % t->n_cols])
+			widths[i % t->n_cols] = w;
+	}
+	table_row_print(out, t, widths, t->heads);
+	for (size_t i = 0; i < t->n_cells; i += t->n_cols)
+		table_row_print(out, t, widths,
+				(const char *const *)(t->cells + i));
+out:
+	for (size_t i = 0; i < t->n_cells; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	t->cells = NULL;
+	t->n_cells = t->cap = 0;
+	return rc;
+}
+
+/* ---- one renderer per command ---- */
+
+static int render_ports(FILE *out, json_t *args, json_t *result)
+{
+	static const char *const heads[] = {
+		"NAME", "KIND", "VM", "LINK", "MAC", "QUEUES", "WEIGHT",
+		"UPLINK", "ENDPOINT",
+	};
+	struct table t = TABLE_INIT(heads, "lllllrrll");
+	char buf[CELL_MAX], mode[CELL_MAX], endpoint[CELL_MAX];
+	json_t *port, *socket;
+	size_t i;
+
+	(void)args;
+	if (!json_is_array(result))
+		return RENDER_SHAPE_UNKNOWN;
+	json_array_foreach(result, i, port) {
+		table_add_field(&t, port, "name");
+		table_add_field(&t, port, "kind");
+		table_add_field(&t, port, "vm");
+		table_add_field(&t, port, "link");
+		table_add_field(&t, port, "mac");
+		table_add_field(&t, port, "queues");
+		table_add_field(&t, port, "weight");
+		table_add_field(&t, port, "uplink");
+		/* a vhost port's socket, or an uplink's DPDK device */
+		socket = json_object_get(port, "socket");
+		if (socket != NULL && !json_is_null(socket)) {
+			/* precision bounds: no truncation warning */
+			snprintf(endpoint, sizeof(endpoint), "%.200s (%.32s)",
+				 value_text(socket, buf, sizeof(buf)),
+				 value_text(json_object_get(port, "mode"),
+					    mode, sizeof(mode)));
+			table_add(&t, endpoint);
+		} else {
+			table_add_field(&t, port, "device");
+		}
+	}
+	return table_print(&t, out);
+}
+
+/* "reason=count ..." for the nonzero drop reasons of one port. */
+static bool drops_text(json_t *drops, char *buf, size_t size)
+{
+	char value[CELL_MAX];
+	const char *reason;
+	size_t len = 0;
+	json_t *count;
+
+	buf[0] = '\0';
+	json_object_foreach(drops, reason, count) {
+		if (json_is_null(count) ||
+		    (json_is_integer(count) && json_integer_value(count) == 0))
+			continue;
+		len += (size_t)snprintf(buf + len, size - len, "%s%s=%s",
+					len > 0 ? " " : "", reason,
+					value_text(count, value, sizeof(value)));
+		if (len >= size)
+			break;          /* cut: the table above has the total */
+	}
+	text_clean(buf);
+	return buf[0] != '\0';
+}
+
+static void features_print(FILE *out, const json_t *port)
+{
+	char buf[CELL_MAX], name[CELL_MAX];
+	const json_t *names = json_object_get(port, "feature_names");
+	json_t *feature;
+	size_t i;
+
+	fprintf(out, "  %s: ", value_text(json_object_get(port, "name"),
+					  name, sizeof(name)));
+	fputs(value_text(json_object_get(port, "features"), buf, sizeof(buf)),
+	      out);
+	if (json_is_array(names)) {
+		json_array_foreach(names, i, feature)
+			fprintf(out, "%s%s", i == 0 ? " (" : ", ",
+				value_text(feature, buf, sizeof(buf)));
+		if (json_array_size(names) > 0)
+			fputc(')', out);
+	}
+	fputc('\n', out);
+}
+
+static int render_stats(FILE *out, json_t *args, json_t *result)
+{
+	static const char *const heads[] = {
+		"NAME", "LINK", "RX_PKTS", "RX_BYTES", "TX_PKTS", "TX_BYTES",
+		"DROPS",
+	};
+	struct table t = TABLE_INIT(heads, "llrrrrr");
+	char name[CELL_MAX], drops[1024];
+	bool titled = false;
+	json_t *ports, *port;
+	size_t i;
+	int rc;
+
+	ports = json_is_array(result) ? result : json_object_get(result, "ports");
+	if (!json_is_array(ports))
+		return RENDER_SHAPE_UNKNOWN;
+	json_array_foreach(ports, i, port) {
+		table_add_field(&t, port, "name");
+		table_add_field(&t, port, "link");
+		table_add_field(&t, port, "rx_packets");
+		table_add_field(&t, port, "rx_bytes");
+		table_add_field(&t, port, "tx_packets");
+		table_add_field(&t, port, "tx_bytes");
+		table_add_field(&t, port, "drops_total");
+	}
+	rc = table_print(&t, out);
+	if (rc < 0)
+		return rc;
+
+	json_array_foreach(ports, i, port) {
+		json_t *d = json_object_get(port, "drops");
+
+		if (!json_is_object(d) || !drops_text(d, drops, sizeof(drops)))
+			continue;
+		if (!titled)
+			fputs("\ndrops:\n", out);
+		titled = true;
+		fprintf(out, "  %s: %s\n", value_text(json_object_get(port,
+			"name"), name, sizeof(name)), drops);
+	}
+
+	/* negotiated features: only worth the room for the port asked for */
+	if (json_object_get(args, "port") == NULL)
+		return 0;
+	titled = false;
+	json_array_foreach(ports, i, port) {
+		if (json_object_get(port, "features") == NULL &&
+		    json_object_get(port, "feature_names") == NULL)
+			continue;
+		if (!titled)
+			fputs("\nfeatures:\n", out);
+		titled = true;
+		features_print(out, port);
+	}
+	return 0;
+}
+
+static int render_lcores(FILE *out, json_t *args, json_t *result)
+{
+	static const char *const heads[] = {
+		"LCORE", "ROLE", "BUSY%", "BUSY_CYCLES", "IDLE_CYCLES",
+		"QUEUES",
+	};
+	struct table t = TABLE_INIT(heads, "rlrrrl");
+	char buf[CELL_MAX], queue[CELL_MAX];
+	json_t *lcore, *v;
+	size_t i, k;
+
+	(void)args;
+	if (!json_is_array(result))
+		return RENDER_SHAPE_UNKNOWN;
+	json_array_foreach(result, i, lcore) {
+		table_add_field(&t, lcore, "lcore");
+		table_add_field(&t, lcore, "role");
+		v = json_object_get(lcore, "busy_pct");
+		if (json_is_number(v)) {
+			snprintf(buf, sizeof(buf), "%.1f", json_number_value(v));
+			table_add(&t, buf);
+		} else {
+			table_add_value(&t, v);
+		}
+		table_add_field(&t, lcore, "busy_cycles");
+		table_add_field(&t, lcore, "idle_cycles");
+		v = json_object_get(lcore, "queues");
+		if (json_is_array(v) && json_array_size(v) > 0) {
+			json_t *q;
+			size_t len = 0;
+
+			json_array_foreach(v, k, q) {
+				len += (size_t)snprintf(buf + len,
+					sizeof(buf) - len, "%s%s",
+					k > 0 ? "," : "",
+					value_text(q, queue, sizeof(queue)));
+				if (len >= sizeof(buf))
+					break;  /* snprintf left it cut */
+			}
+			table_add(&t, buf);
+		} else {
+			table_add_value(&t, json_is_array(v) ? NULL : v);
+		}
+	}
+	return table_print(&t, out);
+}
+
+static int render_fdb(FILE *out, json_t *args, json_t *result)
+{
+	static const char *const heads[] = { "MAC", "PORT", "TYPE", "AGE_S" };
+	struct table t = TABLE_INIT(heads, "lllr");
+	json_t *entry;
+	size_t i;
+
+	(void)args;
+	if (!json_is_array(result))
+		return RENDER_SHAPE_UNKNOWN;
+	json_array_foreach(result, i, entry) {
+		table_add_field(&t, entry, "mac");
+		table_add_field(&t, entry, "port");
+		table_add_field(&t, entry, "type");
+		table_add_field(&t, entry, "age_s");
+	}
+	return table_print(&t, out);
+}
+
+static int render_help(FILE *out, json_t *args, json_t *result)
+{
+	static const char *const heads[] = { "COMMAND", "DESCRIPTION" };
+	struct table t = TABLE_INIT(heads, "ll");
+	json_t *cmd;
+	size_t i;
+
+	(void)args;
+	if (!json_is_array(result))
+		return RENDER_SHAPE_UNKNOWN;
+	json_array_foreach(result, i, cmd) {
+		table_add_field(&t, cmd, "name");
+		table_add_field(&t, cmd, "help");
+	}
+	return table_print(&t, out);
+}
+
+/* A flat object as "key  value" lines, as for "version". */
+static int render_fields(FILE *out, json_t *args, json_t *result)
+{
+	size_t width = 0;
+	char name[CELL_MAX], buf[CELL_MAX];
+	const char *key;
+	json_t *v;
+
+	(void)args;
+	if (!json_is_object(result))
+		return RENDER_SHAPE_UNKNOWN;
+	json_object_foreach(result, key, v) {
+		if (text_width(key) > width)
+			width = text_width(key);
+	}
+	json_object_foreach(result, key, v) {
+		snprintf(name, sizeof(name), "%s", key);
+		text_clean(name);
+		fprintf(out, "%s:%*s %s\n", name,
+			(int)(width - text_width(name)), "",
+			value_text(v, buf, sizeof(buf)));
+	}
+	return 0;
+}
+
+static const struct renderer {
+	const char *cmd;
+	int (*fn)(FILE *out, json_t *args, json_t *result);
+} renderers[] = {
+	{ "fdb", render_fdb },
+	{ "help", render_help },
+	{ "lcores", render_lcores },
+	{ "ports", render_ports },
+	{ "stats", render_stats },
+	{ "version", render_fields },
+};
+
+int render_json(FILE *out, const json_t *value)
+{
+	char *dump = json_dumps(value != NULL ? value : json_null(),
+				JSON_INDENT(2) | JSON_ENCODE_ANY);
+
+	if (dump == NULL)
+		return -ENOMEM;
+	fprintf(out, "%s\n", dump);
+	free(dump);
+	return ferror(out) ? -EIO : 0;
+}
+
+int render_result(FILE *out, const char *cmd, json_t *args, json_t *result)
+{
+	for (size_t i = 0; i < sizeof(renderers) / sizeof(renderers[0]); i++) {
+		int rc;
+
+		if (strcmp(renderers[i].cmd, cmd) != 0)
+			continue;
+		rc = renderers[i].fn(out, args, result);
+		if (rc == RENDER_SHAPE_UNKNOWN)
+			break;
+		if (rc == 0 && ferror(out))
+			rc = -EIO;
+		return rc;
+	}
+	return render_json(out, result);
+}
