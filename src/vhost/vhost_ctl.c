@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -124,13 +125,34 @@ static const struct rte_vhost_device_ops vhost_ops = {
 	.vring_state_changed = vhost_vring_state_changed,
 };
 
+/* mkdir -p of the directory holding path (0755, as /run/vtoe would be). */
+static int
+vhost_parent_dir_make(const char *path)
+{
+	char dir[108];
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (char *p = dir + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
 /* A server socket path left behind by a crash is removed; anything else
  * in the way is an error rather than something to delete. */
 static int
 vhost_server_path_prepare(const char *path)
 {
 	struct stat st;
+	int rc = vhost_parent_dir_make(path);
 
+	if (rc != 0)
+		return rc;
 	if (lstat(path, &st) != 0)
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISSOCK(st.st_mode))

@@ -1,0 +1,89 @@
+#!/bin/busybox sh
+# guest-init.sh - /init of the test guests' busybox initramfs.
+#
+# Kernel arguments: e2e.ip=A.B.C.D e2e.peer=A.B.C.D e2e.role=server|client|long
+# e2e.kb=KiB (TCP echo size) e2e.secs=N (long mode) e2e.maxt=N (watchdog)
+# e2e.linger=N (stay up N seconds after reporting, so the host can look at
+# the switch's counters with the link still up).
+#   server: TCP echo server on port 5000 (persistent), then idles.
+#   client: ping (5 replies) and an md5-checked TCP echo, once.
+#   long:   rounds of (1 ping + md5-checked TCP echo) for e2e.secs seconds,
+#           one "E2E ROUND" line each, so the host can tell which rounds
+#           happened before and after it restarted the switch.
+# Every report line starts with "E2E " on the serial console.
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+up() { cut -d' ' -f1 /proc/uptime; }
+upi() { cut -d. -f1 /proc/uptime; }
+echo "E2E INIT uptime=$(up)"
+for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net; do
+	[ -f /lib/modules/$m.ko ] && insmod /lib/modules/$m.ko
+done
+IP= PEER= ROLE=none MAXT=100 KB=1024 SECS=60 LINGER=0
+for w in $(cat /proc/cmdline); do
+	case $w in
+	e2e.ip=*) IP=${w#*=} ;; e2e.peer=*) PEER=${w#*=} ;; e2e.role=*) ROLE=${w#*=} ;;
+	e2e.maxt=*) MAXT=${w#*=} ;; e2e.kb=*) KB=${w#*=} ;; e2e.secs=*) SECS=${w#*=} ;;
+	e2e.linger=*) LINGER=${w#*=} ;;
+	esac
+done
+(sleep $MAXT; echo "E2E RESULT FAIL guest watchdog after ${MAXT}s"; poweroff -f) &
+ifconfig lo up
+if ! ifconfig eth0 $IP netmask 255.255.255.0 up; then echo "E2E RESULT FAIL no eth0"; poweroff -f; fi
+echo "E2E ETH0 UP $IP uptime=$(up)"
+
+# echo_once KiB TIMEOUT: send KiB random bytes to the peer's echo server,
+# compare md5 of what came back.
+echo_once() {
+	dd if=/dev/urandom of=/tmp/tx bs=1024 count=$1 2>/dev/null
+	rm -f /tmp/rx
+	timeout $2 nc -w 3 $PEER 5000 </tmp/tx >/tmp/rx 2>/dev/null
+	[ -s /tmp/rx ] && [ "$(md5sum </tmp/tx | cut -d' ' -f1)" = "$(md5sum </tmp/rx | cut -d' ' -f1)" ]
+}
+first_ping() {
+	i=0
+	while ! ping -c 1 -W 1 $PEER >/dev/null 2>&1; do
+		i=$((i + 1)); [ $i -ge 60 ] && break
+	done
+	echo "E2E FIRST PING after $i misses uptime=$(up)"
+	if [ $i -ge 60 ]; then echo "E2E RESULT FAIL no ping reply from $PEER in 60 tries"; poweroff -f; fi
+}
+
+case $ROLE in
+server)
+	nc -ll -p 5000 -e cat &
+	echo "E2E SERVER READY uptime=$(up)"
+	while :; do sleep 3600; done
+	;;
+client)
+	first_ping
+	RES=OK WHY=
+	if ping -c 5 -i 0.2 -W 2 $PEER; then echo "E2E PING OK"; else RES=FAIL; WHY="$WHY ping"; fi
+	i=0
+	while ! echo_once $KB 30; do i=$((i + 1)); [ $i -ge 10 ] && break; sleep 0.5; done
+	A=$(md5sum </tmp/tx | cut -d' ' -f1); B=$(md5sum </tmp/rx 2>/dev/null | cut -d' ' -f1)
+	echo "E2E TCP ECHO ${KB}KiB tx=$A rx=$B retries=$i"
+	if [ "$A" = "$B" ]; then echo "E2E TCP OK"; else RES=FAIL; WHY="$WHY tcp"; fi
+	echo "E2E RESULT $RES$WHY uptime=$(up)"
+	;;
+long)
+	first_ping
+	end=$(( $(upi) + SECS )) n=0 ok=0 runs=0 prev=fail
+	while [ $(upi) -lt $end ]; do
+		n=$((n + 1)) p=fail t=fail
+		ping -c 1 -W 1 $PEER >/dev/null 2>&1 && p=ok
+		echo_once $KB 10 && t=ok
+		echo "E2E ROUND $n ping=$p tcp=$t uptime=$(up)"
+		if [ $p = ok ] && [ $t = ok ]; then
+			ok=$((ok + 1)); [ $prev = fail ] && runs=$((runs + 1)); prev=ok
+		else
+			prev=fail; sleep 0.5
+		fi
+		sleep 0.3
+	done
+	echo "E2E LONG DONE rounds=$n ok=$ok ok_runs=$runs"
+	;;
+esac
+sleep $LINGER
+poweroff -f
