@@ -254,7 +254,12 @@ fdb_age(struct fdb *fdb, uint32_t now_s, uint32_t max_age_s)
 			seen = atomic_load_explicit(
 				&fdb->last_seen[slot_index(fdb, b, i)],
 				memory_order_relaxed);
-			if ((uint32_t)(now_s - seen) < max_age_s)
+			/* Stamps are whole seconds: an entry stamped s may have
+			 * seen its frame at s.999, so only more than
+			 * max_age_s whole seconds is surely max_age_s of
+			 * silence.  An entry lives max_age_s to max_age_s + 2
+			 * seconds with the ager running every second. */
+			if ((uint32_t)(now_s - seen) <= max_age_s)
 				continue;
 			/* If a worker refreshed or moved it meanwhile the CAS
 			 * fails and the entry lives on. */

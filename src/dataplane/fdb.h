@@ -41,8 +41,9 @@ int fdb_lookup(const struct fdb *fdb, const uint8_t mac[6]);
 int fdb_learn(struct fdb *fdb, const uint8_t mac[6], uint16_t port,
 	      uint32_t now_s);
 
-/* Main thread: remove learned entries not seen for max_age_s or more.
- * Returns how many were removed. */
+/* Main thread: remove learned entries not seen for more than max_age_s
+ * whole seconds (never one seen less than max_age_s ago).  Returns how
+ * many were removed. */
 unsigned int fdb_age(struct fdb *fdb, uint32_t now_s, uint32_t max_age_s);
 
 /* Control path: remove every learned entry on port (port went away). */

@@ -80,11 +80,12 @@ test_ageing(void **state)
 	fdb_learn(fdb, refreshed, 0, 1000);
 	fdb_learn(fdb, fresh, 0, 1250);
 	fdb_learn(fdb, refreshed, 0, 1290);
-	/* 299 s after the old one's last frame: still there */
-	assert_int_equal(fdb_age(fdb, 1299, 300), 0);
+	/* 300 whole seconds after the old one's stamp: still there (its
+	 * frame may have come at 1000.999, less than 300 s ago) */
+	assert_int_equal(fdb_age(fdb, 1300, 300), 0);
 	assert_int_equal(fdb_lookup(fdb, old), 0);
-	/* 300 s: gone; the others stay */
-	assert_int_equal(fdb_age(fdb, 1300, 300), 1);
+	/* 301: surely 300 s of silence, gone; the others stay */
+	assert_int_equal(fdb_age(fdb, 1301, 300), 1);
 	assert_int_equal(fdb_lookup(fdb, old), -1);
 	assert_int_equal(fdb_lookup(fdb, fresh), 0);
 	assert_int_equal(fdb_lookup(fdb, refreshed), 0);

@@ -4,7 +4,9 @@
 # Kernel arguments: e2e.ip=A.B.C.D e2e.peer=A.B.C.D e2e.role=server|client|long
 # e2e.kb=KiB (TCP echo size) e2e.secs=N (long mode) e2e.maxt=N (watchdog)
 # e2e.linger=N (stay up N seconds after reporting, so the host can look at
-# the switch's counters with the link still up).
+# the switch's counters with the link still up) e2e.rxwatch=1 (while
+# lingering, print "E2E RX packets=N" whenever eth0's receive counter
+# changes, polled every 0.2 s: tells the host which frames reached the guest).
 #   server: TCP echo server on port 5000 (persistent), then idles.
 #   client: ping (5 replies) and an md5-checked TCP echo, once.
 #   long:   rounds of (1 ping + md5-checked TCP echo) for e2e.secs seconds,
@@ -20,12 +22,12 @@ echo "E2E INIT uptime=$(up)"
 for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net; do
 	[ -f /lib/modules/$m.ko ] && insmod /lib/modules/$m.ko
 done
-IP= PEER= ROLE=none MAXT=100 KB=1024 SECS=60 LINGER=0
+IP= PEER= ROLE=none MAXT=100 KB=1024 SECS=60 LINGER=0 RXWATCH=0
 for w in $(cat /proc/cmdline); do
 	case $w in
 	e2e.ip=*) IP=${w#*=} ;; e2e.peer=*) PEER=${w#*=} ;; e2e.role=*) ROLE=${w#*=} ;;
 	e2e.maxt=*) MAXT=${w#*=} ;; e2e.kb=*) KB=${w#*=} ;; e2e.secs=*) SECS=${w#*=} ;;
-	e2e.linger=*) LINGER=${w#*=} ;;
+	e2e.linger=*) LINGER=${w#*=} ;; e2e.rxwatch=*) RXWATCH=${w#*=} ;;
 	esac
 done
 (sleep $MAXT; echo "E2E RESULT FAIL guest watchdog after ${MAXT}s"; poweroff -f) &
@@ -85,5 +87,14 @@ long)
 	echo "E2E LONG DONE rounds=$n ok=$ok ok_runs=$runs"
 	;;
 esac
-sleep $LINGER
+if [ "$RXWATCH" = 1 ]; then
+	end=$(( $(upi) + LINGER )) last=
+	while [ $(upi) -lt $end ]; do
+		n=$(cat /sys/class/net/eth0/statistics/rx_packets)
+		[ "$n" != "$last" ] && echo "E2E RX packets=$n uptime=$(up)" && last=$n
+		sleep 0.2
+	done
+else
+	sleep $LINGER
+fi
 poweroff -f
