@@ -41,7 +41,7 @@ PKGS=(
 	librte-mempool-ring23 librte-bus-vdev23
 	# tests: dpdk-testpmd, real guests, tooling
 	dpdk-dev qemu-system-x86 busybox-static cpio xz-utils zstd
-	jq python3 iproute2 procps util-linux kmod iperf3 coreutils
+	jq python3 iproute2 procps util-linux kmod iperf3 coreutils tcpdump
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -49,6 +49,11 @@ static const struct {
 	const char *key;
 } positional_keys[] = {
 	{ "stats", "port" },
+	/* qos show [UPLINK] | qos set PORT weight N */
+	{ "qos", "action" },
+	{ "qos", "target" },
+	{ "qos", "param" },
+	{ "qos", "value" },
 };
 
 static const char *positional_key(const char *cmd, size_t index)
@@ -79,7 +84,8 @@ static void usage(FILE *out)
 "  -V, --version       show vtoectl's version\n"
 "\n"
 "ARGS are KEY=VALUE pairs (VALUE is sent as an integer when it is one);\n"
-"'stats PORT' is short for 'stats port=PORT'.\n"
+"'stats PORT' is short for 'stats port=PORT'; 'qos show [UPLINK]' and\n"
+"'qos set PORT weight N' are the scheduler's commands.\n"
 "'vtoectl raw LINE' sends LINE as it is and prints the answer line.\n"
 "\n"
 "Exit status: 0 ok, 1 the daemon answered with an error, 2 usage error\n"

@@ -422,6 +422,64 @@ static int render_fields(FILE *out, json_t *args, json_t *result)
 	return 0;
 }
 
+/* "qos show": per uplink a heading line, then one row per class;
+ * "qos set" answers with a flat object. */
+static int render_qos(FILE *out, json_t *args, json_t *result)
+{
+	static const char *const heads[] = {
+		"PORT", "WEIGHT", "SHARE%", "SENT_PKTS", "SENT_BYTES", "BACKLOG",
+		"DEFICIT", "DROPS",
+	};
+	json_t *uplinks = json_object_get(result, "uplinks"), *up, *cls, *v;
+	char name[CELL_MAX], quantum[CELL_MAX], queued[CELL_MAX];
+	char buf[CELL_MAX], rate[CELL_MAX];
+	size_t i, k;
+	int rc = 0;
+
+	if (!json_is_array(uplinks))
+		return json_is_object(result) && json_object_get(result, "weight") ?
+			render_fields(out, args, result) : RENDER_SHAPE_UNKNOWN;
+	json_array_foreach(uplinks, i, up) {
+		struct table t = TABLE_INIT(heads, "lrrrrrrr");
+
+		v = json_object_get(up, "rate_bps");
+		if (json_is_integer(v) && json_integer_value(v) > 0)
+			snprintf(rate, sizeof(rate), "%.3f Mbit/s",
+				 (double)json_integer_value(v) / 1e6);
+		else
+			snprintf(rate, sizeof(rate), "unlimited");
+		fprintf(out, "%suplink %s: rate %s, quantum %s B x weight, %s frames queued\n",
+			i > 0 ? "\n" : "",
+			value_text(json_object_get(up, "uplink"), name, sizeof(name)),
+			rate,
+			value_text(json_object_get(up, "base_quantum"), quantum,
+				   sizeof(quantum)),
+			value_text(json_object_get(up, "queued"), queued,
+				   sizeof(queued)));
+		json_array_foreach(json_object_get(up, "classes"), k, cls) {
+			table_add_field(&t, cls, "port");
+			table_add_field(&t, cls, "weight");
+			v = json_object_get(cls, "share");
+			if (json_is_number(v)) {
+				snprintf(buf, sizeof(buf), "%.1f",
+					 100.0 * json_number_value(v));
+				table_add(&t, buf);
+			} else {
+				table_add_value(&t, v);
+			}
+			table_add_field(&t, cls, "sent_packets");
+			table_add_field(&t, cls, "sent_bytes");
+			table_add_field(&t, cls, "backlog_packets");
+			table_add_field(&t, cls, "deficit");
+			table_add_field(&t, cls, "dropped_packets");
+		}
+		rc = table_print(&t, out);
+		if (rc != 0)
+			break;
+	}
+	return rc;
+}
+
 static const struct renderer {
 	const char *cmd;
 	int (*fn)(FILE *out, json_t *args, json_t *result);
@@ -430,6 +488,7 @@ static const struct renderer {
 	{ "help", render_help },
 	{ "lcores", render_lcores },
 	{ "ports", render_ports },
+	{ "qos", render_qos },
 	{ "stats", render_stats },
 	{ "version", render_fields },
 };

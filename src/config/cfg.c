@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cfg_priv.h"
+#include "qos_dwrr/shaper.h"
 
 #define CFG_MBUFS_MIN 1024
 #define CFG_MBUFS_MAX (4u << 20)        /* ~9 GiB of 2 KiB buffers */
@@ -283,13 +284,30 @@ static size_t devname_len(const char *devargs)
 	return strcspn(devargs, ",");
 }
 
+/* "200Mbit", "10Gbit": the rate the uplink's DWRR output is shaped to. */
+static void parse_uplink_rate(struct cfg_parser *p, const yaml_node_t *n,
+			      const char *ctx, struct cfg_uplink *up)
+{
+	const char *text = cfg_get_scalar(p, n, ctx, "rate");
+
+	if (text == NULL)
+		return;
+	if (shaper_rate_parse(text, &up->rate_bps) != 0 ||
+	    up->rate_bps < 64000)
+		cfg_error(p, n, "%srate \"%s\" is not a rate (want a number of bits per second with a unit, like 200Mbit or 10Gbit, at least 64kbit)",
+			  ctx, text);
+}
+
 static void parse_uplink(struct cfg_parser *p, const yaml_node_t *map,
 			 size_t pos)
 {
-	static const char *const keys[] = { "name", "device", NULL };
+	static const char *const keys[] = {
+		"name", "device", "rate", "queue_packets", "queue_bytes", NULL
+	};
 	struct cfg *cfg = p->cfg;
 	struct cfg_uplink *up = &cfg->uplinks[cfg->n_uplinks++];
 	char ctx[CFG_NAME_MAX + 16];
+	unsigned long long v;
 	yaml_node_t *n;
 	unsigned int i;
 
@@ -303,6 +321,17 @@ static void parse_uplink(struct cfg_parser *p, const yaml_node_t *map,
 		entry_ctx(ctx, sizeof(ctx), "uplink", up->name, pos);
 	}
 	cfg_map_check(p, map, ctx, keys);
+	up->queue_packets = CFG_QOS_QUEUE_PACKETS;
+	up->queue_bytes = CFG_QOS_QUEUE_BYTES;
+	if ((n = cfg_map_get(p, map, "rate")) != NULL)
+		parse_uplink_rate(p, n, ctx, up);
+	if ((n = cfg_map_get(p, map, "queue_packets")) != NULL &&
+	    cfg_get_uint(p, n, ctx, "queue_packets", 1, 1 << 20, &v))
+		up->queue_packets = (uint32_t)v;
+	/* At least one jumbo frame, so any frame fits an empty queue. */
+	if ((n = cfg_map_get(p, map, "queue_bytes")) != NULL &&
+	    cfg_get_uint(p, n, ctx, "queue_bytes", 9216, 1ULL << 32, &v))
+		up->queue_bytes = v;
 	if ((n = cfg_map_require(p, map, ctx, "device")) == NULL ||
 	    !cfg_get_str(p, n, ctx, "device", up->device, sizeof(up->device)))
 		return;

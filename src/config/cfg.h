@@ -34,9 +34,15 @@ enum cfg_vhost_mode {
 				 * and reconnects */
 };
 
+#define CFG_QOS_QUEUE_PACKETS 1024       /* default per-class bound */
+#define CFG_QOS_QUEUE_BYTES (1024 * 1518)
+
 struct cfg_uplink {
 	char name[CFG_NAME_MAX];
 	char device[CFG_DEVARGS_MAX];   /* DPDK devargs: PCI address or vdev */
+	uint64_t rate_bps;              /* shaper rate; 0: the link's speed */
+	uint32_t queue_packets;         /* DWRR per-class bound, packets */
+	uint64_t queue_bytes;           /* DWRR per-class bound, bytes */
 };
 
 struct cfg_port {

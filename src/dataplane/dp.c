@@ -63,6 +63,7 @@ dp_ports_build(struct dp *dp)
 		memcpy(fp->mac, pc->mac, 6);
 		fp->is_uplink = false;
 		fp->uplink = (int16_t)pc->uplink;  /* uplink index == port id */
+		atomic_init(&port->weight, pc->weight);
 		rc = fdb_add_static(dp->fdb, pc->mac, dp->n_ports);
 		if (rc != 0)
 			return rc;
@@ -197,6 +198,7 @@ dp_housekeeping(struct dp *dp)
 	uint64_t now = rte_rdtsc();
 	unsigned int aged;
 
+	dp_qos_housekeeping(dp, now);
 	if (now - dp->last_age_tsc < DP_AGE_INTERVAL_S * dp->tsc_hz)
 		return;
 	dp->last_age_tsc = now;
@@ -274,7 +276,7 @@ dp_port_info(const struct dp *dp, unsigned int p, struct dp_port_info *info)
 	info->client = port->cfg->mode == CFG_VHOST_CLIENT;
 	memcpy(info->mac, port->cfg->mac, 6);
 	info->uplink = port->cfg->uplink;
-	info->weight = port->cfg->weight;
+	info->weight = atomic_load_explicit(&port->weight, memory_order_relaxed);
 	info->vid = atomic_load_explicit(&port->vid, memory_order_acquire);
 	info->features = vhost_features(info->vid);
 	return 0;

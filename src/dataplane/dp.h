@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "dp_drop.h"
+#include "qos_dwrr/dwrr.h"
 
 struct cfg;
 struct dp;
@@ -61,6 +62,21 @@ struct dp_worker_info {
 	uint64_t idle_cycles;
 };
 
+struct dp_qos_class_info {
+	uint16_t port;                  /* the VM port this class serves */
+	uint32_t share_ppm;             /* of the uplink's bytes, last second */
+	struct dwrr_class_stats st;
+};
+
+struct dp_qos_info {
+	uint64_t rate_bps;              /* 0: unlimited */
+	uint32_t base_quantum;          /* bytes; quantum = weight x this */
+	unsigned int owner_lcore;
+	uint64_t queued;                /* frames held by the scheduler */
+	uint32_t n_classes;
+	struct dp_qos_class_info classes[64];
+};
+
 /* After rte_eal_init.  NULL + errno; reasons are logged. */
 struct dp *dp_create(const struct cfg *cfg);
 /* Launch the workers on their lcores. 0 or -errno. */
@@ -79,6 +95,12 @@ int dp_port_info(const struct dp *dp, unsigned int port,
 /* Sum of every worker's counters for port. */
 int dp_port_stats(const struct dp *dp, unsigned int port,
 		  struct dp_port_stats *stats);
+
+/* The egress scheduler of uplink port: 0, -ENOENT (not an uplink). */
+int dp_qos_info(const struct dp *dp, unsigned int port, struct dp_qos_info *info);
+/* Weight of VM port on every uplink, at once: 0, -ENOENT (not a VM
+ * port), -EINVAL (outside DWRR_WEIGHT_MIN..MAX); nothing changes on error. */
+int dp_qos_weight_set(struct dp *dp, unsigned int port, uint32_t weight);
 
 unsigned int dp_worker_count(const struct dp *dp);
 int dp_worker_info(const struct dp *dp, unsigned int worker,

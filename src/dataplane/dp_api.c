@@ -6,8 +6,10 @@
  */
 #include "dp_api.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -153,7 +155,7 @@ api_stats(void *ctx, json_t *args, char *err, size_t err_size)
 	struct dp_port_stats sum = { 0 };
 	json_t *jport = json_object_get(args, "port");
 	json_t *ports = json_array();
-	uint64_t drops = 0;
+	uint64_t drops = 0, queued = 0;
 	int only = -1;
 
 	if (jport != NULL) {
@@ -180,12 +182,19 @@ api_stats(void *ctx, json_t *args, char *err, size_t err_size)
 	}
 	for (int r = 0; r < DP_DROP_MAX; r++)
 		drops += sum.drops[r];
+	for (unsigned int p = 0; p < dp_port_count(dp); p++) {
+		struct dp_qos_info qi;
+
+		if (dp_qos_info(dp, p, &qi) == 0)
+			queued += qi.queued;
+	}
 	/*
 	 * Conservation: every frame received is sent or dropped, and every
 	 * flood copy too, so rx + flood_copies - tx - drops is what is in
-	 * flight: 0 whenever the switch is idle.
+	 * flight: the frames waiting in uplink schedulers (qos_queued) plus
+	 * those inside a worker's burst; 0 once the switch is idle.
 	 */
-	return json_pack("{s:o, s:{s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I}}",
+	return json_pack("{s:o, s:{s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
 			 "ports", ports,
 			 "mbufs",
 			 "total", (json_int_t)dp_mbufs_total(dp),
@@ -196,7 +205,8 @@ api_stats(void *ctx, json_t *args, char *err, size_t err_size)
 			 "tx_packets", (json_int_t)sum.tx_packets,
 			 "drops", (json_int_t)drops,
 			 "in_flight", (json_int_t)(sum.rx_packets + sum.flood_copies -
-						   sum.tx_packets - drops));
+						   sum.tx_packets - drops),
+			 "qos_queued", (json_int_t)queued);
 }
 
 static json_t *
@@ -319,6 +329,153 @@ api_config(void *ctx, json_t *args, char *err, size_t err_size)
 			 "uplinks", uplinks, "vms", vms);
 }
 
+static json_t *
+qos_uplink_json(const struct dp *dp, unsigned int u)
+{
+	struct dp_qos_info qi;
+	struct dp_port_info in;
+	json_t *classes = json_array();
+
+	dp_qos_info(dp, u, &qi);
+	dp_port_info(dp, u, &in);
+	for (uint32_t c = 0; c < qi.n_classes; c++) {
+		const struct dp_qos_class_info *ci = &qi.classes[c];
+
+		json_array_append_new(classes, json_pack(
+			"{s:s, s:i, s:I, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}",
+			"port", port_name(dp, ci->port),
+			"weight", (int)ci->st.weight,
+			"quantum", (json_int_t)ci->st.weight * qi.base_quantum,
+			"deficit", (int)ci->st.deficit,
+			"backlog_packets", (int)ci->st.backlog_packets,
+			"backlog_bytes", (json_int_t)ci->st.backlog_bytes,
+			"enqueued_packets", (json_int_t)ci->st.enqueued_packets,
+			"enqueued_bytes", (json_int_t)ci->st.enqueued_bytes,
+			"sent_packets", (json_int_t)ci->st.sent_packets,
+			"sent_bytes", (json_int_t)ci->st.sent_bytes,
+			"dropped_packets", (json_int_t)ci->st.dropped_packets,
+			"dropped_bytes", (json_int_t)ci->st.dropped_bytes,
+			"share", ci->share_ppm / 1e6));
+	}
+	return json_pack("{s:s, s:I, s:i, s:i, s:I, s:o}",
+			 "uplink", in.name,
+			 "rate_bps", (json_int_t)qi.rate_bps,
+			 "base_quantum", (int)qi.base_quantum,
+			 "lcore", (int)qi.owner_lcore,
+			 "queued", (json_int_t)qi.queued,
+			 "classes", classes);
+}
+
+static json_t *
+qos_show(const struct dp *dp, json_t *args, char *err, size_t err_size)
+{
+	json_t *jname = json_object_get(args, "uplink");
+	json_t *list = json_array();
+	int only = -1;
+	struct dp_qos_info qi;
+
+	if (jname == NULL)
+		jname = json_object_get(args, "target");
+	if (jname != NULL) {
+		const char *name = json_string_value(jname);
+
+		only = name != NULL ? dp_port_find(dp, name) : -1;
+		if (only < 0 || dp_qos_info(dp, (unsigned int)only, &qi) != 0) {
+			snprintf(err, err_size, "no uplink named \"%s\"",
+				 name != NULL ? name : "?");
+			json_decref(list);
+			return NULL;
+		}
+	}
+	for (unsigned int p = 0; p < dp_port_count(dp); p++) {
+		if ((only >= 0 && (int)p != only) || dp_qos_info(dp, p, &qi) != 0)
+			continue;
+		json_array_append_new(list, qos_uplink_json(dp, p));
+	}
+	return json_pack("{s:o}", "uplinks", list);
+}
+
+/* A weight given as 5 or "5": anything else is not one. */
+static int
+qos_weight_arg(json_t *v, long long *out)
+{
+	const char *s;
+	char *end;
+
+	if (json_is_integer(v)) {
+		*out = json_integer_value(v);
+		return 0;
+	}
+	s = json_string_value(v);
+	if (s == NULL || *s == '\0')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoll(s, &end, 10);
+	return errno != 0 || *end != '\0' ? -EINVAL : 0;
+}
+
+static json_t *
+qos_set(struct dp *dp, json_t *args, char *err, size_t err_size)
+{
+	json_t *jport = json_object_get(args, "port");
+	json_t *jparam = json_object_get(args, "param");
+	json_t *jweight = json_object_get(args, "weight");
+	struct dp_port_info in;
+	const char *name;
+	long long w;
+	int p;
+
+	if (jport == NULL)
+		jport = json_object_get(args, "target");
+	name = json_string_value(jport);
+	if (name == NULL) {
+		snprintf(err, err_size, "usage: qos set PORT weight N");
+		return NULL;
+	}
+	if (jweight == NULL && jparam != NULL) {
+		if (!json_is_string(jparam) ||
+		    strcmp(json_string_value(jparam), "weight") != 0) {
+			snprintf(err, err_size, "only \"weight\" can be set (usage: qos set PORT weight N)");
+			return NULL;
+		}
+		jweight = json_object_get(args, "value");
+	}
+	p = dp_port_find(dp, name);
+	if (p < 0 || dp_port_info(dp, (unsigned int)p, &in) != 0 ||
+	    in.kind != DP_PORT_VHOST) {
+		snprintf(err, err_size, "no VM port named \"%s\"", name);
+		return NULL;
+	}
+	if (jweight == NULL || qos_weight_arg(jweight, &w) != 0 ||
+	    w < DWRR_WEIGHT_MIN || w > DWRR_WEIGHT_MAX) {
+		char *text = jweight != NULL ?
+			json_dumps(jweight, JSON_ENCODE_ANY) : NULL;
+
+		snprintf(err, err_size, "weight must be a whole number from %d to %d, not %s",
+			 DWRR_WEIGHT_MIN, DWRR_WEIGHT_MAX,
+			 text != NULL ? text : "nothing");
+		free(text);
+		return NULL;
+	}
+	dp_qos_weight_set(dp, (unsigned int)p, (uint32_t)w);
+	return json_pack("{s:s, s:i, s:i}", "port", name, "weight", (int)w,
+			 "was", (int)in.weight);
+}
+
+static json_t *
+api_qos(void *ctx, json_t *args, char *err, size_t err_size)
+{
+	const char *action = json_string_value(json_object_get(args, "action"));
+
+	if (action == NULL || strcmp(action, "show") == 0)
+		return qos_show(ctx, args, err, err_size);
+	if (strcmp(action, "set") == 0)
+		return qos_set(ctx, args, err, err_size);
+	snprintf(err, err_size, "unknown qos action \"%s\" (show [UPLINK] | set PORT weight N)",
+		 action);
+	return NULL;
+}
+
 static const struct ctl_cmd dp_api_cmds[] = {
 	{ "version", "vtoed and DPDK versions", api_version },
 	{ "ports", "every port: kind, socket or device, MAC, link state", api_ports },
@@ -326,6 +483,7 @@ static const struct ctl_cmd dp_api_cmds[] = {
 	{ "lcores", "lcores, the queues each worker polls, busy/idle cycles", api_lcores },
 	{ "fdb", "the MAC table", api_fdb },
 	{ "config", "the configuration in effect", api_config },
+	{ "qos", "uplink DWRR schedulers: show [UPLINK] | set PORT weight N", api_qos },
 };
 
 const struct ctl_cmd *

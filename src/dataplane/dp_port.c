@@ -138,6 +138,11 @@ dp_uplink_open(struct dp *dp, struct dp_port *port)
 	rte_eth_promiscuous_enable(id);
 	rte_eth_allmulticast_enable(id);
 	port->opened = true;
+	rc = dp_qos_create(dp, port);
+	if (rc != 0) {
+		DP_LOG(ERR, "uplink %s: cannot create its scheduler\n", port->name);
+		return rc;
+	}
 	atomic_fetch_or_explicit(&dp->up_mask, UINT64_C(1) << port->id,
 				 memory_order_release);
 	DP_LOG(INFO, "uplink %s: DPDK port %u (%s) started\n", port->name, id,
@@ -207,6 +212,7 @@ dp_ports_close(struct dp *dp)
 		atomic_fetch_and_explicit(&dp->up_mask,
 					  ~(UINT64_C(1) << port->id),
 					  memory_order_release);
+		dp_qos_destroy(dp, port);
 		rte_eth_dev_stop(port->eth_port);
 		rte_eth_dev_close(port->eth_port);
 		port->opened = false;

@@ -13,6 +13,7 @@
 #include "config/cfg.h"
 #include "dp.h"
 #include "fwd.h"
+#include "qos_dwrr/shaper.h"
 
 extern int dp_logtype;
 #define DP_LOG(level, ...) \
@@ -46,6 +47,38 @@ struct dp_port {
 	_Atomic int vid;
 	_Atomic uint32_t vrings_enabled;        /* bit v: vring v enabled */
 	bool opened;                            /* main thread only */
+	struct dp_qos *qos;                     /* uplinks: the scheduler */
+	_Atomic uint32_t weight;                /* VM ports: DWRR weight now */
+};
+
+struct dwrr;
+struct rte_ring;
+
+/*
+ * The egress scheduler of one uplink: a DWRR class per VM port that uses
+ * the uplink, shaped to the uplink's rate.  One worker, the owner, runs
+ * it; frames from other workers reach it through the MP/SC inbox ring.
+ */
+struct dp_qos {
+	/* Set at creation, then read-only. */
+	struct dwrr *dwrr;              /* owner, plus relaxed stats reads */
+	struct rte_ring *inbox;         /* any worker enqueues, owner dequeues */
+	unsigned int owner;             /* worker index */
+	uint32_t n_classes;
+	uint32_t class_of_port[DP_PORTS_MAX];   /* UINT32_MAX: no class */
+	uint16_t port_of_class[DP_PORTS_MAX];
+	uint64_t rate_bps;              /* shaper rate, 0 = unlimited */
+	uint32_t base_quantum;          /* wire bytes of the largest frame */
+
+	/* Owner worker only. */
+	struct shaper shaper;
+	uint16_t n_pending;             /* dequeued, not yet taken by the NIC */
+	struct rte_mbuf *pending[DP_BURST];
+
+	/* Main thread: measured share of the last second, in ppm. */
+	uint64_t last_sent_bytes[DP_PORTS_MAX];
+	_Atomic uint32_t share_ppm[DP_PORTS_MAX];
+	uint64_t last_share_tsc;
 };
 
 struct dp_rxq {
@@ -73,6 +106,10 @@ struct dp_worker {
 	struct dp_txbuf txbufs[DP_PORTS_MAX];
 	uint16_t dirty[DP_PORTS_MAX];   /* ports with frames in txbufs */
 	uint16_t n_dirty;
+
+	/* Uplinks whose scheduler this worker runs. */
+	uint16_t n_qos_ports;
+	uint16_t qos_ports[DP_PORTS_MAX];
 
 	/* Counters, written only by this worker. */
 	uint64_t busy_cycles;
@@ -105,6 +142,26 @@ struct dp {
 
 /* dp_worker.c */
 int dp_worker_main(void *arg);
+
+/* dp_qos_tx.c (workers) */
+/* Hand frames from port "in" bound for uplink p to its scheduler; what
+ * the scheduler cannot take is freed and counted.  */
+void dp_qos_enqueue(struct dp_worker *w, uint16_t p, uint16_t in,
+		    struct rte_mbuf **pkts, uint16_t n);
+/* Owner: move the inbox into DWRR, dequeue what the shaper allows, send.
+ * Returns how many frames the NIC took. */
+unsigned int dp_qos_run(struct dp_worker *w, uint16_t p, uint64_t now);
+/* What the scheduler charges for a frame: its bytes on the wire
+ * (frame + FCS + preamble + inter-frame gap). */
+uint32_t dp_qos_wire_len(const void *pkt);
+#define DP_WIRE_OVERHEAD 24
+
+/* dp_qos.c (main thread) */
+int dp_qos_create(struct dp *dp, struct dp_port *uplink);
+void dp_qos_destroy(struct dp *dp, struct dp_port *uplink);
+void dp_qos_housekeeping(struct dp *dp, uint64_t now);
+/* Frames held by the scheduler (classes, inbox, NIC retry). */
+uint64_t dp_qos_queued(const struct dp_qos *qos);
 
 /* dp_port.c */
 int dp_ports_open(struct dp *dp);

@@ -7,6 +7,7 @@
 #include "dp_api.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -137,6 +138,80 @@ tel_fdb(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* An array of one class counter, in class order, added to dict d. */
+static int
+tel_qos_column(struct rte_tel_data *d, const char *key,
+	       const struct dp_qos_info *qi, size_t offset)
+{
+	struct rte_tel_data *a = rte_tel_data_alloc();
+
+	if (a == NULL)
+		return -ENOMEM;
+	rte_tel_data_start_array(a, RTE_TEL_U64_VAL);
+	for (uint32_t c = 0; c < qi->n_classes; c++) {
+		const uint8_t *cls = (const uint8_t *)&qi->classes[c];
+		uint64_t v;
+
+		memcpy(&v, cls + offset, sizeof(v));
+		rte_tel_data_add_array_u64(a, v);
+	}
+	return rte_tel_data_add_dict_container(d, key, a, 0);
+}
+
+/* Dict keys cannot hold port names ('.'), so classes are columns:
+ * parallel arrays in the order of "ports". */
+static int
+tel_qos(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dp *dp = atomic_load(&tel_dp);
+	static struct dp_qos_info qi;   /* telemetry runs one command at a time */
+	struct rte_tel_data *ports, *weights, *shares;
+	struct dp_port_info in;
+	int p;
+
+	(void)cmd;
+	if (dp == NULL)
+		return -ENODEV;
+	if (params == NULL || (p = dp_port_find(dp, params)) < 0 ||
+	    dp_qos_info(dp, (unsigned int)p, &qi) != 0)
+		return -EINVAL;
+	ports = rte_tel_data_alloc();
+	weights = rte_tel_data_alloc();
+	shares = rte_tel_data_alloc();
+	if (ports == NULL || weights == NULL || shares == NULL) {
+		rte_tel_data_free(ports);
+		rte_tel_data_free(weights);
+		rte_tel_data_free(shares);
+		return -ENOMEM;
+	}
+	rte_tel_data_start_array(ports, RTE_TEL_STRING_VAL);
+	rte_tel_data_start_array(weights, RTE_TEL_U64_VAL);
+	rte_tel_data_start_array(shares, RTE_TEL_U64_VAL);
+	for (uint32_t c = 0; c < qi.n_classes; c++) {
+		dp_port_info(dp, qi.classes[c].port, &in);
+		rte_tel_data_add_array_string(ports, in.name);
+		rte_tel_data_add_array_u64(weights, qi.classes[c].st.weight);
+		rte_tel_data_add_array_u64(shares, qi.classes[c].share_ppm);
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "rate_bps", qi.rate_bps);
+	rte_tel_data_add_dict_u64(d, "base_quantum", qi.base_quantum);
+	rte_tel_data_add_dict_u64(d, "queued", qi.queued);
+	rte_tel_data_add_dict_container(d, "ports", ports, 0);
+	rte_tel_data_add_dict_container(d, "weight", weights, 0);
+	rte_tel_data_add_dict_container(d, "share_ppm", shares, 0);
+#define COLUMN(f) tel_qos_column(d, #f, &qi, \
+	offsetof(struct dp_qos_class_info, st) + offsetof(struct dwrr_class_stats, f))
+	COLUMN(enqueued_packets);
+	COLUMN(enqueued_bytes);
+	COLUMN(sent_packets);
+	COLUMN(sent_bytes);
+	COLUMN(dropped_packets);
+	COLUMN(backlog_bytes);
+#undef COLUMN
+	return 0;
+}
+
 int
 dp_telemetry_register(struct dp *dp)
 {
@@ -147,6 +222,8 @@ dp_telemetry_register(struct dp *dp)
 			"Counters and drops of one port. Parameters: port name") != 0 ||
 	    rte_telemetry_register_cmd("/vtoe/lcores", tel_lcores,
 			"Worker lcores: queues, busy/idle cycles. Takes no parameters") != 0 ||
+	    rte_telemetry_register_cmd("/vtoe/qos", tel_qos,
+			"Uplink DWRR scheduler: per-class columns. Parameters: uplink name") != 0 ||
 	    rte_telemetry_register_cmd("/vtoe/fdb", tel_fdb,
 			"MAC table, one \"MAC PORT TYPE\" string per entry. Takes no parameters") != 0)
 		return -EINVAL;

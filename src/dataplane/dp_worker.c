@@ -65,7 +65,7 @@ dp_bytes(struct rte_mbuf **pkts, uint16_t n)
 
 /* Send what is staged for port; free and count whatever is not taken. */
 static void
-dp_flush_port(struct dp_worker *w, uint16_t p)
+dp_flush_port(struct dp_worker *w, uint16_t p, uint16_t in)
 {
 	struct dp_txbuf *tb = &w->txbufs[p];
 	const struct dp_port *port = &w->dp->ports[p];
@@ -75,14 +75,9 @@ dp_flush_port(struct dp_worker *w, uint16_t p)
 
 	tb->n = 0;
 	if (port->kind == DP_PORT_UPLINK) {
-		/* The PMD owns what it took and frees it after sending. */
-		sent = rte_eth_tx_burst(port->eth_port, w->index, tb->pkts, n);
-		st->tx_packets += sent;
-		st->tx_bytes += dp_bytes(tb->pkts, sent);
-		if (sent < n) {
-			dp_count_drop(w, p, DP_DROP_TX_FULL, n - sent);
-			rte_pktmbuf_free_bulk(&tb->pkts[sent], n - sent);
-		}
+		/* Uplink egress goes through its DWRR scheduler, classed by
+		 * the VM port the whole burst came from. */
+		dp_qos_enqueue(w, p, in, tb->pkts, n);
 		return;
 	}
 
@@ -145,7 +140,7 @@ dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
 			dp_stage(w, dsts[d], m);
 	}
 	for (uint16_t i = 0; i < w->n_dirty; i++)
-		dp_flush_port(w, w->dirty[i]);
+		dp_flush_port(w, w->dirty[i], in);
 	w->n_dirty = 0;
 }
 
@@ -184,10 +179,13 @@ dp_worker_main(void *arg)
 			busy = true;
 			dp_forward(w, rxq->port, pkts, n, &fctx);
 		}
+		now = rte_rdtsc();
+		for (uint16_t i = 0; i < w->n_qos_ports; i++)
+			if (dp_qos_run(w, w->qos_ports[i], now) > 0)
+				busy = true;
 		/* No vid or port state is held across this point. */
 		rte_rcu_qsbr_quiescent(dp->rcu, w->index);
 
-		now = rte_rdtsc();
 		if (busy)
 			w->busy_cycles += now - prev;
 		else

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Worker side of an uplink's egress scheduler.  Frames bound for an
+ * uplink are classed by the VM port they came from and queued in the
+ * uplink's DWRR (directly on the owner worker, through the inbox ring from
+ * the others); the owner then sends what the token bucket allows, in DWRR
+ * order.  Frames the NIC does not take are kept and retried first, so
+ * congestion shows up in the class queues, where weights apply.
+ */
+#include "dp_priv.h"
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "qos_dwrr/dwrr.h"
+
+uint32_t
+dp_qos_wire_len(const void *pkt)
+{
+	return rte_pktmbuf_pkt_len((const struct rte_mbuf *)pkt) +
+	       DP_WIRE_OVERHEAD;
+}
+
+static void
+dp_qos_class_enqueue(struct dp_worker *w, struct dp_qos *qos, uint16_t p,
+		     uint32_t cls, struct rte_mbuf *m)
+{
+	/* -ENOBUFS: the class is over its bound, counted per class too. */
+	if (dwrr_enqueue(qos->dwrr, cls, m) != 0) {
+		w->stats[p].drops[DP_DROP_QOS_QUEUE_FULL]++;
+		rte_pktmbuf_free(m);
+	}
+}
+
+void
+dp_qos_enqueue(struct dp_worker *w, uint16_t p, uint16_t in,
+	       struct rte_mbuf **pkts, uint16_t n)
+{
+	struct dp_qos *qos = w->dp->ports[p].qos;
+	uint32_t cls = qos->class_of_port[in];
+	unsigned int done;
+
+	if (w->index == qos->owner) {
+		for (uint16_t i = 0; i < n; i++)
+			dp_qos_class_enqueue(w, qos, p, cls, pkts[i]);
+		return;
+	}
+	/* The class rides in hash.usr: nothing reads the rx hash after the
+	 * forwarding decision. */
+	for (uint16_t i = 0; i < n; i++)
+		pkts[i]->hash.usr = cls;
+	done = rte_ring_enqueue_burst(qos->inbox, (void **)pkts, n, NULL);
+	if (done < n) {
+		w->stats[p].drops[DP_DROP_QOS_INBOX_FULL] += n - done;
+		rte_pktmbuf_free_bulk(&pkts[done], n - done);
+	}
+}
+
+/* Send pkts[0..n) on the uplink; keep what the NIC does not take. */
+static uint16_t
+dp_qos_xmit(struct dp_worker *w, struct dp_port *port, struct rte_mbuf **pkts,
+	    uint16_t n)
+{
+	struct dp_qos *qos = port->qos;
+	struct dp_port_stats *st = &w->stats[port->id];
+	uint16_t sent = rte_eth_tx_burst(port->eth_port, w->index, pkts, n);
+
+	st->tx_packets += sent;
+	for (uint16_t i = 0; i < sent; i++)
+		st->tx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
+	/* pkts may be qos->pending itself: move the rest to its front. */
+	for (uint16_t i = sent; i < n; i++)
+		qos->pending[i - sent] = pkts[i];
+	qos->n_pending = n - sent;
+	return sent;
+}
+
+unsigned int
+dp_qos_run(struct dp_worker *w, uint16_t p, uint64_t now)
+{
+	struct dp_port *port = &w->dp->ports[p];
+	struct dp_qos *qos = port->qos;
+	struct rte_mbuf *pkts[DP_BURST];
+	uint64_t tokens, budget;
+	unsigned int n, sent = 0;
+
+	while ((n = rte_ring_sc_dequeue_burst(qos->inbox, (void **)pkts,
+					      DP_BURST, NULL)) > 0)
+		for (unsigned int i = 0; i < n; i++)
+			dp_qos_class_enqueue(w, qos, p, pkts[i]->hash.usr,
+					     pkts[i]);
+
+	if (qos->n_pending > 0) {
+		sent = dp_qos_xmit(w, port, qos->pending, qos->n_pending);
+		if (qos->n_pending > 0)
+			return sent;    /* the NIC is full: keep the backlog */
+	}
+	tokens = shaper_refill(&qos->shaper, now);
+	budget = tokens;
+	n = dwrr_dequeue(qos->dwrr, (void **)pkts, DP_BURST, &budget);
+	if (n == 0)
+		return sent;
+	shaper_consume(&qos->shaper, tokens - budget);
+	return sent + dp_qos_xmit(w, port, pkts, (uint16_t)n);
+}
