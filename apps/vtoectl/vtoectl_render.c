@@ -489,6 +489,7 @@ static const struct renderer {
 	{ "lcores", render_lcores },
 	{ "ports", render_ports },
 	{ "qos", render_qos },
+	{ "reload", render_fields },
 	{ "stats", render_stats },
 	{ "version", render_fields },
 };

@@ -2,7 +2,7 @@
 /*
  * vtoed: wiring only.  Read the config, start the EAL, build the switch,
  * open the control socket, launch the workers, serve until SIGINT or
- * SIGTERM, then unwind in reverse.  Exit codes: 0 clean stop, 1 runtime
+ * SIGTERM (SIGHUP re-reads the config), then unwind in reverse.  Exit codes: 0 clean stop, 1 runtime
  * failure, 2 bad command line or config.
  */
 #include <errno.h>
@@ -30,12 +30,15 @@ RTE_LOG_REGISTER(vtoed_logtype, vtoe.daemon, INFO);
 	rte_log(RTE_LOG_ ## level, vtoed_logtype, "vtoed: " __VA_ARGS__)
 
 static atomic_bool stop_requested;
+static atomic_bool reload_requested;
 
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	atomic_store(&stop_requested, true);
+	if (sig == SIGHUP)
+		atomic_store(&reload_requested, true);
+	else
+		atomic_store(&stop_requested, true);
 }
 
 static void
@@ -54,7 +57,8 @@ signals_install(void)
 
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGINT, &sa, NULL) != 0 ||
-	    sigaction(SIGTERM, &sa, NULL) != 0)
+	    sigaction(SIGTERM, &sa, NULL) != 0 ||
+	    sigaction(SIGHUP, &sa, NULL) != 0)
 		return -errno;
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
@@ -72,6 +76,12 @@ serve(struct ctl_server *srv, struct dp *dp)
 			return rc;
 		}
 		dp_housekeeping(dp);
+		if (atomic_exchange(&reload_requested, false)) {
+			char err[512];
+
+			if (dp_config_reload(dp, err, sizeof(err)) != 0)
+				VTOED_LOG(ERR, "SIGHUP: %s\n", err);
+		}
 	}
 	return 0;
 }

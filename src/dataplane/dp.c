@@ -142,6 +142,7 @@ dp_create(const struct cfg *cfg)
 		return NULL;
 	}
 	dp->cfg = cfg;
+	dp->fdb_ageing_s = cfg->fdb_ageing_s;
 	dp->tsc_hz = rte_get_tsc_hz();
 	atomic_init(&dp->stop, false);
 	atomic_init(&dp->up_mask, 0);
@@ -202,7 +203,7 @@ dp_housekeeping(struct dp *dp)
 	if (now - dp->last_age_tsc < DP_AGE_INTERVAL_S * dp->tsc_hz)
 		return;
 	dp->last_age_tsc = now;
-	aged = fdb_age(dp->fdb, dp_now_s(dp), dp->cfg->fdb_ageing_s);
+	aged = fdb_age(dp->fdb, dp_now_s(dp), dp->fdb_ageing_s);
 	if (aged > 0)
 		DP_LOG(DEBUG, "aged out %u MAC table entries\n", aged);
 }
@@ -367,4 +368,76 @@ const struct cfg *
 dp_cfg(const struct dp *dp)
 {
 	return dp->cfg;
+}
+
+uint32_t
+dp_fdb_ageing_s(const struct dp *dp)
+{
+	return dp->fdb_ageing_s;
+}
+
+/* What a reload cannot change, each with the words for the error. */
+static const char *
+dp_reload_blocker(const struct cfg *a, const struct cfg *b)
+{
+	if (a->main_lcore != b->main_lcore || a->n_workers != b->n_workers ||
+	    memcmp(a->workers, b->workers, sizeof(a->workers)) != 0)
+		return "lcores";
+	if (a->hugepages != b->hugepages || a->mbufs != b->mbufs)
+		return "memory";
+	if (strcmp(a->ctl_socket, b->ctl_socket) != 0 || a->ctl_mode != b->ctl_mode)
+		return "control";
+	if (a->fdb_size != b->fdb_size)
+		return "fdb size";
+	if (strcmp(a->eal_file_prefix, b->eal_file_prefix) != 0 ||
+	    a->n_eal_args != b->n_eal_args)
+		return "eal";
+	for (unsigned int i = 0; i < a->n_eal_args; i++)
+		if (strcmp(a->eal_args[i], b->eal_args[i]) != 0)
+			return "eal";
+	if (a->n_uplinks != b->n_uplinks)
+		return "the uplinks";
+	for (unsigned int u = 0; u < a->n_uplinks; u++) {
+		const struct cfg_uplink *x = &a->uplinks[u], *y = &b->uplinks[u];
+
+		if (strcmp(x->name, y->name) != 0 || strcmp(x->device, y->device) != 0)
+			return "the uplinks";
+		if (x->rate_bps != y->rate_bps || x->queue_packets != y->queue_packets ||
+		    x->queue_bytes != y->queue_bytes)
+			return "an uplink's rate or queue bounds";
+	}
+	if (a->n_vms != b->n_vms || a->n_ports != b->n_ports)
+		return "the VMs or their ports";
+	for (unsigned int v = 0; v < a->n_vms; v++)
+		if (strcmp(a->vms[v].name, b->vms[v].name) != 0 ||
+		    a->vms[v].n_ports != b->vms[v].n_ports)
+			return "the VMs or their ports";
+	for (unsigned int i = 0; i < a->n_ports; i++) {
+		const struct cfg_port *x = &a->ports[i], *y = &b->ports[i];
+
+		if (strcmp(x->name, y->name) != 0 || strcmp(x->socket, y->socket) != 0 ||
+		    x->mode != y->mode || memcmp(x->mac, y->mac, 6) != 0 ||
+		    x->queues != y->queues || x->uplink != y->uplink)
+			return "a port's name, socket, mode, MAC, queues or uplink";
+	}
+	return NULL;
+}
+
+int
+dp_reload(struct dp *dp, const struct cfg *next, char *err, size_t err_size)
+{
+	const char *blocker = dp_reload_blocker(dp->cfg, next);
+	uint16_t first_vm_port = (uint16_t)dp->cfg->n_uplinks;
+
+	if (blocker != NULL) {
+		snprintf(err, err_size, "%s: changing %s needs a restart; nothing was changed",
+			 next->path, blocker);
+		return -EINVAL;
+	}
+	/* Weights were validated by the parser (1..1000): this cannot fail. */
+	for (unsigned int i = 0; i < next->n_ports; i++)
+		dp_qos_weight_set(dp, first_vm_port + i, next->ports[i].weight);
+	dp->fdb_ageing_s = next->fdb_ageing_s;
+	DP_LOG(NOTICE, "reloaded %s: weights and MAC ageing applied\n", next->path);
+	return 0;
 }

@@ -96,6 +96,16 @@ int dp_port_info(const struct dp *dp, unsigned int port,
 int dp_port_stats(const struct dp *dp, unsigned int port,
 		  struct dp_port_stats *stats);
 
+/*
+ * Apply a re-read config (validated by the same parser, so by the same
+ * rules) to the running switch: port weights and MAC ageing change at
+ * once; anything else that differs (ports, sockets, MACs, uplinks,
+ * rates, lcores, memory) needs a restart: then nothing is changed and err
+ * says what differs.  Returns 0 or -EINVAL.  dp keeps its own config.
+ */
+int dp_reload(struct dp *dp, const struct cfg *next, char *err, size_t err_size);
+uint32_t dp_fdb_ageing_s(const struct dp *dp);
+
 /* The egress scheduler of uplink port: 0, -ENOENT (not an uplink). */
 int dp_qos_info(const struct dp *dp, unsigned int port, struct dp_qos_info *info);
 /* Weight of VM port on every uplink, at once: 0, -ENOENT (not a VM

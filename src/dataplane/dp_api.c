@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -277,6 +278,16 @@ api_fdb(void *ctx, json_t *args, char *err, size_t err_size)
 	return d.list;
 }
 
+/* The weight in force (it may have been changed since the config). */
+static uint32_t
+port_weight(const struct dp *dp, const char *name)
+{
+	struct dp_port_info in;
+	int p = dp_port_find(dp, name);
+
+	return p >= 0 && dp_port_info(dp, (unsigned int)p, &in) == 0 ? in.weight : 0;
+}
+
 static json_t *
 api_config(void *ctx, json_t *args, char *err, size_t err_size)
 {
@@ -309,7 +320,7 @@ api_config(void *ctx, json_t *args, char *err, size_t err_size)
 				"uplink", p->uplink >= 0 ?
 					json_string(c->uplinks[p->uplink].name) :
 					json_null(),
-				"weight", (int)p->weight));
+				"weight", (int)port_weight(ctx, p->name)));
 		}
 		json_array_append_new(vms, json_pack("{s:s, s:o}",
 			"name", c->vms[v].name, "ports", ports));
@@ -324,7 +335,7 @@ api_config(void *ctx, json_t *args, char *err, size_t err_size)
 			 "mbufs", (int)c->mbufs,
 			 "control", "socket", c->ctl_socket, "mode", mode,
 			 "fdb", "size", (int)c->fdb_size,
-			 "ageing", (int)c->fdb_ageing_s,
+			 "ageing", (int)dp_fdb_ageing_s(ctx),
 			 "eal", "file_prefix", c->eal_file_prefix, "args", eal_args,
 			 "uplinks", uplinks, "vms", vms);
 }
@@ -476,6 +487,58 @@ api_qos(void *ctx, json_t *args, char *err, size_t err_size)
 	return NULL;
 }
 
+/*
+ * The EAL pinned this thread to the main lcore, so the parser's default
+ * check (the CPUs this process may run on) would refuse the workers: any
+ * CPU of the machine passes here, and a changed lcores section is refused
+ * by dp_reload as needing a restart anyway.
+ */
+static bool
+reload_cpu_present(unsigned int cpu)
+{
+	long n = sysconf(_SC_NPROCESSORS_CONF);
+
+	return n > 0 && cpu < (unsigned long)n;
+}
+
+int
+dp_config_reload(struct dp *dp, char *err, size_t err_size)
+{
+	char *msgs = NULL;
+	size_t msgs_size = 0;
+	FILE *f = open_memstream(&msgs, &msgs_size);
+	struct cfg *next;
+	int rc;
+
+	if (f == NULL) {
+		snprintf(err, err_size, "out of memory");
+		return -ENOMEM;
+	}
+	next = cfg_load(dp_cfg(dp)->path, f, reload_cpu_present);
+	fclose(f);
+	if (next == NULL) {
+		/* The first problem, as FILE:LINE:COL: what is wrong. */
+		snprintf(err, err_size, "%.*s; nothing was changed",
+			 (int)strcspn(msgs != NULL ? msgs : "", "\n"),
+			 msgs != NULL ? msgs : "");
+		free(msgs);
+		return -EINVAL;
+	}
+	free(msgs);
+	rc = dp_reload(dp, next, err, err_size);
+	cfg_free(next);
+	return rc;
+}
+
+static json_t *
+api_reload(void *ctx, json_t *args, char *err, size_t err_size)
+{
+	(void)args;
+	if (dp_config_reload(ctx, err, err_size) != 0)
+		return NULL;
+	return json_pack("{s:s, s:b}", "file", dp_cfg(ctx)->path, "applied", 1);
+}
+
 static const struct ctl_cmd dp_api_cmds[] = {
 	{ "version", "vtoed and DPDK versions", api_version },
 	{ "ports", "every port: kind, socket or device, MAC, link state", api_ports },
@@ -484,6 +547,7 @@ static const struct ctl_cmd dp_api_cmds[] = {
 	{ "fdb", "the MAC table", api_fdb },
 	{ "config", "the configuration in effect", api_config },
 	{ "qos", "uplink DWRR schedulers: show [UPLINK] | set PORT weight N", api_qos },
+	{ "reload", "re-read the config file: weights and MAC ageing change live", api_reload },
 };
 
 const struct ctl_cmd *

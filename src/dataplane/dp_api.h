@@ -14,6 +14,11 @@ struct dp;
 /* The command table; handlers take the struct dp as their ctx. */
 const struct ctl_cmd *dp_api_commands(size_t *n_cmds);
 
+/* Re-read the config file with the same parser and checks as at start
+ * and apply what can change live (dp_reload): 0, or -errno with err set
+ * and nothing changed.  For the "reload" command and SIGHUP. */
+int dp_config_reload(struct dp *dp, char *err, size_t err_size);
+
 /* Register /vtoe/... telemetry commands reading dp.  0 or -errno.
  * dp must outlive the EAL (telemetry has no unregister). */
 int dp_telemetry_register(struct dp *dp);

@@ -138,6 +138,7 @@ struct dp {
 	atomic_bool stop;
 	bool started;
 	uint64_t last_age_tsc;
+	uint32_t fdb_ageing_s;          /* main thread; changed by reload */
 };
 
 /* dp_worker.c */

@@ -20,7 +20,9 @@
 # 2. g3 stops: within a second g1 and g2 split the whole rate 1:2;
 # 3. `vtoectl qos set vm1.0 weight 8`: at once 8:2, nothing restarted;
 # 4. bad weights and ports are refused and change nothing; a rate that
-#    does not parse is a config error;
+#    does not parse is a config error; reloading the file applies weights
+#    under the same rules, and refuses (changing nothing) what needs a
+#    restart;
 # 5. vm1 <-> vm2 frames never pass through the scheduler.
 source "$(dirname "$0")/lib/common.sh"
 
@@ -170,6 +172,26 @@ w=$(ctl --json qos show up0 | jq '.uplinks[0].classes[1].weight')
 check "vm2.0's weight is still 2 after the refusals ($w)" [ "$w" = 2 ]
 out=$(ctl qos show nosuch 2>&1); rc=$?
 check "qos show of an unknown uplink refused ($out)" [ $rc = 1 ]
+
+# ---------------------------------------------------- 4b: config reload
+weight_of() { ctl --json qos show up0 | jq --arg p "$1" '.uplinks[0].classes[] | select(.port == $p) | .weight'; }
+cp "$CONF" "$WORK/good.yaml"
+sed -i 's/weight: 2}/weight: 5}/' "$CONF"
+out=$(ctl reload 2>&1); rc=$?
+check "reload applies a new weight from the file ($out)" eval '[ $rc = 0 ] && [ "$(weight_of vm2.0)" = 5 ]'
+sed -i 's/weight: 5}/weight: 0}/' "$CONF"
+out=$(ctl reload 2>&1); rc=$?
+check "reload refuses weight 0 with FILE:LINE:COL, same rule as qos set ($out)" \
+	eval '[ $rc = 1 ] && grep -q "vtoed.yaml:[0-9]*:[0-9]*:.*weight" <<<"$out" && [ "$(weight_of vm2.0)" = 5 ]'
+sed -i 's/weight: 0}/weight: 7}/; s#vm3.sock#vm3-moved.sock#' "$CONF"
+out=$(ctl reload 2>&1); rc=$?
+check "reload refuses what needs a restart and changes nothing ($out)" \
+	eval '[ $rc = 1 ] && grep -q "needs a restart" <<<"$out" && [ "$(weight_of vm2.0)" = 5 ]'
+cp "$WORK/good.yaml" "$CONF"
+sed -i 's/weight: 2}/weight: 3}/' "$CONF"
+kill -HUP "$VTOED_PID"
+check "SIGHUP reloads too (vm2.0 now 3)" wait_for 5 eval '[ "$(weight_of vm2.0)" = 3 ]'
+check "vtoed keeps running after the reloads" kill -0 "$VTOED_PID"
 
 # ---------------------------------------------------- 5: VM to VM bypasses DWRR
 gen_stop 0; gen_stop 1
