@@ -117,8 +117,9 @@ shares() {  # T0 T1 -> "b1 b2 b3" bytes of vm1..vm3 in the window
 		jq -r --arg a "${MACS[0]}" --arg b "${MACS[1]}" --arg c "${MACS[2]}" \
 			'[.bytes[$a] // 0, .bytes[$b] // 0, .bytes[$c] // 0] | map(tostring) | join(" ")'
 }
-# within PART TOTAL WANT_NUM WANT_DEN: |PART/TOTAL - NUM/DEN| <= 3 % of NUM/DEN
-within() { awk -v p="$1" -v t="$2" -v n="$3" -v d="$4" 'BEGIN { w = n / d; s = p / t; exit !(t > 0 && (s - w < 0 ? w - s : s - w) <= 0.03 * w) }'; }
+# within PART TOTAL WANT_NUM WANT_DEN [TOL]: |PART/TOTAL - NUM/DEN| <= TOL
+# (default 3 %) of NUM/DEN
+within() { awk -v p="$1" -v t="$2" -v n="$3" -v d="$4" -v tol="${5:-0.03}" 'BEGIN { w = n / d; s = p / t; exit !(t > 0 && (s - w < 0 ? w - s : s - w) <= tol * w) }'; }
 pct() { awk -v p="$1" -v t="$2" 'BEGIN { printf "%.2f%%", t ? 100 * p / t : 0 }'; }
 
 for i in 0 1 2; do gen_start $i; done
@@ -126,15 +127,16 @@ wait_for 60 all_sending || { dump_log "$WORK/g0.log"; dump_log "$VLOG"; die "the
 
 # ---------------------------------------------------- 1: weights 1:2:4
 t=$(now); sleep 1; tx0=$(port_stat up0 .tx_packets); sleep 2; tx1=$(port_stat up0 .tx_packets); sleep 0.5
-log "phase 1: vtoed's own count: $(( (tx1 - tx0) * 1524 * 8 / 2 )) bit/s on the wire"
+log "phase 1: vtoed's own count: about $(( (tx1 - tx0) * 1524 * 8 / 2 )) bit/s on the wire (timed by vtoectl calls)"
 read -r b1 b2 b3 <<<"$(shares "$(awk -v t="$t" 'BEGIN{printf "%.6f", t + 1}')" "$(awk -v t="$t" 'BEGIN{printf "%.6f", t + 3}')")"
 tot=$((b1 + b2 + b3))
 check "1:2:4 - vm1 gets 1/7 ($(pct $b1 $tot))" within $b1 $tot 1 7
 check "1:2:4 - vm2 gets 2/7 ($(pct $b2 $tot))" within $b2 $tot 2 7
 check "1:2:4 - vm3 gets 4/7 ($(pct $b3 $tot))" within $b3 $tot 4 7
 # 200 Mbit/s of wire bytes; pcap counts frames (wire = frame + 24)
+# (5 %: the capture shares its CPU with three generators)
 check "the uplink carries 200 Mbit/s ($((tot * 8 / 2 * 1524 / 1500)) bit/s on the wire)" \
-	within $((tot * 8 / 2 * 1524 / 1500)) 200000000 1 1
+	within $((tot * 8 / 2 * 1524 / 1500)) 200000000 1 1 0.05
 check "vm3's class backs up (it is congested, not the NIC)" \
 	eval '[ "$(ctl --json qos show up0 | jq ".uplinks[0].classes[2].dropped_packets")" -gt 0 ]'
 
@@ -146,7 +148,7 @@ check "vm3 stopped: nothing more from it ($b3 B)" [ "$b3" = 0 ]
 check "vm3 stopped: vm1 gets 1/3 within a second ($(pct $b1 $tot))" within $b1 $tot 1 3
 check "vm3 stopped: vm2 gets 2/3 within a second ($(pct $b2 $tot))" within $b2 $tot 2 3
 check "vm3 stopped: vm1 + vm2 use the whole rate ($((tot * 8 * 1524 / 1500)) bit/s)" \
-	within $((tot * 8 * 1524 / 1500)) 200000000 1 1
+	within $((tot * 8 * 1524 / 1500)) 200000000 1 1 0.05
 
 # ---------------------------------------------------- 3: weight at runtime
 out=$(ctl qos set vm1.0 weight 8); rc=$?
