@@ -88,6 +88,7 @@ struct dp_rxq {
 
 struct dp_txbuf {
 	uint16_t n;
+	uint64_t bytes;                 /* of the n frames staged */
 	struct rte_mbuf *pkts[DP_BURST];
 };
 

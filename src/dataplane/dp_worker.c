@@ -9,6 +9,8 @@
  */
 #include "dp_priv.h"
 
+#include <string.h>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -24,7 +26,7 @@ dp_count_drop(struct dp_worker *w, uint16_t port, enum dp_drop reason,
 }
 
 static inline void
-dp_stage(struct dp_worker *w, uint16_t port, struct rte_mbuf *m)
+dp_stage(struct dp_worker *w, uint16_t port, struct rte_mbuf *m, uint32_t len)
 {
 	struct dp_txbuf *tb = &w->txbufs[port];
 
@@ -33,6 +35,7 @@ dp_stage(struct dp_worker *w, uint16_t port, struct rte_mbuf *m)
 	/* One rx burst stages at most DP_BURST copies per port, and the
 	 * buffers are flushed after every rx burst, so tb->n < DP_BURST. */
 	tb->pkts[tb->n++] = m;
+	tb->bytes += len;
 }
 
 static uint16_t
@@ -71,9 +74,11 @@ dp_flush_port(struct dp_worker *w, uint16_t p, uint16_t in)
 	const struct dp_port *port = &w->dp->ports[p];
 	struct dp_port_stats *st = &w->stats[p];
 	uint16_t n = tb->n, sent = 0;
+	uint64_t bytes = tb->bytes;
 	enum dp_drop why = DP_DROP_TX_FULL;
 
 	tb->n = 0;
+	tb->bytes = 0;
 	if (port->kind == DP_PORT_UPLINK) {
 		/* Uplink egress goes through its DWRR scheduler, classed by
 		 * the VM port the whole burst came from. */
@@ -99,7 +104,8 @@ dp_flush_port(struct dp_worker *w, uint16_t p, uint16_t in)
 		 * sharing a queue pair are safe (see issue on MPMC rings). */
 		sent = vhost_tx_burst(vid, q, tb->pkts, n);
 		st->tx_packets += sent;
-		st->tx_bytes += dp_bytes(tb->pkts, sent);
+		/* Partial bursts are rare: recount only then. */
+		st->tx_bytes += sent == n ? bytes : dp_bytes(tb->pkts, sent);
 	}
 	if (sent < n)
 		dp_count_drop(w, p, why, n - sent);
@@ -113,18 +119,34 @@ dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
 {
 	struct dp_port_stats *st = &w->stats[in];
 	uint16_t dsts[DP_PORTS_MAX];
+	uint8_t last_hdr[12];           /* dst + src MAC of the last frame */
+	bool last_valid = false;
+	enum dp_drop reason = DP_DROP_MAX;
+	unsigned int nd = 0;
 
 	st->rx_packets += n;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		enum dp_drop reason = DP_DROP_MAX;
-		unsigned int nd;
+		const uint8_t *hdr = rte_pktmbuf_mtod(m, const uint8_t *);
+		uint32_t len = rte_pktmbuf_pkt_len(m);
+		uint16_t data_len = rte_pktmbuf_data_len(m);
 
-		st->rx_bytes += rte_pktmbuf_pkt_len(m);
-		/* The decision reads the Ethernet header only, and only when
-		 * the first segment holds it all (checked by data_len). */
-		nd = fwd_decide(fctx, in, rte_pktmbuf_mtod(m, const uint8_t *),
-				rte_pktmbuf_data_len(m), dsts, &reason);
+		st->rx_bytes += len;
+		/*
+		 * The decision reads the Ethernet header only, and only when
+		 * the first segment holds it all (checked by data_len).  A
+		 * frame with the same two MACs as the one before it in this
+		 * burst gets the same decision (learning included): the
+		 * burst is the unit, and flows come in trains.
+		 */
+		if (!(last_valid && data_len >= 12 + 2 &&
+		      memcmp(hdr, last_hdr, sizeof(last_hdr)) == 0)) {
+			reason = DP_DROP_MAX;
+			nd = fwd_decide(fctx, in, hdr, data_len, dsts, &reason);
+			last_valid = data_len >= 12 + 2;
+			if (last_valid)
+				memcpy(last_hdr, hdr, sizeof(last_hdr));
+		}
 		if (nd == 0) {
 			dp_count_drop(w, in, reason, 1);
 			rte_pktmbuf_free(m);
@@ -137,7 +159,7 @@ dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
 			st->flood_copies += nd - 1;
 		}
 		for (unsigned int d = 0; d < nd; d++)
-			dp_stage(w, dsts[d], m);
+			dp_stage(w, dsts[d], m, len);
 	}
 	for (uint16_t i = 0; i < w->n_dirty; i++)
 		dp_flush_port(w, w->dirty[i], in);
