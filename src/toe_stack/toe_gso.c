@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Egress side of the offload layer: fit canonical frames to what one
+ * destination can do.  A TCP super-frame is cut into MSS segments in
+ * software (TCP over IPv4 and IPv6; headers copied and patched, payload
+ * copied into fresh mbufs) when the destination cannot segment it; a
+ * partial checksum is completed (toe_csum.c) when it cannot do that.
+ * Per segment: RFC 9293 §3.4 sequence numbers, RFC 6864 IPv4 IDs, FIN and
+ * PSH on the last segment only, CWR on the first only (RFC 3168 §6.1.2).
+ */
+#include "toe_priv.h"
+
+#include <netinet/in.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+static inline uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline void
+put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void
+put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)(v >> 16));
+	put16(p + 2, (uint16_t)v);
+}
+
+/* The super-frame's headers, and where segment i starts in its payload. */
+struct gso_src {
+	const struct rte_mbuf *m;
+	const struct toe_hdrs *h;
+	const uint8_t *hdr;
+	uint32_t hdr_size;
+	uint32_t payload;
+	uint16_t mss;
+	uint16_t n_segs;
+};
+
+/*
+ * Headers of segment i: the super-frame's, with the lengths of this
+ * segment, its own sequence number and IP ID, and the flags TCP would have
+ * put on it had it sent the segments itself.
+ */
+static void
+gso_hdr_patch(const struct gso_src *src, uint8_t *p, uint16_t i,
+	      uint32_t seg_size)
+{
+	const struct toe_hdrs *h = src->h;
+	uint8_t *ip = p + h->l2_len;
+	uint8_t *th = ip + h->l3_len;
+	uint32_t l3_size = (uint32_t)h->l3_len + h->l4_len + seg_size;
+	uint8_t flags = th[13];
+
+	if (h->ip_version == 4) {
+		put16(ip + 2, (uint16_t)l3_size);
+		/* RFC 6864 §4.2: consecutive IDs, as the sender's stack
+		 * would have given separate datagrams (mod 2^16). */
+		put16(ip + 4, (uint16_t)(get16(src->hdr + h->l2_len + 4) + i));
+		toe_ipv4_csum_set(ip);
+	} else {
+		put16(ip + 4, (uint16_t)(l3_size - 40));
+	}
+	put32(th + 4, toe_seq_add(get32(src->hdr + h->l2_len + h->l3_len + 4),
+				  (uint32_t)i * src->mss));
+	/* FIN and PSH end the data: they belong on the last segment only.
+	 * CWR acknowledges one congestion signal: first segment only
+	 * (RFC 3168 §6.1.2, as Linux tcp_gso_segment). */
+	if (i + 1u != src->n_segs)
+		flags &= (uint8_t)~(TOE_TCP_FIN | TOE_TCP_PSH);
+	if (i != 0)
+		flags &= (uint8_t)~TOE_TCP_CWR;
+	th[13] = flags;
+}
+
+/* Segment i as a new chain, or NULL (pool empty), counted by the caller. */
+static struct rte_mbuf *
+gso_seg_make(struct toe_ctx *ctx, const struct gso_src *src, uint16_t i,
+	     bool partial)
+{
+	const struct toe_hdrs *h = src->h;
+	uint32_t off = (uint32_t)i * src->mss;
+	uint32_t seg_size = RTE_MIN((uint32_t)src->mss, src->payload - off);
+	struct toe_hdrs sh = *h;
+	struct rte_mbuf *s, *last;
+	uint8_t *p;
+
+	s = rte_pktmbuf_alloc(ctx->pool);
+	if (s == NULL)
+		return NULL;
+	/* Never NULL: toe_ctx_create checked the data room holds
+	 * TOE_HDR_MAX.  All headers go in the first mbuf, where rte_vhost
+	 * and PMDs look for them. */
+	p = (uint8_t *)rte_pktmbuf_append(s, (uint16_t)src->hdr_size);
+	if (p == NULL)
+		goto fail;
+	memcpy(p, src->hdr, src->hdr_size);
+	gso_hdr_patch(src, p, i, seg_size);
+	last = s;
+	if (toe_mbuf_append(s, &last, ctx->pool, src->m, src->hdr_size + off,
+			    seg_size) != 0)
+		goto fail;
+	sh.l3_end = src->hdr_size + seg_size;
+	sh.pad = 0;
+	if (toe_l4_csum_fill(s, &sh, p, partial) != TOE_DROP_NONE)
+		goto fail;
+	s->port = src->m->port;
+	s->packet_type = src->m->packet_type;
+	s->ol_flags = (h->ip_version == 4 ? RTE_MBUF_F_TX_IPV4 :
+		       RTE_MBUF_F_TX_IPV6) |
+		      (partial ? RTE_MBUF_F_TX_TCP_CKSUM : 0);
+	s->l2_len = h->l2_len;
+	s->l3_len = h->l3_len;
+	s->l4_len = h->l4_len;
+	return s;
+fail:
+	rte_pktmbuf_free(s);
+	return NULL;
+}
+
+int
+toe_gso_segment(struct toe_ctx *ctx, uint32_t caps, struct rte_mbuf *m,
+		struct rte_mbuf **out, uint16_t out_cap)
+{
+	bool partial = (caps & TOE_CAP_L4_CSUM) != 0;
+	uint8_t hdr[TOE_HDR_MAX];
+	struct gso_src src;
+	struct toe_hdrs h;
+	enum toe_drop r;
+	int ret = -EINVAL;
+	uint16_t i;
+
+	if (!(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG)) {
+		if (out_cap == 0) {
+			r = TOE_DROP_OUT_FULL;
+			ret = -ENOSPC;
+			goto drop;
+		}
+		out[0] = m;     /* nothing asked: the frame is its own segment */
+		return 1;
+	}
+	r = toe_parse(m, &h, hdr);
+	if (r == TOE_DROP_NONE)
+		r = toe_canon_check(m, &h);
+	if (r != TOE_DROP_NONE)
+		goto drop;
+	src = (struct gso_src){
+		.m = m, .h = &h, .hdr = hdr,
+		.hdr_size = (uint32_t)h.l2_len + h.l3_len + h.l4_len,
+		.mss = m->tso_segsz,
+	};
+	src.payload = h.l3_end - src.hdr_size;
+	src.n_segs = (uint16_t)((src.payload + src.mss - 1) / src.mss);
+	if (src.n_segs > out_cap) {
+		r = TOE_DROP_OUT_FULL;
+		ret = -ENOSPC;
+		goto drop;
+	}
+	for (i = 0; i < src.n_segs; i++) {
+		out[i] = gso_seg_make(ctx, &src, i, partial);
+		if (out[i] == NULL) {
+			rte_pktmbuf_free_bulk(out, i);
+			r = TOE_DROP_NO_MBUF;
+			ret = -ENOMEM;
+			goto drop;
+		}
+	}
+	rte_pktmbuf_free(m);
+	ctx->stats.segmented++;
+	ctx->stats.segments += src.n_segs;
+	if (!partial)
+		ctx->stats.csum_sw += src.n_segs;
+	return src.n_segs;
+drop:
+	rte_pktmbuf_free(m);
+	toe_count_drop(ctx, r);
+	return ret;
+}
+
+/*
+ * May the frame leave with its requests as they are?  The egress must
+ * have the capability, and find the headers it patches (rte_vhost's
+ * virtio_enqueue_offload, a PMD's tx_prepare) in the first segment.
+ */
+static bool
+egress_can(const struct rte_mbuf *m, uint32_t cap)
+{
+	return cap != 0 &&
+	       m->data_len >= (uint32_t)m->l2_len + m->l3_len + m->l4_len;
+}
+
+uint16_t
+toe_egress_prepare(struct toe_ctx *ctx, uint32_t caps, struct rte_mbuf **pkts,
+		   uint16_t n, struct rte_mbuf **out, uint16_t out_cap)
+{
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		uint64_t fl = m->ol_flags;
+
+		if (fl & RTE_MBUF_F_TX_TCP_SEG) {
+			uint32_t tso = fl & RTE_MBUF_F_TX_IPV6 ?
+				       TOE_CAP_TSO6 : TOE_CAP_TSO4;
+
+			if (!egress_can(m, caps & tso)) {
+				int r = toe_gso_segment(ctx, caps, m, out + k,
+							(uint16_t)(out_cap - k));
+
+				if (r > 0)
+					k = (uint16_t)(k + r);
+				continue;
+			}
+		} else if (fl & RTE_MBUF_F_TX_L4_MASK) {
+			if (!egress_can(m, caps & TOE_CAP_L4_CSUM) &&
+			    toe_csum_complete(ctx, &m) != 0)
+				continue;
+		}
+		if (k == out_cap) {
+			rte_pktmbuf_free(m);
+			toe_count_drop(ctx, TOE_DROP_OUT_FULL);
+			continue;
+		}
+		out[k++] = m;
+	}
+	return k;
+}

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The software TOE, layer 1: stateless offloads on rte_mbuf bursts.
+ *
+ *   guest tx ring -> toe_guest_validate()   guest claims checked, made canonical
+ *   per destination -> toe_egress_prepare() segment / finish checksums only
+ *                                           where that egress cannot
+ *   uplink rx, per guest -> toe_gro_burst() coalesce in-order TCP segments
+ *
+ * Canonical form (what every function here leaves on a frame it keeps, and
+ * what both rte_vhost_enqueue_burst and rte_eth_tx_burst read): l2_len,
+ * l3_len, l4_len set from the headers actually in the frame;
+ * RTE_MBUF_F_TX_IPV4 or _IPV6; RTE_MBUF_F_TX_TCP_CKSUM / _UDP_CKSUM when
+ * the L4 checksum is still partial; RTE_MBUF_F_TX_TCP_SEG + tso_segsz (the
+ * MSS) for a TCP super-frame.  The IPv4 header checksum is always correct
+ * in the frame (RTE_MBUF_F_TX_IP_CKSUM is never set).  Frames without any
+ * offload request pass through every function untouched.
+ *
+ * Every function is burst-shaped, runs on the lcore that owns the ctx,
+ * never blocks, and either hands a frame on or frees it and counts it
+ * under one named reason (toe_drop.def).
+ */
+#ifndef VTOE_TOE_OFFLOAD_H
+#define VTOE_TOE_OFFLOAD_H
+
+#include <stdint.h>
+
+struct rte_mbuf;
+struct rte_mempool;
+struct virtio_net_hdr;
+
+enum toe_drop {
+	TOE_DROP_NONE = 0,              /* not a reason: drops[0] stays 0 */
+#define TOE_DROP(sym, name, help) TOE_DROP_##sym,
+#include "toe_drop.def"
+#undef TOE_DROP
+	TOE_DROP_MAX
+};
+
+/* "csum_start_oob", ...; NULL for TOE_DROP_NONE or out of range. */
+const char *toe_drop_name(enum toe_drop reason);
+const char *toe_drop_help(enum toe_drop reason);
+
+/* What an egress does itself (a guest's negotiated features, a NIC's
+ * tx_offload_capa).  Anything else is done in software before it. */
+#define TOE_CAP_L4_CSUM (1u << 0)       /* completes a partial TCP/UDP checksum */
+#define TOE_CAP_TSO4    (1u << 1)       /* segments TCP over IPv4 */
+#define TOE_CAP_TSO6    (1u << 2)       /* segments TCP over IPv6 */
+
+/* GUEST_CSUM -> L4_CSUM; GUEST_TSO4/6 -> TSO4/6, only with GUEST_CSUM
+ * (virtio 1.1 5.1.3.1: TSO requires the checksum feature). */
+uint32_t toe_caps_from_virtio(uint64_t negotiated_features);
+/* RTE_ETH_TX_OFFLOAD_TCP_CKSUM and _UDP_CKSUM -> L4_CSUM;
+ * RTE_ETH_TX_OFFLOAD_TCP_TSO (with TCP_CKSUM) -> TSO4 | TSO6. */
+uint32_t toe_caps_from_eth(uint64_t tx_offload_capa);
+
+#define TOE_HDR_MAX       256   /* Ethernet + IP + TCP headers handled */
+#define TOE_GSO_SEGS_MAX 1024   /* segments one super-frame may become */
+#define TOE_GRO_FLOWS      32   /* flows coalesced at once in a burst */
+#define TOE_GRO_SEGS_MAX   64   /* segments merged into one frame */
+#define TOE_GRO_SIZE_MAX 65535  /* IP datagram bytes of a merged frame */
+
+/*
+ * Counters, written only by the ctx's lcore; readers sum them over
+ * lcores (toe_stats_add).  Frame accounting, for the dataplane's own:
+ * validate: out = in - drops;  egress: out = in - drops - segmented +
+ * segments;  gro: out = in - coalesced.
+ */
+struct toe_stats {
+	uint64_t validated;     /* guest frames with offload metadata kept */
+	uint64_t csum_sw;       /* L4 checksums completed in software */
+	uint64_t segmented;     /* super-frames split in software */
+	uint64_t segments;      /* frames those became */
+	uint64_t coalesced;     /* segments absorbed into a GRO frame */
+	uint64_t gro_frames;    /* GRO frames made (2..TOE_GRO_SEGS_MAX segments) */
+	uint64_t csum_checked;  /* segments whose checksums GRO verified in software */
+	uint64_t csum_bad;      /* segments GRO found corrupt: passed on unmerged */
+	uint64_t drops[TOE_DROP_MAX];
+};
+
+void toe_stats_add(struct toe_stats *sum, const struct toe_stats *s);
+
+struct toe_ctx;
+
+/*
+ * One per (worker lcore, port) when counters are wanted per port, else one
+ * per worker: it holds the counters and the GRO flow table (empty between
+ * bursts).  pool supplies segments and private copies; its data room must
+ * hold TOE_HDR_MAX bytes after the headroom.  NULL + errno (EINVAL, ENOMEM).
+ */
+struct toe_ctx *toe_ctx_create(struct rte_mempool *pool, int socket_id);
+void toe_ctx_destroy(struct toe_ctx *ctx);      /* accepts NULL */
+const struct toe_stats *toe_ctx_stats(const struct toe_ctx *ctx);
+
+/*
+ * Frames a guest sent, as rte_vhost_dequeue_burst returned them: with
+ * RTE_VHOST_USER_NET_COMPLIANT_OL_FLAGS (RTE_MBUF_F_RX_LRO + tso_segsz for
+ * GSO, RTE_MBUF_F_RX_L4_CKSUM_NONE for a partial checksum) or with the
+ * legacy flags (RTE_MBUF_F_TX_TCP_SEG / _TX_L4_MASK + l2/l3/l4_len).  The
+ * flags are claims: the headers are parsed again from the bytes, within
+ * the frame, and a frame whose claims do not hold is freed and counted.
+ * Kept frames are compacted to the front of pkts, in order, in canonical
+ * form.  Returns how many were kept.
+ */
+uint16_t toe_guest_validate(struct toe_ctx *ctx, struct rte_mbuf **pkts,
+			    uint16_t n);
+
+/*
+ * The same checks against the guest's own virtio-net header (hdrs[i]
+ * describes pkts[i]): csum_start, csum_offset, gso_type, gso_size and
+ * hdr_len are each checked against the frame.  A checksum asked at a
+ * position that is not the TCP/UDP checksum field is completed here, as
+ * virtio 1.1 5.1.6.2 defines it (csum_start to the end of the frame).
+ */
+uint16_t toe_vnet_validate(struct toe_ctx *ctx,
+			   const struct virtio_net_hdr *hdrs,
+			   struct rte_mbuf **pkts, uint16_t n);
+
+/*
+ * Make canonical frames fit one egress with capabilities caps (TOE_CAP_*):
+ * a TCP super-frame the egress cannot segment is split into tso_segsz
+ * segments (new mbufs from the ctx's pool; the original is freed); a
+ * partial checksum the egress cannot complete is completed.  Segments
+ * carry a partial checksum + RTE_MBUF_F_TX_TCP_CKSUM when caps has
+ * TOE_CAP_L4_CSUM, a full one otherwise.  A frame shared with other
+ * destinations (refcnt > 1, indirect) is copied before it is changed.
+ * Every input is consumed; out (not overlapping pkts) receives up to
+ * out_cap frames, in order; a frame whose segments do not all fit is
+ * dropped whole (out_full).  Returns how many frames are in out.
+ */
+uint16_t toe_egress_prepare(struct toe_ctx *ctx, uint32_t caps,
+			    struct rte_mbuf **pkts, uint16_t n,
+			    struct rte_mbuf **out, uint16_t out_cap);
+
+/*
+ * One frame of toe_egress_prepare, for callers that want it alone.
+ * Segment a canonical TCP super-frame (RTE_MBUF_F_TX_TCP_SEG) into out:
+ * returns the number of segments, or -EINVAL (headers lie), -ENOMEM,
+ * -ENOSPC (more than out_cap segments), counted.  m is consumed.
+ */
+int toe_gso_segment(struct toe_ctx *ctx, uint32_t caps, struct rte_mbuf *m,
+		    struct rte_mbuf **out, uint16_t out_cap);
+
+/*
+ * Complete the partial TCP/UDP checksum of a canonical frame in place
+ * (*m is replaced by a private copy if it was shared) and clear its
+ * checksum request.  0, or -EINVAL / -ENOMEM with *m freed and counted.
+ */
+int toe_csum_complete(struct toe_ctx *ctx, struct rte_mbuf **m);
+
+/*
+ * Coalesce in-order TCP segments of each flow in pkts (frames from the
+ * wire, bound for one guest with capabilities caps) into frames of up to
+ * TOE_GRO_SIZE_MAX IP bytes, in place.  Only segments whose checksums are
+ * good merge (verified once, in software unless the NIC flagged them
+ * GOOD); never across SYN/FIN/RST/URG, a CWR after the first segment, a
+ * gap or reordering, changed ACK/window/options/TTL/TOS, IP options or
+ * fragments; a segment with PSH merges and ends its frame, which keeps
+ * PSH.  A merged frame is canonical and marked for the guest as GSO:
+ * RTE_MBUF_F_TX_TCP_SEG | _TX_TCP_CKSUM | _TX_IPV4/6, tso_segsz = the
+ * flow's MSS (its first segment's payload), l2/l3/l4_len, partial TCP
+ * checksum, correct IPv4 header checksum.  Every frame that did not merge
+ * is left as it came.  Flows are flushed at the end of the call; nothing
+ * is held across bursts.  Returns the new count.
+ */
+uint16_t toe_gro_burst(struct toe_ctx *ctx, uint32_t caps,
+		       struct rte_mbuf **pkts, uint16_t n);
+
+#endif /* VTOE_TOE_OFFLOAD_H */
