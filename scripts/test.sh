@@ -3,7 +3,7 @@
 # test.sh - every test of vtoe, in order, on this machine (what CI runs).
 #
 #   1. scripts/setup.sh --werror --asan --guest-kernel
-#   2. unit tests (cmocka, no EAL):         meson test -C build --suite unit
+#   2. unit tests (cmocka; "eal" ones on --no-huge): meson test -C build --suite unit --suite eal
 #   3. the same under ASan + UBSan:         meson test -C build-asan --suite unit
 #   4. integration tests (root, hugepages, real peers), each bounded in time:
 #        test_badinput.sh       bad configs, hostile control requests, runt frames
@@ -85,7 +85,7 @@ unit_suite() {
 	rm -f "$log"
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
-		timeout -k 10 600 meson test -C "$dir" --suite unit --print-errorlogs
+		timeout -k 10 600 meson test -C "$dir" --suite unit --suite eal --print-errorlogs
 	if [ ! -s "$log" ]; then
 		record fail "$label: meson test produced no results"
 		return
