@@ -35,6 +35,7 @@ PKGS=(
 	# build
 	build-essential pkg-config meson ninja-build
 	libdpdk-dev libyaml-dev libjansson-dev libcmocka-dev libnuma-dev libvirt-dev
+	libxml2-dev
 	python3-pyelftools
 	# DPDK drivers loaded at run time (Debian 12: ABI 23)
 	librte-net-vhost23 librte-net-virtio23 librte-net-tap23 librte-net-pcap23
@@ -42,6 +43,7 @@ PKGS=(
 	# tests: dpdk-testpmd, real guests, tooling
 	dpdk-dev qemu-system-x86 busybox-static cpio xz-utils zstd
 	jq python3 iproute2 procps util-linux kmod iperf3 coreutils tcpdump
+	libvirt-daemon libvirt-clients
 )
 missing=()
 for p in "${PKGS[@]}"; do
