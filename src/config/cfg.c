@@ -464,7 +464,7 @@ static void parse_port(struct cfg_parser *p, const yaml_node_t *map,
 {
 	static const char *const keys[] = {
 		"name", "socket", "mode", "mac", "queues", "uplink", "weight",
-		NULL
+		"offloads", NULL
 	};
 	struct cfg *cfg = p->cfg;
 	struct cfg_port *port = &cfg->ports[cfg->n_ports++];
@@ -475,7 +475,7 @@ static void parse_port(struct cfg_parser *p, const yaml_node_t *map,
 
 	*port = (struct cfg_port){
 		.mode = CFG_VHOST_SERVER, .queues = 1, .uplink = -1,
-		.weight = 1, .vm = cfg->n_vms - 1,
+		.weight = 1, .vm = cfg->n_vms - 1, .offloads = true,
 	};
 	/* vm_ctx ends in ": " */
 	snprintf(ctx, sizeof(ctx), "%.*s port %zu: ",
@@ -510,6 +510,16 @@ static void parse_port(struct cfg_parser *p, const yaml_node_t *map,
 	if (n != NULL && cfg_get_uint(p, n, ctx, "weight", CFG_WEIGHT_MIN,
 				      CFG_WEIGHT_MAX, &v))
 		port->weight = (uint32_t)v;
+	if ((n = cfg_map_get(p, map, "offloads")) != NULL &&
+	    (s = cfg_get_scalar(p, n, ctx, "offloads")) != NULL) {
+		if (strcmp(s, "true") == 0)
+			port->offloads = true;
+		else if (strcmp(s, "false") == 0)
+			port->offloads = false;
+		else
+			cfg_error(p, n, "%soffloads \"%s\" is not true or false",
+				  ctx, s);
+	}
 }
 
 static void parse_vm(struct cfg_parser *p, const yaml_node_t *map, size_t pos)

@@ -54,6 +54,8 @@ struct cfg_port {
 	int uplink;                     /* index into cfg->uplinks, -1: none */
 	uint32_t weight;                /* CFG_WEIGHT_MIN..MAX, default 1 */
 	unsigned int vm;                /* index into cfg->vms */
+	bool offloads;                  /* offer checksum/TSO to the guest,
+					 * default true */
 };
 
 struct cfg_vm {

@@ -23,6 +23,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "fdb.h"
+#include "toe_stack/toe_offload.h"
 #include "vhost/vhost.h"
 
 RTE_LOG_REGISTER(dp_logtype, vtoe.dataplane, INFO);
@@ -120,6 +121,19 @@ dp_workers_create(struct dp *dp)
 		dp->workers[i].dp = dp;
 		dp->workers[i].lcore = lcore;
 		dp->workers[i].index = i;
+	}
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		struct dp_worker *w = &dp->workers[i];
+
+		w->seg_out = rte_zmalloc("vtoe_seg_out",
+					 sizeof(*w->seg_out) * DP_SEG_OUT, 0);
+		if (w->seg_out == NULL)
+			return -ENOMEM;
+		for (uint16_t p = 0; p < dp->n_ports; p++) {
+			w->toe[p] = toe_ctx_create(dp->pool, (int)rte_socket_id());
+			if (w->toe[p] == NULL)
+				return -ENOMEM;
+		}
 	}
 	sz = rte_rcu_qsbr_get_memsize(dp->n_workers);
 	dp->rcu = rte_zmalloc("vtoe_rcu", sz, RTE_CACHE_LINE_SIZE);
@@ -226,6 +240,11 @@ dp_destroy(struct dp *dp)
 		dp_stop(dp);
 	/* Workers are stopped and offline: nothing can hold a port now. */
 	dp_ports_close(dp);
+	for (unsigned int i = 0; dp->workers != NULL && i < dp->n_workers; i++) {
+		for (uint16_t p = 0; p < DP_PORTS_MAX; p++)
+			toe_ctx_destroy(dp->workers[i].toe[p]);
+		rte_free(dp->workers[i].seg_out);
+	}
 	rte_mempool_free(dp->pool);
 	rte_free(dp->rcu);
 	rte_free(dp->workers);
@@ -266,6 +285,7 @@ dp_port_info(const struct dp *dp, unsigned int p, struct dp_port_info *info)
 	info->uplink = -1;
 	info->vid = -1;
 	if (port->kind == DP_PORT_UPLINK) {
+		info->caps = atomic_load_explicit(&port->caps, memory_order_relaxed);
 		info->device = port->ucfg->device;
 		info->eth_port = port->eth_port;
 		rte_eth_macaddr_get(port->eth_port,
@@ -280,6 +300,21 @@ dp_port_info(const struct dp *dp, unsigned int p, struct dp_port_info *info)
 	info->weight = atomic_load_explicit(&port->weight, memory_order_relaxed);
 	info->vid = atomic_load_explicit(&port->vid, memory_order_acquire);
 	info->features = vhost_features(info->vid);
+	info->offloads = port->cfg->offloads;
+	info->caps = atomic_load_explicit(&port->caps, memory_order_relaxed);
+	return 0;
+}
+
+int
+dp_port_offload_stats(const struct dp *dp, unsigned int p, struct toe_stats *st)
+{
+	if (p >= dp->n_ports)
+		return -ENOENT;
+	memset(st, 0, sizeof(*st));
+	/* Each context has one writer, its worker; a reader sees each
+	 * counter whole (aligned 64-bit), not the set at one instant. */
+	for (unsigned int i = 0; i < dp->n_workers; i++)
+		toe_stats_add(st, toe_ctx_stats(dp->workers[i].toe[p]));
 	return 0;
 }
 
@@ -300,6 +335,8 @@ dp_port_stats(const struct dp *dp, unsigned int p, struct dp_port_stats *out)
 		out->tx_bytes += __atomic_load_n(&s->tx_bytes, __ATOMIC_RELAXED);
 		out->flood_copies += __atomic_load_n(&s->flood_copies,
 						     __ATOMIC_RELAXED);
+		out->gso_extra += __atomic_load_n(&s->gso_extra, __ATOMIC_RELAXED);
+		out->gro_merged += __atomic_load_n(&s->gro_merged, __ATOMIC_RELAXED);
 		for (int r = 0; r < DP_DROP_MAX; r++)
 			out->drops[r] += __atomic_load_n(&s->drops[r],
 							 __ATOMIC_RELAXED);

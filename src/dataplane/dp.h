@@ -37,6 +37,8 @@ struct dp_port_info {
 	bool link_up;
 	int vid;                        /* vhost: -1 when no guest */
 	uint64_t features;              /* vhost: negotiated virtio features */
+	bool offloads;                  /* vhost: offloads offered */
+	uint32_t caps;                  /* TOE_CAP_* the egress does itself */
 	uint16_t eth_port;              /* uplink: DPDK port id */
 };
 
@@ -46,6 +48,8 @@ struct dp_port_stats {
 	uint64_t tx_packets;
 	uint64_t tx_bytes;
 	uint64_t flood_copies;  /* extra copies made of frames from this port */
+	uint64_t gso_extra;     /* frames to this port: segments - super-frames */
+	uint64_t gro_merged;    /* frames to this port absorbed by GRO */
 	uint64_t drops[DP_DROP_MAX];
 };
 
@@ -111,6 +115,11 @@ int dp_qos_info(const struct dp *dp, unsigned int port, struct dp_qos_info *info
 /* Weight of VM port on every uplink, at once: 0, -ENOENT (not a VM
  * port), -EINVAL (outside DWRR_WEIGHT_MIN..MAX); nothing changes on error. */
 int dp_qos_weight_set(struct dp *dp, unsigned int port, uint32_t weight);
+
+struct toe_stats;
+/* The software TOE's counters for port, summed over the workers. */
+int dp_port_offload_stats(const struct dp *dp, unsigned int port,
+			  struct toe_stats *st);
 
 unsigned int dp_worker_count(const struct dp *dp);
 int dp_worker_info(const struct dp *dp, unsigned int worker,

@@ -20,6 +20,7 @@
 #include "control/ctl.h"
 #include "dp.h"
 #include "fdb.h"
+#include "toe_stack/toe_offload.h"
 #include "vhost/vhost.h"
 
 static json_t *
@@ -109,6 +110,40 @@ features_json(uint64_t features)
 	return names;
 }
 
+/* The software TOE's work for this port: what its egress does itself,
+ * what was done for it in software, and offload drops by reason. */
+static json_t *
+offload_json(const struct dp *dp, unsigned int p, const struct dp_port_info *in,
+	     const struct dp_port_stats *st)
+{
+	struct toe_stats ts;
+	json_t *drops = json_object(), *caps = json_array();
+
+	dp_port_offload_stats(dp, p, &ts);
+	for (int r = 1; r < TOE_DROP_MAX; r++)
+		if (ts.drops[r] != 0)
+			json_object_set_new(drops, toe_drop_name(r),
+					    json_integer((json_int_t)ts.drops[r]));
+	if (in->caps & TOE_CAP_L4_CSUM)
+		json_array_append_new(caps, json_string("csum"));
+	if (in->caps & TOE_CAP_TSO4)
+		json_array_append_new(caps, json_string("tso4"));
+	if (in->caps & TOE_CAP_TSO6)
+		json_array_append_new(caps, json_string("tso6"));
+	return json_pack("{s:b, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+			 "enabled", in->kind == DP_PORT_UPLINK || in->offloads,
+			 "egress_does", caps,
+			 "validated", (json_int_t)ts.validated,
+			 "csum_sw", (json_int_t)ts.csum_sw,
+			 "segmented", (json_int_t)ts.segmented,
+			 "segments", (json_int_t)ts.segments,
+			 "gso_extra", (json_int_t)st->gso_extra,
+			 "coalesced", (json_int_t)ts.coalesced,
+			 "gro_frames", (json_int_t)ts.gro_frames,
+			 "gro_merged", (json_int_t)st->gro_merged,
+			 "drops", drops);
+}
+
 static json_t *
 port_stats_json(const struct dp *dp, unsigned int p, struct dp_port_stats *sum)
 {
@@ -130,6 +165,8 @@ port_stats_json(const struct dp *dp, unsigned int p, struct dp_port_stats *sum)
 	sum->rx_packets += st.rx_packets;
 	sum->tx_packets += st.tx_packets;
 	sum->flood_copies += st.flood_copies;
+	sum->gso_extra += st.gso_extra;
+	sum->gro_merged += st.gro_merged;
 	snprintf(feat, sizeof(feat), "0x%" PRIx64, in.features);
 	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
 		      "name", in.name,
@@ -146,6 +183,7 @@ port_stats_json(const struct dp *dp, unsigned int p, struct dp_port_stats *sum)
 		json_object_set_new(o, "feature_names",
 				    features_json(in.features));
 	}
+	json_object_set_new(o, "offload", offload_json(dp, p, &in, &st));
 	return o;
 }
 
@@ -205,7 +243,8 @@ api_stats(void *ctx, json_t *args, char *err, size_t err_size)
 			 "flood_copies", (json_int_t)sum.flood_copies,
 			 "tx_packets", (json_int_t)sum.tx_packets,
 			 "drops", (json_int_t)drops,
-			 "in_flight", (json_int_t)(sum.rx_packets + sum.flood_copies -
+			 "in_flight", (json_int_t)(sum.rx_packets + sum.flood_copies +
+						   sum.gso_extra - sum.gro_merged -
 						   sum.tx_packets - drops),
 			 "qos_queued", (json_int_t)queued);
 }

@@ -18,6 +18,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "fdb.h"
+#include "toe_stack/toe_offload.h"
 #include "vhost/vhost.h"
 
 #define DP_RX_DESC 1024
@@ -29,6 +30,11 @@ dp_vhost_up(void *arg, int vid)
 	struct dp_port *port = arg;
 	struct dp *dp = port->dp;
 
+	/* What this guest takes as it is; the TOE does the rest for it.  The
+	 * library does not check this: it writes whatever mbuf flags say. */
+	atomic_store_explicit(&port->caps, port->cfg->offloads ?
+			      toe_caps_from_virtio(vhost_features(vid)) : 0,
+			      memory_order_relaxed);
 	/* Pairs with the acquire load of vid in the workers. */
 	atomic_store_explicit(&port->vid, vid, memory_order_release);
 	atomic_fetch_or_explicit(&dp->up_mask, UINT64_C(1) << port->id,
@@ -47,6 +53,7 @@ dp_vhost_down(void *arg, int vid)
 				  memory_order_release);
 	atomic_store_explicit(&port->vid, -1, memory_order_release);
 	atomic_store_explicit(&port->vrings_enabled, 0, memory_order_release);
+	atomic_store_explicit(&port->caps, 0, memory_order_relaxed);
 	/*
 	 * A worker that loaded the old vid before the stores above may be
 	 * inside a burst on it.  Each worker reports quiescence between
@@ -121,6 +128,14 @@ dp_uplink_open(struct dp *dp, struct dp_port *port)
 		       port->name, info.max_tx_queues, dp->n_workers);
 		return -EINVAL;
 	}
+	/* The NIC's own L4 checksum where it has it; the TOE does in
+	 * software what it lacks.  NIC TSO stays off until it is tested on a
+	 * real VF: some PMDs (net_tap) claim TSO but segment IPv4 only. */
+	conf.txmode.offloads = info.tx_offload_capa &
+		(RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
+	atomic_store_explicit(&port->caps,
+			      toe_caps_from_eth(conf.txmode.offloads),
+			      memory_order_relaxed);
 	rc = rte_eth_dev_configure(id, 1, dp->n_workers, &conf);
 	if (rc != 0)
 		goto err;
@@ -161,6 +176,7 @@ dp_vhost_open(struct dp_port *port)
 		.path = port->cfg->socket,
 		.client = port->cfg->mode == CFG_VHOST_CLIENT,
 		.queues = port->queues,
+		.offloads = port->cfg->offloads,
 		.events = &dp_vhost_events,
 		.arg = port,
 	};

@@ -20,6 +20,8 @@ extern int dp_logtype;
 	rte_log(RTE_LOG_ ## level, dp_logtype, "dataplane: " __VA_ARGS__)
 
 #define DP_BURST 32
+/* A burst of 64 KB super-frames cut at an MSS of 512 or more. */
+#define DP_SEG_OUT (DP_BURST * 128)
 #define DP_PORTS_MAX FWD_PORTS_MAX
 
 struct rte_mempool;
@@ -49,10 +51,14 @@ struct dp_port {
 	bool opened;                            /* main thread only */
 	struct dp_qos *qos;                     /* uplinks: the scheduler */
 	_Atomic uint32_t weight;                /* VM ports: DWRR weight now */
+	/* TOE_CAP_* this egress does itself: a guest's negotiated offloads
+	 * (set at up, cleared at down), an uplink's NIC offloads. */
+	_Atomic uint32_t caps;
 };
 
 struct dwrr;
 struct rte_ring;
+struct toe_ctx;
 
 /*
  * The egress scheduler of one uplink: a DWRR class per VM port that uses
@@ -107,6 +113,11 @@ struct dp_worker {
 	struct dp_txbuf txbufs[DP_PORTS_MAX];
 	uint16_t dirty[DP_PORTS_MAX];   /* ports with frames in txbufs */
 	uint16_t n_dirty;
+
+	/* Software TOE: one context per port (counters per port), and room
+	 * for what a burst of super-frames becomes. */
+	struct toe_ctx *toe[DP_PORTS_MAX];
+	struct rte_mbuf **seg_out;      /* DP_SEG_OUT entries */
 
 	/* Uplinks whose scheduler this worker runs. */
 	uint16_t n_qos_ports;

@@ -16,6 +16,7 @@
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 
+#include "toe_stack/toe_offload.h"
 #include "vhost/vhost_io.h"
 
 static inline void
@@ -56,6 +57,72 @@ dp_port_rx(struct dp_worker *w, const struct dp_port *port, uint16_t q,
 	return vhost_rx_burst(vid, q, w->dp->pool, pkts, DP_BURST);
 }
 
+/* Frames a guest marked for checksum or segmentation: the marks are
+ * claims, checked against the bytes; what does not hold is counted. */
+static uint16_t
+dp_offload_validate(struct dp_worker *w, const struct dp_port *port,
+		    struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t kept;
+
+	if (port->kind != DP_PORT_VHOST || !port->cfg->offloads)
+		return n;
+	kept = toe_guest_validate(w->toe[port->id], pkts, n);
+	if (kept < n)
+		dp_count_drop(w, port->id, DP_DROP_OFFLOAD_BAD, n - kept);
+	return kept;
+}
+
+static bool
+dp_any_offload(struct rte_mbuf *const *pkts, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++)
+		if (pkts[i]->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK))
+			return true;
+	return false;
+}
+
+/*
+ * Make the frames staged for port p fit what p takes: coalesce TCP
+ * segments from an uplink for a guest that takes super-frames (GRO), then
+ * segment and checksum in software whatever p cannot (GSO).  Returns the
+ * frames to send, in *out (tb->pkts or w->seg_out), and their count.
+ */
+static uint16_t
+dp_offload_egress(struct dp_worker *w, uint16_t p, uint16_t in,
+		  struct dp_txbuf *tb, uint16_t n, struct rte_mbuf ***out)
+{
+	const struct dp *dp = w->dp;
+	struct dp_port_stats *st = &w->stats[p];
+	struct toe_ctx *ctx = w->toe[p];
+	uint32_t caps = atomic_load_explicit(&dp->ports[p].caps,
+					     memory_order_relaxed);
+	const struct toe_stats *ts = toe_ctx_stats(ctx);
+	uint64_t drops_before = 0, drops_after = 0;
+	uint16_t m;
+
+	*out = tb->pkts;
+	if ((caps & (TOE_CAP_TSO4 | TOE_CAP_TSO6)) && n > 1 &&
+	    dp->ports[in].kind == DP_PORT_UPLINK) {
+		m = toe_gro_burst(ctx, caps, tb->pkts, n);
+		st->gro_merged += n - m;
+		n = m;
+	}
+	if (!dp_any_offload(tb->pkts, n))
+		return n;
+	for (int r = 0; r < TOE_DROP_MAX; r++)
+		drops_before += ts->drops[r];
+	m = toe_egress_prepare(ctx, caps, tb->pkts, n, w->seg_out, DP_SEG_OUT);
+	for (int r = 0; r < TOE_DROP_MAX; r++)
+		drops_after += ts->drops[r];
+	/* n frames in = m out - extra segments + dropped */
+	if (drops_after > drops_before)
+		dp_count_drop(w, p, DP_DROP_OFFLOAD_EGRESS, drops_after - drops_before);
+	st->gso_extra += m + (drops_after - drops_before) - n;
+	*out = w->seg_out;
+	return m;
+}
+
 static uint64_t
 dp_bytes(struct rte_mbuf **pkts, uint16_t n)
 {
@@ -77,12 +144,20 @@ dp_flush_port(struct dp_worker *w, uint16_t p, uint16_t in)
 	uint64_t bytes = tb->bytes;
 	enum dp_drop why = DP_DROP_TX_FULL;
 
+	struct rte_mbuf **pkts = tb->pkts;
+	uint16_t m;
+
 	tb->n = 0;
 	tb->bytes = 0;
+	m = dp_offload_egress(w, p, in, tb, n, &pkts);
+	if (m != n || pkts != tb->pkts) {
+		n = m;
+		bytes = dp_bytes(pkts, n);
+	}
 	if (port->kind == DP_PORT_UPLINK) {
 		/* Uplink egress goes through its DWRR scheduler, classed by
 		 * the VM port the whole burst came from. */
-		dp_qos_enqueue(w, p, in, tb->pkts, n);
+		dp_qos_enqueue(w, p, in, pkts, n);
 		return;
 	}
 
@@ -102,15 +177,15 @@ dp_flush_port(struct dp_worker *w, uint16_t p, uint16_t in)
 	} else {
 		/* rte_vhost takes the vring's own lock here, so workers
 		 * sharing a queue pair are safe (see issue on MPMC rings). */
-		sent = vhost_tx_burst(vid, q, tb->pkts, n);
+		sent = vhost_tx_burst(vid, q, pkts, n);
 		st->tx_packets += sent;
 		/* Partial bursts are rare: recount only then. */
-		st->tx_bytes += sent == n ? bytes : dp_bytes(tb->pkts, sent);
+		st->tx_bytes += sent == n ? bytes : dp_bytes(pkts, sent);
 	}
 	if (sent < n)
 		dp_count_drop(w, p, why, n - sent);
 	/* The library copied what it took: every mbuf is still ours. */
-	rte_pktmbuf_free_bulk(tb->pkts, n);
+	rte_pktmbuf_free_bulk(pkts, n);
 }
 
 static void
@@ -124,7 +199,6 @@ dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
 	enum dp_drop reason = DP_DROP_MAX;
 	unsigned int nd = 0;
 
-	st->rx_packets += n;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const uint8_t *hdr = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -199,6 +273,8 @@ dp_worker_main(void *arg)
 			if (n == 0)
 				continue;
 			busy = true;
+			w->stats[rxq->port].rx_packets += n;
+			n = dp_offload_validate(w, &dp->ports[rxq->port], pkts, n);
 			dp_forward(w, rxq->port, pkts, n, &fctx);
 		}
 		now = rte_rdtsc();

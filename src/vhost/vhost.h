@@ -31,6 +31,7 @@ struct vhost_port_conf {
 	const char *path;
 	bool client;            /* connect (and reconnect) instead of listen */
 	uint16_t queues;        /* queue pairs, 1..VHOST_QUEUES_MAX */
+	bool offloads;          /* offer CSUM/GUEST_CSUM/TSO4/6 both ways */
 	const struct vhost_events *events;
 	void *arg;
 };

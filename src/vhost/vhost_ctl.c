@@ -25,16 +25,20 @@ RTE_LOG_REGISTER(vhost_logtype, vtoe.vhost, INFO);
 #define VHOST_SOCKETS_MAX 64
 
 /*
- * Offloads stay off until the software TOE honours them per guest: a
- * frame the guest marks for checksum or segmentation must not reach a
- * peer that cannot take it.
+ * Never offered: ECN-marked and UDP segmentation, which the software TOE
+ * does not do.  Checksum and TCP segmentation are offered when the port
+ * has offloads (the TOE segments and checksums in software for any peer
+ * that did not negotiate them), and masked too otherwise.  The set is
+ * fixed per socket at registration, so a reconnecting guest always sees
+ * the same one.
  */
-#define VHOST_FEATURES_OFF ( \
+#define VHOST_FEATURES_NEVER ( \
+	1ULL << VIRTIO_NET_F_GUEST_ECN | 1ULL << VIRTIO_NET_F_GUEST_UFO | \
+	1ULL << VIRTIO_NET_F_HOST_ECN | 1ULL << VIRTIO_NET_F_HOST_UFO)
+#define VHOST_FEATURES_OFFLOAD ( \
 	1ULL << VIRTIO_NET_F_CSUM | 1ULL << VIRTIO_NET_F_GUEST_CSUM | \
 	1ULL << VIRTIO_NET_F_GUEST_TSO4 | 1ULL << VIRTIO_NET_F_GUEST_TSO6 | \
-	1ULL << VIRTIO_NET_F_GUEST_ECN | 1ULL << VIRTIO_NET_F_GUEST_UFO | \
-	1ULL << VIRTIO_NET_F_HOST_TSO4 | 1ULL << VIRTIO_NET_F_HOST_TSO6 | \
-	1ULL << VIRTIO_NET_F_HOST_ECN | 1ULL << VIRTIO_NET_F_HOST_UFO)
+	1ULL << VIRTIO_NET_F_HOST_TSO4 | 1ULL << VIRTIO_NET_F_HOST_TSO6)
 
 struct vhost_socket {
 	char path[108];
@@ -200,7 +204,8 @@ vhost_port_open(const struct vhost_port_conf *conf)
 		rc = -EIO;
 		goto err_slot;
 	}
-	if (rte_vhost_driver_disable_features(conf->path, VHOST_FEATURES_OFF) != 0 ||
+	if (rte_vhost_driver_disable_features(conf->path, VHOST_FEATURES_NEVER |
+			(conf->offloads ? 0 : VHOST_FEATURES_OFFLOAD)) != 0 ||
 	    rte_vhost_driver_callback_register(conf->path, &vhost_ops) != 0) {
 		rc = -EIO;
 		goto err_register;

@@ -79,6 +79,16 @@ if [ "$MODE" = server ]; then
 				"$(stat_of "$STATS" $p .rx_packets)" -gt 0 -a "$(stat_of "$STATS" $p .tx_packets)" -gt 0
 		done
 		log "vtoectl stats: $(jq -c '[(.result.ports // .ports)[] | {name, link, rx_packets, tx_packets, drops_total}]' <<<"$STATS" 2>/dev/null)"
+		# Offloads are on by default: Linux's virtio_net takes them and
+		# hands vtoed 64 KB TSO frames, which reach the other guest whole.
+		for p in vm1.0 vm2.0; do
+			check "$p negotiated CSUM, HOST_TSO4, GUEST_CSUM and GUEST_TSO4" \
+				eval "[ \"\$(stat_of \"\$STATS\" $p '[.feature_names[] | select(. == \"CSUM\" or . == \"HOST_TSO4\" or . == \"GUEST_CSUM\" or . == \"GUEST_TSO4\")] | length')\" = 4 ]"
+		done
+		check "vm1.0's TSO super-frames were validated and kept whole ($(stat_of "$STATS" vm1.0 .offload.validated) validated)" \
+			test "$(stat_of "$STATS" vm1.0 .offload.validated)" -gt 0 -a "$(stat_of "$STATS" vm2.0 .offload.segmented)" = 0
+		check "no offload drops" test "$(stat_of "$STATS" vm1.0 .drops.offload_bad)" = 0 -a \
+			"$(stat_of "$STATS" vm2.0 .drops.offload_egress)" = 0
 	fi
 	guest_stop vm1; guest_stop vm2
 	if [ "$BACKEND" = vtoed ]; then
