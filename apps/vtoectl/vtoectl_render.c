@@ -236,6 +236,35 @@ static bool drops_text(json_t *drops, char *buf, size_t size)
 	return buf[0] != '\0';
 }
 
+/* The software TOE's line for one port, when the daemon sent one. */
+static void offload_print(FILE *out, const json_t *o)
+{
+	static const char *const counters[] = {
+		"validated", "csum_sw", "segmented", "segments", "coalesced",
+		"gro_frames",
+	};
+	char buf[CELL_MAX], d[CELL_MAX];
+	const json_t *caps = json_object_get(o, "egress_does"), *c;
+	size_t i;
+
+	if (!json_is_object(o))
+		return;
+	fprintf(out, "\noffloads: %s; the egress itself does: ",
+		json_is_true(json_object_get(o, "enabled")) ? "on" : "off");
+	if (!json_is_array(caps) || json_array_size(caps) == 0)
+		fputs("nothing (all in software)", out);
+	json_array_foreach(caps, i, c)
+		fprintf(out, "%s%s", i ? "," : "", value_text(c, buf, sizeof(buf)));
+	fputs("\n ", out);
+	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+		fprintf(out, " %s=%s", counters[i],
+			value_text(json_object_get(o, counters[i]), buf, sizeof(buf)));
+	fputc('\n', out);
+	if (json_is_object(json_object_get(o, "drops")) &&
+	    drops_text(json_object_get(o, "drops"), d, sizeof(d)))
+		fprintf(out, "  offload drops: %s\n", d);
+}
+
 static void features_print(FILE *out, const json_t *port)
 {
 	char buf[CELL_MAX], name[CELL_MAX];
@@ -311,6 +340,8 @@ static int render_stats(FILE *out, json_t *args, json_t *result)
 		titled = true;
 		features_print(out, port);
 	}
+	json_array_foreach(ports, i, port)
+		offload_print(out, json_object_get(port, "offload"));
 	return 0;
 }
 
