@@ -134,7 +134,7 @@ static const char full_yaml[] =
 	"      - {name: vm1.0, socket: /run/vtoe/vm1.0.sock, mode: server,\n"
 	"         mac: \"52:54:00:00:01:01\", queues: 2, uplink: up1, weight: 10}\n"
 	"      - {name: vm1.1, socket: /run/vtoe/vm1.1.sock, mode: client,\n"
-	"         mac: \"52:54:00:00:01:02\"}\n"
+	"         mac: \"52:54:00:00:01:02\", offloads: false}\n"
 	"  - name: vm2\n"
 	"    ports:\n"
 	"      - name: vm2.0\n"
@@ -187,7 +187,9 @@ static void test_full(void **state)
 	assert_int_equal(cfg->ports[0].uplink, 1);
 	assert_int_equal(cfg->ports[0].weight, 10);
 	assert_int_equal(cfg->ports[0].vm, 0);
+	assert_true(cfg->ports[0].offloads);    /* the default */
 	assert_int_equal(cfg->ports[1].mode, CFG_VHOST_CLIENT);
+	assert_false(cfg->ports[1].offloads);
 	assert_int_equal(cfg->ports[1].uplink, -1);
 	assert_int_equal(cfg->ports[1].vm, 0);
 	assert_string_equal(cfg->ports[2].name, "vm2.0");
@@ -426,6 +428,9 @@ static const struct bad_case bad_cases[] = {
 	{ "uplink queue_bytes below a jumbo frame",
 	  "uplinks:\n  - {name: up0, device: net_null0, queue_bytes: 1000}\n" VM1,
 	  "t.yaml:2:49:", "queue_bytes 1000 is too small" },
+	{ "port offloads not a boolean",
+	  PORT_HEAD SOCK MAC "        offloads: yes\n", "t.yaml:7:19:",
+	  "offloads \"yes\" is not true or false" },
 	{ "uplink name twice",
 	  "uplinks:\n  - {name: up0, device: net_null0}\n  - {name: up0, device: net_null1}\n" VM1,
 	  "t.yaml:3:12:", "uplink name \"up0\" is used twice" },
@@ -479,7 +484,7 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:4:9:", "each port must be a mapping" },
 	{ "port unknown key", PORT_HEAD SOCK MAC "        macaddr: x\n",
 	  "t.yaml:7:9:",
-	  "port \"vm1.0\": unknown key \"macaddr\" (allowed: name, socket, mode, mac, queues, uplink, weight)" },
+	  "port \"vm1.0\": unknown key \"macaddr\" (allowed: name, socket, mode, mac, queues, uplink, weight, offloads)" },
 	{ "port key twice", PORT_HEAD SOCK MAC MAC, "t.yaml:7:9:",
 	  "key \"mac\" is given twice (first on line 6)" },
 	{ "port without name",
