@@ -1,0 +1,625 @@
+#!/usr/bin/env bash
+# fwd_bench.sh - port-to-port forwarding benchmark between two vhost-user ports
+# with ONE forwarding core, comparing:
+#
+#   vtoed    our daemon                      (vtoed --config FILE)
+#   testpmd  dpdk-testpmd --forward-mode=io  (two net_vhost ports)
+#   ovs      Open vSwitch with DPDK          (netdev bridge, two dpdkvhostuser
+#                                             ports, in_port=1->2 / 2->1 flows)
+#
+# The generator is identical for all systems: dpdk-testpmd with two
+# net_virtio_user ports attached to the system's two vhost-user sockets,
+# --forward-mode=mac, burst 32, started with "start tx_first N" (N bursts of
+# 32 frames injected per port, then the frames circulate in the loop
+# generator -> SUT -> generator).  What comes back is counted from the
+# generator's "show port stats all" (Rx-pps of port 0 + port 1, i.e. the
+# total frames/s the SUT forwarded in both directions).
+#
+# CPU layout (2-CPU machine): generator main lcore and forwarding lcore on
+# CPU 0 (--lcores '0@0,1@0'); the SUT's forwarding core on CPU 1 (its main /
+# control thread on CPU 0, where it is idle).
+#
+# Every measurement starts the SUT and the generator from scratch, warms up,
+# then reads a fixed window.  Systems are alternated within each round and
+# the starting system is rotated between rounds, so drift cancels; the
+# summary reports the median over rounds.  CPU time used by processes that
+# are not ours is accounted during each window (the box may be shared); a
+# polluted window is retried.
+#
+# Usage: benchmarks/fwd_bench.sh [options]      (run as root)
+#   --systems LIST    comma list of vtoed,testpmd,ovs  (default: all three;
+#                     vtoed is skipped with a warning if its binary is missing)
+#   --vtoed PATH      vtoed binary (default: /tmp/build-lead/apps/vtoed/vtoed,
+#                     then /tmp/build-bench/apps/vtoed/vtoed)
+#   --sizes LIST      frame sizes in bytes, L2 frame without FCS (default 64,1518)
+#   --rounds N        rounds (default 5)
+#   --warmup S        warm-up seconds before the window (default 3)
+#   --duration S      measurement window seconds (default 8)
+#   --tx-bursts N     bursts of 32 frames injected per port (default 8)
+#   --retries N       re-measure a window polluted by foreign CPU use (default 3)
+#   --foreign-max P   max foreign CPU% (of one CPU) tolerated in a window (default 10)
+#   --quiet-wait S    wait up to S s for the machine to be idle before each
+#                     measurement (default 120)
+#   --max-time S      after S seconds stop waiting for quiet and retrying;
+#                     remaining measurements run once (default 480)
+#   --hugepages N     2 MiB hugepages to reserve if fewer are present (default 2048)
+#   --workdir DIR     where sockets/logs go (default: fresh mktemp dir)
+#   --keep            keep the work dir (logs) on exit
+#   --results FILE    also write the summary table (markdown) to FILE
+#   -h|--help
+set -uo pipefail
+
+# ---------------------------------------------------------------- defaults
+SYSTEMS="vtoed,testpmd,ovs"
+VTOED=""
+SIZES="64,1518"
+ROUNDS=5
+# Like for like: testpmd's net_vhost and OVS (userspace-tso-enable=false, its
+# default) offer the generator no checksum/TSO offloads, so vtoed's ports
+# don't either unless VTOED_OFFLOADS=true (then virtio-user negotiates them
+# and takes its slower, offload-aware receive path).
+VTOED_OFFLOADS=${VTOED_OFFLOADS:-false}
+WARMUP=3
+DURATION=8
+TX_BURSTS=8
+RETRIES=3
+FOREIGN_MAX=10
+QUIET_WAIT=120
+MAX_TIME=480
+HUGEPAGES=2048
+WORKDIR=""
+KEEP=0
+RESULTS_FILE=""
+GEN_CPU=0
+SUT_CPU=1
+
+TESTPMD=${TESTPMD:-dpdk-testpmd}
+OVS_VSWITCHD=${OVS_VSWITCHD:-/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk}
+OVS_SCHEMA=${OVS_SCHEMA:-/usr/share/openvswitch/vswitch.ovsschema}
+
+MAC1="52:54:00:00:01:01"
+MAC2="52:54:00:00:02:01"
+
+usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --systems) SYSTEMS=$2; shift 2 ;;
+    --vtoed) VTOED=$2; shift 2 ;;
+    --sizes) SIZES=$2; shift 2 ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --warmup) WARMUP=$2; shift 2 ;;
+    --duration) DURATION=$2; shift 2 ;;
+    --tx-bursts) TX_BURSTS=$2; shift 2 ;;
+    --retries) RETRIES=$2; shift 2 ;;
+    --foreign-max) FOREIGN_MAX=$2; shift 2 ;;
+    --quiet-wait) QUIET_WAIT=$2; shift 2 ;;
+    --max-time) MAX_TIME=$2; shift 2 ;;
+    --hugepages) HUGEPAGES=$2; shift 2 ;;
+    --workdir) WORKDIR=$2; shift 2 ;;
+    --keep) KEEP=1; shift ;;
+    --results) RESULTS_FILE=$2; shift 2 ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
+    esac
+done
+
+log() { printf '[%s] %s\n' "$(date +%T)" "$*"; }
+warn() { printf '[%s] WARNING: %s\n' "$(date +%T)" "$*" >&2; }
+die() { printf '[%s] ERROR: %s\n' "$(date +%T)" "$*" >&2; exit 1; }
+# print an exact, copy-pasteable command line (the timeout(1) wrapper that
+# bounds each process is left out)
+show_cmd() { printf '  $'; printf ' %q' "$@"; printf '\n'; }
+
+[ "$(id -u)" = 0 ] || die "must run as root (hugepages, vhost-user)"
+command -v "$TESTPMD" >/dev/null || die "$TESTPMD not found (apt-get install dpdk-dev)"
+command -v stdbuf >/dev/null || die "stdbuf not found (coreutils)"
+
+if [ -z "$VTOED" ]; then
+    for c in /tmp/build-lead/apps/vtoed/vtoed /tmp/build-bench/apps/vtoed/vtoed; do
+        [ -x "$c" ] && { VTOED=$c; break; }
+    done
+fi
+
+# validate systems
+SYS_LIST=()
+IFS=, read -r -a _req <<<"$SYSTEMS"
+for s in "${_req[@]}"; do
+    case "$s" in
+    testpmd) SYS_LIST+=(testpmd) ;;
+    ovs)
+        if [ -x "$OVS_VSWITCHD" ] && command -v ovsdb-server >/dev/null && command -v ovs-vsctl >/dev/null; then
+            SYS_LIST+=(ovs)
+        else
+            warn "ovs: $OVS_VSWITCHD / ovsdb-server not found (apt-get install openvswitch-switch-dpdk); skipping"
+        fi ;;
+    vtoed)
+        if [ -n "$VTOED" ] && [ -x "$VTOED" ]; then
+            SYS_LIST+=(vtoed)
+        else
+            warn "vtoed: binary not found (${VTOED:-no --vtoed given, none in /tmp/build-lead or /tmp/build-bench}); skipping"
+        fi ;;
+    *) die "unknown system '$s' (vtoed,testpmd,ovs)" ;;
+    esac
+done
+[ ${#SYS_LIST[@]} -gt 0 ] || die "no system to measure"
+IFS=, read -r -a SIZE_LIST <<<"$SIZES"
+for sz in "${SIZE_LIST[@]}"; do
+    [[ "$sz" =~ ^[0-9]+$ ]] && [ "$sz" -ge 60 ] && [ "$sz" -le 2000 ] || die "bad frame size $sz (60..2000)"
+done
+
+# ---------------------------------------------------------------- state / cleanup
+[ -n "$WORKDIR" ] || WORKDIR=$(mktemp -d /tmp/fwdb.XXXXXX)
+mkdir -p "$WORKDIR" || die "cannot create $WORKDIR"
+RUN_ID=$$
+START_TS=$(date +%s)
+ORIG_NR_HP=""
+HP_SYSFS=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+MOUNTED_HUGETLBFS=""
+PIDS=()           # every background process we started (timeout wrappers)
+GEN_FD=""         # write side of the generator's stdin fifo
+SUT_FD=""         # write side of the SUT testpmd's stdin fifo
+CUR_SUT=""
+
+kill_pid() { # kill_pid PID [grace_seconds]: TERM, wait, KILL
+    local pid=$1 grace=${2:-10} i
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+    kill -TERM "$pid" 2>/dev/null
+    for ((i = 0; i < grace * 10; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        # timeout(1) forwards TERM to its child; KILL the child too
+        pkill -KILL -P "$pid" 2>/dev/null
+        kill -KILL "$pid" 2>/dev/null
+    fi
+    wait "$pid" 2>/dev/null
+    return 0
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    [ -n "$CUR_SUT" ] && sut_stop 2>/dev/null
+    local p
+    for p in "${PIDS[@]}"; do kill_pid "$p" 5; done
+    [ -n "$GEN_FD" ] && exec {GEN_FD}>&- 2>/dev/null
+    [ -n "$SUT_FD" ] && exec {SUT_FD}>&- 2>/dev/null
+    rm -rf /var/run/dpdk/bench-*-"$RUN_ID" 2>/dev/null
+    if [ -n "$ORIG_NR_HP" ]; then
+        echo "$ORIG_NR_HP" >"$HP_SYSFS" 2>/dev/null
+        log "restored nr_hugepages to $ORIG_NR_HP"
+    fi
+    [ -n "$MOUNTED_HUGETLBFS" ] && umount "$MOUNTED_HUGETLBFS" 2>/dev/null
+    if [ "$KEEP" = 1 ]; then
+        log "logs kept in $WORKDIR"
+    else
+        rm -rf "$WORKDIR"
+    fi
+    log "total time: $(( $(date +%s) - START_TS )) s"
+    exit $rc
+}
+trap cleanup EXIT
+trap 'warn "interrupted"; exit 130' INT TERM
+
+start_bg() { # start_bg LOGFILE TIMEOUT CMD...  -> sets BG_PID
+    local logf=$1 to=$2; shift 2
+    timeout --kill-after=5 "$to" "$@" >"$logf" 2>&1 &
+    BG_PID=$!
+    PIDS+=("$BG_PID")
+}
+forget_pid() { local p out=(); for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || out+=("$p"); done; PIDS=("${out[@]}"); }
+
+wait_for() { # wait_for TIMEOUT_S DESCRIPTION TEST_CMD...
+    local to=$1 what=$2 i; shift 2
+    for ((i = 0; i < to * 10; i++)); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    warn "timed out after ${to}s waiting for $what"
+    return 1
+}
+sockets_exist() { [ -S "$1" ] && [ -S "$2" ]; }
+count_in() { grep -c -- "$2" "$1" 2>/dev/null || true; }
+
+# ---------------------------------------------------------------- CPU accounting
+# ticks (USER_HZ) of busy CPU time on the whole machine, steal, and of all our
+# descendant processes.  foreign = busy - ours.
+cpu_snapshot() {
+    local u n s irq sirq st ours
+    read -r _ u n s _ _ irq sirq st _ </proc/stat
+    ours=$(cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$RUN_ID" '
+        { i = 0; for (k = length($0); k > 0; k--) if (substr($0, k, 1) == ")") { i = k; break }
+          pid = $1; split(substr($0, i + 2), f, " ");
+          ppid[pid] = f[2]; t[pid] = f[12] + f[13] }
+        END { s = 0
+              for (p in t) { q = p; for (d = 0; d < 64 && q != "" && q != 0 && q != 1; d++) {
+                                 if (q == root) { s += t[p]; break } q = ppid[q] } }
+              print s }')
+    echo "$((u + n + s + irq + sirq)) $st $ours"
+}
+# foreign_pct "SNAP0" "SNAP1" SECONDS -> "foreign% steal%" (percent of one CPU)
+foreign_pct() {
+    local b0 s0 o0 b1 s1 o1
+    read -r b0 s0 o0 <<<"$1"; read -r b1 s1 o1 <<<"$2"
+    awk -v b="$((b1 - b0))" -v s="$((s1 - s0))" -v o="$((o1 - o0))" -v t="$3" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { f = (b - o) / hz / t * 100; if (f < 0) f = 0; printf "%.1f %.1f\n", f, s / hz / t * 100 }'
+}
+wait_quiet() {
+    local t0 s0 s1 f st
+    t0=$(date +%s)
+    while :; do
+        s0=$(cpu_snapshot); sleep 1; s1=$(cpu_snapshot)
+        read -r f st <<<"$(foreign_pct "$s0" "$s1" 1)"
+        awk -v f="$f" -v m="$FOREIGN_MAX" 'BEGIN { exit !(f <= m) }' && return 0
+        if [ $(( $(date +%s) - t0 )) -ge "$QUIET_WAIT" ]; then
+            warn "machine not idle (foreign CPU ${f}%) after ${QUIET_WAIT}s; measuring anyway"
+            return 1
+        fi
+        [ $(( ($(date +%s) - t0) % 10 )) -lt 1 ] && log "  waiting for foreign CPU load (${f}%) to go away..."
+    done
+}
+
+# ---------------------------------------------------------------- hugepages
+setup_hugepages() {
+    local total
+    total=$(awk '/^HugePages_Total/ {print $2}' /proc/meminfo)
+    if [ "${total:-0}" -lt "$HUGEPAGES" ] && [ -w "$HP_SYSFS" ]; then
+        ORIG_NR_HP=$(cat "$HP_SYSFS")
+        log "reserving $HUGEPAGES x 2 MiB hugepages (had $ORIG_NR_HP)"
+        show_cmd sh -c "echo $HUGEPAGES > $HP_SYSFS"
+        echo "$HUGEPAGES" >"$HP_SYSFS"
+    fi
+    if ! grep -q hugetlbfs /proc/mounts; then
+        mkdir -p /dev/hugepages
+        show_cmd mount -t hugetlbfs nodev /dev/hugepages
+        mount -t hugetlbfs nodev /dev/hugepages || die "cannot mount hugetlbfs"
+        MOUNTED_HUGETLBFS=/dev/hugepages
+    fi
+    local free
+    free=$(awk '/^HugePages_Free/ {print $2}' /proc/meminfo)
+    log "hugepages: total $(awk '/^HugePages_Total/ {print $2}' /proc/meminfo), free $free (2 MiB)"
+    [ "${free:-0}" -ge 1024 ] || warn "fewer than 1024 free hugepages; DPDK processes may fail"
+}
+
+# ---------------------------------------------------------------- systems under test
+# Each sut_start_* sets SOCK1 SOCK2 (vhost-user server sockets, SUT side) and
+# returns non-zero on failure.  sut_stop stops whatever is running.
+SUT_PIDS=()
+SOCK1=""; SOCK2=""
+
+sut_start_testpmd() {
+    local d=$WORKDIR/m$MEAS
+    SOCK1=$d/vm1.sock; SOCK2=$d/vm2.sock
+    local fifo=$d/sut.in
+    mkfifo "$fifo"
+    exec {SUT_FD}<>"$fifo"
+    local cmd=(stdbuf -oL -eL "$TESTPMD" --lcores "0@$GEN_CPU,1@$SUT_CPU" --main-lcore 0
+        --file-prefix "bench-tp-$RUN_ID" --no-pci -m 512
+        --vdev "net_vhost0,iface=$SOCK1,queues=1"
+        --vdev "net_vhost1,iface=$SOCK2,queues=1"
+        -- -i --forward-mode=io --nb-cores=1 --burst=32 --rxd=1024 --txd=1024
+        --total-num-mbufs=16384 --auto-start)
+    show_cmd "${cmd[@]}"
+    timeout --kill-after=5 $((DURATION + WARMUP + 90)) "${cmd[@]}" <"$fifo" >"$d/sut.log" 2>&1 &
+    SUT_PIDS=($!); PIDS+=($!)
+    wait_for 30 "testpmd vhost sockets" sockets_exist "$SOCK1" "$SOCK2"
+}
+
+sut_start_vtoed() {
+    local d=$WORKDIR/m$MEAS
+    SOCK1=$d/vm1.sock; SOCK2=$d/vm2.sock
+    cat >"$d/vtoed.yaml" <<EOF
+lcores: {main: $GEN_CPU, workers: [$SUT_CPU]}
+memory: {hugepages: auto, mbufs: 16384}
+control: {socket: $d/vtoed.sock, mode: "0660"}
+eal: {file_prefix: bench-vtoed-$RUN_ID}
+vms:
+  - name: vm1
+    ports:
+      - {name: vm1.0, socket: $SOCK1, mode: server, mac: "$MAC1", queues: 1, offloads: $VTOED_OFFLOADS}
+  - name: vm2
+    ports:
+      - {name: vm2.0, socket: $SOCK2, mode: server, mac: "$MAC2", queues: 1, offloads: $VTOED_OFFLOADS}
+EOF
+    sed 's/^/    | /' "$d/vtoed.yaml"
+    local cmd=("$VTOED" --config "$d/vtoed.yaml")
+    show_cmd "${cmd[@]}"
+    start_bg "$d/vtoed.log" $((DURATION + WARMUP + 90)) "${cmd[@]}"
+    SUT_PIDS=("$BG_PID")
+    wait_for 30 "vtoed vhost sockets" sockets_exist "$SOCK1" "$SOCK2" || {
+        tail -20 "$d/vtoed.log" | sed 's/^/    vtoed: /' >&2; return 1; }
+}
+
+OVS_DIR=""
+ovs_vsctl() { timeout 20 ovs-vsctl --db="unix:$OVS_DIR/db.sock" --timeout=15 "$@"; }
+sut_start_ovs() {
+    local d=$WORKDIR/m$MEAS
+    OVS_DIR=$d/ovs
+    mkdir -p "$OVS_DIR"
+    SOCK1=$OVS_DIR/vm1; SOCK2=$OVS_DIR/vm2
+    export OVS_RUNDIR=$OVS_DIR OVS_DBDIR=$OVS_DIR OVS_LOGDIR=$OVS_DIR OVS_SYSCONFDIR=$OVS_DIR
+    local to=$((DURATION + WARMUP + 120)) c
+    show_cmd ovsdb-tool create "$OVS_DIR/conf.db" "$OVS_SCHEMA"
+    timeout 20 ovsdb-tool create "$OVS_DIR/conf.db" "$OVS_SCHEMA" || return 1
+    c=(ovsdb-server "--remote=punix:$OVS_DIR/db.sock" "--pidfile=$OVS_DIR/ovsdb-server.pid"
+        "--unixctl=$OVS_DIR/ovsdb-server.ctl" "--log-file=$OVS_DIR/ovsdb-server.log" "$OVS_DIR/conf.db")
+    show_cmd taskset -c "$GEN_CPU" "${c[@]}"
+    start_bg "$OVS_DIR/ovsdb-server.out" "$to" taskset -c "$GEN_CPU" "${c[@]}"
+    SUT_PIDS=("$BG_PID")
+    wait_for 20 "ovsdb-server socket" test -S "$OVS_DIR/db.sock" || return 1
+    c=(--no-wait init -- set Open_vSwitch . other_config:dpdk-init=true
+        "other_config:dpdk-lcore-mask=0x$(printf %x $((1 << GEN_CPU)))"
+        "other_config:pmd-cpu-mask=0x$(printf %x $((1 << SUT_CPU)))"
+        other_config:dpdk-socket-mem=1024
+        "other_config:dpdk-extra=--file-prefix=bench-ovs-$RUN_ID --no-pci")
+    show_cmd ovs-vsctl --db="unix:$OVS_DIR/db.sock" --timeout=15 "${c[@]}"
+    ovs_vsctl "${c[@]}" || return 1
+    # the main (non-PMD) thread and its helpers stay on the generator CPU; the
+    # PMD thread pins itself to pmd-cpu-mask.
+    c=(taskset -c "$GEN_CPU" "$OVS_VSWITCHD" "unix:$OVS_DIR/db.sock" "--pidfile=$OVS_DIR/ovs-vswitchd.pid"
+        "--unixctl=$OVS_DIR/ovs-vswitchd.ctl" "--log-file=$OVS_DIR/ovs-vswitchd.log")
+    show_cmd "${c[@]}"
+    start_bg "$OVS_DIR/ovs-vswitchd.out" "$to" "${c[@]}"
+    SUT_PIDS+=("$BG_PID")
+    wait_for 60 "ovs-vswitchd control socket" test -S "$OVS_DIR/ovs-vswitchd.ctl" || {
+        tail -20 "$OVS_DIR/ovs-vswitchd.log" "$OVS_DIR/ovs-vswitchd.out" 2>/dev/null | sed 's/^/    ovs: /' >&2; return 1; }
+    c=(add-br br0 -- set bridge br0 datapath_type=netdev
+        -- add-port br0 vm1 -- set Interface vm1 type=dpdkvhostuser ofport_request=1
+        -- add-port br0 vm2 -- set Interface vm2 type=dpdkvhostuser ofport_request=2)
+    show_cmd ovs-vsctl --db="unix:$OVS_DIR/db.sock" --timeout=15 "${c[@]}"
+    ovs_vsctl "${c[@]}" || { tail -20 "$OVS_DIR/ovs-vswitchd.log" | sed 's/^/    ovs: /' >&2; return 1; }
+    local br=unix:$OVS_DIR/br0.mgmt f
+    wait_for 20 "br0 mgmt socket" test -S "$OVS_DIR/br0.mgmt" || return 1
+    show_cmd ovs-ofctl del-flows "$br"
+    timeout 10 ovs-ofctl del-flows "$br" || return 1
+    for f in in_port=1,actions=output:2 in_port=2,actions=output:1; do
+        show_cmd ovs-ofctl add-flow "$br" "$f"
+        timeout 10 ovs-ofctl add-flow "$br" "$f" || return 1
+    done
+    wait_for 30 "ovs vhost sockets" sockets_exist "$SOCK1" "$SOCK2" || {
+        tail -20 "$OVS_DIR/ovs-vswitchd.log" | sed 's/^/    ovs: /' >&2; return 1; }
+}
+ovs_appctl() { timeout 10 ovs-appctl -t "$OVS_DIR/ovs-vswitchd.ctl" "$@"; }
+
+sut_start() { CUR_SUT=$1; SUT_PIDS=(); "sut_start_$1"; }
+
+sut_stop() {
+    local p
+    case "$CUR_SUT" in
+    testpmd)
+        [ -n "$SUT_FD" ] && { echo "quit" >&"$SUT_FD"; exec {SUT_FD}>&-; SUT_FD=""; } ;;
+    ovs)
+        timeout 10 ovs-appctl -t "$OVS_DIR/ovs-vswitchd.ctl" exit >/dev/null 2>&1
+        timeout 5 ovs-appctl -t "$OVS_DIR/ovsdb-server.ctl" exit >/dev/null 2>&1
+        unset OVS_RUNDIR OVS_DBDIR OVS_LOGDIR OVS_SYSCONFDIR ;;
+    vtoed)
+        # SIGTERM = graceful stop (timeout(1) forwards it to vtoed)
+        for p in "${SUT_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done ;;
+    esac
+    # give graceful shutdown a chance, then TERM/KILL (by pid only)
+    for p in "${SUT_PIDS[@]}"; do
+        local i
+        for ((i = 0; i < 100; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill_pid "$p" 10
+        forget_pid "$p"
+    done
+    SUT_PIDS=(); CUR_SUT=""
+}
+
+# ---------------------------------------------------------------- generator
+# gen_measure SIZE -> sets GEN_RESULT="MPPS RXPPS0 RXPPS1 FOREIGN% STEAL% GEN_BUSY% GEN_CYCLES_PER_PKT"
+GEN_RESULT=""
+links_up() { # re-query until both generator ports report link up
+    local n
+    n=$(wc -l <"$1")
+    echo "show port summary all" >&"$GEN_FD"
+    sleep 0.3
+    [ "$(tail -n +$((n + 1)) "$1" | grep -cE '^[01] +52:54.* up ')" -ge 2 ]
+}
+gen_measure() {
+    local size=$1 d=$WORKDIR/m$MEAS
+    local fifo=$d/gen.in glog=$d/gen.log
+    mkfifo "$fifo"
+    exec {GEN_FD}<>"$fifo"
+    local cmd=(stdbuf -oL -eL "$TESTPMD" --lcores "0@$GEN_CPU,1@$GEN_CPU" --main-lcore 0
+        --file-prefix "bench-gen-$RUN_ID" --no-pci --single-file-segments -m 512
+        --vdev "net_virtio_user0,path=$SOCK1,mac=$MAC1,queues=1,queue_size=1024"
+        --vdev "net_virtio_user1,path=$SOCK2,mac=$MAC2,queues=1,queue_size=1024"
+        -- -i --forward-mode=mac "--eth-peer=0,$MAC2" "--eth-peer=1,$MAC1"
+        --burst=32 --rxd=1024 --txd=1024 --nb-cores=1 --total-num-mbufs=16384
+        "--txpkts=$size" --record-core-cycles)
+    show_cmd "${cmd[@]}" >&2
+    timeout --kill-after=5 $((DURATION + WARMUP + 60)) "${cmd[@]}" <"$fifo" >"$glog" 2>&1 &
+    local gpid=$!
+    PIDS+=("$gpid")
+    gen_cmd() { echo "    testpmd> $*" >&2; echo "$*" >&"$GEN_FD"; }
+    local ok=1
+    wait_for 30 "generator prompt" grep -q "testpmd> " "$glog" || ok=0
+    if [ $ok = 1 ]; then
+        wait_for 20 "generator links up" links_up "$glog" || ok=0
+        sleep 1
+    fi
+    local s0="" s1="" rx0=0 rx1=0 n f st gbusy="" gcpp="" gstart
+    if [ $ok = 1 ]; then
+        gen_cmd "start tx_first $TX_BURSTS"
+        gstart=$(( $(date +%s%N) / 1000000 ))
+        sleep "$WARMUP"
+        n=$(count_in "$glog" "Rx-pps:")
+        gen_cmd "show port stats all"
+        wait_for 10 "stats" bash -c "[ \$(grep -c Rx-pps: '$glog') -ge $((n + 2)) ]"
+        [ "$CUR_SUT" = ovs ] && ovs_appctl dpif-netdev/pmd-stats-clear >/dev/null 2>&1
+        s0=$(cpu_snapshot)
+        sleep "$DURATION"
+        s1=$(cpu_snapshot)
+        n=$(count_in "$glog" "Rx-pps:")
+        gen_cmd "show port stats all"
+        if wait_for 10 "stats" bash -c "[ \$(grep -c Rx-pps: '$glog') -ge $((n + 2)) ]"; then
+            read -r rx0 rx1 < <(grep "Rx-pps:" "$glog" | tail -2 | awk '{print $2}' | paste -sd' ')
+        fi
+        [ "$CUR_SUT" = ovs ] && ovs_appctl dpif-netdev/pmd-perf-show >"$d/ovs-pmd-perf.txt" 2>&1
+        gen_cmd "stop"
+        wait_for 5 "forward stats" grep -q "Accumulated forward statistics" "$glog"
+        # generator busy share: cycles spent in non-empty bursts since
+        # "start" / elapsed cycles.  ~100% means the generator, not the
+        # SUT, may be the limit.
+        gbusy=$(grep "CPU cycles/packet=" "$glog" | tail -1 |
+            sed -n 's/.*total cycles=\([0-9]*\) .* at \([0-9]*\) MHz.*/\1 \2/p' |
+            awk -v t="$(( $(date +%s%N) / 1000000 - gstart ))" '{ if (t > 0 && $2 > 0) printf "%.0f", $1 / ($2 * 1000 * t) * 100 }')
+        # generator cycles per packet: its work per frame is the same for every
+        # SUT, so a jump here means the whole machine (host) was slower
+        gcpp=$(grep "CPU cycles/packet=" "$glog" | tail -1 | sed -n 's/.*cycles\/packet=\([0-9]*\).*/\1/p')
+    fi
+    gen_cmd "quit"
+    local i
+    for ((i = 0; i < 100; i++)); do kill -0 "$gpid" 2>/dev/null || break; sleep 0.1; done
+    kill_pid "$gpid" 5
+    forget_pid "$gpid"
+    exec {GEN_FD}>&-; GEN_FD=""
+    if [ -n "$s0" ]; then read -r f st <<<"$(foreign_pct "$s0" "$s1" "$DURATION")"; else f=0 st=0; fi
+    GEN_RESULT=$(awk -v a="$rx0" -v b="$rx1" -v f="$f" -v st="$st" -v e="${gbusy:-?}" -v c="${gcpp:-?}" \
+        'BEGIN { printf "%.4f %d %d %s %s %s %s\n", (a + b) / 1e6, a, b, f, st, e, c }')
+}
+
+# ---------------------------------------------------------------- main
+log "fwd_bench: systems=${SYS_LIST[*]} sizes=${SIZE_LIST[*]} rounds=$ROUNDS warmup=${WARMUP}s window=${DURATION}s tx_first=$TX_BURSTS bursts x 32/port"
+log "workdir $WORKDIR"
+log "machine: $(nproc) CPUs, $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ *//'), kernel $(uname -r), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+log "versions: dpdk-testpmd $(dpkg-query -W -f='${Version}' dpdk-dev 2>/dev/null || echo '?'), openvswitch-switch-dpdk $(dpkg-query -W -f='${Version}' openvswitch-switch-dpdk 2>/dev/null || echo 'not installed')"
+if [[ " ${SYS_LIST[*]} " == *" vtoed "* ]]; then
+    # snapshot the binary: the build dir may be rebuilt while we run
+    cp "$VTOED" "$WORKDIR/vtoed.bin" || die "cannot copy $VTOED"
+    log "vtoed: $VTOED ($(stat -c %y "$VTOED" | cut -d. -f1), sha256 $(sha256sum "$VTOED" | cut -c1-16)), run from a copy"
+    bo=$(dirname "$VTOED")/../../meson-info/intro-buildoptions.json
+    if [ -f "$bo" ] && command -v python3 >/dev/null; then
+        log "vtoed build: $(python3 -c 'import json,sys; o={x["name"]: x["value"] for x in json.load(open(sys.argv[1]))}; print(" ".join("%s=%s" % (k, o.get(k)) for k in ("buildtype", "optimization", "b_ndebug", "b_sanitize")))' "$bo" 2>/dev/null)"
+    fi
+    VTOED=$WORKDIR/vtoed.bin
+fi
+setup_hugepages
+
+RES=$WORKDIR/results.tsv
+: >"$RES"
+MEAS=0
+nsys=${#SYS_LIST[@]}
+for ((r = 1; r <= ROUNDS; r++)); do
+    for size in "${SIZE_LIST[@]}"; do
+        for ((k = 0; k < nsys; k++)); do
+            sys=${SYS_LIST[$(((k + r - 1) % nsys))]}
+            for ((try = 0; try <= RETRIES; try++)); do
+                MEAS=$((MEAS + 1))
+                mkdir -p "$WORKDIR/m$MEAS"
+                log "round $r/$ROUNDS size ${size}B system $sys (measurement $MEAS$([ "$try" -gt 0 ] && echo ", retry $try"))"
+                if [ $(( $(date +%s) - START_TS )) -ge "$MAX_TIME" ]; then
+                    [ "$QUIET_WAIT" = 0 ] || warn "time budget (--max-time $MAX_TIME s) used up: no more quiet waits or retries"
+                    QUIET_WAIT=0; RETRIES=0
+                fi
+                wait_quiet
+                if ! sut_start "$sys"; then
+                    warn "$sys failed to start (logs: $WORKDIR/m$MEAS)"
+                    sut_stop
+                    echo -e "$r\t$size\t$sys\tFAIL\t0\t0\t0\t0\t-\tfailed\t-" >>"$RES"
+                    break
+                fi
+                gen_measure "$size"
+                read -r mpps rx0 rx1 fpct steal gbusy gcpp <<<"$GEN_RESULT"
+                sut_stop
+                log "  => $sys ${size}B: $mpps Mpps (port0 $rx0 pps, port1 $rx1 pps; foreign CPU ${fpct}%, steal ${steal}%, generator busy ${gbusy}%, ${gcpp} cycles/pkt)"
+                clean=clean
+                if awk -v f="$fpct" -v m="$FOREIGN_MAX" 'BEGIN { exit !(f > m) }'; then
+                    clean=polluted
+                    if [ "$try" -lt "$RETRIES" ]; then
+                        warn "window polluted by other processes (${fpct}% of a CPU); re-measuring"
+                        continue
+                    fi
+                    warn "window polluted by other processes (${fpct}% of a CPU); keeping it, flagged '*'"
+                fi
+                echo -e "$r\t$size\t$sys\t$mpps\t$rx0\t$rx1\t$fpct\t$steal\t$gbusy\t$clean\t$gcpp" >>"$RES"
+                break
+            done
+        done
+    done
+done
+
+# ---------------------------------------------------------------- summary
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) { print "nan"; exit }
+    printf "%.3f\n", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+declare -A MED
+summary() {
+    echo
+    echo "## fwd_bench results ($(date -u +%Y-%m-%dT%H:%MZ), $ROUNDS rounds, ${DURATION}s window, median Mpps, both directions summed)"
+    echo
+    local hdr="| frame (B) |" sep="|---|" s size
+    for s in "${SYS_LIST[@]}"; do hdr+=" $s Mpps |"; sep+="---:|"; done
+    local has_v=0 has_t=0 has_o=0
+    for s in "${SYS_LIST[@]}"; do case $s in vtoed) has_v=1 ;; testpmd) has_t=1 ;; ovs) has_o=1 ;; esac; done
+    [ $has_v = 1 ] && [ $has_t = 1 ] && { hdr+=" vtoed/testpmd |"; sep+="---:|"; }
+    [ $has_v = 1 ] && [ $has_o = 1 ] && { hdr+=" vtoed/OVS |"; sep+="---:|"; }
+    echo "$hdr"; echo "$sep"
+    for size in "${SIZE_LIST[@]}"; do
+        local row="| $size |"
+        for s in "${SYS_LIST[@]}"; do
+            # median over clean windows; over all of them (flagged *) if none is clean
+            local all mark=""
+            MED[$s,$size]=$(awk -F'\t' -v z="$size" -v s="$s" '$2 == z && $3 == s && $10 == "clean" { print $4 }' "$RES" | median)
+            if [ "${MED[$s,$size]}" = nan ]; then
+                MED[$s,$size]=$(awk -F'\t' -v z="$size" -v s="$s" '$2 == z && $3 == s && $4 != "FAIL" { print $4 }' "$RES" | median)
+                [ "${MED[$s,$size]}" = nan ] || mark="*"
+            fi
+            all=$(awk -F'\t' -v z="$size" -v s="$s" '$2 == z && $3 == s { printf "%s%s%s", sep, $4, ($10 == "polluted" ? "*" : ""); sep = " " }' "$RES")
+            row+=" ${MED[$s,$size]}$mark ($all) |"
+        done
+        ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0 && a != "nan") printf "%.2fx", a / b; else print "n/a" }'; }
+        [ $has_v = 1 ] && [ $has_t = 1 ] && row+=" $(ratio "${MED[vtoed,$size]}" "${MED[testpmd,$size]}") |"
+        [ $has_v = 1 ] && [ $has_o = 1 ] && row+=" $(ratio "${MED[vtoed,$size]}" "${MED[ovs,$size]}") |"
+        echo "$row"
+    done
+    echo
+    echo "(per-round values in parentheses, in round order; * = window polluted by other"
+    echo "processes' CPU use above ${FOREIGN_MAX}% of a CPU, left out of the median when a clean one exists)"
+    if [ $has_v = 1 ] && { [ $has_t = 1 ] || [ $has_o = 1 ]; }; then
+        echo
+        echo "Paired ratios (vtoed vs. the other system measured in the same round, clean windows"
+        echo "only; median, then the per-round values):"
+        local o
+        for size in "${SIZE_LIST[@]}"; do
+            for o in testpmd ovs; do
+                [[ " ${SYS_LIST[*]} " == *" $o "* ]] || continue
+                awk -F'\t' -v z="$size" -v o="$o" '
+                    $2 == z && $10 == "clean" && $3 == "vtoed" { v[$1] = $4 }
+                    $2 == z && $10 == "clean" && $3 == o { w[$1] = $4 }
+                    END { n = 0; for (r = 1; r <= 1000; r++) if ((r in v) && (r in w) && w[r] > 0) { a[++n] = v[r] / w[r]; l = l sprintf(" r%s:%.2f", r, v[r] / w[r]) }
+                          if (n == 0) { printf "- %sB vtoed/%s: n/a (no round with both clean)\n", z, o; exit }
+                          for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+                          m = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+                          printf "- %sB vtoed/%s: %.2fx (%s )\n", z, o, m, l }' "$RES"
+            done
+        done
+    fi
+    if [ $has_v = 1 ]; then
+        echo
+        echo "Targets:"
+        tgt() { # tgt SIZE OTHER FACTOR
+            local a=${MED[vtoed,$1]:-nan} b=${MED[$2,$1]:-nan}
+            awk -v a="$a" -v b="$b" -v f="$3" -v z="$1" -v o="$2" 'BEGIN {
+                if (a == "nan" || b == "nan" || b + 0 <= 0) { printf "- %sB vtoed >= %.1fx %s: n/a\n", z, f, o; exit }
+                r = a / b; printf "- %sB vtoed >= %.1fx %s: %.2fx  %s\n", z, f, o, r, (r >= f ? "PASS" : "FAIL") }'
+        }
+        for size in "${SIZE_LIST[@]}"; do
+            if [ "$size" = 64 ]; then
+                [ $has_t = 1 ] && tgt 64 testpmd 0.9
+                [ $has_o = 1 ] && tgt 64 ovs 1.4
+            elif [ "$size" = 1518 ]; then
+                [ $has_t = 1 ] && tgt 1518 testpmd 1.0
+            fi
+        done
+    fi
+}
+summary | tee "$WORKDIR/summary.md"
+[ -n "$RESULTS_FILE" ] && cp "$WORKDIR/summary.md" "$RESULTS_FILE"
+echo
+log "raw results (round size system Mpps rx0_pps rx1_pps foreign_cpu% steal% gen_busy% clean gen_cycles/pkt): $RES"
+sed 's/^/    /' "$RES"
+if grep -q FAIL "$RES"; then exit 1; fi
+exit 0
