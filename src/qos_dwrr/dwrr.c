@@ -273,7 +273,7 @@ dwrr_dequeue(struct dwrr *d, void **pkts, uint32_t n, uint64_t *budget_bytes)
 		 * this one sat queued for a round, likely out of cache:
 		 * start the load now so a burst's misses overlap.  At 1024
 		 * classes on IMIX this halves the cycles per packet
-		 * (benchmarks/dwrr_results.md). */
+		 * (docs/BENCHMARKS.md). */
 		__builtin_prefetch(s->pkt);
 		pkts[sent++] = s->pkt;
 		c->head++;
