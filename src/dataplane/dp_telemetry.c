@@ -158,6 +158,26 @@ tel_qos_column(struct rte_tel_data *d, const char *key,
 	return rte_tel_data_add_dict_container(d, key, a, 0);
 }
 
+/* The same for a 32-bit counter of struct dwrr_class_stats. */
+static int
+tel_qos_u32_column(struct rte_tel_data *d, const char *key,
+		   const struct dp_qos_info *qi, size_t offset)
+{
+	struct rte_tel_data *a = rte_tel_data_alloc();
+
+	if (a == NULL)
+		return -ENOMEM;
+	rte_tel_data_start_array(a, RTE_TEL_U64_VAL);
+	for (uint32_t c = 0; c < qi->n_classes; c++) {
+		const uint8_t *st = (const uint8_t *)&qi->classes[c].st;
+		uint32_t v;
+
+		memcpy(&v, st + offset, sizeof(v));
+		rte_tel_data_add_array_u64(a, v);
+	}
+	return rte_tel_data_add_dict_container(d, key, a, 0);
+}
+
 /* Dict keys cannot hold port names ('.'), so classes are columns:
  * parallel arrays in the order of "ports". */
 static int
@@ -200,6 +220,10 @@ tel_qos(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_container(d, "ports", ports, 0);
 	rte_tel_data_add_dict_container(d, "weight", weights, 0);
 	rte_tel_data_add_dict_container(d, "share_ppm", shares, 0);
+	tel_qos_u32_column(d, "deficit", &qi,
+			   offsetof(struct dwrr_class_stats, deficit));
+	tel_qos_u32_column(d, "backlog_packets", &qi,
+			   offsetof(struct dwrr_class_stats, backlog_packets));
 #define COLUMN(f) tel_qos_column(d, #f, &qi, \
 	offsetof(struct dp_qos_class_info, st) + offsetof(struct dwrr_class_stats, f))
 	COLUMN(enqueued_packets);

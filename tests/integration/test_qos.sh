@@ -216,6 +216,12 @@ check "and none went through the uplink scheduler ($before -> $after enqueued)" 
 wait_for 5 eval '[ "$(ctl --json stats | jq .totals.in_flight)" = 0 ]'
 check "every frame accounted for: rx + copies = tx + drops" \
 	eval '[ "$(ctl --json stats | jq .totals.in_flight)" = 0 ]'
+# The same scheduler through DPDK telemetry: one column per counter.
+tel=$(echo "/vtoe/qos,up0" | timeout 10 dpdk-telemetry.py -f "$prefix" 2>/dev/null | tail -1)
+check "telemetry /vtoe/qos,up0 has the weights vtoectl shows ($(jq -c '.["/vtoe/qos"].weight' <<<"$tel"))" \
+	eval '[ "$(jq -c ".[\"/vtoe/qos\"].weight" <<<"$tel")" = "$(ctl --json qos show up0 | jq -c "[.uplinks[0].classes[].weight]")" ]'
+check "telemetry /vtoe/qos,up0 has sent bytes, deficits and backlogs per class" \
+	eval 'jq -e ".[\"/vtoe/qos\"] | (.sent_bytes | length) == 3 and (.deficit | length) == 3 and (.backlog_packets | length) == 3" <<<"$tel" >/dev/null'
 vtoed_stop TERM; rc=$?
 check "vtoed exits 0 on SIGTERM (rc=$rc)" [ $rc = 0 ]
 rm -rf /var/run/dpdk/vtoe-g*-$$ /var/run/dpdk/vtoe-pair-$$ /var/run/dpdk/$prefix
