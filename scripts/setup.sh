@@ -43,7 +43,7 @@ PKGS=(
 	# tests: dpdk-testpmd, real guests, tooling
 	dpdk-dev qemu-system-x86 busybox-static cpio xz-utils zstd
 	jq python3 iproute2 procps util-linux kmod iperf3 coreutils tcpdump
-	libvirt-daemon libvirt-clients
+	libvirt-daemon libvirt-clients ethtool
 )
 missing=()
 for p in "${PKGS[@]}"; do

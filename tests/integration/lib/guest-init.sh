@@ -12,28 +12,55 @@
 #   long:   rounds of (1 ping + md5-checked TCP echo) for e2e.secs seconds,
 #           one "E2E ROUND" line each, so the host can tell which rounds
 #           happened before and after it restarted the switch.
+#   xfer:   one-way bulk transfers (test_offload.sh).  e2e.sink=1: a sink on
+#           TCP port 5001 (listening before eth0 is up), one "E2E SINK md5=M"
+#           line per connection.  e2e.send=IP[:MB][,IP[:MB]...]: to each in turn,
+#           once it answers ping, MB (default e2e.mb) MiB (a 1 MiB /dev/urandom block repeated,
+#           each copy preceded by its 8-digit number) through nc, then
+#           "E2E SEND to=IP md5=M mb=N ms=T"; last "E2E XFER DONE".
+# e2e.ethtool=1: print `ethtool -k eth0` as "E2E ETHTOOL ..." lines once
+# eth0 is up (the initramfs must carry ethtool: GUEST_EXTRA_BINS in guest.sh).
 # Every report line starts with "E2E " on the serial console.
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
 up() { cut -d' ' -f1 /proc/uptime; }
 upi() { cut -d. -f1 /proc/uptime; }
+ms() { awk '{printf "%d", $1 * 1000}' /proc/uptime; }
 echo "E2E INIT uptime=$(up)"
 for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net; do
 	[ -f /lib/modules/$m.ko ] && insmod /lib/modules/$m.ko
 done
 IP= PEER= ROLE=none MAXT=100 KB=1024 SECS=60 LINGER=0 RXWATCH=0
+SINK=0 SEND= MB=64 ETHTOOL=0
 for w in $(cat /proc/cmdline); do
 	case $w in
 	e2e.ip=*) IP=${w#*=} ;; e2e.peer=*) PEER=${w#*=} ;; e2e.role=*) ROLE=${w#*=} ;;
 	e2e.maxt=*) MAXT=${w#*=} ;; e2e.kb=*) KB=${w#*=} ;; e2e.secs=*) SECS=${w#*=} ;;
 	e2e.linger=*) LINGER=${w#*=} ;; e2e.rxwatch=*) RXWATCH=${w#*=} ;;
+	e2e.sink=*) SINK=${w#*=} ;; e2e.send=*) SEND=${w#*=} ;; e2e.mb=*) MB=${w#*=} ;;
+	e2e.ethtool=*) ETHTOOL=${w#*=} ;;
 	esac
 done
 (sleep $MAXT; echo "E2E RESULT FAIL guest watchdog after ${MAXT}s"; poweroff -f) &
 ifconfig lo up
+if [ "$ROLE" = xfer ] && [ "$SINK" = 1 ]; then
+	# stdin: a FIFO opened read-write, so it never ends (nc would half-close)
+	mkfifo /tmp/never
+	(while :; do
+		M=$(nc -l -p 5001 <>/tmp/never | md5sum | cut -d' ' -f1)
+		echo "E2E SINK md5=$M uptime=$(up)"
+	done) &
+fi
 if ! ifconfig eth0 $IP netmask 255.255.255.0 up; then echo "E2E RESULT FAIL no eth0"; poweroff -f; fi
 echo "E2E ETH0 UP $IP uptime=$(up)"
+if [ "$ETHTOOL" = 1 ]; then
+	if [ -x /bin/ethtool ]; then
+		ethtool -k eth0 2>&1 | sed 's/^[[:space:]]*/E2E ETHTOOL /'
+	else
+		echo "E2E ETHTOOL missing from the initramfs"
+	fi
+fi
 
 # echo_once KiB TIMEOUT: send KiB random bytes to the peer's echo server,
 # compare md5 of what came back.
@@ -68,6 +95,23 @@ client)
 	echo "E2E TCP ECHO ${KB}KiB tx=$A rx=$B retries=$i"
 	if [ "$A" = "$B" ]; then echo "E2E TCP OK"; else RES=FAIL; WHY="$WHY tcp"; fi
 	echo "E2E RESULT $RES$WHY uptime=$(up)"
+	;;
+xfer)
+	# xfer_gen: MB copies of /tmp/blk, each preceded by its number
+	xfer_gen() { j=0; while [ $j -lt $MB ]; do printf '%08d' $j; cat /tmp/blk; j=$((j + 1)); done; }
+	MB0=$MB
+	[ -n "$SEND" ] && dd if=/dev/urandom of=/tmp/blk bs=1024 count=1024 2>/dev/null
+	for PEER in $(echo "$SEND" | tr , ' '); do
+		MB=$MB0; case $PEER in *:*) MB=${PEER#*:}; PEER=${PEER%%:*} ;; esac
+		first_ping
+		A=$(xfer_gen | md5sum | cut -d' ' -f1)
+		t0=$(ms)
+		xfer_gen | timeout $((MAXT - 10)) nc $PEER 5001 >/dev/null
+		t1=$(ms)
+		echo "E2E SEND to=$PEER md5=$A mb=$MB ms=$((t1 - t0)) uptime=$(up)"
+	done
+	echo "E2E XFER DONE uptime=$(up)"
+	[ "$LINGER" = 0 ] && while :; do sleep 3600; done
 	;;
 long)
 	first_ping

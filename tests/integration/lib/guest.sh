@@ -10,6 +10,8 @@
 #
 # Settings (env): VTOE_CACHE (/var/cache/vtoe-test), VTOE_GUEST_MEM (256 MiB),
 # VTOE_ACCEL (tcg: /dev/kvm may exist and hang), VTOE_BZIMAGE=1 (no PVH).
+# GUEST_EXTRA_BINS (set by a test before guest_prepare): host binaries copied
+# into the initramfs's /bin with the shared libraries ldd lists for them.
 
 VTOE_CACHE=${VTOE_CACHE:-/var/cache/vtoe-test}
 GUEST_MEM=${VTOE_GUEST_MEM:-256}
@@ -105,6 +107,13 @@ guest_initrd() {
 		*.ko.zst) zstd -dcq "$f" >"$ir/lib/modules/$m.ko" ;;
 		*.ko.gz) gzip -dc "$f" >"$ir/lib/modules/$m.ko" ;;
 		esac
+	done
+	for f in ${GUEST_EXTRA_BINS:-}; do
+		[ -x "$f" ] || { log "extra binary $f missing"; return 1; }
+		cp "$f" "$ir/bin/"
+		for m in $(ldd "$f" 2>/dev/null | grep -o '/[^ ]*'); do
+			mkdir -p "$ir$(dirname "$m")"; cp -L "$m" "$ir$m"
+		done
 	done
 	install -m 755 "$GUEST_LIB/guest-init.sh" "$ir/init"
 	(cd "$ir" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$out" || return 1
