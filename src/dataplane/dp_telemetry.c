@@ -138,30 +138,11 @@ tel_fdb(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
-/* An array of one class counter, in class order, added to dict d. */
+/* An array of one class counter (a 32- or 64-bit field of struct
+ * dwrr_class_stats at offset), in class order, added to dict d. */
 static int
 tel_qos_column(struct rte_tel_data *d, const char *key,
-	       const struct dp_qos_info *qi, size_t offset)
-{
-	struct rte_tel_data *a = rte_tel_data_alloc();
-
-	if (a == NULL)
-		return -ENOMEM;
-	rte_tel_data_start_array(a, RTE_TEL_U64_VAL);
-	for (uint32_t c = 0; c < qi->n_classes; c++) {
-		const uint8_t *cls = (const uint8_t *)&qi->classes[c];
-		uint64_t v;
-
-		memcpy(&v, cls + offset, sizeof(v));
-		rte_tel_data_add_array_u64(a, v);
-	}
-	return rte_tel_data_add_dict_container(d, key, a, 0);
-}
-
-/* The same for a 32-bit counter of struct dwrr_class_stats. */
-static int
-tel_qos_u32_column(struct rte_tel_data *d, const char *key,
-		   const struct dp_qos_info *qi, size_t offset)
+	       const struct dp_qos_info *qi, size_t offset, size_t size)
 {
 	struct rte_tel_data *a = rte_tel_data_alloc();
 
@@ -170,10 +151,16 @@ tel_qos_u32_column(struct rte_tel_data *d, const char *key,
 	rte_tel_data_start_array(a, RTE_TEL_U64_VAL);
 	for (uint32_t c = 0; c < qi->n_classes; c++) {
 		const uint8_t *st = (const uint8_t *)&qi->classes[c].st;
-		uint32_t v;
+		uint64_t v64 = 0;
+		uint32_t v32 = 0;
 
-		memcpy(&v, st + offset, sizeof(v));
-		rte_tel_data_add_array_u64(a, v);
+		if (size == sizeof(v32)) {
+			memcpy(&v32, st + offset, sizeof(v32));
+			v64 = v32;
+		} else {
+			memcpy(&v64, st + offset, sizeof(v64));
+		}
+		rte_tel_data_add_array_u64(a, v64);
 	}
 	return rte_tel_data_add_dict_container(d, key, a, 0);
 }
@@ -220,12 +207,11 @@ tel_qos(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_container(d, "ports", ports, 0);
 	rte_tel_data_add_dict_container(d, "weight", weights, 0);
 	rte_tel_data_add_dict_container(d, "share_ppm", shares, 0);
-	tel_qos_u32_column(d, "deficit", &qi,
-			   offsetof(struct dwrr_class_stats, deficit));
-	tel_qos_u32_column(d, "backlog_packets", &qi,
-			   offsetof(struct dwrr_class_stats, backlog_packets));
 #define COLUMN(f) tel_qos_column(d, #f, &qi, \
-	offsetof(struct dp_qos_class_info, st) + offsetof(struct dwrr_class_stats, f))
+	offsetof(struct dwrr_class_stats, f), \
+	sizeof(((struct dwrr_class_stats *)NULL)->f))
+	COLUMN(deficit);
+	COLUMN(backlog_packets);
 	COLUMN(enqueued_packets);
 	COLUMN(enqueued_bytes);
 	COLUMN(sent_packets);
