@@ -267,6 +267,89 @@ static void parse_eal(struct cfg_parser *p, const yaml_node_t *map)
 	}
 }
 
+int cfg_interval_parse(const char *s, uint64_t *ms)
+{
+	unsigned long long v;
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || v > UINT32_MAX)
+		return -EINVAL;
+	if (strcmp(end, "ms") == 0)
+		*ms = v;
+	else if (strcmp(end, "s") == 0 || *end == '\0')
+		*ms = v * 1000;
+	else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+		*ms = v * 60000;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+#define CFG_MEMBERSHIP_INTERVAL_MS_MIN 10
+#define CFG_MEMBERSHIP_INTERVAL_MS_MAX 3600000
+
+static void parse_membership(struct cfg_parser *p, const yaml_node_t *map)
+{
+	static const char *const keys[] = {
+		"source", "uri", "mode", "interval", NULL
+	};
+	static const char ctx[] = "membership: ";
+	struct cfg *cfg = p->cfg;
+	yaml_node_t *n, *uri, *mode, *interval;
+	const char *s;
+	uint64_t ms;
+
+	cfg_map_check(p, map, ctx, keys);
+	n = cfg_map_get(p, map, "source");
+	if (n != NULL && (s = cfg_get_scalar(p, n, ctx, "source")) != NULL) {
+		if (strcmp(s, "static") == 0)
+			cfg->membership = CFG_MEMBERSHIP_STATIC;
+		else if (strcmp(s, "libvirt") == 0)
+			cfg->membership = CFG_MEMBERSHIP_LIBVIRT;
+		else
+			cfg_error(p, n, "membership: source \"%s\" is not static or libvirt", s);
+	}
+	uri = cfg_map_get(p, map, "uri");
+	mode = cfg_map_get(p, map, "mode");
+	interval = cfg_map_get(p, map, "interval");
+	if (cfg->membership == CFG_MEMBERSHIP_STATIC) {
+		/* Settings that would do nothing are a mistake to point at. */
+		if (uri != NULL)
+			cfg_error(p, uri, "membership: uri needs source: libvirt (static takes the port map as the table)");
+		if (mode != NULL)
+			cfg_error(p, mode, "membership: mode needs source: libvirt");
+		if (interval != NULL)
+			cfg_error(p, interval, "membership: interval needs source: libvirt and mode: poll");
+		return;
+	}
+	if (uri != NULL)
+		cfg_get_str(p, uri, ctx, "uri", cfg->membership_uri,
+			    sizeof(cfg->membership_uri));
+	if (mode != NULL && (s = cfg_get_scalar(p, mode, ctx, "mode")) != NULL) {
+		if (strcmp(s, "events") == 0)
+			cfg->membership_mode = CFG_MEMBERSHIP_EVENTS;
+		else if (strcmp(s, "poll") == 0)
+			cfg->membership_mode = CFG_MEMBERSHIP_POLL;
+		else
+			cfg_error(p, mode, "membership: mode \"%s\" is not events or poll", s);
+	}
+	if (interval == NULL ||
+	    (s = cfg_get_scalar(p, interval, ctx, "interval")) == NULL)
+		return;
+	if (cfg->membership_mode != CFG_MEMBERSHIP_POLL)
+		cfg_error(p, interval, "membership: interval needs mode: poll (events need no interval)");
+	else if (cfg_interval_parse(s, &ms) != 0 ||
+		 ms < CFG_MEMBERSHIP_INTERVAL_MS_MIN ||
+		 ms > CFG_MEMBERSHIP_INTERVAL_MS_MAX)
+		cfg_error(p, interval, "membership: interval \"%s\" is not a duration from 10ms to 1h (like 1s or 500ms)", s);
+	else
+		cfg->membership_interval_ms = (uint32_t)ms;
+}
+
 /* A label for one list entry in messages: its name once known, else its
  * position (1-based, as an operator counts). */
 static void entry_ctx(char *buf, size_t size, const char *kind,
@@ -607,8 +690,8 @@ static yaml_node_t *section(struct cfg_parser *p, const yaml_node_t *root,
 static void parse_root(struct cfg_parser *p, const yaml_node_t *root)
 {
 	static const char *const keys[] = {
-		"lcores", "memory", "control", "fdb", "eal", "uplinks", "vms",
-		NULL
+		"lcores", "memory", "control", "fdb", "eal", "membership",
+		"uplinks", "vms", NULL
 	};
 	yaml_node_t *n;
 
@@ -632,6 +715,9 @@ static void parse_root(struct cfg_parser *p, const yaml_node_t *root)
 	if ((n = section(p, root, "eal", YAML_MAPPING_NODE,
 			 "a mapping like {file_prefix: vtoed, args: [...]}")))
 		parse_eal(p, n);
+	if ((n = section(p, root, "membership", YAML_MAPPING_NODE,
+			 "a mapping like {source: libvirt, uri: \"qemu:///system\"}")))
+		parse_membership(p, n);
 	/* Uplinks before VMs: ports refer to them by name. */
 	if ((n = section(p, root, "uplinks", YAML_SEQUENCE_NODE,
 			 "a list of {name: ..., device: ...}")))
@@ -742,6 +828,11 @@ struct cfg *cfg_parse(const char *name, const char *text, size_t size,
 	cfg->ctl_mode = 0660;
 	cfg->fdb_size = 4096;
 	cfg->fdb_ageing_s = 300;
+	cfg->membership = CFG_MEMBERSHIP_STATIC;
+	snprintf(cfg->membership_uri, sizeof(cfg->membership_uri), "%s",
+		 CFG_MEMBERSHIP_URI_DEFAULT);
+	cfg->membership_mode = CFG_MEMBERSHIP_EVENTS;
+	cfg->membership_interval_ms = CFG_MEMBERSHIP_INTERVAL_MS_DEFAULT;
 	snprintf(cfg->eal_file_prefix, sizeof(cfg->eal_file_prefix), "vtoed");
 	p.cfg = cfg;
 

@@ -34,6 +34,19 @@ enum cfg_vhost_mode {
 				 * and reconnects */
 };
 
+enum cfg_membership_source {
+	CFG_MEMBERSHIP_STATIC,  /* the port map is the table: every VM here */
+	CFG_MEMBERSHIP_LIBVIRT, /* libvirt says which VMs run here */
+};
+
+enum cfg_membership_mode {
+	CFG_MEMBERSHIP_EVENTS,  /* lifecycle events, resync on (re)connect */
+	CFG_MEMBERSHIP_POLL,    /* list every domain each interval (baseline) */
+};
+
+#define CFG_MEMBERSHIP_URI_DEFAULT "qemu:///system"
+#define CFG_MEMBERSHIP_INTERVAL_MS_DEFAULT 1000u
+
 #define CFG_QOS_QUEUE_PACKETS 1024       /* default per-class bound */
 #define CFG_QOS_QUEUE_BYTES (1024 * 1518)
 
@@ -89,6 +102,13 @@ struct cfg {
 	char *eal_args[CFG_MAX_EAL_ARGS];
 	unsigned int n_eal_args;
 
+	/* membership: {source: static|libvirt, uri: URI, mode: events|poll,
+	 *              interval: 1s} */
+	enum cfg_membership_source membership;          /* default static */
+	char membership_uri[CFG_DEVARGS_MAX];           /* libvirt only */
+	enum cfg_membership_mode membership_mode;       /* default events */
+	uint32_t membership_interval_ms;                /* poll only */
+
 	struct cfg_uplink uplinks[CFG_MAX_UPLINKS];
 	unsigned int n_uplinks;
 	struct cfg_vm vms[CFG_MAX_VMS];
@@ -112,6 +132,9 @@ struct cfg *cfg_load(const char *path, FILE *err, cfg_cpu_present_fn cpu_present
 struct cfg *cfg_parse(const char *name, const char *text, size_t size,
 		      FILE *err, cfg_cpu_present_fn cpu_present);
 void cfg_free(struct cfg *cfg);
+
+/* "1s", "250ms", "2" (seconds) -> milliseconds; 0 or -EINVAL. */
+int cfg_interval_parse(const char *s, uint64_t *ms);
 
 /* "52:54:00:00:01:01" -> 6 bytes; 0 or -EINVAL. */
 int cfg_mac_parse(const char *s, uint8_t mac[6]);

@@ -226,7 +226,45 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->ports[0].queues, 1);
 	assert_int_equal(cfg->ports[0].uplink, -1);
 	assert_int_equal(cfg->ports[0].weight, 1);
+	assert_int_equal(cfg->membership, CFG_MEMBERSHIP_STATIC);
 	cfg_free(cfg);
+}
+
+static void test_membership(void **state)
+{
+	struct cfg *cfg;
+	uint64_t ms = 0;
+
+	(void)state;
+	cfg = expect_ok("membership: {source: libvirt}\n" VM1);
+	assert_int_equal(cfg->membership, CFG_MEMBERSHIP_LIBVIRT);
+	assert_string_equal(cfg->membership_uri, "qemu:///system");
+	assert_int_equal(cfg->membership_mode, CFG_MEMBERSHIP_EVENTS);
+	cfg_free(cfg);
+
+	cfg = expect_ok("membership:\n  source: libvirt\n"
+			"  uri: \"test+unix:///default?socket=/tmp/l.sock\"\n"
+			"  mode: poll\n  interval: 250ms\n" VM1);
+	assert_string_equal(cfg->membership_uri,
+			    "test+unix:///default?socket=/tmp/l.sock");
+	assert_int_equal(cfg->membership_mode, CFG_MEMBERSHIP_POLL);
+	assert_int_equal(cfg->membership_interval_ms, 250);
+	cfg_free(cfg);
+
+	cfg = expect_ok("membership: {source: static}\n" VM1);
+	assert_int_equal(cfg->membership, CFG_MEMBERSHIP_STATIC);
+	cfg_free(cfg);
+
+	assert_int_equal(cfg_interval_parse("2", &ms), 0);
+	assert_int_equal(ms, 2000);
+	assert_int_equal(cfg_interval_parse("3s", &ms), 0);
+	assert_int_equal(ms, 3000);
+	assert_int_equal(cfg_interval_parse("1m", &ms), 0);
+	assert_int_equal(ms, 60000);
+	assert_int_equal(cfg_interval_parse("-1s", &ms), -EINVAL);
+	assert_int_equal(cfg_interval_parse("1 s", &ms), -EINVAL);
+	assert_int_equal(cfg_interval_parse("99999999999ms", &ms), -EINVAL);
+	assert_int_equal(cfg_interval_parse("", &ms), -EINVAL);
 }
 
 /* Files an operator may well write, which must be accepted. */
@@ -285,7 +323,7 @@ static const struct bad_case bad_cases[] = {
 	{ "second document", VM1 "---\n" VM1, "t.yaml:6:1:",
 	  "second YAML document" },
 	{ "unknown section", "vm:\n  - name: vm1\n" VM1, "t.yaml:1:1:",
-	  "unknown key \"vm\" (allowed: lcores, memory, control, fdb, eal, uplinks, vms)" },
+	  "unknown key \"vm\" (allowed: lcores, memory, control, fdb, eal, membership, uplinks, vms)" },
 	{ "section twice", "memory: {mbufs: 2048}\nmemory: {mbufs: 4096}\n" VM1,
 	  "t.yaml:2:1:", "key \"memory\" is given twice (first on line 1)" },
 	{ "non-scalar key", "[a, b]: 1\n" VM1, "t.yaml:1:1:",
@@ -548,6 +586,39 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:7:17:", "weight -5 must not be negative" },
 	{ "weight overflows", PORT_HEAD SOCK MAC "        weight: 18446744073709551616\n",
 	  "t.yaml:7:17:", "is too large (max 1000)" },
+
+	/* membership */
+	{ "membership source unknown", "membership: {source: xen}\n" VM1,
+	  "t.yaml:1:22:", "membership: source \"xen\" is not static or libvirt" },
+	{ "membership uri without libvirt",
+	  "membership: {uri: \"qemu:///system\"}\n" VM1, "t.yaml:1:19:",
+	  "membership: uri needs source: libvirt" },
+	{ "membership mode without libvirt",
+	  "membership: {source: static, mode: poll}\n" VM1, "t.yaml:1:36:",
+	  "membership: mode needs source: libvirt" },
+	{ "membership mode unknown",
+	  "membership: {source: libvirt, mode: push}\n" VM1, "t.yaml:1:37:",
+	  "membership: mode \"push\" is not events or poll" },
+	{ "membership interval with events",
+	  "membership: {source: libvirt, interval: 1s}\n" VM1, "t.yaml:1:41:",
+	  "membership: interval needs mode: poll" },
+	{ "membership interval not a duration",
+	  "membership: {source: libvirt, mode: poll, interval: soon}\n" VM1,
+	  "t.yaml:1:53:", "membership: interval \"soon\" is not a duration" },
+	{ "membership interval too short",
+	  "membership: {source: libvirt, mode: poll, interval: 1ms}\n" VM1,
+	  "t.yaml:1:53:", "is not a duration from 10ms to 1h" },
+	{ "membership interval too long",
+	  "membership: {source: libvirt, mode: poll, interval: 2h}\n" VM1,
+	  "t.yaml:1:53:", "is not a duration" },
+	{ "membership uri empty",
+	  "membership: {source: libvirt, uri: \"\"}\n" VM1,
+	  "t.yaml:1:36:", "uri is empty" },
+	{ "membership unknown key",
+	  "membership: {source: libvirt, url: x}\n" VM1, "t.yaml:1:31:",
+	  "unknown key \"url\" (allowed: source, uri, mode, interval)" },
+	{ "membership a list", "membership: [libvirt]\n" VM1, "t.yaml:1:13:",
+	  "membership must be a mapping" },
 };
 
 static void test_bad_cases(void **state)
@@ -785,6 +856,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_membership),
 		cmocka_unit_test(test_accepted_variants),
 		cmocka_unit_test(test_bad_cases),
 		cmocka_unit_test(test_all_problems_reported),
