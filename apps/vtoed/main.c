@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -64,17 +66,49 @@ signals_install(void)
 	return 0;
 }
 
+/*
+ * The main thread's loop: one epoll over the control socket's own epoll
+ * and, with membership from libvirt, the adapter's eventfd, so a libvirt
+ * event reaches the workers' view as soon as the kernel wakes us, and a
+ * control request as soon as it arrives; housekeeping at least every
+ * HOUSEKEEPING_MS.
+ */
 static int
 serve(struct ctl_server *srv, struct dp *dp)
 {
-	while (!atomic_load(&stop_requested)) {
-		int rc = ctl_server_poll(srv, HOUSEKEEPING_MS);
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ep = epoll_create1(EPOLL_CLOEXEC), mfd = dp_members_fd(dp);
+	int rc = 0;
 
+	if (ep < 0)
+		return -errno;
+	ev.data.fd = ctl_server_fd(srv);
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev) != 0 ||
+	    (mfd >= 0 && (ev.data.fd = mfd,
+			  epoll_ctl(ep, EPOLL_CTL_ADD, mfd, &ev) != 0))) {
+		rc = -errno;
+		close(ep);
+		return rc;
+	}
+	while (!atomic_load(&stop_requested)) {
+		struct epoll_event evs[2];
+		int n = epoll_wait(ep, evs, 2, HOUSEKEEPING_MS);
+
+		if (n < 0 && errno != EINTR) {
+			rc = -errno;
+			fprintf(stderr, "vtoed: main loop: %s\n", strerror(-rc));
+			break;
+		}
+		for (int i = 0; i < n; i++)
+			if (evs[i].data.fd == mfd)
+				dp_members_dispatch(dp);
+		rc = ctl_server_poll(srv, 0);
 		if (rc != 0 && rc != -EINTR) {
 			fprintf(stderr, "vtoed: control socket: %s\n",
 				strerror(-rc));
-			return rc;
+			break;
 		}
+		rc = 0;
 		dp_housekeeping(dp);
 		if (atomic_exchange(&reload_requested, false)) {
 			char err[512];
@@ -83,7 +117,8 @@ serve(struct ctl_server *srv, struct dp *dp)
 				VTOED_LOG(ERR, "SIGHUP: %s\n", err);
 		}
 	}
-	return 0;
+	close(ep);
+	return rc;
 }
 
 int

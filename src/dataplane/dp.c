@@ -21,7 +21,9 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
 
+#include "dp_members.h"
 #include "fdb.h"
 #include "toe_stack/toe_offload.h"
 #include "vhost/vhost.h"
@@ -93,6 +95,25 @@ dp_queues_assign(struct dp *dp)
 				return -E2BIG;
 			w->rxqs[w->n_rxqs++] = (struct dp_rxq){ p, q };
 			next = (next + 1) % dp->n_workers;
+		}
+	}
+	/* Each worker reads the co-resident ring of every VM whose queues it
+	 * polls, delivering into the first of them. */
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		struct dp_worker *w = &dp->workers[i];
+
+		for (unsigned int j = 0; j < w->n_rxqs; j++) {
+			const struct dp_rxq *rq = &w->rxqs[j];
+			bool seen = false;
+
+			if (dp->ports[rq->port].kind != DP_PORT_VHOST)
+				continue;
+			for (unsigned int k = 0; k < w->n_corx && !seen; k++)
+				seen = w->corx[k].port == rq->port;
+			if (!seen)
+				w->corx[w->n_corx++] = (struct dp_corx){
+					rq->port, rq->queue,
+				};
 		}
 	}
 	return 0;
@@ -180,6 +201,8 @@ dp_create(const struct cfg *cfg)
 	if (rc == 0)
 		rc = dp_workers_create(dp);
 	if (rc == 0)
+		rc = dp_members_create(dp);
+	if (rc == 0)
 		rc = dp_ports_open(dp);
 	if (rc != 0)
 		goto err;
@@ -240,6 +263,7 @@ dp_destroy(struct dp *dp)
 		dp_stop(dp);
 	/* Workers are stopped and offline: nothing can hold a port now. */
 	dp_ports_close(dp);
+	dp_members_destroy(dp);
 	for (unsigned int i = 0; dp->workers != NULL && i < dp->n_workers; i++) {
 		for (uint16_t p = 0; p < DP_PORTS_MAX; p++)
 			toe_ctx_destroy(dp->workers[i].toe[p]);
@@ -302,6 +326,9 @@ dp_port_info(const struct dp *dp, unsigned int p, struct dp_port_info *info)
 	info->features = vhost_features(info->vid);
 	info->offloads = port->cfg->offloads;
 	info->caps = atomic_load_explicit(&port->caps, memory_order_relaxed);
+	info->here = dp_port_here(dp, p);
+	info->coring_queued = port->coring != NULL ?
+			      rte_ring_count(port->coring) : 0;
 	return 0;
 }
 
@@ -341,6 +368,10 @@ dp_port_stats(const struct dp *dp, unsigned int p, struct dp_port_stats *out)
 			out->drops[r] += __atomic_load_n(&s->drops[r],
 							 __ATOMIC_RELAXED);
 	}
+	/* What the main thread dropped (rings drained when a VM left). */
+	for (int r = 0; r < DP_DROP_MAX; r++)
+		out->drops[r] += __atomic_load_n(&dp->ctl_stats[p].drops[r],
+						 __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -426,6 +457,11 @@ dp_reload_blocker(const struct cfg *a, const struct cfg *b)
 		return "control";
 	if (a->fdb_size != b->fdb_size)
 		return "fdb size";
+	if (a->membership != b->membership ||
+	    strcmp(a->membership_uri, b->membership_uri) != 0 ||
+	    a->membership_mode != b->membership_mode ||
+	    a->membership_interval_ms != b->membership_interval_ms)
+		return "membership";
 	if (strcmp(a->eal_file_prefix, b->eal_file_prefix) != 0 ||
 	    a->n_eal_args != b->n_eal_args)
 		return "eal";

@@ -40,6 +40,10 @@ struct dp_port_info {
 	bool offloads;                  /* vhost: offloads offered */
 	uint32_t caps;                  /* TOE_CAP_* the egress does itself */
 	uint16_t eth_port;              /* uplink: DPDK port id */
+	bool here;                      /* vhost: its VM runs on this host
+					 * (co-resident: frames to it take
+					 * its ring, not the uplink) */
+	uint32_t coring_queued;         /* vhost: frames in its ring now */
 };
 
 struct dp_port_stats {
@@ -132,6 +136,14 @@ unsigned int dp_mbufs_in_use(const struct dp *dp);
 unsigned int dp_mbufs_total(const struct dp *dp);
 /* Seconds on the clock the MAC table uses. */
 uint32_t dp_now_s(const struct dp *dp);
+
+/*
+ * Co-residency (dp_members.c, main thread).  With membership source
+ * libvirt, the adapter's descriptor is readable when libvirt told it
+ * something: call dp_members_dispatch() then (-1 with source static).
+ */
+int dp_members_fd(const struct dp *dp);
+void dp_members_dispatch(struct dp *dp);
 const struct cfg *dp_cfg(const struct dp *dp);
 
 #endif /* VTOE_DP_H */

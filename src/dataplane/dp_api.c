@@ -19,6 +19,7 @@
 #include "config/cfg.h"
 #include "control/ctl.h"
 #include "dp.h"
+#include "dp_members.h"
 #include "fdb.h"
 #include "toe_stack/toe_offload.h"
 #include "vhost/vhost.h"
@@ -83,6 +84,12 @@ api_ports(void *ctx, json_t *args, char *err, size_t err_size)
 			"uplink", json_str_or_null(port_name(dp, in.uplink)),
 			"weight", vhost ? json_integer(in.weight) : json_null(),
 			"link", in.link_up ? "up" : "down"));
+		/* Where frames for this VM go: its co-resident ring, or its
+		 * uplink because the VM does not run here now. */
+		if (vhost)
+			json_object_set_new(json_array_get(list, p), "path",
+					    json_string(in.here ? "coresident" :
+							"uplink"));
 	}
 	return list;
 }
@@ -194,7 +201,7 @@ api_stats(void *ctx, json_t *args, char *err, size_t err_size)
 	struct dp_port_stats sum = { 0 };
 	json_t *jport = json_object_get(args, "port");
 	json_t *ports = json_array();
-	uint64_t drops = 0, queued = 0;
+	uint64_t drops = 0, queued = 0, ring_queued = 0;
 	int only = -1;
 
 	if (jport != NULL) {
@@ -223,17 +230,21 @@ api_stats(void *ctx, json_t *args, char *err, size_t err_size)
 		drops += sum.drops[r];
 	for (unsigned int p = 0; p < dp_port_count(dp); p++) {
 		struct dp_qos_info qi;
+		struct dp_port_info pi;
 
 		if (dp_qos_info(dp, p, &qi) == 0)
 			queued += qi.queued;
+		if (dp_port_info(dp, p, &pi) == 0)
+			ring_queued += pi.coring_queued;
 	}
 	/*
 	 * Conservation: every frame received is sent or dropped, and every
 	 * flood copy too, so rx + flood_copies - tx - drops is what is in
-	 * flight: the frames waiting in uplink schedulers (qos_queued) plus
-	 * those inside a worker's burst; 0 once the switch is idle.
+	 * flight: the frames waiting in uplink schedulers (qos_queued) and
+	 * in co-resident rings (ring_queued) plus those inside a worker's
+	 * burst; 0 once the switch is idle.
 	 */
-	return json_pack("{s:o, s:{s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
+	return json_pack("{s:o, s:{s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 			 "ports", ports,
 			 "mbufs",
 			 "total", (json_int_t)dp_mbufs_total(dp),
@@ -246,7 +257,8 @@ api_stats(void *ctx, json_t *args, char *err, size_t err_size)
 			 "in_flight", (json_int_t)(sum.rx_packets + sum.flood_copies +
 						   sum.gso_extra - sum.gro_merged -
 						   sum.tx_packets - drops),
-			 "qos_queued", (json_int_t)queued);
+			 "qos_queued", (json_int_t)queued,
+			 "ring_queued", (json_int_t)ring_queued);
 }
 
 static json_t *
@@ -578,6 +590,13 @@ api_reload(void *ctx, json_t *args, char *err, size_t err_size)
 	return json_pack("{s:s, s:b}", "file", dp_cfg(ctx)->path, "applied", 1);
 }
 
+static json_t *
+api_membership(void *ctx, json_t *args, char *err, size_t err_size)
+{
+	(void)args; (void)err; (void)err_size;
+	return dp_members_json(ctx);
+}
+
 static const struct ctl_cmd dp_api_cmds[] = {
 	{ "version", "vtoed and DPDK versions", api_version },
 	{ "ports", "every port: kind, socket or device, MAC, link state", api_ports },
@@ -586,6 +605,7 @@ static const struct ctl_cmd dp_api_cmds[] = {
 	{ "fdb", "the MAC table", api_fdb },
 	{ "config", "the configuration in effect", api_config },
 	{ "qos", "uplink DWRR schedulers: show [UPLINK] | set PORT weight N", api_qos },
+	{ "membership", "which VMs run here (static or libvirt), their state, and the path to each VM port", api_membership },
 	{ "reload", "re-read the config file: weights and MAC ageing change live", api_reload },
 };
 

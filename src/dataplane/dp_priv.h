@@ -54,6 +54,21 @@ struct dp_port {
 	/* TOE_CAP_* this egress does itself: a guest's negotiated offloads
 	 * (set at up, cleared at down), an uplink's NIC offloads. */
 	_Atomic uint32_t caps;
+	/* VM ports: the co-resident channel (coring.h).  Any worker
+	 * enqueues frames for this VM, the workers polling its queues
+	 * dequeue and deliver them. */
+	struct rte_ring *coring;
+};
+
+/*
+ * What the workers know of co-residency, published by RCU: a worker loads
+ * the pointer once per loop iteration and holds it until its next
+ * quiescent state; the main thread swaps in a new one, waits for a grace
+ * period, then frees the old one and drains the rings of VMs that left.
+ */
+struct dp_members_snap {
+	uint64_t away_mask;     /* VM ports whose VM does not run here now */
+	uint64_t generation;    /* of the table it was built from */
 };
 
 struct dwrr;
@@ -92,6 +107,13 @@ struct dp_rxq {
 	uint16_t queue;
 };
 
+/* A VM port whose co-resident ring this worker reads, and the guest
+ * queue it delivers into (the first of the port's queues it polls). */
+struct dp_corx {
+	uint16_t port;
+	uint16_t queue;
+};
+
 struct dp_txbuf {
 	uint16_t n;
 	uint64_t bytes;                 /* of the n frames staged */
@@ -119,6 +141,11 @@ struct dp_worker {
 	struct toe_ctx *toe[DP_PORTS_MAX];
 	struct rte_mbuf **seg_out;      /* DP_SEG_OUT entries */
 
+	/* Co-resident rings this worker reads. */
+	uint16_t n_corx;
+	struct dp_corx corx[DP_WORKER_QUEUES_MAX];
+	struct dp_txbuf corx_buf;
+
 	/* Uplinks whose scheduler this worker runs. */
 	uint16_t n_qos_ports;
 	uint16_t qos_ports[DP_PORTS_MAX];
@@ -144,6 +171,13 @@ struct dp {
 	 * event thread (guest up/down) and at uplink start; workers load it
 	 * once per burst. */
 	_Atomic uint64_t up_mask;
+
+	/* Co-residency (dp_members.c): the snapshot workers read, and the
+	 * main thread's side (table, libvirt adapter; NULL when static). */
+	_Atomic(struct dp_members_snap *) members;
+	struct dp_members *mctl;
+	/* Counters the main thread writes (frames drained from rings). */
+	struct dp_port_stats ctl_stats[DP_PORTS_MAX];
 
 	unsigned int n_workers;
 	struct dp_worker *workers;      /* n_workers, rte_zmalloc'd */
@@ -175,6 +209,14 @@ void dp_qos_destroy(struct dp *dp, struct dp_port *uplink);
 void dp_qos_housekeeping(struct dp *dp, uint64_t now);
 /* Frames held by the scheduler (classes, inbox, NIC retry). */
 uint64_t dp_qos_queued(const struct dp_qos *qos);
+
+/* dp_members.c (main thread) */
+int dp_members_create(struct dp *dp);
+void dp_members_destroy(struct dp *dp);
+/* Publish a snapshot with this away mask; after a grace period, drain the
+ * rings of the ports that went away.  Returns frames drained. */
+uint64_t dp_members_publish(struct dp *dp, uint64_t away_mask,
+			    uint64_t generation);
 
 /* dp_port.c */
 int dp_ports_open(struct dp *dp);

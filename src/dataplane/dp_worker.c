@@ -2,8 +2,10 @@
 /*
  * The worker lcore loop: poll each assigned rx queue for a burst, decide
  * every frame's destinations (fwd.c), stage them per output port, flush
- * the staged frames at the end of the burst, and report quiescence to
- * RCU between bursts.  Every frame received is either staged for at least
+ * the staged frames at the end of the burst (VM ports: into their
+ * co-resident ring; uplinks: into their DWRR scheduler), deliver what the
+ * rings of the VMs this worker polls hold, run the schedulers it owns, and
+ * report quiescence to RCU between iterations.  Every frame received is either staged for at least
  * one port or counted under a drop reason; every staged copy is either
  * sent or counted under a drop reason on its output port.
  */
@@ -15,6 +17,7 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
 
 #include "toe_stack/toe_offload.h"
 #include "vhost/vhost_io.h"
@@ -83,13 +86,13 @@ dp_any_offload(struct rte_mbuf *const *pkts, uint16_t n)
 }
 
 /*
- * Make the frames staged for port p fit what p takes: coalesce TCP
- * segments from an uplink for a guest that takes super-frames (GRO), then
+ * Make the frames for port p fit what p takes: coalesce TCP segments for a
+ * guest that takes super-frames (GRO; gro is false toward uplinks), then
  * segment and checksum in software whatever p cannot (GSO).  Returns the
  * frames to send, in *out (tb->pkts or w->seg_out), and their count.
  */
 static uint16_t
-dp_offload_egress(struct dp_worker *w, uint16_t p, uint16_t in,
+dp_offload_egress(struct dp_worker *w, uint16_t p, bool gro,
 		  struct dp_txbuf *tb, uint16_t n, struct rte_mbuf ***out)
 {
 	const struct dp *dp = w->dp;
@@ -102,8 +105,7 @@ dp_offload_egress(struct dp_worker *w, uint16_t p, uint16_t in,
 	uint16_t m;
 
 	*out = tb->pkts;
-	if ((caps & (TOE_CAP_TSO4 | TOE_CAP_TSO6)) && n > 1 &&
-	    dp->ports[in].kind == DP_PORT_UPLINK) {
+	if (gro && (caps & (TOE_CAP_TSO4 | TOE_CAP_TSO6)) && n > 1) {
 		m = toe_gro_burst(ctx, caps, tb->pkts, n);
 		st->gro_merged += n - m;
 		n = m;
@@ -133,39 +135,88 @@ dp_bytes(struct rte_mbuf **pkts, uint16_t n)
 	return bytes;
 }
 
-/* Send what is staged for port; free and count whatever is not taken. */
+/*
+ * Writer side of a co-resident VM: hand the frames to its ring; whoever
+ * polls the VM's queues delivers them.  A VM with no guest connected
+ * takes nothing (the frames would wait for a guest that may never come).
+ */
+static void
+dp_coring_put(struct dp_worker *w, uint16_t p, struct rte_mbuf **pkts,
+	      uint16_t n)
+{
+	const struct dp_port *port = &w->dp->ports[p];
+	unsigned int took = 0;
+
+	if (atomic_load_explicit(&port->vid, memory_order_relaxed) >= 0)
+		took = rte_ring_enqueue_burst(port->coring, (void **)pkts, n,
+					      NULL);
+	if (took < n) {
+		dp_count_drop(w, p, took == 0 && atomic_load_explicit(
+				      &port->vid, memory_order_relaxed) < 0 ?
+				      DP_DROP_LINK_DOWN : DP_DROP_CORING_FULL,
+			      n - took);
+		rte_pktmbuf_free_bulk(pkts + took, n - took);
+	}
+}
+
+/* Send what is staged for port p: VM ports through their ring, uplinks
+ * through their scheduler. */
 static void
 dp_flush_port(struct dp_worker *w, uint16_t p, uint16_t in)
 {
 	struct dp_txbuf *tb = &w->txbufs[p];
 	const struct dp_port *port = &w->dp->ports[p];
-	struct dp_port_stats *st = &w->stats[p];
-	uint16_t n = tb->n, sent = 0;
-	uint64_t bytes = tb->bytes;
-	enum dp_drop why = DP_DROP_TX_FULL;
-
+	uint16_t n = tb->n;
 	struct rte_mbuf **pkts = tb->pkts;
-	uint16_t m;
 
 	tb->n = 0;
 	tb->bytes = 0;
-	m = dp_offload_egress(w, p, in, tb, n, &pkts);
-	if (m != n || pkts != tb->pkts) {
-		n = m;
-		bytes = dp_bytes(pkts, n);
-	}
-	if (port->kind == DP_PORT_UPLINK) {
-		/* Uplink egress goes through its DWRR scheduler, classed by
-		 * the VM port the whole burst came from. */
-		dp_qos_enqueue(w, p, in, pkts, n);
+	if (port->kind == DP_PORT_VHOST) {
+		/* Offloads are fitted by the reader, per burst it delivers:
+		 * fewer ring slots for super-frames, and GRO sees the frames
+		 * of every writer together. */
+		dp_coring_put(w, p, pkts, n);
 		return;
 	}
+	/* Uplink egress goes through its DWRR scheduler, classed by the VM
+	 * port the whole burst came from; segmenting first means the
+	 * scheduler charges each segment's real wire length. */
+	n = dp_offload_egress(w, p, false, tb, n, &pkts);
+	dp_qos_enqueue(w, p, in, pkts, n);
+}
 
-	int vid = atomic_load_explicit(&port->vid, memory_order_acquire);
-	uint32_t enabled = atomic_load_explicit(&port->vrings_enabled,
-						memory_order_acquire);
-	uint16_t q = w->index % port->queues;
+/*
+ * Reader side: take a burst from VM port cr->port's ring and deliver it
+ * into guest queue cr->queue.  Every frame is sent or counted on p.
+ * Returns how many frames were taken from the ring.
+ *
+ * With several readers on one VM (one per worker polling its queues), the
+ * ring's FIFO order holds per reader; a flow whose frames two readers
+ * take lands on two of the guest's queues, as with any multiqueue NIC
+ * whose steering moved.
+ */
+static unsigned int
+dp_coring_deliver(struct dp_worker *w, const struct dp_corx *cr)
+{
+	uint16_t p = cr->port;
+	const struct dp_port *port = &w->dp->ports[p];
+	struct dp_port_stats *st = &w->stats[p];
+	struct dp_txbuf *tb = &w->corx_buf;
+	struct rte_mbuf **pkts = tb->pkts;
+	enum dp_drop why = DP_DROP_TX_FULL;
+	uint16_t q = cr->queue, n, taken, sent = 0;
+	uint32_t enabled;
+	int vid;
 
+	taken = (uint16_t)rte_ring_dequeue_burst(port->coring, (void **)tb->pkts,
+						 DP_BURST, NULL);
+	if (taken == 0)
+		return 0;
+	n = dp_offload_egress(w, p, true, tb, taken, &pkts);
+
+	vid = atomic_load_explicit(&port->vid, memory_order_acquire);
+	enabled = atomic_load_explicit(&port->vrings_enabled,
+				       memory_order_acquire);
 	/* A guest may enable fewer queue pairs than it negotiated (Linux
 	 * enables one per vCPU): fall back to the first one. */
 	if (!(enabled & (1u << VHOST_VRING_GUEST_RX(q))))
@@ -175,17 +226,17 @@ dp_flush_port(struct dp_worker *w, uint16_t p, uint16_t in)
 	} else if (!(enabled & (1u << VHOST_VRING_GUEST_RX(q)))) {
 		why = DP_DROP_QUEUE_DISABLED;
 	} else {
-		/* rte_vhost takes the vring's own lock here, so workers
-		 * sharing a queue pair are safe (see issue on MPMC rings). */
+		/* rte_vhost takes the vring's own lock here, so readers that
+		 * fell back to one queue are safe. */
 		sent = vhost_tx_burst(vid, q, pkts, n);
 		st->tx_packets += sent;
-		/* Partial bursts are rare: recount only then. */
-		st->tx_bytes += sent == n ? bytes : dp_bytes(pkts, sent);
+		st->tx_bytes += dp_bytes(pkts, sent);
 	}
 	if (sent < n)
 		dp_count_drop(w, p, why, n - sent);
 	/* The library copied what it took: every mbuf is still ours. */
 	rte_pktmbuf_free_bulk(pkts, n);
+	return taken;
 }
 
 static void
@@ -262,8 +313,13 @@ dp_worker_main(void *arg)
 		uint64_t now;
 		bool busy = false;
 
+		/* Held until the quiescent state below. */
+		const struct dp_members_snap *snap =
+			atomic_load_explicit(&dp->members, memory_order_acquire);
+
 		fctx.up_mask = atomic_load_explicit(&dp->up_mask,
 						    memory_order_acquire);
+		fctx.away_mask = snap->away_mask;
 		fctx.now_s = (uint32_t)(prev / dp->tsc_hz);
 		for (unsigned int i = 0; i < w->n_rxqs; i++) {
 			const struct dp_rxq *rxq = &w->rxqs[i];
@@ -276,6 +332,23 @@ dp_worker_main(void *arg)
 			w->stats[rxq->port].rx_packets += n;
 			n = dp_offload_validate(w, &dp->ports[rxq->port], pkts, n);
 			dp_forward(w, rxq->port, pkts, n, &fctx);
+		}
+		/* Deliver to co-resident VMs; a VM that went away is
+		 * skipped: the main thread drains its ring after this
+		 * snapshot's grace period. */
+		for (uint16_t i = 0; i < w->n_corx; i++) {
+			const struct dp_corx *cr = &w->corx[i];
+
+			if (snap->away_mask & (UINT64_C(1) << cr->port))
+				continue;
+			/* Up to two bursts: several writers may have filled
+			 * it since the last turn. */
+			unsigned int got = dp_coring_deliver(w, cr);
+
+			if (got == DP_BURST)
+				(void)dp_coring_deliver(w, cr);
+			if (got > 0)
+				busy = true;
 		}
 		now = rte_rdtsc();
 		for (uint16_t i = 0; i < w->n_qos_ports; i++)

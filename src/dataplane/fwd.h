@@ -12,6 +12,11 @@
  *  - from an uplink: the source MAC is learned; broadcast and multicast go
  *    to every VM port that is up; known unicast to its port; unknown
  *    unicast is dropped (an uplink never floods back out).
+ *  - co-residency: a VM port whose VM does not run on this host now
+ *    (stopped, paused, migrated away: bit set in away_mask) is not a
+ *    destination.  Its MAC is reached like an unknown one: through the
+ *    source's uplink from a VM, dropped (vm_away) from an uplink; floods
+ *    skip it.
  */
 #ifndef VTOE_FWD_H
 #define VTOE_FWD_H
@@ -35,6 +40,7 @@ struct fwd_ctx {
 	const struct fwd_port *ports;
 	uint16_t n_ports;
 	uint64_t up_mask;       /* bit p set: port p can take frames now */
+	uint64_t away_mask;     /* bit p set: VM port p's VM is not here */
 	struct fdb *fdb;
 	uint32_t now_s;         /* for learning */
 };

@@ -36,6 +36,7 @@ static const uint8_t mac_mcast[6] = { 0x01, 0x00, 0x5e, 0, 0, 1 };
 
 static struct fwd_port ports[4];
 static struct fdb *fdb;
+static uint64_t away;   /* the ctx's away_mask for decide() */
 
 static int
 setup(void **state)
@@ -72,7 +73,7 @@ decide(uint16_t in, const uint8_t *dst, const uint8_t *src, uint32_t len,
 	uint8_t frame[64] = { 0 };
 	struct fwd_ctx ctx = {
 		.ports = ports, .n_ports = 4, .up_mask = up, .fdb = fdb,
-		.now_s = 100,
+		.now_s = 100, .away_mask = away,
 	};
 
 	memcpy(frame, dst, 6);
@@ -158,6 +159,51 @@ test_rules(void **state)
 		assert_int_equal(set_of(dsts, n), c->want);
 		if (c->want == 0)
 			assert_int_equal(why, c->why);
+	}
+}
+
+/* Co-residency: a VM that runs elsewhere is reached through the uplink. */
+static void
+test_away(void **state)
+{
+	const struct fwd_case cases[] = {
+		{ "vm1 -> vm2 away: through vm1's uplink", VM1, mac_vm2, mac_vm1,
+		  60, ALL_UP, 1u << UP0, 0 },
+		{ "vm3 -> vm2 away: vm3 has no uplink", VM3, mac_vm2, mac_vm3, 60,
+		  ALL_UP, 0, DP_DROP_VM_AWAY },
+		{ "uplink -> vm2 away: not here, never back out", UP0, mac_vm2,
+		  mac_out, 60, ALL_UP, 0, DP_DROP_VM_AWAY },
+		{ "broadcast skips the away VM", VM1, mac_bcast, mac_vm1, 60,
+		  ALL_UP, 1u << VM3 | 1u << UP0, 0 },
+		{ "uplink broadcast skips it too", UP0, mac_bcast, mac_out, 60,
+		  ALL_UP, 1u << VM1 | 1u << VM3, 0 },
+		{ "vm1 -> vm3 (here) unaffected", VM1, mac_vm3, mac_vm1, 60, ALL_UP,
+		  1u << VM3, 0 },
+	};
+
+	(void)state;
+	away = 1u << VM2;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct fwd_case *c = &cases[i];
+		uint16_t dsts[FWD_PORTS_MAX];
+		enum dp_drop why;
+		unsigned int n;
+
+		print_message("case: %s\n", c->story);
+		n = decide(c->in, c->dst, c->src, c->len, c->up, dsts, &why);
+		assert_int_equal(set_of(dsts, n), c->want);
+		if (c->want == 0)
+			assert_int_equal(why, c->why);
+	}
+	/* back home: the same frame goes straight to it again */
+	away = 0;
+	{
+		uint16_t dsts[FWD_PORTS_MAX];
+		enum dp_drop why;
+
+		assert_int_equal(decide(VM1, mac_vm2, mac_vm1, 60, ALL_UP, dsts,
+					&why), 1);
+		assert_int_equal(dsts[0], VM2);
 	}
 }
 
@@ -258,6 +304,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_away, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_learning_from_uplink, setup,
 						teardown),
 		cmocka_unit_test(test_drop_names),

@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Co-residency for the dataplane, on the main thread: which VM ports have
+ * their VM running on this host, published to the workers by RCU, and the
+ * per-VM co-resident rings drained when a VM leaves.
+ *
+ *   libvirt thread --eventfd--> main loop: membership_lv_dispatch()
+ *        -> table (membership.c) -> on_change: generation moved
+ *        -> away mask = VM ports whose MAC no running domain here holds
+ *           behind that port's socket
+ *        -> dp_members_publish(): swap the snapshot, wait one grace
+ *           period, free the old one, drain the rings of ports that left
+ *
+ * With membership source static the port map is the table: every VM port
+ * is here, for good, and nothing is ever published after start.
+ */
+#include "dp_priv.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "coring.h"
+#include "dp_members.h"
+#include "membership/membership.h"
+#include "membership/membership_libvirt.h"
+
+#define DP_CORING_SIZE 1024     /* frames per VM; a power of two */
+
+struct dp_members {
+	struct membership *table;       /* NULL: static */
+	struct membership_lv *lv;
+	uint64_t away_mask;             /* the one published */
+	uint64_t generation;            /* of the table, when published */
+	uint64_t publishes;
+	uint64_t last_publish_ns;       /* CLOCK_REALTIME */
+	uint64_t publish_ns_last;       /* dispatch -> workers see it */
+	uint64_t publish_ns_max;
+	uint64_t started_ns;
+	uint64_t changed_ns[DP_PORTS_MAX];      /* port's away bit flipped */
+};
+
+static uint64_t
+realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t
+vm_ports_mask(const struct dp *dp)
+{
+	uint64_t mask = 0;
+
+	for (uint16_t p = 0; p < dp->n_ports; p++)
+		if (dp->ports[p].kind == DP_PORT_VHOST)
+			mask |= UINT64_C(1) << p;
+	return mask;
+}
+
+static void
+members_log(void *ctx, enum membership_log_level level, const char *msg)
+{
+	(void)ctx;
+	switch (level) {
+	case MEMBERSHIP_LOG_ERR:
+		DP_LOG(ERR, "membership: %s\n", msg);
+		break;
+	case MEMBERSHIP_LOG_WARNING:
+		DP_LOG(WARNING, "membership: %s\n", msg);
+		break;
+	case MEMBERSHIP_LOG_INFO:
+		DP_LOG(INFO, "membership: %s\n", msg);
+		break;
+	case MEMBERSHIP_LOG_DEBUG:
+		DP_LOG(DEBUG, "membership: %s\n", msg);
+		break;
+	}
+}
+
+static void
+members_changed(void *ctx, const struct membership_vm *vm,
+		enum membership_state old_state, unsigned int changes)
+{
+	(void)ctx;
+	if (changes & MEMBERSHIP_CHANGE_ADDED)
+		DP_LOG(INFO, "membership: domain %s (%s) %s\n", vm->name,
+		       vm->uuid, membership_state_name(vm->state));
+	else if (changes & MEMBERSHIP_CHANGE_REMOVED)
+		DP_LOG(INFO, "membership: domain %s (%s) gone\n", vm->name,
+		       vm->uuid);
+	else if (changes & MEMBERSHIP_CHANGE_STATE)
+		DP_LOG(INFO, "membership: domain %s (%s) %s -> %s\n", vm->name,
+		       vm->uuid, membership_state_name(old_state),
+		       membership_state_name(vm->state));
+}
+
+/* Is the VM behind VM port p running here, by the table? */
+static bool
+port_here(const struct dp *dp, const struct membership *table, uint16_t p)
+{
+	const struct cfg_port *pc = dp->ports[p].cfg;
+	const char *sock = membership_mac_socket(table, pc->mac);
+
+	return sock != NULL && strcmp(sock, pc->socket) == 0;
+}
+
+uint64_t
+dp_members_publish(struct dp *dp, uint64_t away_mask, uint64_t generation)
+{
+	struct dp_members *mc = dp->mctl;
+	struct dp_members_snap *next, *prev;
+	uint64_t left, drained = 0, now = realtime_ns();
+
+	next = malloc(sizeof(*next));
+	if (next == NULL) {
+		/* Keep the old view; the next event retries. */
+		DP_LOG(ERR, "membership: out of memory publishing a snapshot\n");
+		return 0;
+	}
+	next->away_mask = away_mask;
+	next->generation = generation;
+	prev = atomic_exchange_explicit(&dp->members, next,
+					memory_order_acq_rel);
+	/* Every worker has left the iteration that could still use prev
+	 * (to enqueue into, or read from, a ring of a VM now away). */
+	rte_rcu_qsbr_synchronize(dp->rcu, RTE_QSBR_THRID_INVALID);
+	left = away_mask & ~(prev != NULL ? prev->away_mask : 0);
+	for (uint16_t p = 0; p < dp->n_ports; p++) {
+		uint64_t bit = UINT64_C(1) << p, n;
+
+		if (dp->ports[p].kind != DP_PORT_VHOST)
+			continue;
+		if ((away_mask ^ (prev != NULL ? prev->away_mask : 0)) & bit)
+			mc->changed_ns[p] = now;
+		if (!(left & bit))
+			continue;
+		n = coring_drain(dp->ports[p].coring);
+		if (n > 0)
+			__atomic_fetch_add(&dp->ctl_stats[p].drops[DP_DROP_VM_LEFT],
+					   n, __ATOMIC_RELAXED);
+		drained += n;
+		DP_LOG(INFO, "membership: %s is away: traffic to %02x:%02x:%02x:%02x:%02x:%02x takes its uplink (%" PRIu64 " frames drained)\n",
+		       dp->ports[p].name, dp->ports[p].cfg->mac[0],
+		       dp->ports[p].cfg->mac[1], dp->ports[p].cfg->mac[2],
+		       dp->ports[p].cfg->mac[3], dp->ports[p].cfg->mac[4],
+		       dp->ports[p].cfg->mac[5], n);
+	}
+	for (uint16_t p = 0; prev != NULL && p < dp->n_ports; p++) {
+		uint64_t bit = UINT64_C(1) << p;
+
+		if (dp->ports[p].kind == DP_PORT_VHOST &&
+		    (prev->away_mask & bit) && !(away_mask & bit))
+			DP_LOG(INFO, "membership: %s is here: co-resident path\n",
+			       dp->ports[p].name);
+	}
+	free(prev);
+	mc->away_mask = away_mask;
+	mc->generation = generation;
+	mc->publishes++;
+	mc->last_publish_ns = now;
+	return drained;
+}
+
+int
+dp_members_create(struct dp *dp)
+{
+	const struct cfg *cfg = dp->cfg;
+	struct dp_members *mc;
+	uint64_t away = 0;
+
+	mc = calloc(1, sizeof(*mc));
+	if (mc == NULL)
+		return -ENOMEM;
+	dp->mctl = mc;
+	mc->started_ns = realtime_ns();
+	for (uint16_t p = 0; p < dp->n_ports; p++) {
+		struct dp_port *port = &dp->ports[p];
+
+		port->coring = NULL;
+		if (port->kind != DP_PORT_VHOST)
+			continue;
+		port->coring = coring_create(port->name, (int)rte_socket_id(),
+					     DP_CORING_SIZE);
+		if (port->coring == NULL) {
+			DP_LOG(ERR, "%s: cannot create its co-resident ring: %s\n",
+			       port->name, strerror(errno));
+			return -errno;
+		}
+		mc->changed_ns[p] = mc->started_ns;
+	}
+	if (cfg->membership == CFG_MEMBERSHIP_LIBVIRT) {
+		struct membership_params mp = {
+			.log = members_log,
+			.on_change = members_changed,
+			.change_ctx = dp,
+		};
+		struct membership_lv_params lp = {
+			.uri = cfg->membership_uri,
+			.mode = cfg->membership_mode == CFG_MEMBERSHIP_POLL ?
+				MEMBERSHIP_LV_POLL : MEMBERSHIP_LV_EVENTS,
+			.poll_interval_ms = cfg->membership_interval_ms,
+			.log = members_log,
+		};
+
+		mc->table = membership_create(&mp);
+		if (mc->table == NULL)
+			return -errno;
+		mc->lv = membership_lv_create(mc->table, &lp);
+		if (mc->lv == NULL) {
+			DP_LOG(ERR, "membership: cannot start the libvirt adapter for %s: %s\n",
+			       cfg->membership_uri, strerror(errno));
+			return -errno;
+		}
+		/* Nobody is known to run here until libvirt says so: VM
+		 * ports are reached through their uplink until then. */
+		away = vm_ports_mask(dp);
+		DP_LOG(NOTICE, "membership: from libvirt %s (%s); VM ports take the uplink path until their domain runs here\n",
+		       cfg->membership_uri,
+		       cfg->membership_mode == CFG_MEMBERSHIP_POLL ? "polling" :
+		       "events");
+	}
+	(void)dp_members_publish(dp, away, 0);
+	mc->publishes = 0;
+	return 0;
+}
+
+void
+dp_members_destroy(struct dp *dp)
+{
+	struct dp_members *mc = dp->mctl;
+
+	if (mc != NULL) {
+		membership_lv_destroy(mc->lv);
+		membership_destroy(mc->table);
+		free(mc);
+		dp->mctl = NULL;
+	}
+	for (uint16_t p = 0; p < dp->n_ports; p++) {
+		coring_free(dp->ports[p].coring);
+		dp->ports[p].coring = NULL;
+	}
+	free(atomic_exchange(&dp->members, NULL));
+}
+
+int
+dp_members_fd(const struct dp *dp)
+{
+	return dp->mctl != NULL && dp->mctl->lv != NULL ?
+	       membership_lv_fd(dp->mctl->lv) : -1;
+}
+
+void
+dp_members_dispatch(struct dp *dp)
+{
+	struct dp_members *mc = dp->mctl;
+	uint64_t t0 = mono_ns(), gen, away = 0, dt;
+
+	if (mc == NULL || mc->lv == NULL)
+		return;
+	(void)membership_lv_dispatch(mc->lv);
+	gen = membership_generation(mc->table);
+	if (gen == mc->generation)
+		return;
+	for (uint16_t p = 0; p < dp->n_ports; p++)
+		if (dp->ports[p].kind == DP_PORT_VHOST &&
+		    !port_here(dp, mc->table, p))
+			away |= UINT64_C(1) << p;
+	if (away == mc->away_mask) {
+		mc->generation = gen;   /* nothing the workers see moved */
+		return;
+	}
+	(void)dp_members_publish(dp, away, gen);
+	dt = mono_ns() - t0;
+	mc->publish_ns_last = dt;
+	if (dt > mc->publish_ns_max)
+		mc->publish_ns_max = dt;
+}
+
+bool
+dp_port_here(const struct dp *dp, unsigned int p)
+{
+	const struct dp_members_snap *snap =
+		atomic_load_explicit(&dp->members, memory_order_acquire);
+
+	return snap != NULL && !(snap->away_mask & (UINT64_C(1) << p));
+}
+
+/* --- vtoectl membership ------------------------------------------------ */
+
+static json_t *
+mac_json(const uint8_t mac[6])
+{
+	char buf[18];
+
+	return json_string(membership_mac_format(mac, buf));
+}
+
+static json_t *
+time_json(uint64_t ns)
+{
+	return json_real((double)ns / 1e9);
+}
+
+/* The VM port behind an interface of the table, or NULL. */
+static const struct dp_port *
+port_of_iface(const struct dp *dp, const struct membership_iface *ifc)
+{
+	for (uint16_t p = 0; p < dp->n_ports; p++) {
+		const struct dp_port *port = &dp->ports[p];
+
+		if (port->kind == DP_PORT_VHOST &&
+		    strcmp(port->cfg->socket, ifc->socket) == 0)
+			return port;
+	}
+	return NULL;
+}
+
+static json_t *
+vms_from_table(const struct dp *dp, const struct membership *table)
+{
+	json_t *vms = json_array();
+
+	for (const struct membership_vm *vm = membership_next(table, NULL);
+	     vm != NULL; vm = membership_next(table, vm)) {
+		json_t *ifaces = json_array();
+
+		for (uint32_t i = 0; i < vm->n_ifaces; i++) {
+			const struct membership_iface *ifc = &vm->ifaces[i];
+			const struct dp_port *port = port_of_iface(dp, ifc);
+			bool mac_ok = port != NULL &&
+				      memcmp(port->cfg->mac, ifc->mac, 6) == 0;
+
+			json_array_append_new(ifaces, json_pack(
+				"{s:o, s:s, s:o, s:b, s:b}",
+				"mac", mac_json(ifc->mac),
+				"socket", ifc->socket,
+				"port", port != NULL ? json_string(port->name) :
+						       json_null(),
+				/* the port map's MAC for that socket differs:
+				 * the port stays on the uplink path */
+				"mac_matches_port", mac_ok,
+				"refused", ifc->refused));
+		}
+		json_array_append_new(vms, json_pack(
+			"{s:s, s:s, s:s, s:b, s:o, s:o}",
+			"uuid", vm->uuid, "name", vm->name,
+			"state", membership_state_name(vm->state),
+			"persistent", vm->persistent,
+			"changed", time_json(vm->changed_ns),
+			"interfaces", ifaces));
+	}
+	return vms;
+}
+
+static json_t *
+vms_from_config(const struct dp *dp, uint64_t since_ns)
+{
+	const struct cfg *cfg = dp->cfg;
+	json_t *vms = json_array();
+
+	for (unsigned int v = 0; v < cfg->n_vms; v++) {
+		json_t *ifaces = json_array();
+
+		for (unsigned int i = 0; i < cfg->vms[v].n_ports; i++) {
+			const struct cfg_port *pc =
+				&cfg->ports[cfg->vms[v].port_first + i];
+
+			json_array_append_new(ifaces, json_pack(
+				"{s:o, s:s, s:s, s:b, s:b}",
+				"mac", mac_json(pc->mac), "socket", pc->socket,
+				"port", pc->name, "mac_matches_port", 1,
+				"refused", 0));
+		}
+		json_array_append_new(vms, json_pack(
+			"{s:n, s:s, s:s, s:b, s:o, s:o}",
+			"uuid", "name", cfg->vms[v].name, "state", "running",
+			"persistent", 1, "changed", time_json(since_ns),
+			"interfaces", ifaces));
+	}
+	return vms;
+}
+
+json_t *
+dp_members_json(const struct dp *dp)
+{
+	const struct dp_members *mc = dp->mctl;
+	const struct cfg *cfg = dp->cfg;
+	json_t *ports = json_array(), *res, *reasons;
+
+	for (uint16_t p = 0; p < dp->n_ports; p++) {
+		const struct dp_port *port = &dp->ports[p];
+
+		if (port->kind != DP_PORT_VHOST)
+			continue;
+		json_array_append_new(ports, json_pack(
+			"{s:s, s:s, s:s, s:o, s:I, s:I}",
+			"port", port->name,
+			"vm", cfg->vms[port->cfg->vm].name,
+			"path", dp_port_here(dp, p) ? "coresident" : "uplink",
+			"changed", time_json(mc->changed_ns[p]),
+			"ring_queued", (json_int_t)rte_ring_count(port->coring),
+			"drained", (json_int_t)__atomic_load_n(
+				&dp->ctl_stats[p].drops[DP_DROP_VM_LEFT],
+				__ATOMIC_RELAXED)));
+	}
+	if (mc->table == NULL)
+		return json_pack("{s:s, s:o, s:o}", "source", "static",
+				 "vms", vms_from_config(dp, mc->started_ns),
+				 "ports", ports);
+
+	struct membership_lv_stats st;
+
+	membership_lv_stats_get(mc->lv, &st);
+	reasons = json_object();
+	for (int r = 0; r < MEMBERSHIP_REASON_COUNT; r++)
+		json_object_set_new(reasons, membership_reason_name(r),
+				    json_integer((json_int_t)membership_reason_count(
+					    mc->table, r)));
+	for (int r = 0; r < MEMBERSHIP_XML_REASON_COUNT; r++)
+		json_object_set_new(reasons, membership_xml_reason_name(r),
+				    json_integer((json_int_t)st.xml[r]));
+	res = json_pack("{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		"source", "libvirt", "uri", cfg->membership_uri,
+		"mode", cfg->membership_mode == CFG_MEMBERSHIP_POLL ? "poll" :
+			"events",
+		"connected", st.connected,
+		"connect_attempts", (json_int_t)st.connect_attempts,
+		"disconnects", (json_int_t)st.disconnects,
+		"resyncs", (json_int_t)st.resyncs,
+		"events", (json_int_t)st.events,
+		"retry_ms", (json_int_t)st.retry_ms,
+		"publishes", (json_int_t)mc->publishes,
+		"publish_us_max", (json_int_t)(mc->publish_ns_max / 1000));
+	json_object_set_new(res, "generation",
+			    json_integer((json_int_t)membership_generation(mc->table)));
+	json_object_set_new(res, "reasons", reasons);
+	json_object_set_new(res, "vms", vms_from_table(dp, mc->table));
+	json_object_set_new(res, "ports", ports);
+	return res;
+}
