@@ -51,18 +51,19 @@ static void test_ports(void **state)
 		"[{\"name\":\"vm1.0\",\"vm\":\"vm1\",\"kind\":\"vhost\","
 		"\"socket\":\"/run/vtoe/vm1.0.sock\",\"mode\":\"server\","
 		"\"device\":null,\"mac\":\"52:54:00:00:01:01\",\"queues\":1,"
-		"\"uplink\":\"up0\",\"weight\":1,\"link\":\"up\"},"
+		"\"uplink\":\"up0\",\"weight\":1,\"link\":\"up\","
+		"\"path\":\"coresident\"},"
 		"{\"name\":\"up0\",\"vm\":null,\"kind\":\"uplink\","
 		"\"socket\":null,\"mode\":null,\"device\":\"net_tap0\","
 		"\"mac\":\"02:00:00:00:00:01\",\"queues\":2,\"uplink\":null,"
 		"\"weight\":100,\"link\":\"down\"}]",
-		"NAME   KIND    VM   LINK  MAC                QUEUES  WEIGHT  UPLINK  ENDPOINT\n"
-		"vm1.0  vhost   vm1  up    52:54:00:00:01:01       1       1  up0     /run/vtoe/vm1.0.sock (server)\n"
-		"up0    uplink  -    down  02:00:00:00:00:01       2     100  -       net_tap0\n");
+		"NAME   KIND    VM   LINK  PATH        MAC                QUEUES  WEIGHT  UPLINK  ENDPOINT\n"
+		"vm1.0  vhost   vm1  up    coresident  52:54:00:00:01:01       1       1  up0     /run/vtoe/vm1.0.sock (server)\n"
+		"up0    uplink  -    down  -           02:00:00:00:00:01       2     100  -       net_tap0\n");
 	/* fields missing or of another type */
 	expect_render("ports", NULL, "[{\"name\":\"p\",\"socket\":true}]",
-		"NAME  KIND  VM  LINK  MAC  QUEUES  WEIGHT  UPLINK  ENDPOINT\n"
-		"p     -     -   -     -         -       -  -       true (-)\n");
+		"NAME  KIND  VM  LINK  PATH  MAC  QUEUES  WEIGHT  UPLINK  ENDPOINT\n"
+		"p     -     -   -     -     -         -       -  -       true (-)\n");
 }
 
 #define STATS_RESULT \
@@ -147,10 +148,52 @@ static void test_unexpected_shapes(void **state)
 	}
 }
 
+/* Membership from libvirt: the source line, VMs with their interfaces
+ * (a refused MAC and a MAC that differs from the port map stand out),
+ * and the path each VM port takes.  Ages are relative to now: "changed"
+ * is set far in the future so that they print as 0.0s. */
+static void test_membership(void **state)
+{
+	char *text;
+
+	(void)state;
+	text = render("membership", NULL,
+		"{\"source\":\"libvirt\",\"uri\":\"test:///x\",\"mode\":\"events\","
+		"\"connected\":true,\"events\":7,\"resyncs\":1,\"disconnects\":0,"
+		"\"vms\":[{\"uuid\":\"u1\",\"name\":\"vm1\",\"state\":\"running\","
+		"\"changed\":4e12,\"interfaces\":[{\"mac\":\"52:54:00:00:01:01\","
+		"\"socket\":\"/s1\",\"port\":\"vm1.0\",\"mac_matches_port\":true,"
+		"\"refused\":false},{\"mac\":\"52:54:00:00:09:09\",\"socket\":\"/s9\","
+		"\"port\":null,\"mac_matches_port\":false,\"refused\":true}]}],"
+		"\"ports\":[{\"port\":\"vm1.0\",\"vm\":\"vm1\",\"path\":\"coresident\","
+		"\"changed\":4e12,\"ring_queued\":0,\"drained\":3}]}");
+	assert_non_null(strstr(text, "source libvirt test:///x (events), connected, 7 events, 1 resyncs, 0 disconnects\n"));
+	assert_non_null(strstr(text, "VM   STATE    CHANGED   INTERFACES"));
+	assert_non_null(strstr(text, "vm1  running  0.0s ago  52:54:00:00:01:01->vm1.0 52:54:00:00:09:09->(no port) REFUSED  u1\n"));
+	assert_non_null(strstr(text, "PORT   VM   PATH        CHANGED   RING  DRAINED\n"
+				     "vm1.0  vm1  coresident  0.0s ago     0        3\n"));
+	free(text);
+
+	text = render("membership", NULL,
+		"{\"source\":\"libvirt\",\"uri\":\"qemu:///system\",\"mode\":\"poll\","
+		"\"connected\":false,\"events\":0,\"resyncs\":0,\"disconnects\":0,"
+		"\"vms\":[],\"ports\":[{\"port\":\"vm1.0\",\"vm\":\"vm1\","
+		"\"path\":\"uplink\",\"changed\":4e12,\"ring_queued\":0,\"drained\":0}]}");
+	assert_non_null(strstr(text, "NOT CONNECTED (retrying)"));
+	assert_non_null(strstr(text, "vm1.0  vm1  uplink"));
+	free(text);
+
+	text = render("membership", NULL,
+		"{\"source\":\"static\",\"vms\":[],\"ports\":[]}");
+	assert_non_null(strstr(text, "source static: the port map is the table\n"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ports),
+		cmocka_unit_test(test_membership),
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_lcores_fdb_version),
 		cmocka_unit_test(test_unexpected_shapes),

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -177,10 +178,10 @@ out:
 static int render_ports(FILE *out, json_t *args, json_t *result)
 {
 	static const char *const heads[] = {
-		"NAME", "KIND", "VM", "LINK", "MAC", "QUEUES", "WEIGHT",
+		"NAME", "KIND", "VM", "LINK", "PATH", "MAC", "QUEUES", "WEIGHT",
 		"UPLINK", "ENDPOINT",
 	};
-	struct table t = TABLE_INIT(heads, "lllllrrll");
+	struct table t = TABLE_INIT(heads, "llllllrrll");
 	char buf[CELL_MAX], mode[CELL_MAX], endpoint[CELL_MAX];
 	json_t *port, *socket;
 	size_t i;
@@ -193,6 +194,7 @@ static int render_ports(FILE *out, json_t *args, json_t *result)
 		table_add_field(&t, port, "kind");
 		table_add_field(&t, port, "vm");
 		table_add_field(&t, port, "link");
+		table_add_field(&t, port, "path");
 		table_add_field(&t, port, "mac");
 		table_add_field(&t, port, "queues");
 		table_add_field(&t, port, "weight");
@@ -511,6 +513,97 @@ static int render_qos(FILE *out, json_t *args, json_t *result)
 	return rc;
 }
 
+/* "changed" is seconds since the epoch: shown as an age. */
+static void age_add(struct table *t, const json_t *when, double now)
+{
+	char buf[CELL_MAX];
+
+	if (!json_is_number(when)) {
+		table_add_value(t, when);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%.1fs ago",
+		 now - json_number_value(when) > 0 ?
+		 now - json_number_value(when) : 0.0);
+	table_add(t, buf);
+}
+
+/* "membership": where it comes from, the VMs, and each VM port's path. */
+static int render_membership(FILE *out, json_t *args, json_t *result)
+{
+	static const char *const vm_heads[] = {
+		"VM", "STATE", "CHANGED", "INTERFACES", "UUID",
+	};
+	static const char *const port_heads[] = {
+		"PORT", "VM", "PATH", "CHANGED", "RING", "DRAINED",
+	};
+	struct table vt = TABLE_INIT(vm_heads, "lllll");
+	struct table pt = TABLE_INIT(port_heads, "llllrr");
+	json_t *vms = json_object_get(result, "vms");
+	json_t *ports = json_object_get(result, "ports"), *vm, *ifc, *p;
+	char buf[CELL_MAX], a[CELL_MAX], b[CELL_MAX], c[CELL_MAX];
+	char d[CELL_MAX];
+	struct timespec ts;
+	double now;
+	size_t i, k;
+	int rc;
+
+	(void)args;
+	if (!json_is_array(vms) || !json_is_array(ports))
+		return RENDER_SHAPE_UNKNOWN;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	if (json_is_string(json_object_get(result, "uri")))
+		fprintf(out, "source libvirt %s (%s), %s, %s events, %s resyncs, %s disconnects\n",
+			value_text(json_object_get(result, "uri"), buf, sizeof(buf)),
+			value_text(json_object_get(result, "mode"), a, sizeof(a)),
+			json_is_true(json_object_get(result, "connected")) ?
+				"connected" : "NOT CONNECTED (retrying)",
+			value_text(json_object_get(result, "events"), b, sizeof(b)),
+			value_text(json_object_get(result, "resyncs"), c, sizeof(c)),
+			value_text(json_object_get(result, "disconnects"), d,
+				   sizeof(d)));
+	else
+		fprintf(out, "source static: the port map is the table\n");
+	json_array_foreach(vms, i, vm) {
+		size_t len = 0;
+
+		table_add_field(&vt, vm, "name");
+		table_add_field(&vt, vm, "state");
+		age_add(&vt, json_object_get(vm, "changed"), now);
+		buf[0] = '\0';
+		json_array_foreach(json_object_get(vm, "interfaces"), k, ifc) {
+			const json_t *port = json_object_get(ifc, "port");
+
+			len += (size_t)snprintf(buf + len, len < sizeof(buf) ?
+						sizeof(buf) - len : 0,
+				"%s%.17s->%.31s%s%s", k > 0 ? " " : "",
+				value_text(json_object_get(ifc, "mac"), a, sizeof(a)),
+				json_is_string(port) ? json_string_value(port) :
+						       "(no port)",
+				json_is_true(json_object_get(ifc, "refused")) ?
+					" REFUSED" : "",
+				json_is_false(json_object_get(ifc, "mac_matches_port")) &&
+					json_is_string(port) ? " MAC-MISMATCH" : "");
+		}
+		table_add(&vt, buf);
+		table_add_field(&vt, vm, "uuid");
+	}
+	rc = table_print(&vt, out);
+	if (rc != 0)
+		return rc;
+	fputc('\n', out);
+	json_array_foreach(ports, i, p) {
+		table_add_field(&pt, p, "port");
+		table_add_field(&pt, p, "vm");
+		table_add_field(&pt, p, "path");
+		age_add(&pt, json_object_get(p, "changed"), now);
+		table_add_field(&pt, p, "ring_queued");
+		table_add_field(&pt, p, "drained");
+	}
+	return table_print(&pt, out);
+}
+
 static const struct renderer {
 	const char *cmd;
 	int (*fn)(FILE *out, json_t *args, json_t *result);
@@ -518,6 +611,7 @@ static const struct renderer {
 	{ "fdb", render_fdb },
 	{ "help", render_help },
 	{ "lcores", render_lcores },
+	{ "membership", render_membership },
 	{ "ports", render_ports },
 	{ "qos", render_qos },
 	{ "reload", render_fields },
