@@ -96,23 +96,6 @@ members_log(void *ctx, enum membership_log_level level, const char *msg)
 	}
 }
 
-static void
-members_changed(void *ctx, const struct membership_vm *vm,
-		enum membership_state old_state, unsigned int changes)
-{
-	(void)ctx;
-	if (changes & MEMBERSHIP_CHANGE_ADDED)
-		DP_LOG(INFO, "membership: domain %s (%s) %s\n", vm->name,
-		       vm->uuid, membership_state_name(vm->state));
-	else if (changes & MEMBERSHIP_CHANGE_REMOVED)
-		DP_LOG(INFO, "membership: domain %s (%s) gone\n", vm->name,
-		       vm->uuid);
-	else if (changes & MEMBERSHIP_CHANGE_STATE)
-		DP_LOG(INFO, "membership: domain %s (%s) %s -> %s\n", vm->name,
-		       vm->uuid, membership_state_name(old_state),
-		       membership_state_name(vm->state));
-}
-
 /* Is the VM behind VM port p running here, by the table? */
 static bool
 port_here(const struct dp *dp, const struct membership *table, uint16_t p)
@@ -209,9 +192,9 @@ dp_members_create(struct dp *dp)
 	}
 	if (cfg->membership == CFG_MEMBERSHIP_LIBVIRT) {
 		struct membership_params mp = {
+			/* The adapter logs each change; the dispatch compares
+			 * generations to decide whether to republish. */
 			.log = members_log,
-			.on_change = members_changed,
-			.change_ctx = dp,
 		};
 		struct membership_lv_params lp = {
 			.uri = cfg->membership_uri,
