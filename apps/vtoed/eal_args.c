@@ -91,15 +91,18 @@ eal_args_build(const struct cfg *cfg, const char *prog, struct eal_args *a)
 	int rc = 0;
 
 	memset(a, 0, sizeof(*a));
-	off = (size_t)snprintf(lcores, sizeof(lcores), "%u", cfg->main_lcore);
+	/* --lcores LCORE@CPU,...: a worker's lcore id need not be its CPU. */
+	off = (size_t)snprintf(lcores, sizeof(lcores), "%u@%u", cfg->main_lcore,
+			       cfg->main_lcore);
 	for (unsigned int i = 0; i < cfg->n_workers && off < sizeof(lcores); i++)
-		off += (size_t)snprintf(lcores + off, sizeof(lcores) - off, ",%u",
-					cfg->workers[i]);
+		off += (size_t)snprintf(lcores + off, sizeof(lcores) - off,
+					",%u@%u", cfg->workers[i],
+					cfg->worker_cpus[i]);
 	if (off >= sizeof(lcores))
 		return -E2BIG;
 
 	rc |= push(a, "%s", prog);
-	rc |= push(a, "-l");
+	rc |= push(a, "--lcores");
 	rc |= push(a, "%s", lcores);
 	rc |= push(a, "--main-lcore=%u", cfg->main_lcore);
 	rc |= push(a, "--file-prefix=%s", cfg->eal_file_prefix);

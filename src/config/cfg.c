@@ -104,23 +104,55 @@ static void check_cpu(struct cfg_parser *p, const yaml_node_t *at,
 /* ------------------------------------------------------------------ */
 /* Sections                                                           */
 
-/* main_ok: false when main was refused, so as not to compare with it. */
+/*
+ * A worker: lcore id == CPU (the normal case: one busy-polling worker per
+ * CPU of its own), or "LCORE@CPU" to pin lcore LCORE to CPU, which may be
+ * shared with other workers.  Shared CPUs make busy-polling workers
+ * take turns (and a worker preempted inside a ring operation stalls the
+ * others): for tests and small machines, never for speed.
+ * main_ok: false when main was refused, so as not to compare with it.
+ */
 static void parse_worker(struct cfg_parser *p, const yaml_node_t *at,
-			 unsigned int cpu, bool main_ok)
+			 unsigned int lcore, unsigned int cpu, bool main_ok)
 {
 	struct cfg *cfg = p->cfg;
 	unsigned int i;
 
 	check_cpu(p, at, "worker", cpu);
-	if (main_ok && cpu == cfg->main_lcore)
+	if (main_ok && (lcore == cfg->main_lcore || cpu == cfg->main_lcore))
 		cfg_error(p, at, "lcores: worker %u is also the main lcore (give workers CPUs of their own)",
-			  cpu);
+			  lcore == cfg->main_lcore ? lcore : cpu);
+	if (lcore >= CFG_MAX_LCORE_ID) {
+		cfg_error(p, at, "lcores: lcore id %u is too large (max %d)",
+			  lcore, CFG_MAX_LCORE_ID - 1);
+		return;
+	}
 	for (i = 0; i < cfg->n_workers; i++)
-		if (cfg->workers[i] == cpu) {
-			cfg_error(p, at, "lcores: worker %u is listed twice", cpu);
+		if (cfg->workers[i] == lcore) {
+			cfg_error(p, at, "lcores: worker %u is listed twice", lcore);
 			return;
 		}
-	cfg->workers[cfg->n_workers++] = cpu;
+	cfg->worker_cpus[cfg->n_workers] = cpu;
+	cfg->workers[cfg->n_workers++] = lcore;
+}
+
+/* "2@1" -> lcore 2 on CPU 1; false if it is not that shape. */
+static bool parse_lcore_at(const char *s, unsigned int *lcore, unsigned int *cpu)
+{
+	unsigned long l, c;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	l = strtoul(s, &end, 10);
+	if (*end != '@' || end[1] < '0' || end[1] > '9')
+		return false;
+	c = strtoul(end + 1, &end, 10);
+	if (*end != '\0' || l > UINT_MAX || c > UINT_MAX)
+		return false;
+	*lcore = (unsigned int)l;
+	*cpu = (unsigned int)c;
+	return true;
 }
 
 /* at: where to report problems with the defaults (no lcores: section). */
@@ -151,7 +183,7 @@ static void parse_lcores(struct cfg_parser *p, const yaml_node_t *map,
 	}
 
 	if (workers == NULL) {
-		parse_worker(p, at, 1, main_ok);
+		parse_worker(p, at, 1, 1, main_ok);
 		return;
 	}
 	if (!cfg_want(p, workers, YAML_SEQUENCE_NODE, ctx, "workers",
@@ -167,8 +199,21 @@ static void parse_lcores(struct cfg_parser *p, const yaml_node_t *map,
 				  CFG_MAX_WORKERS);
 			break;
 		}
+		if (n->type == YAML_SCALAR_NODE &&
+		    strchr((const char *)n->data.scalar.value, '@') != NULL) {
+			unsigned int lcore, cpu;
+
+			if (parse_lcore_at((const char *)n->data.scalar.value,
+					   &lcore, &cpu))
+				parse_worker(p, n, lcore, cpu, main_ok);
+			else
+				cfg_error(p, n, "lcores: worker \"%s\" is not a CPU number or LCORE@CPU (like 2@1)",
+					  (const char *)n->data.scalar.value);
+			continue;
+		}
 		if (cfg_get_uint(p, n, ctx, "worker", 0, UINT_MAX, &v))
-			parse_worker(p, n, (unsigned int)v, main_ok);
+			parse_worker(p, n, (unsigned int)v, (unsigned int)v,
+				     main_ok);
 	}
 }
 

@@ -15,6 +15,7 @@
 #define CFG_PATH_MAX 108        /* sizeof(sun_path) */
 #define CFG_DEVARGS_MAX 256
 #define CFG_MAX_WORKERS 64
+#define CFG_MAX_LCORE_ID 128      /* RTE_MAX_LCORE of Debian's DPDK */
 #define CFG_MAX_UPLINKS 8
 #define CFG_MAX_VMS 256
 #define CFG_MAX_PORTS 64        /* all ports: vhost + uplinks */
@@ -80,9 +81,10 @@ struct cfg_vm {
 struct cfg {
 	char path[CFG_PATH_MAX * 2];    /* file it was read from */
 
-	/* lcores: {main: N, workers: [N, ...]} */
+	/* lcores: {main: N, workers: [N | "LCORE@CPU", ...]} */
 	unsigned int main_lcore;                        /* default 0 */
-	unsigned int workers[CFG_MAX_WORKERS];
+	unsigned int workers[CFG_MAX_WORKERS];          /* lcore ids */
+	unsigned int worker_cpus[CFG_MAX_WORKERS];      /* the CPU of each */
 	unsigned int n_workers;                         /* >= 1 */
 
 	/* memory: {hugepages: auto|none, mbufs: N} */

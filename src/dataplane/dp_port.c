@@ -123,11 +123,6 @@ dp_uplink_open(struct dp *dp, struct dp_port *port)
 	rc = rte_eth_dev_info_get(id, &info);
 	if (rc != 0)
 		return rc;
-	if (info.max_tx_queues < dp->n_workers) {
-		DP_LOG(ERR, "uplink %s: %u tx queues, need one per worker (%u)\n",
-		       port->name, info.max_tx_queues, dp->n_workers);
-		return -EINVAL;
-	}
 	/* The NIC's own L4 checksum where it has it; the TOE does in
 	 * software what it lacks.  NIC TSO stays off until it is tested on a
 	 * real VF: some PMDs (net_tap) claim TSO but segment IPv4 only. */
@@ -136,13 +131,16 @@ dp_uplink_open(struct dp *dp, struct dp_port *port)
 	atomic_store_explicit(&port->caps,
 			      toe_caps_from_eth(conf.txmode.offloads),
 			      memory_order_relaxed);
-	rc = rte_eth_dev_configure(id, 1, dp->n_workers, &conf);
+	/* One tx queue: only the worker that owns the uplink's scheduler
+	 * transmits on it (others hand frames over through its inbox), and
+	 * some PMDs (net_tap) want as many tx queues as rx queues. */
+	rc = rte_eth_dev_configure(id, 1, 1, &conf);
 	if (rc != 0)
 		goto err;
 	rc = rte_eth_rx_queue_setup(id, 0, DP_RX_DESC, rte_eth_dev_socket_id(id),
 				    NULL, dp->pool);
-	for (unsigned int q = 0; rc == 0 && q < dp->n_workers; q++)
-		rc = rte_eth_tx_queue_setup(id, q, DP_TX_DESC,
+	if (rc == 0)
+		rc = rte_eth_tx_queue_setup(id, 0, DP_TX_DESC,
 					    rte_eth_dev_socket_id(id), NULL);
 	if (rc != 0)
 		goto err;

@@ -127,7 +127,7 @@ struct dp_txbuf {
 struct dp_worker {
 	struct dp *dp;
 	unsigned int lcore;
-	unsigned int index;             /* RCU thread id, txq of uplinks */
+	unsigned int index;             /* RCU thread id */
 	unsigned int n_rxqs;
 	struct dp_rxq rxqs[DP_WORKER_QUEUES_MAX];
 

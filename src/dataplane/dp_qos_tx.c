@@ -64,7 +64,8 @@ dp_qos_xmit(struct dp_worker *w, struct dp_port *port, struct rte_mbuf **pkts,
 {
 	struct dp_qos *qos = port->qos;
 	struct dp_port_stats *st = &w->stats[port->id];
-	uint16_t sent = rte_eth_tx_burst(port->eth_port, w->index, pkts, n);
+	/* Queue 0: the owner is the uplink's only transmitter. */
+	uint16_t sent = rte_eth_tx_burst(port->eth_port, 0, pkts, n);
 
 	st->tx_packets += sent;
 	for (uint16_t i = 0; i < sent; i++)

@@ -230,6 +230,22 @@ static void test_defaults(void **state)
 	cfg_free(cfg);
 }
 
+static void test_shared_cpu_workers(void **state)
+{
+	struct cfg *cfg;
+
+	(void)state;
+	cfg = expect_ok("lcores: {main: 0, workers: [1, \"2@1\", \"3@1\"]}\n" VM1);
+	assert_int_equal(cfg->n_workers, 3);
+	assert_int_equal(cfg->workers[0], 1);
+	assert_int_equal(cfg->worker_cpus[0], 1);
+	assert_int_equal(cfg->workers[1], 2);
+	assert_int_equal(cfg->worker_cpus[1], 1);
+	assert_int_equal(cfg->workers[2], 3);
+	assert_int_equal(cfg->worker_cpus[2], 1);
+	cfg_free(cfg);
+}
+
 static void test_membership(void **state)
 {
 	struct cfg *cfg;
@@ -587,6 +603,21 @@ static const struct bad_case bad_cases[] = {
 	{ "weight overflows", PORT_HEAD SOCK MAC "        weight: 18446744073709551616\n",
 	  "t.yaml:7:17:", "is too large (max 1000)" },
 
+	/* shared-CPU workers */
+	{ "worker LCORE@CPU garbage", "lcores: {workers: [\"a@1\"]}\n" VM1,
+	  "t.yaml:1:20:", "worker \"a@1\" is not a CPU number or LCORE@CPU" },
+	{ "worker LCORE@ without CPU", "lcores: {workers: [\"2@\"]}\n" VM1,
+	  "t.yaml:1:20:", "is not a CPU number or LCORE@CPU" },
+	{ "worker LCORE@CPU on a missing CPU", "lcores: {workers: [\"2@9\"]}\n" VM1,
+	  "t.yaml:1:20:", "worker 9 is not a CPU this process may run on" },
+	{ "worker LCORE@CPU lcore id too large",
+	  "lcores: {workers: [\"200@1\"]}\n" VM1, "t.yaml:1:20:",
+	  "lcore id 200 is too large (max 127)" },
+	{ "worker LCORE@CPU on the main CPU", "lcores: {workers: [\"2@0\"]}\n" VM1,
+	  "t.yaml:1:20:", "worker 0 is also the main lcore" },
+	{ "worker lcore twice", "lcores: {workers: [1, \"1@2\"]}\n" VM1,
+	  "t.yaml:1:23:", "worker 1 is listed twice" },
+
 	/* membership */
 	{ "membership source unknown", "membership: {source: xen}\n" VM1,
 	  "t.yaml:1:22:", "membership: source \"xen\" is not static or libvirt" },
@@ -857,6 +888,7 @@ int main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_membership),
+		cmocka_unit_test(test_shared_cpu_workers),
 		cmocka_unit_test(test_accepted_variants),
 		cmocka_unit_test(test_bad_cases),
 		cmocka_unit_test(test_all_problems_reported),
