@@ -122,6 +122,8 @@ if [ $INTEGRATION = 1 ]; then
 		"build-asan:test_sigterm.sh"
 		"build-asan:test_testpmd.sh"
 		"build-asan:test_guests.sh client"
+		"build-asan:test_membership.sh"
+		"build-asan:test_multiworker.sh"
 	)
 	for entry in "${INTEGRATION_TESTS[@]}"; do
 		dir=${entry%%:*} t=${entry#*:} suffix=
