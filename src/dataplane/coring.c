@@ -40,8 +40,13 @@ coring_create(const char *port_name, int socket_id, unsigned int size)
 		errno = EINVAL;
 		return NULL;
 	}
-	/* Ring names are global to the process (a memzone each). */
-	snprintf(name, sizeof(name), "vtoe_co_%s", port_name);
+	/* Ring names are global to the process (a memzone each) and short
+	 * (RTE_RING_NAMESIZE): a name cut short could collide, so refuse. */
+	if ((size_t)snprintf(name, sizeof(name), "vtoe_co_%s", port_name) >=
+	    sizeof(name)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
 	r = rte_ring_create(name, size, socket_id, 0 /* MP/MC: see above */);
 	if (r == NULL)
 		errno = rte_errno;

@@ -24,9 +24,10 @@ struct rte_ring;
 #define CORING_SIZE_DEFAULT 4096u       /* frames; a power of two */
 
 /*
- * Create the ring of VM port `port_name` on NUMA socket `socket_id`
+ * Create the ring of VM port `port_name` (a short key, unique in the
+ * process: at most 20 characters) on NUMA socket `socket_id`
  * (SOCKET_ID_ANY: anywhere) with room for size - 1 frames (size: a power
- * of two, >= 64).  NULL + errno (EINVAL, ENOMEM, EEXIST).
+ * of two, >= 64).  NULL + errno (EINVAL, ENAMETOOLONG, ENOMEM, EEXIST).
  */
 struct rte_ring *coring_create(const char *port_name, int socket_id,
 			       unsigned int size);
@@ -34,8 +35,9 @@ struct rte_ring *coring_create(const char *port_name, int socket_id,
 void coring_free(struct rte_ring *r);
 /*
  * Dequeue and free every frame in the ring; returns how many.  Safe
- * against concurrent writers and readers (they may keep adding/taking:
- * the drain stops once it finds the ring empty).
+ * against concurrent readers and writers, but returns only once it finds
+ * the ring empty: call it when writers have stopped (vtoed: after the RCU
+ * grace period that follows a VM leaving).
  */
 uint64_t coring_drain(struct rte_ring *r);
 

@@ -177,11 +177,15 @@ dp_members_create(struct dp *dp)
 	mc->started_ns = realtime_ns();
 	for (uint16_t p = 0; p < dp->n_ports; p++) {
 		struct dp_port *port = &dp->ports[p];
+		char key[8];
 
 		port->coring = NULL;
 		if (port->kind != DP_PORT_VHOST)
 			continue;
-		port->coring = coring_create(port->name, (int)rte_socket_id(),
+		/* Named by port id: port names (31 characters) do not fit a
+		 * ring name. */
+		snprintf(key, sizeof(key), "p%u", p);
+		port->coring = coring_create(key, (int)rte_socket_id(),
 					     DP_CORING_SIZE);
 		if (port->coring == NULL) {
 			DP_LOG(ERR, "%s: cannot create its co-resident ring: %s\n",
