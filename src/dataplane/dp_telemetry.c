@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The switch's counters as DPDK telemetry commands, so dpdk-telemetry.py
- * sees what vtoectl sees: /vtoe/ports, /vtoe/stats,PORT, /vtoe/lcores,
- * /vtoe/fdb.  Callbacks run on the telemetry thread and only read.
+ * sees what vtoectl sees: /vtoe/ports, /vtoe/stats,PORT (with the path
+ * to the port and the software TOE's counters), /vtoe/lcores, /vtoe/fdb,
+ * /vtoe/qos,UPLINK.  Callbacks run on the telemetry thread and only read.
  */
 #include "dp_api.h"
 
@@ -17,6 +18,7 @@
 #include "config/cfg.h"
 #include "dp.h"
 #include "fdb.h"
+#include "toe_stack/toe_offload.h"
 
 /* Cleared before the switch is destroyed; telemetry cannot unregister. */
 static _Atomic(struct dp *) tel_dp;
@@ -37,6 +39,30 @@ tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_array_string(d, in.name);
 	}
 	return 0;
+}
+
+/* The software TOE's work for this port, as "offload_*" keys. */
+static void
+tel_offload(struct rte_tel_data *d, const struct dp *dp, unsigned int p,
+	    const struct dp_port_stats *st)
+{
+	struct toe_stats ts;
+
+	dp_port_offload_stats(dp, p, &ts);
+	rte_tel_data_add_dict_u64(d, "offload_validated", ts.validated);
+	rte_tel_data_add_dict_u64(d, "offload_csum_sw", ts.csum_sw);
+	rte_tel_data_add_dict_u64(d, "offload_segmented", ts.segmented);
+	rte_tel_data_add_dict_u64(d, "offload_segments", ts.segments);
+	rte_tel_data_add_dict_u64(d, "offload_gso_extra", st->gso_extra);
+	rte_tel_data_add_dict_u64(d, "offload_coalesced", ts.coalesced);
+	rte_tel_data_add_dict_u64(d, "offload_gro_frames", ts.gro_frames);
+	rte_tel_data_add_dict_u64(d, "offload_gro_merged", st->gro_merged);
+	for (int r = 1; r < TOE_DROP_MAX; r++) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "offload_drop_%s", toe_drop_name(r));
+		rte_tel_data_add_dict_u64(d, key, ts.drops[r]);
+	}
 }
 
 static int
@@ -72,6 +98,10 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	}
 	rte_tel_data_add_dict_u64(d, "drops_total", total);
 	rte_tel_data_add_dict_u64(d, "features", in.features);
+	if (in.kind == DP_PORT_VHOST)
+		rte_tel_data_add_dict_string(d, "path", in.here ? "coresident" :
+					     "uplink");
+	tel_offload(d, dp, (unsigned int)p, &st);
 	return 0;
 }
 

@@ -51,6 +51,11 @@ for p in vm1.0 vm2.0; do
 		check "$p $f: telemetry $a = vtoectl $b" [ -n "$a" -a "$a" = "$b" ]
 	done
 	check "$p has traffic" [ "$(jq -r .rx_packets <<<"$t")" -gt 10000 ]
+	check "$p: telemetry shows the co-resident path" [ "$(jq -r .path <<<"$t")" = coresident ]
+	a=$(jq -r .offload_validated <<<"$t"); b=$(stat_of "$stats" "$p" .offload.validated)
+	check "$p offload validated: telemetry $a = vtoectl $b" [ -n "$a" -a "$a" = "$b" ]
+	check "$p: telemetry has every TOE drop reason" \
+		[ "$(jq '[keys[] | select(startswith("offload_drop_"))] | length' <<<"$t")" -ge 20 ]
 done
 bad=$(echo "/vtoe/stats,nosuch" | timeout 10 dpdk-telemetry.py -f "$PREFIX" 2>/dev/null | tail -1)
 check "an unknown port is refused ($bad)" grep -q '"/vtoe/stats": null' <<<"$bad"
