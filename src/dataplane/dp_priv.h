@@ -94,7 +94,7 @@ struct dp_qos {
 	/* Owner worker only. */
 	struct shaper shaper;
 	uint16_t n_pending;             /* dequeued, not yet taken by the NIC */
-	struct rte_mbuf *pending[DP_BURST];
+	struct rte_mbuf *pending[DP_SEG_OUT];   /* segments of a burst */
 
 	/* Main thread: measured share of the last second, in ppm. */
 	uint64_t last_sent_bytes[DP_PORTS_MAX];
@@ -199,9 +199,21 @@ void dp_qos_enqueue(struct dp_worker *w, uint16_t p, uint16_t in,
  * Returns how many frames the NIC took. */
 unsigned int dp_qos_run(struct dp_worker *w, uint16_t p, uint64_t now);
 /* What the scheduler charges for a frame: its bytes on the wire
- * (frame + FCS + preamble + inter-frame gap). */
+ * (frame + FCS + preamble + inter-frame gap); for a TCP super-frame, those
+ * of the segments it becomes, up to DP_QOS_CHARGE_MAX. */
 uint32_t dp_qos_wire_len(const void *pkt);
 #define DP_WIRE_OVERHEAD 24
+/* A 64 KB super-frame cut at an MSS of 536 or more costs less than this;
+ * smaller MSS values (legal, but rare) are charged this much.  The
+ * shaper's bucket holds at least this, so any queued frame can leave. */
+#define DP_QOS_CHARGE_MAX (128u * 1024)
+
+/* dp_worker.c: fit frames for port p to what p does itself (GRO toward
+ * guests when gro, then software GSO/checksum); returns the frames to send
+ * in *out (pkts or w->seg_out) and their count; counts on p. */
+uint16_t dp_offload_egress(struct dp_worker *w, uint16_t p, bool gro,
+			   struct rte_mbuf **pkts, uint16_t n,
+			   struct rte_mbuf ***out);
 
 /* dp_qos.c (main thread) */
 int dp_qos_create(struct dp *dp, struct dp_port *uplink);

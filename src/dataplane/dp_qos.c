@@ -85,6 +85,10 @@ dp_qos_create(struct dp *dp, struct dp_port *up)
 	params.n_classes = qos->n_classes > 0 ? qos->n_classes : 1;
 	if (params.queue_bytes < qos->base_quantum)
 		params.queue_bytes = qos->base_quantum;
+	/* A class must be able to hold the largest charge, or a super-frame
+	 * could never be queued. */
+	if (params.queue_bytes < DP_QOS_CHARGE_MAX)
+		params.queue_bytes = DP_QOS_CHARGE_MAX;
 	qos->dwrr = dwrr_create(&params);
 	if (qos->dwrr == NULL)
 		goto err;
@@ -108,6 +112,10 @@ dp_qos_create(struct dp *dp, struct dp_port *up)
 	depth = qos->rate_bps / 8 * DP_QOS_DEPTH_US / 1000000;
 	if (depth < 2ULL * qos->base_quantum)
 		depth = 2ULL * qos->base_quantum;
+	/* The bucket must hold the largest charge (a super-frame), or that
+	 * frame would wait forever at the head of its class. */
+	if (depth < DP_QOS_CHARGE_MAX)
+		depth = DP_QOS_CHARGE_MAX;
 	shaper_init(&qos->shaper, qos->rate_bps, dp->tsc_hz, depth, rte_rdtsc());
 
 	qos->owner = dp_qos_owner(dp, up->id);

@@ -4,7 +4,7 @@
  * uplink are classed by the VM port they came from and queued in the
  * uplink's DWRR (directly on the owner worker, through the inbox ring from
  * the others); the owner then sends what the token bucket allows, in DWRR
- * order.  Frames the NIC does not take are kept and retried first, so
+ * order, segmenting super-frames for NICs without TSO as they leave.  Frames the NIC does not take are kept and retried first, so
  * congestion shows up in the class queues, where weights apply.
  */
 #include "dp_priv.h"
@@ -18,8 +18,21 @@
 uint32_t
 dp_qos_wire_len(const void *pkt)
 {
-	return rte_pktmbuf_pkt_len((const struct rte_mbuf *)pkt) +
-	       DP_WIRE_OVERHEAD;
+	const struct rte_mbuf *m = pkt;
+	uint32_t len = rte_pktmbuf_pkt_len(m), hdr, nseg;
+	uint64_t wire;
+
+	/* A super-frame (validated: canonical lengths, MSS > 0) leaves as
+	 * segments, each with a copy of the headers and its own overhead. */
+	if (!(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) || m->tso_segsz == 0)
+		return len + DP_WIRE_OVERHEAD;
+	hdr = (uint32_t)m->l2_len + m->l3_len + m->l4_len;
+	if (len <= hdr)
+		return len + DP_WIRE_OVERHEAD;
+	nseg = (len - hdr + m->tso_segsz - 1) / m->tso_segsz;
+	wire = (uint64_t)len + (uint64_t)(nseg - 1) * hdr +
+	       (uint64_t)nseg * DP_WIRE_OVERHEAD;
+	return wire < DP_QOS_CHARGE_MAX ? (uint32_t)wire : DP_QOS_CHARGE_MAX;
 }
 
 static void
@@ -103,5 +116,12 @@ dp_qos_run(struct dp_worker *w, uint16_t p, uint64_t now)
 	if (n == 0)
 		return sent;
 	shaper_consume(&qos->shaper, tokens - budget);
-	return sent + dp_qos_xmit(w, port, pkts, (uint16_t)n);
+	/* Cut and checksum what the NIC cannot, now that it leaves. */
+	{
+		struct rte_mbuf **out;
+		uint16_t m = dp_offload_egress(w, p, false, pkts, (uint16_t)n,
+					       &out);
+
+		return sent + dp_qos_xmit(w, port, out, m);
+	}
 }

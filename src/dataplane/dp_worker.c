@@ -89,11 +89,11 @@ dp_any_offload(struct rte_mbuf *const *pkts, uint16_t n)
  * Make the frames for port p fit what p takes: coalesce TCP segments for a
  * guest that takes super-frames (GRO; gro is false toward uplinks), then
  * segment and checksum in software whatever p cannot (GSO).  Returns the
- * frames to send, in *out (tb->pkts or w->seg_out), and their count.
+ * frames to send, in *out (pkts or w->seg_out), and their count.
  */
-static uint16_t
+uint16_t
 dp_offload_egress(struct dp_worker *w, uint16_t p, bool gro,
-		  struct dp_txbuf *tb, uint16_t n, struct rte_mbuf ***out)
+		  struct rte_mbuf **pkts, uint16_t n, struct rte_mbuf ***out)
 {
 	const struct dp *dp = w->dp;
 	struct dp_port_stats *st = &w->stats[p];
@@ -104,17 +104,17 @@ dp_offload_egress(struct dp_worker *w, uint16_t p, bool gro,
 	uint64_t drops_before = 0, drops_after = 0;
 	uint16_t m;
 
-	*out = tb->pkts;
+	*out = pkts;
 	if (gro && (caps & (TOE_CAP_TSO4 | TOE_CAP_TSO6)) && n > 1) {
-		m = toe_gro_burst(ctx, caps, tb->pkts, n);
+		m = toe_gro_burst(ctx, caps, pkts, n);
 		st->gro_merged += n - m;
 		n = m;
 	}
-	if (!dp_any_offload(tb->pkts, n))
+	if (!dp_any_offload(pkts, n))
 		return n;
 	for (int r = 0; r < TOE_DROP_MAX; r++)
 		drops_before += ts->drops[r];
-	m = toe_egress_prepare(ctx, caps, tb->pkts, n, w->seg_out, DP_SEG_OUT);
+	m = toe_egress_prepare(ctx, caps, pkts, n, w->seg_out, DP_SEG_OUT);
 	for (int r = 0; r < TOE_DROP_MAX; r++)
 		drops_after += ts->drops[r];
 	/* n frames in = m out - extra segments + dropped */
@@ -179,9 +179,9 @@ dp_flush_port(struct dp_worker *w, uint16_t p, uint16_t in)
 		return;
 	}
 	/* Uplink egress goes through its DWRR scheduler, classed by the VM
-	 * port the whole burst came from; segmenting first means the
-	 * scheduler charges each segment's real wire length. */
-	n = dp_offload_egress(w, p, false, tb, n, &pkts);
+	 * port the whole burst came from.  Super-frames are queued whole
+	 * (charged their segments' wire bytes) and cut when they leave:
+	 * one class slot each, and no work for frames the class drops. */
 	dp_qos_enqueue(w, p, in, pkts, n);
 }
 
@@ -212,7 +212,7 @@ dp_coring_deliver(struct dp_worker *w, const struct dp_corx *cr)
 						 DP_BURST, NULL);
 	if (taken == 0)
 		return 0;
-	n = dp_offload_egress(w, p, true, tb, taken, &pkts);
+	n = dp_offload_egress(w, p, true, tb->pkts, taken, &pkts);
 
 	vid = atomic_load_explicit(&port->vid, memory_order_acquire);
 	enabled = atomic_load_explicit(&port->vrings_enabled,
