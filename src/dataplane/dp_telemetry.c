@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <sched.h>
 #include <string.h>
 
 #include <rte_telemetry.h>
@@ -20,8 +21,27 @@
 #include "fdb.h"
 #include "toe_stack/toe_offload.h"
 
-/* Cleared before the switch is destroyed; telemetry cannot unregister. */
+/*
+ * Cleared before the switch is destroyed; telemetry cannot unregister.  A
+ * callback counts itself in tel_busy before it loads tel_dp, and
+ * dp_telemetry_unregister() waits for the count to drop after clearing
+ * tel_dp (both sequentially consistent: either the callback sees NULL or
+ * the unregister sees it busy), so no callback still reads a switch that
+ * is being freed.
+ */
 static _Atomic(struct dp *) tel_dp;
+static atomic_uint tel_busy;
+
+#define TEL_GUARDED(fn) \
+static int \
+fn##_guarded(const char *cmd, const char *params, struct rte_tel_data *d) \
+{ \
+	int rc; \
+	atomic_fetch_add(&tel_busy, 1); \
+	rc = fn(cmd, params, d); \
+	atomic_fetch_sub(&tel_busy, 1); \
+	return rc; \
+}
 
 static int
 tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
@@ -252,19 +272,25 @@ tel_qos(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+TEL_GUARDED(tel_ports)
+TEL_GUARDED(tel_stats)
+TEL_GUARDED(tel_lcores)
+TEL_GUARDED(tel_qos)
+TEL_GUARDED(tel_fdb)
+
 int
 dp_telemetry_register(struct dp *dp)
 {
 	atomic_store(&tel_dp, dp);
-	if (rte_telemetry_register_cmd("/vtoe/ports", tel_ports,
+	if (rte_telemetry_register_cmd("/vtoe/ports", tel_ports_guarded,
 			"vtoed port names. Takes no parameters") != 0 ||
-	    rte_telemetry_register_cmd("/vtoe/stats", tel_stats,
+	    rte_telemetry_register_cmd("/vtoe/stats", tel_stats_guarded,
 			"Counters and drops of one port. Parameters: port name") != 0 ||
-	    rte_telemetry_register_cmd("/vtoe/lcores", tel_lcores,
+	    rte_telemetry_register_cmd("/vtoe/lcores", tel_lcores_guarded,
 			"Worker lcores: queues, busy/idle cycles. Takes no parameters") != 0 ||
-	    rte_telemetry_register_cmd("/vtoe/qos", tel_qos,
+	    rte_telemetry_register_cmd("/vtoe/qos", tel_qos_guarded,
 			"Uplink DWRR scheduler: per-class columns. Parameters: uplink name") != 0 ||
-	    rte_telemetry_register_cmd("/vtoe/fdb", tel_fdb,
+	    rte_telemetry_register_cmd("/vtoe/fdb", tel_fdb_guarded,
 			"MAC table, one \"MAC PORT TYPE\" string per entry. Takes no parameters") != 0)
 		return -EINVAL;
 	return 0;
@@ -274,4 +300,6 @@ void
 dp_telemetry_unregister(void)
 {
 	atomic_store(&tel_dp, NULL);
+	while (atomic_load(&tel_busy) != 0)
+		sched_yield();
 }
