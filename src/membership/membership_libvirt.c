@@ -224,13 +224,15 @@ lv_state(int state, int reason)
  */
 static int
 lv_domain_read(struct membership_lv *lv, virDomainPtr dom,
-	       struct lv_domain *out, bool quiet)
+	       struct lv_domain *out, bool quiet, bool want_state)
 {
 	const char *name = virDomainGetName(dom);
-	int state, reason, persistent, rc;
+	int state = VIR_DOMAIN_RUNNING, reason = 0, persistent, rc;
 	char *xml, err[256];
 
-	if (virDomainGetState(dom, &state, &reason, 0) < 0) {
+	/* Each call is a blocking RPC to libvirtd on the event thread: a
+	 * start's state is the event itself, so it is not asked for. */
+	if (want_state && virDomainGetState(dom, &state, &reason, 0) < 0) {
 		ctr_inc(&lv->ctr.domains_unreadable);
 		lv_log(lv, MEMBERSHIP_LOG_DEBUG,
 		       "domain %s: state unreadable: %s",
@@ -286,7 +288,10 @@ lv_push_domain(struct membership_lv *lv, enum lv_fact_kind kind,
 		fact_lost(lv);
 		return;
 	}
-	rc = lv_domain_read(lv, dom, &f->doms[0], false);
+	/* Only a device change needs the state read: defined, started and
+	 * migrating-in facts set it from what happened. */
+	rc = lv_domain_read(lv, dom, &f->doms[0], false,
+			    kind == LV_FACT_DEVICES_CHANGED);
 	if (rc != 0) {
 		membership_lv_fact_free(f);
 		if (rc == -ENOMEM)
@@ -345,7 +350,7 @@ lv_resync(struct membership_lv *lv, bool quiet)
 	for (int i = 0; i < n; i++) {
 		if (f != NULL && rc == 0) {
 			rc = lv_domain_read(lv, doms[i], &f->doms[f->n_doms],
-					    quiet);
+					    quiet, true);
 			if (rc == 0)
 				f->n_doms++;
 			else if (rc == -1)
