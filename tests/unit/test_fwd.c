@@ -106,6 +106,23 @@ struct fwd_case {
 };
 
 static void
+run_cases(const struct fwd_case *cases, size_t n_cases)
+{
+	for (size_t i = 0; i < n_cases; i++) {
+		const struct fwd_case *c = &cases[i];
+		uint16_t dsts[FWD_PORTS_MAX];
+		enum dp_drop why;
+		unsigned int n;
+
+		print_message("case: %s\n", c->story);
+		n = decide(c->in, c->dst, c->src, c->len, c->up, dsts, &why);
+		assert_int_equal(set_of(dsts, n), c->want);
+		if (c->want == 0)
+			assert_int_equal(why, c->why);
+	}
+}
+
+static void
 test_rules(void **state)
 {
 	const struct fwd_case cases[] = {
@@ -148,18 +165,7 @@ test_rules(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const struct fwd_case *c = &cases[i];
-		uint16_t dsts[FWD_PORTS_MAX];
-		enum dp_drop why;
-		unsigned int n;
-
-		print_message("case: %s\n", c->story);
-		n = decide(c->in, c->dst, c->src, c->len, c->up, dsts, &why);
-		assert_int_equal(set_of(dsts, n), c->want);
-		if (c->want == 0)
-			assert_int_equal(why, c->why);
-	}
+	run_cases(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /* Co-residency: a VM that runs elsewhere is reached through the uplink. */
@@ -183,18 +189,7 @@ test_away(void **state)
 
 	(void)state;
 	away = 1u << VM2;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const struct fwd_case *c = &cases[i];
-		uint16_t dsts[FWD_PORTS_MAX];
-		enum dp_drop why;
-		unsigned int n;
-
-		print_message("case: %s\n", c->story);
-		n = decide(c->in, c->dst, c->src, c->len, c->up, dsts, &why);
-		assert_int_equal(set_of(dsts, n), c->want);
-		if (c->want == 0)
-			assert_int_equal(why, c->why);
-	}
+	run_cases(cases, sizeof(cases) / sizeof(cases[0]));
 	/* back home: the same frame goes straight to it again */
 	away = 0;
 	{
