@@ -102,6 +102,8 @@ dp_queues_assign(struct dp *dp)
 	for (unsigned int i = 0; i < dp->n_workers; i++) {
 		struct dp_worker *w = &dp->workers[i];
 
+		for (uint16_t p = 0; p < DP_PORTS_MAX; p++)
+			w->corx_of_port[p] = -1;
 		for (unsigned int j = 0; j < w->n_rxqs; j++) {
 			const struct dp_rxq *rq = &w->rxqs[j];
 			bool seen = false;
@@ -110,10 +112,12 @@ dp_queues_assign(struct dp *dp)
 				continue;
 			for (unsigned int k = 0; k < w->n_corx && !seen; k++)
 				seen = w->corx[k].port == rq->port;
-			if (!seen)
+			if (!seen) {
+				w->corx_of_port[rq->port] = (int16_t)w->n_corx;
 				w->corx[w->n_corx++] = (struct dp_corx){
 					rq->port, rq->queue,
 				};
+			}
 		}
 	}
 	return 0;

@@ -144,6 +144,7 @@ struct dp_worker {
 	/* Co-resident rings this worker reads. */
 	uint16_t n_corx;
 	struct dp_corx corx[DP_WORKER_QUEUES_MAX];
+	int16_t corx_of_port[DP_PORTS_MAX];     /* index in corx, -1: none */
 	struct dp_txbuf corx_buf;
 
 	/* Uplinks whose scheduler this worker runs. */

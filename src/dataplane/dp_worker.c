@@ -136,84 +136,24 @@ dp_bytes(struct rte_mbuf **pkts, uint16_t n)
 }
 
 /*
- * Writer side of a co-resident VM: hand the frames to its ring; whoever
- * polls the VM's queues delivers them.  A VM with no guest connected
- * takes nothing (the frames would wait for a guest that may never come).
+ * Deliver n frames for VM port cr->port into guest queue cr->queue, fitting
+ * offloads first.  pkts may be rewritten in place (GRO).  Every frame is
+ * sent or counted on the port; all are freed (the library copies).
  */
 static void
-dp_coring_put(struct dp_worker *w, uint16_t p, struct rte_mbuf **pkts,
-	      uint16_t n)
-{
-	const struct dp_port *port = &w->dp->ports[p];
-	unsigned int took = 0;
-
-	if (atomic_load_explicit(&port->vid, memory_order_relaxed) >= 0)
-		took = rte_ring_enqueue_burst(port->coring, (void **)pkts, n,
-					      NULL);
-	if (took < n) {
-		dp_count_drop(w, p, took == 0 && atomic_load_explicit(
-				      &port->vid, memory_order_relaxed) < 0 ?
-				      DP_DROP_LINK_DOWN : DP_DROP_CORING_FULL,
-			      n - took);
-		rte_pktmbuf_free_bulk(pkts + took, n - took);
-	}
-}
-
-/* Send what is staged for port p: VM ports through their ring, uplinks
- * through their scheduler. */
-static void
-dp_flush_port(struct dp_worker *w, uint16_t p, uint16_t in)
-{
-	struct dp_txbuf *tb = &w->txbufs[p];
-	const struct dp_port *port = &w->dp->ports[p];
-	uint16_t n = tb->n;
-	struct rte_mbuf **pkts = tb->pkts;
-
-	tb->n = 0;
-	tb->bytes = 0;
-	if (port->kind == DP_PORT_VHOST) {
-		/* Offloads are fitted by the reader, per burst it delivers:
-		 * fewer ring slots for super-frames, and GRO sees the frames
-		 * of every writer together. */
-		dp_coring_put(w, p, pkts, n);
-		return;
-	}
-	/* Uplink egress goes through its DWRR scheduler, classed by the VM
-	 * port the whole burst came from.  Super-frames are queued whole
-	 * (charged their segments' wire bytes) and cut when they leave:
-	 * one class slot each, and no work for frames the class drops. */
-	dp_qos_enqueue(w, p, in, pkts, n);
-}
-
-/*
- * Reader side: take a burst from VM port cr->port's ring and deliver it
- * into guest queue cr->queue.  Every frame is sent or counted on p.
- * Returns how many frames were taken from the ring.
- *
- * With several readers on one VM (one per worker polling its queues), the
- * ring's FIFO order holds per reader; a flow whose frames two readers
- * take lands on two of the guest's queues, as with any multiqueue NIC
- * whose steering moved.
- */
-static unsigned int
-dp_coring_deliver(struct dp_worker *w, const struct dp_corx *cr)
+dp_vhost_deliver(struct dp_worker *w, const struct dp_corx *cr,
+		 struct rte_mbuf **in, uint16_t taken)
 {
 	uint16_t p = cr->port;
 	const struct dp_port *port = &w->dp->ports[p];
 	struct dp_port_stats *st = &w->stats[p];
-	struct dp_txbuf *tb = &w->corx_buf;
-	struct rte_mbuf **pkts = tb->pkts;
+	struct rte_mbuf **pkts;
 	enum dp_drop why = DP_DROP_TX_FULL;
-	uint16_t q = cr->queue, n, taken, sent = 0;
+	uint16_t q = cr->queue, n, sent = 0;
 	uint32_t enabled;
 	int vid;
 
-	taken = (uint16_t)rte_ring_dequeue_burst(port->coring, (void **)tb->pkts,
-						 DP_BURST, NULL);
-	if (taken == 0)
-		return 0;
-	n = dp_offload_egress(w, p, true, tb->pkts, taken, &pkts);
-
+	n = dp_offload_egress(w, p, true, in, taken, &pkts);
 	vid = atomic_load_explicit(&port->vid, memory_order_acquire);
 	enabled = atomic_load_explicit(&port->vrings_enabled,
 				       memory_order_acquire);
@@ -234,8 +174,87 @@ dp_coring_deliver(struct dp_worker *w, const struct dp_corx *cr)
 	}
 	if (sent < n)
 		dp_count_drop(w, p, why, n - sent);
-	/* The library copied what it took: every mbuf is still ours. */
 	rte_pktmbuf_free_bulk(pkts, n);
+}
+
+/*
+ * Writer side of a co-resident VM: hand the frames to its ring; whoever
+ * polls the VM's queues delivers them.  A VM with no guest connected
+ * takes nothing (the frames would wait for a guest that may never come).
+ *
+ * Shortcut: when this worker is itself one of the VM's readers and the
+ * ring is empty, nothing can be ahead of these frames, so it delivers
+ * them at once (with one worker that is always the case: the ring costs
+ * nothing).
+ */
+static void
+dp_coring_put(struct dp_worker *w, uint16_t p, struct rte_mbuf **pkts,
+	      uint16_t n)
+{
+	const struct dp_port *port = &w->dp->ports[p];
+	int16_t k = w->corx_of_port[p];
+	unsigned int took = 0;
+
+	if (k >= 0 && rte_ring_empty(port->coring)) {
+		dp_vhost_deliver(w, &w->corx[k], pkts, n);
+		return;
+	}
+	if (atomic_load_explicit(&port->vid, memory_order_relaxed) >= 0)
+		took = rte_ring_enqueue_burst(port->coring, (void **)pkts, n,
+					      NULL);
+	if (took < n) {
+		dp_count_drop(w, p, took == 0 && atomic_load_explicit(
+				      &port->vid, memory_order_relaxed) < 0 ?
+				      DP_DROP_LINK_DOWN : DP_DROP_CORING_FULL,
+			      n - took);
+		rte_pktmbuf_free_bulk(pkts + took, n - took);
+	}
+}
+
+/* Send what is staged for port p: VM ports through their ring, uplinks
+ * through their scheduler. */
+static void
+dp_flush_port(struct dp_worker *w, uint16_t p, uint16_t in)
+{
+	struct dp_txbuf *tb = &w->txbufs[p];
+	const struct dp_port *port = &w->dp->ports[p];
+	uint16_t n = tb->n;
+
+	tb->n = 0;
+	tb->bytes = 0;
+	if (port->kind == DP_PORT_VHOST) {
+		/* Offloads are fitted by the reader, per burst it delivers:
+		 * fewer ring slots for super-frames, and GRO sees the frames
+		 * of every writer together. */
+		dp_coring_put(w, p, tb->pkts, n);
+		return;
+	}
+	/* Uplink egress goes through its DWRR scheduler, classed by the VM
+	 * port the whole burst came from.  Super-frames are queued whole
+	 * (charged their segments' wire bytes) and cut when they leave:
+	 * one class slot each, and no work for frames the class drops. */
+	dp_qos_enqueue(w, p, in, tb->pkts, n);
+}
+
+/*
+ * Reader side: take a burst from VM port cr->port's ring and deliver it.
+ * Returns how many frames were taken from the ring.
+ *
+ * With several readers on one VM (one per worker polling its queues), the
+ * ring's FIFO order holds per reader; a flow whose frames two readers
+ * take lands on two of the guest's queues, as with any multiqueue NIC
+ * whose steering moved.
+ */
+static unsigned int
+dp_coring_deliver(struct dp_worker *w, const struct dp_corx *cr)
+{
+	struct rte_mbuf **pkts = w->corx_buf.pkts;
+	uint16_t taken;
+
+	taken = (uint16_t)rte_ring_dequeue_burst(w->dp->ports[cr->port].coring,
+						 (void **)pkts, DP_BURST, NULL);
+	if (taken > 0)
+		dp_vhost_deliver(w, cr, pkts, taken);
 	return taken;
 }
 
