@@ -9,7 +9,10 @@
  */
 #include "dp_priv.h"
 
+#include <string.h>
+
 #include <rte_ethdev.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -70,6 +73,62 @@ dp_qos_enqueue(struct dp_worker *w, uint16_t p, uint16_t in,
 	}
 }
 
+/*
+ * Frames the NIC segments itself: IPv4 ones get their IP checksum redone
+ * per segment by the NIC (the field zeroed, as DPDK wants), then the PMD
+ * checks and fixes up what it needs (rte_eth_tx_prepare).  What the PMD
+ * refuses is dropped and counted; returns the frames left, in order.
+ */
+static uint16_t
+dp_qos_nic_offload(struct dp_worker *w, struct dp_port *port,
+		   struct rte_mbuf **pkts, uint16_t n)
+{
+	bool any = false;
+	uint16_t ok = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		if (!(m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK)))
+			continue;
+		any = true;
+		/* A super-frame to a group address (flooded, so shared) would
+		 * need its header written under another reader: Linux never
+		 * sends one; it is refused. */
+		if ((m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) &&
+		    rte_mbuf_refcnt_read(m) > 1) {
+			w->stats[port->id].drops[DP_DROP_OFFLOAD_EGRESS]++;
+			rte_pktmbuf_free(m);
+			memmove(pkts + i, pkts + i + 1,
+				(size_t)(n - i - 1) * sizeof(*pkts));
+			n--;
+			i--;
+			continue;
+		}
+		if ((m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4)) ==
+		    (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4)) {
+			struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(
+				m, struct rte_ipv4_hdr *, m->l2_len);
+
+			ip->hdr_checksum = 0;
+			m->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
+		}
+	}
+	if (!any)
+		return n;
+	while (ok < n) {
+		ok += rte_eth_tx_prepare(port->eth_port, 0, pkts + ok, n - ok);
+		if (ok == n)
+			break;
+		/* pkts[ok] is one the PMD cannot send as marked. */
+		w->stats[port->id].drops[DP_DROP_OFFLOAD_EGRESS]++;
+		rte_pktmbuf_free(pkts[ok]);
+		memmove(pkts + ok, pkts + ok + 1, (size_t)(n - ok - 1) * sizeof(*pkts));
+		n--;
+	}
+	return n;
+}
+
 /* Send pkts[0..n) on the uplink; keep what the NIC does not take. */
 static uint16_t
 dp_qos_xmit(struct dp_worker *w, struct dp_port *port, struct rte_mbuf **pkts,
@@ -122,6 +181,7 @@ dp_qos_run(struct dp_worker *w, uint16_t p, uint64_t now)
 		uint16_t m = dp_offload_egress(w, p, false, pkts, (uint16_t)n,
 					       &out);
 
+		m = dp_qos_nic_offload(w, port, out, m);
 		return sent + dp_qos_xmit(w, port, out, m);
 	}
 }
