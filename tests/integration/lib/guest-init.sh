@@ -18,6 +18,14 @@
 #           once it answers ping, MB (default e2e.mb) MiB (a 1 MiB /dev/urandom block repeated,
 #           each copy preceded by its 8-digit number) through nc, then
 #           "E2E SEND to=IP md5=M mb=N ms=T"; last "E2E XFER DONE".
+#   iperf3: TCP throughput (benchmarks/tcp_bench.sh; the initramfs must carry
+#           iperf3: GUEST_EXTRA_BINS in guest.sh).  e2e.iperf=server: iperf3 -s
+#           on TCP 5201 (listening before eth0 is up), then idles.
+#           e2e.iperf=client: once the peer answers ping, "E2E IPERF3 START",
+#           `iperf3 -c PEER -J -t e2e.secs -O e2e.omit -P e2e.par` (retried
+#           up to 3 times if it fails, e.g. before the server listens), its
+#           JSON report as "E2E IPERF3J <line>" lines, then
+#           "E2E IPERF3 DONE rc=N tries=N".
 # e2e.ethtool=1: print `ethtool -k eth0` as "E2E ETHTOOL ..." lines once
 # eth0 is up (the initramfs must carry ethtool: GUEST_EXTRA_BINS in guest.sh).
 # Every report line starts with "E2E " on the serial console.
@@ -32,7 +40,7 @@ for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_p
 	[ -f /lib/modules/$m.ko ] && insmod /lib/modules/$m.ko
 done
 IP= PEER= ROLE=none MAXT=100 KB=1024 SECS=60 LINGER=0 RXWATCH=0
-SINK=0 SEND= MB=64 ETHTOOL=0
+SINK=0 SEND= MB=64 ETHTOOL=0 IPERF= OMIT=0 PAR=1
 for w in $(cat /proc/cmdline); do
 	case $w in
 	e2e.ip=*) IP=${w#*=} ;; e2e.peer=*) PEER=${w#*=} ;; e2e.role=*) ROLE=${w#*=} ;;
@@ -40,6 +48,7 @@ for w in $(cat /proc/cmdline); do
 	e2e.linger=*) LINGER=${w#*=} ;; e2e.rxwatch=*) RXWATCH=${w#*=} ;;
 	e2e.sink=*) SINK=${w#*=} ;; e2e.send=*) SEND=${w#*=} ;; e2e.mb=*) MB=${w#*=} ;;
 	e2e.ethtool=*) ETHTOOL=${w#*=} ;;
+	e2e.iperf=*) IPERF=${w#*=} ;; e2e.omit=*) OMIT=${w#*=} ;; e2e.par=*) PAR=${w#*=} ;;
 	esac
 done
 (sleep $MAXT; echo "E2E RESULT FAIL guest watchdog after ${MAXT}s"; poweroff -f) &
@@ -51,6 +60,9 @@ if [ "$ROLE" = xfer ] && [ "$SINK" = 1 ]; then
 		M=$(nc -l -p 5001 <>/tmp/never | md5sum | cut -d' ' -f1)
 		echo "E2E SINK md5=$M uptime=$(up)"
 	done) &
+fi
+if [ "$ROLE" = iperf3 ] && [ "$IPERF" = server ]; then
+	iperf3 -s -p 5201 >/dev/null 2>&1 &
 fi
 if ! ifconfig eth0 $IP netmask 255.255.255.0 up; then echo "E2E RESULT FAIL no eth0"; poweroff -f; fi
 echo "E2E ETH0 UP $IP uptime=$(up)"
@@ -111,6 +123,24 @@ xfer)
 		echo "E2E SEND to=$PEER md5=$A mb=$MB ms=$((t1 - t0)) uptime=$(up)"
 	done
 	echo "E2E XFER DONE uptime=$(up)"
+	[ "$LINGER" = 0 ] && while :; do sleep 3600; done
+	;;
+iperf3)
+	if [ "$IPERF" = client ]; then
+		first_ping
+		echo "E2E IPERF3 START uptime=$(up)"
+		i=1
+		while :; do
+			iperf3 -c $PEER -p 5201 -J -t $SECS -O $OMIT -P $PAR >/tmp/iperf3.json 2>&1
+			rc=$?
+			if [ $rc = 0 ] || [ $i -ge 3 ]; then break; fi
+			i=$((i + 1)); sleep 1
+		done
+		sed 's/^/E2E IPERF3J /' /tmp/iperf3.json
+		echo "E2E IPERF3 DONE rc=$rc tries=$i uptime=$(up)"
+	else
+		echo "E2E IPERF3 SERVER READY uptime=$(up)"
+	fi
 	[ "$LINGER" = 0 ] && while :; do sleep 3600; done
 	;;
 long)

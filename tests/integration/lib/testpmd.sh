@@ -5,11 +5,12 @@
 # tp_start NAME SOCK MAC [TESTPMD_ARGS]: interactive testpmd reading its
 # commands from a fifo (fd TP_FD_<NAME>), output in $WORK/NAME.log.
 # TP_QUEUES (default 1): queue pairs of its virtio-user port (pass
-# --rxq/--txq to match).
+# --rxq/--txq to match); TP_CPU (default MAIN_CPU): the CPU it runs on.
 tp_start() {
-	local name=$1 sock=$2 mac=$3 queues=${TP_QUEUES:-1}; shift 3
+	local name=$1 sock=$2 mac=$3 queues=${TP_QUEUES:-1} cpu=${TP_CPU:-$MAIN_CPU}
+	shift 3
 	mkfifo "$WORK/$name.fifo"
-	timeout -k 5 240 taskset -c "$OTHER_CPUS" stdbuf -oL dpdk-testpmd --lcores "0@$MAIN_CPU,1@$MAIN_CPU" --main-lcore 0 \
+	timeout -k 5 240 taskset -c "${TP_CPU:-$OTHER_CPUS}" stdbuf -oL dpdk-testpmd --lcores "0@$cpu,1@$cpu" --main-lcore 0 \
 		--no-pci --no-huge -m 256 --file-prefix="$(dpdk_prefix "tp$name")" \
 		--vdev "net_virtio_user0,path=$sock,mac=$mac,queues=$queues,queue_size=1024" -- -i --no-mlockall \
 		--total-num-mbufs=8192 "$@" <"$WORK/$name.fifo" >"$WORK/$name.log" 2>&1 &
