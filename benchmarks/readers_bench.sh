@@ -90,7 +90,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	R1+=("$(run_one 1)"); R2+=("$(run_one 2)")
 done
 m1=$(printf '%s\n' "${R1[@]}" | median); m2=$(printf '%s\n' "${R2[@]}" | median)
-ratio=$(awk -v a="$m2" -v b="$m1" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')
+ratio=$(awk -v a="$m2" -v b="$m1" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }')
 {
 	echo "| readers | frames/s (median of $ROUNDS, ${SIZE} B) | rounds |"
 	echo "|---|---|---|"
