@@ -368,6 +368,7 @@ dp_port_stats(const struct dp *dp, unsigned int p, struct dp_port_stats *out)
 						     __ATOMIC_RELAXED);
 		out->gso_extra += __atomic_load_n(&s->gso_extra, __ATOMIC_RELAXED);
 		out->gro_merged += __atomic_load_n(&s->gro_merged, __ATOMIC_RELAXED);
+		out->tx_retries += __atomic_load_n(&s->tx_retries, __ATOMIC_RELAXED);
 		for (int r = 0; r < DP_DROP_MAX; r++)
 			out->drops[r] += __atomic_load_n(&s->drops[r],
 							 __ATOMIC_RELAXED);

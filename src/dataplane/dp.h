@@ -54,6 +54,7 @@ struct dp_port_stats {
 	uint64_t flood_copies;  /* extra copies made of frames from this port */
 	uint64_t gso_extra;     /* frames to this port: segments - super-frames */
 	uint64_t gro_merged;    /* frames to this port absorbed by GRO */
+	uint64_t tx_retries;    /* guest took part of a burst: tried again */
 	uint64_t drops[DP_DROP_MAX];
 };
 

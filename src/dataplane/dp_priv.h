@@ -20,6 +20,9 @@ extern int dp_logtype;
 	rte_log(RTE_LOG_ ## level, dp_logtype, "dataplane: " __VA_ARGS__)
 
 #define DP_BURST 32
+/* Extra attempts to hand a burst to a guest that is taking it part by
+ * part (OVS's tx-retries defaults to 8). */
+#define DP_VHOST_TX_RETRIES 8
 /* A burst of 64 KB super-frames cut at an MSS of 512 or more. */
 #define DP_SEG_OUT (DP_BURST * 128)
 #define DP_PORTS_MAX FWD_PORTS_MAX

@@ -167,8 +167,20 @@ dp_vhost_deliver(struct dp_worker *w, const struct dp_corx *cr,
 		why = DP_DROP_QUEUE_DISABLED;
 	} else {
 		/* rte_vhost takes the vring's own lock here, so readers that
-		 * fell back to one queue are safe. */
-		sent = vhost_tx_burst(vid, q, pkts, n);
+		 * fell back to one queue are safe.  A guest that took part
+		 * of the burst is draining its ring: try again a few times
+		 * before dropping (as OVS's tx-retries); one that took
+		 * nothing is not waited for. */
+		uint16_t got;
+
+		for (unsigned int t = 0; sent < n; t++) {
+			got = vhost_tx_burst(vid, q, pkts + sent, n - sent);
+			sent += got;
+			if (got == 0 || t == DP_VHOST_TX_RETRIES)
+				break;
+			if (sent < n)
+				st->tx_retries++;
+		}
 		st->tx_packets += sent;
 		st->tx_bytes += dp_bytes(pkts, sent);
 	}
