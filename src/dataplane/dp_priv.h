@@ -97,6 +97,8 @@ struct dp_qos {
 	/* Owner worker only. */
 	struct shaper shaper;
 	uint16_t n_pending;             /* dequeued, not yet taken by the NIC */
+	uint64_t stuck_since;           /* TSC of the first attempt that sent
+					 * nothing, 0 while the NIC takes frames */
 	struct rte_mbuf *pending[DP_SEG_OUT];   /* segments of a burst */
 
 	/* Main thread: measured share of the last second, in ppm. */
@@ -211,6 +213,10 @@ uint32_t dp_qos_wire_len(const void *pkt);
  * smaller MSS values (legal, but rare) are charged this much.  The
  * shaper's bucket holds at least this, so any queued frame can leave. */
 #define DP_QOS_CHARGE_MAX (128u * 1024)
+/* A NIC that takes nothing for this long while frames wait: the frame at
+ * the head is dropped (nic_stuck), so one frame the PMD will never take
+ * (or a link that is down) cannot hold the uplink forever. */
+#define DP_QOS_STUCK_MS 100
 
 /* dp_worker.c: fit frames for port p to what p does itself (GRO toward
  * guests when gro, then software GSO/checksum); returns the frames to send

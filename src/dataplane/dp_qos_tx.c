@@ -166,9 +166,25 @@ dp_qos_run(struct dp_worker *w, uint16_t p, uint64_t now)
 
 	if (qos->n_pending > 0) {
 		sent = dp_qos_xmit(w, port, qos->pending, qos->n_pending);
+		if (sent > 0) {
+			qos->stuck_since = 0;
+		} else if (qos->stuck_since == 0) {
+			qos->stuck_since = now;
+		} else if (now - qos->stuck_since >
+			   w->dp->tsc_hz / 1000 * DP_QOS_STUCK_MS) {
+			/* Retried for DP_QOS_STUCK_MS without progress:
+			 * give up on the frame at the head only. */
+			w->stats[p].drops[DP_DROP_NIC_STUCK]++;
+			rte_pktmbuf_free(qos->pending[0]);
+			memmove(qos->pending, qos->pending + 1,
+				(size_t)(qos->n_pending - 1) * sizeof(*qos->pending));
+			qos->n_pending--;
+			qos->stuck_since = now;
+		}
 		if (qos->n_pending > 0)
 			return sent;    /* the NIC is full: keep the backlog */
 	}
+	qos->stuck_since = 0;
 	tokens = shaper_refill(&qos->shaper, now);
 	budget = tokens;
 	n = dwrr_dequeue(qos->dwrr, (void **)pkts, DP_BURST, &budget);
