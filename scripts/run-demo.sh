@@ -17,7 +17,7 @@
 # Steps: scripts/setup.sh (packages, build, hugepages, guest kernel), start
 # vtoed on the default config, boot both guests under QEMU/TCG (no KVM
 # needed), vm1 pings vm2 and echoes 1 MiB of random data over TCP (md5
-# checked), show `vtoectl ports` and `vtoectl stats`, stop everything.
+# checked), show `vtoectl ports`, `stats` and `membership`, stop everything.
 # Exit 0 when the guests talked.  Runs as root (hugepages, /run/vtoe).
 #
 #   scripts/run-demo.sh [--no-setup] [--config FILE]
@@ -93,6 +93,8 @@ step "vtoectl ports"
 ctl ports
 step "vtoectl stats"
 ctl stats
+step "vtoectl membership"
+ctl membership
 
 step "stopping guests and vtoed"
 guest_stop vm1; guest_stop vm2
