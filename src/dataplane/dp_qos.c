@@ -87,8 +87,11 @@ dp_qos_create(struct dp *dp, struct dp_port *up)
 		params.queue_bytes = qos->base_quantum;
 	/* A class must be able to hold the largest charge, or a super-frame
 	 * could never be queued. */
-	if (params.queue_bytes < DP_QOS_CHARGE_MAX)
+	if (params.queue_bytes < DP_QOS_CHARGE_MAX) {
+		DP_LOG(NOTICE, "uplink %s: queue_bytes %" PRIu64 " raised to %u: a class must hold one whole super-frame\n",
+		       up->name, (uint64_t)params.queue_bytes, DP_QOS_CHARGE_MAX);
 		params.queue_bytes = DP_QOS_CHARGE_MAX;
+	}
 	qos->dwrr = dwrr_create(&params);
 	if (qos->dwrr == NULL)
 		goto err;
