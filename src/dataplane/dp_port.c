@@ -105,11 +105,32 @@ dp_uplink_port_id(const char *devargs, uint16_t *port_id)
 	return rte_eth_dev_get_port_by_name(name, port_id) == 0 ? 0 : -ENODEV;
 }
 
+/*
+ * The TSO vtoed hands to this PMD (TOE_CAP_TSO4/6, and with
+ * TOE_CAP_TSO_SEGS a limit the TOE pre-cuts super-frames to), 0 for none.
+ * Only PMDs whose TSO has been run end to end get it, and none has yet:
+ *  - net_tap (DPDK 22.11) claims TSO, but refuses every frame whose MSS
+ *    plus headers exceeds the MTU (it compares the segment with its
+ *    Ethernet header against the IP MTU), i.e. every full-size segment,
+ *    and returns it untaken (seen as nic_stuck); its rte_gso also handles
+ *    IPv4 only, into at most 128 mbufs.
+ * A real VF joins the list once run on one; its limits then come from
+ * rte_eth_tx_prepare and tx_desc_lim.nb_seg_max (partial GSO is in
+ * toe_gso.c and tested in tests/eal/test_toe_gso.c).
+ */
+static uint32_t
+dp_uplink_tso(const struct rte_eth_dev_info *info)
+{
+	(void)info;
+	return 0;
+}
+
 static int
 dp_uplink_open(struct dp *dp, struct dp_port *port)
 {
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
+	uint32_t caps, tso;
 	uint16_t id;
 	int rc;
 
@@ -123,14 +144,25 @@ dp_uplink_open(struct dp *dp, struct dp_port *port)
 	rc = rte_eth_dev_info_get(id, &info);
 	if (rc != 0)
 		return rc;
-	/* The NIC's own L4 checksum where it has it; the TOE does in
-	 * software what it lacks.  NIC TSO stays off until it is tested on a
-	 * real VF: some PMDs (net_tap) claim TSO but segment IPv4 only. */
+	/* The NIC's own L4 checksum where it has it, and its TSO on PMDs
+	 * where vtoed's use of it is tested; the TOE does in software what
+	 * the egress lacks, as frames leave the scheduler.  IPv4 TSO needs
+	 * the NIC to redo each segment's IP checksum too. */
 	conf.txmode.offloads = info.tx_offload_capa &
 		(RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
-	atomic_store_explicit(&port->caps,
-			      toe_caps_from_eth(conf.txmode.offloads),
-			      memory_order_relaxed);
+	caps = toe_caps_from_eth(conf.txmode.offloads);
+	tso = dp_uplink_tso(&info);
+	if (tso != 0) {
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_TSO |
+					RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+		caps |= tso;
+	}
+	atomic_store_explicit(&port->caps, caps, memory_order_relaxed);
+	DP_LOG(INFO, "uplink %s: %s does %s%s%s (at most %u segments per TSO frame)\n",
+	       port->name, info.driver_name != NULL ? info.driver_name : "?",
+	       caps & TOE_CAP_L4_CSUM ? "L4 checksums" : "no checksums",
+	       caps & TOE_CAP_TSO4 ? ", TSO4" : "",
+	       caps & TOE_CAP_TSO6 ? ", TSO6" : "", TOE_CAP_TSO_SEGS_OF(caps));
 	/* One tx queue: only the worker that owns the uplink's scheduler
 	 * transmits on it (others hand frames over through its inbox), and
 	 * some PMDs (net_tap) want as many tx queues as rx queues. */

@@ -42,7 +42,9 @@ put32(uint8_t *p, uint32_t v)
 	put16(p + 2, (uint16_t)v);
 }
 
-/* The super-frame's headers, and where segment i starts in its payload. */
+/* The super-frame's headers, and where output frame i starts in its
+ * payload: each output carries up to per_out MSS segments (1: plain
+ * segments; more: TSO frames the egress cuts further). */
 struct gso_src {
 	const struct rte_mbuf *m;
 	const struct toe_hdrs *h;
@@ -50,7 +52,8 @@ struct gso_src {
 	uint32_t hdr_size;
 	uint32_t payload;
 	uint16_t mss;
-	uint16_t n_segs;
+	uint16_t per_out;
+	uint16_t n_segs;        /* output frames */
 };
 
 /*
@@ -72,13 +75,14 @@ gso_hdr_patch(const struct gso_src *src, uint8_t *p, uint16_t i,
 		put16(ip + 2, (uint16_t)l3_size);
 		/* RFC 6864 §4.2: consecutive IDs, as the sender's stack
 		 * would have given separate datagrams (mod 2^16). */
-		put16(ip + 4, (uint16_t)(get16(src->hdr + h->l2_len + 4) + i));
+		put16(ip + 4, (uint16_t)(get16(src->hdr + h->l2_len + 4) +
+					 (uint32_t)i * src->per_out));
 		toe_ipv4_csum_set(ip);
 	} else {
 		put16(ip + 4, (uint16_t)(l3_size - 40));
 	}
 	put32(th + 4, toe_seq_add(get32(src->hdr + h->l2_len + h->l3_len + 4),
-				  (uint32_t)i * src->mss));
+				  (uint32_t)i * src->mss * src->per_out));
 	/* FIN and PSH end the data: they belong on the last segment only.
 	 * CWR acknowledges one congestion signal: first segment only
 	 * (RFC 3168 §6.1.2, as Linux tcp_gso_segment). */
@@ -95,8 +99,10 @@ gso_seg_make(struct toe_ctx *ctx, const struct gso_src *src, uint16_t i,
 	     bool partial)
 {
 	const struct toe_hdrs *h = src->h;
-	uint32_t off = (uint32_t)i * src->mss;
-	uint32_t seg_size = RTE_MIN((uint32_t)src->mss, src->payload - off);
+	uint32_t piece = (uint32_t)src->mss * src->per_out;
+	uint32_t off = (uint32_t)i * piece;
+	uint32_t seg_size = RTE_MIN(piece, src->payload - off);
+	bool tso = seg_size > src->mss;
 	struct toe_hdrs sh = *h;
 	struct rte_mbuf *s, *last;
 	uint8_t *p;
@@ -118,13 +124,16 @@ gso_seg_make(struct toe_ctx *ctx, const struct gso_src *src, uint16_t i,
 		goto fail;
 	sh.l3_end = src->hdr_size + seg_size;
 	sh.pad = 0;
-	if (toe_l4_csum_fill(s, &sh, p, partial) != TOE_DROP_NONE)
+	/* A piece the egress segments itself keeps a partial checksum. */
+	if (toe_l4_csum_fill(s, &sh, p, partial || tso) != TOE_DROP_NONE)
 		goto fail;
 	s->port = src->m->port;
 	s->packet_type = src->m->packet_type;
 	s->ol_flags = (h->ip_version == 4 ? RTE_MBUF_F_TX_IPV4 :
 		       RTE_MBUF_F_TX_IPV6) |
-		      (partial ? RTE_MBUF_F_TX_TCP_CKSUM : 0);
+		      (partial || tso ? RTE_MBUF_F_TX_TCP_CKSUM : 0) |
+		      (tso ? RTE_MBUF_F_TX_TCP_SEG : 0);
+	s->tso_segsz = tso ? src->mss : 0;
 	s->l2_len = h->l2_len;
 	s->l3_len = h->l3_len;
 	s->l4_len = h->l4_len;
@@ -134,9 +143,9 @@ fail:
 	return NULL;
 }
 
-int
-toe_gso_segment(struct toe_ctx *ctx, uint32_t caps, struct rte_mbuf *m,
-		struct rte_mbuf **out, uint16_t out_cap)
+static int
+gso_cut(struct toe_ctx *ctx, uint32_t caps, struct rte_mbuf *m,
+	struct rte_mbuf **out, uint16_t out_cap, uint16_t per_out)
 {
 	bool partial = (caps & TOE_CAP_L4_CSUM) != 0;
 	uint8_t hdr[TOE_HDR_MAX];
@@ -164,9 +173,11 @@ toe_gso_segment(struct toe_ctx *ctx, uint32_t caps, struct rte_mbuf *m,
 		.m = m, .h = &h, .hdr = hdr,
 		.hdr_size = (uint32_t)h.l2_len + h.l3_len + h.l4_len,
 		.mss = m->tso_segsz,
+		.per_out = per_out,
 	};
 	src.payload = h.l3_end - src.hdr_size;
-	src.n_segs = (uint16_t)((src.payload + src.mss - 1) / src.mss);
+	src.n_segs = (uint16_t)((src.payload + (uint32_t)src.mss * per_out - 1) /
+				((uint32_t)src.mss * per_out));
 	if (src.n_segs > out_cap) {
 		r = TOE_DROP_OUT_FULL;
 		ret = -ENOSPC;
@@ -184,13 +195,32 @@ toe_gso_segment(struct toe_ctx *ctx, uint32_t caps, struct rte_mbuf *m,
 	rte_pktmbuf_free(m);
 	ctx->stats.segmented++;
 	ctx->stats.segments += src.n_segs;
-	if (!partial)
+	if (!partial && per_out == 1)
 		ctx->stats.csum_sw += src.n_segs;
 	return src.n_segs;
 drop:
 	rte_pktmbuf_free(m);
 	toe_count_drop(ctx, r);
 	return ret;
+}
+
+int
+toe_gso_segment(struct toe_ctx *ctx, uint32_t caps, struct rte_mbuf *m,
+		struct rte_mbuf **out, uint16_t out_cap)
+{
+	return gso_cut(ctx, caps, m, out, out_cap, 1);
+}
+
+/* Segments a canonical super-frame becomes (lengths checked by the
+ * validation that made it canonical). */
+static uint32_t
+gso_segs_of(const struct rte_mbuf *m)
+{
+	uint32_t hdr = (uint32_t)m->l2_len + m->l3_len + m->l4_len;
+
+	if (m->tso_segsz == 0 || m->pkt_len <= hdr)
+		return 1;
+	return (m->pkt_len - hdr + m->tso_segsz - 1) / m->tso_segsz;
 }
 
 /*
@@ -219,9 +249,16 @@ toe_egress_prepare(struct toe_ctx *ctx, uint32_t caps, struct rte_mbuf **pkts,
 			uint32_t tso = fl & RTE_MBUF_F_TX_IPV6 ?
 				       TOE_CAP_TSO6 : TOE_CAP_TSO4;
 
-			if (!egress_can(m, caps & tso)) {
-				int r = toe_gso_segment(ctx, caps, m, out + k,
-							(uint16_t)(out_cap - k));
+			uint16_t max = TOE_CAP_TSO_SEGS_OF(caps);
+			uint16_t per_out = 0;
+
+			if (!egress_can(m, caps & tso))
+				per_out = 1;
+			else if (max > 1 && gso_segs_of(m) > max)
+				per_out = max;
+			if (per_out != 0) {
+				int r = gso_cut(ctx, caps, m, out + k,
+						(uint16_t)(out_cap - k), per_out);
 
 				if (r > 0)
 					k = (uint16_t)(k + r);

@@ -46,6 +46,15 @@ const char *toe_drop_help(enum toe_drop reason);
 #define TOE_CAP_L4_CSUM (1u << 0)       /* completes a partial TCP/UDP checksum */
 #define TOE_CAP_TSO4    (1u << 1)       /* segments TCP over IPv4 */
 #define TOE_CAP_TSO6    (1u << 2)       /* segments TCP over IPv6 */
+/*
+ * The upper 16 bits of caps: how many segments one TSO frame may become at
+ * that egress (0: no limit).  A super-frame with more is cut into TSO
+ * frames of at most that many segments ("partial GSO"), for NICs and PMDs
+ * whose TSO takes less than 64 KB at once.
+ */
+#define TOE_CAP_TSO_SEGS_SHIFT 16
+#define TOE_CAP_TSO_SEGS(n) ((uint32_t)(n) << TOE_CAP_TSO_SEGS_SHIFT)
+#define TOE_CAP_TSO_SEGS_OF(caps) ((uint16_t)((caps) >> TOE_CAP_TSO_SEGS_SHIFT))
 
 /* GUEST_CSUM -> L4_CSUM; GUEST_TSO4/6 -> TSO4/6, only with GUEST_CSUM
  * (virtio 1.1 5.1.3.1: TSO requires the checksum feature). */
@@ -119,8 +128,10 @@ uint16_t toe_vnet_validate(struct toe_ctx *ctx,
 /*
  * Make canonical frames fit one egress with capabilities caps (TOE_CAP_*):
  * a TCP super-frame the egress cannot segment is split into tso_segsz
- * segments (new mbufs from the ctx's pool; the original is freed); a
- * partial checksum the egress cannot complete is completed.  Segments
+ * segments (new mbufs from the ctx's pool; the original is freed), one
+ * the egress segments but in smaller pieces (TOE_CAP_TSO_SEGS) into TSO
+ * frames of at most that many segments; a partial checksum the egress
+ * cannot complete is completed.  Segments
  * carry a partial checksum + RTE_MBUF_F_TX_TCP_CKSUM when caps has
  * TOE_CAP_L4_CSUM, a full one otherwise.  A frame shared with other
  * destinations (refcnt > 1, indirect) is copied before it is changed.

@@ -332,8 +332,96 @@ test_egress_plain_untouched(void **state)
 	rte_pktmbuf_free(m);
 }
 
+/*
+ * Partial GSO: an egress whose TSO takes at most `per` segments at once
+ * gets TSO frames of that many segments.  Each piece is checked as a TSO
+ * frame, then cut in software as that egress's NIC would: the segments
+ * must be exactly those of cutting the whole super-frame at once (IDs,
+ * sequence numbers, flags, checksums, payload).
+ */
+static void
+pieces_run(int ipv, uint16_t mss, uint16_t per)
+{
+	struct tf_spec s = big(ipv);
+	struct rte_mbuf *m, *pieces[64];
+	uint32_t caps = TOE_CAP_L4_CSUM | TOE_CAP_TSO4 | TOE_CAP_TSO6 |
+			TOE_CAP_TSO_SEGS(per);
+	uint32_t done = 0;
+	uint16_t np, n = 0, want;
+	struct tf_view ov;
+	size_t len;
+
+	m = super_frame(&s, mss, 0, &len);
+	tf_view(orig, len, &ov);
+	want = (uint16_t)((ov.payload_len + mss - 1) / mss);
+	np = toe_egress_prepare(toe_t.ctx, caps, &m, 1, pieces, RTE_DIM(pieces));
+	assert_int_equal(np, (want + per - 1) / per);
+	for (uint16_t p = 0; p < np; p++) {
+		uint32_t plen = pieces[p]->pkt_len - ov.payload_off;
+		bool tso = plen > mss;
+		struct tf_view v;
+		size_t l = tf_linear(pieces[p], seg_buf);
+
+		tf_view(seg_buf, l, &v);
+		assert_true(plen <= (uint32_t)per * mss);
+		assert_int_equal((pieces[p]->ol_flags & RTE_MBUF_F_TX_TCP_SEG) != 0, tso);
+		if (tso)
+			assert_int_equal(pieces[p]->tso_segsz, mss);
+		assert_int_equal(pieces[p]->ol_flags & RTE_MBUF_F_TX_L4_MASK,
+				 RTE_MBUF_F_TX_TCP_CKSUM);
+		if (ipv == 4) {
+			assert_true(tf_ipv4_csum_ok(seg_buf, &v));
+			assert_int_equal(v.ip_id, (uint16_t)(ov.ip_id + p * per));
+		}
+		assert_int_equal(v.seq, (uint32_t)(ov.seq + (uint32_t)p * per * mss));
+		n += toe_egress_prepare(toe_t.ctx, 0, &pieces[p], 1, out + n,
+					(uint16_t)(RTE_DIM(out) - n));
+	}
+	assert_int_equal(n, want);
+	for (uint16_t i = 0; i < n; i++) {
+		uint32_t size = RTE_MIN((uint32_t)mss, ov.payload_len - done);
+
+		check_segment(&ov, i, n, false, done, size);
+		done += size;
+	}
+	assert_int_equal(done, ov.payload_len);
+	assert_memory_equal(whole, orig + ov.payload_off, done);
+	rte_pktmbuf_free_bulk(out, n);
+}
+
+static void
+test_gso_pieces(void **state)
+{
+	(void)state;
+	pieces_run(4, 1448, 16);
+	pieces_run(4, 536, 4);
+	pieces_run(6, 1448, 16);
+	pieces_run(6, 1440, 7);
+}
+
+/* A super-frame within the egress's limit goes whole. */
+static void
+test_gso_pieces_within_limit(void **state)
+{
+	struct tf_spec s = big(4);
+	struct rte_mbuf *m;
+	size_t len;
+
+	(void)state;
+	s.payload_len = 8 * 1448;
+	m = super_frame(&s, 1448, 0, &len);
+	assert_int_equal(toe_egress_prepare(toe_t.ctx, TOE_CAP_L4_CSUM |
+					    TOE_CAP_TSO4 | TOE_CAP_TSO_SEGS(8),
+					    &m, 1, out, RTE_DIM(out)), 1);
+	assert_ptr_equal(out[0], m);
+	assert_int_equal(toe_ctx_stats(toe_t.ctx)->segmented, 0);
+	rte_pktmbuf_free(m);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, toe_test_setup, toe_test_teardown)
 const struct CMUnitTest toe_gso_tests[] = {
+	T(test_gso_pieces),
+	T(test_gso_pieces_within_limit),
 	T(test_gso_ipv4_mss536),
 	T(test_gso_ipv4_mss1448),
 	T(test_gso_ipv4_mss1460),
