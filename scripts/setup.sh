@@ -42,7 +42,7 @@ PKGS=(
 	librte-mempool-ring23 librte-bus-vdev23
 	# tests: dpdk-testpmd, real guests, tooling
 	dpdk-dev qemu-system-x86 busybox-static cpio xz-utils zstd
-	jq python3 iproute2 procps util-linux kmod iperf3 coreutils tcpdump
+	jq bc python3 iproute2 procps util-linux kmod iperf3 coreutils tcpdump
 	libvirt-daemon libvirt-clients ethtool
 )
 missing=()
