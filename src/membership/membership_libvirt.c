@@ -222,16 +222,29 @@ lv_state(int state, int reason)
  * so) or its XML was rejected; -ENOMEM.  quiet: a periodic poll re-reads
  * the same domains every interval, and would repeat the same warnings.
  */
+/* What the caller already knows of a domain (each libvirt call is a
+ * blocking RPC to libvirtd on the event thread): */
+struct lv_known {
+	bool state_known;       /* state/reason below: do not ask */
+	int state, reason;
+	int persistent;         /* 0/1, or -1: ask */
+};
+
 static int
 lv_domain_read(struct membership_lv *lv, virDomainPtr dom,
-	       struct lv_domain *out, bool quiet, bool want_state)
+	       struct lv_domain *out, bool quiet, bool want_state,
+	       const struct lv_known *known)
 {
 	const char *name = virDomainGetName(dom);
 	int state = VIR_DOMAIN_RUNNING, reason = 0, persistent, rc;
 	char *xml, err[256];
 
-	/* Each call is a blocking RPC to libvirtd on the event thread: a
-	 * start's state is the event itself, so it is not asked for. */
+	if (known != NULL && known->state_known) {
+		state = known->state;
+		reason = known->reason;
+		want_state = false;
+	}
+	/* A start's state is the event itself, so it is not asked for. */
 	if (want_state && virDomainGetState(dom, &state, &reason, 0) < 0) {
 		ctr_inc(&lv->ctr.domains_unreadable);
 		lv_log(lv, MEMBERSHIP_LOG_DEBUG,
@@ -239,7 +252,8 @@ lv_domain_read(struct membership_lv *lv, virDomainPtr dom,
 		       name != NULL ? name : "?", lv_err());
 		return -1;
 	}
-	persistent = virDomainIsPersistent(dom);
+	persistent = known != NULL && known->persistent >= 0 ?
+		     known->persistent : virDomainIsPersistent(dom);
 	xml = virDomainGetXMLDesc(dom, 0);
 	if (xml == NULL) {
 		ctr_inc(&lv->ctr.domains_unreadable);
@@ -291,7 +305,7 @@ lv_push_domain(struct membership_lv *lv, enum lv_fact_kind kind,
 	/* Only a device change needs the state read: defined, started and
 	 * migrating-in facts set it from what happened. */
 	rc = lv_domain_read(lv, dom, &f->doms[0], false,
-			    kind == LV_FACT_DEVICES_CHANGED);
+			    kind == LV_FACT_DEVICES_CHANGED, NULL);
 	if (rc != 0) {
 		membership_lv_fact_free(f);
 		if (rc == -ENOMEM)
@@ -328,14 +342,53 @@ lv_push_uuid(struct membership_lv *lv, enum lv_fact_kind kind,
  * listed and drops the rest.  Only on (re)connect, after a lost fact, and
  * each interval in poll mode.  0 or -1 (logged).
  */
+/* UUIDs of the persistent domains, in one RPC; NULL + *n = -1 when libvirt
+ * cannot say (then each domain is asked). */
+static char (*lv_persistent_uuids(struct membership_lv *lv, int *n))[VIR_UUID_STRING_BUFLEN]
+{
+	virDomainPtr *doms = NULL;
+	char (*uuids)[VIR_UUID_STRING_BUFLEN] = NULL;
+
+	*n = virConnectListAllDomains(lv->conn, &doms,
+				      VIR_CONNECT_LIST_DOMAINS_PERSISTENT);
+	if (*n < 0)
+		return NULL;
+	if (*n > 0)
+		uuids = calloc((size_t)*n, sizeof(*uuids));
+	for (int i = 0; i < *n; i++) {
+		if (uuids != NULL &&
+		    virDomainGetUUIDString(doms[i], uuids[i]) != 0)
+			uuids[i][0] = '\0';
+		virDomainFree(doms[i]);
+	}
+	free(doms);
+	if (uuids == NULL && *n > 0)
+		*n = -1;
+	return uuids;
+}
+
+/*
+ * List every domain and queue one RESYNC fact: the table keeps what is
+ * listed and drops the rest.  Only on (re)connect, after a lost fact, and
+ * each interval in poll mode.  States come from one bulk call and
+ * persistence from one listing, so a resync of N domains costs N + 2
+ * RPCs (the XML of each), not 3N + 1; a libvirt without the bulk call is
+ * asked domain by domain.  0 or -1 (logged).
+ */
 static int
 lv_resync(struct membership_lv *lv, bool quiet)
 {
+	virDomainStatsRecordPtr *recs = NULL;
 	virDomainPtr *doms = NULL;
+	char (*pers)[VIR_UUID_STRING_BUFLEN] = NULL;
 	struct lv_fact *f;
-	int n, rc = 0;
+	int n, n_pers = -1, rc = 0;
 
-	n = virConnectListAllDomains(lv->conn, &doms, 0);
+	n = virConnectGetAllDomainStats(lv->conn, VIR_DOMAIN_STATS_STATE, &recs, 0);
+	if (n >= 0)
+		pers = lv_persistent_uuids(lv, &n_pers);
+	else
+		n = virConnectListAllDomains(lv->conn, &doms, 0);
 	if (n < 0) {
 		lv_log(lv, MEMBERSHIP_LOG_WARNING,
 		       "libvirt %s: listing domains: %s", lv->uri, lv_err());
@@ -348,17 +401,40 @@ lv_resync(struct membership_lv *lv, bool quiet)
 		f = NULL;
 	}
 	for (int i = 0; i < n; i++) {
+		virDomainPtr dom = recs != NULL ? recs[i]->dom : doms[i];
+		struct lv_known k = { .persistent = -1 };
+
+		if (recs != NULL &&
+		    virTypedParamsGetInt(recs[i]->params, recs[i]->nparams,
+					 "state.state", &k.state) == 1 &&
+		    virTypedParamsGetInt(recs[i]->params, recs[i]->nparams,
+					 "state.reason", &k.reason) == 1)
+			k.state_known = true;
+		if (pers != NULL || n_pers == 0) {
+			char uuid[VIR_UUID_STRING_BUFLEN];
+
+			if (virDomainGetUUIDString(dom, uuid) == 0) {
+				k.persistent = 0;
+				for (int j = 0; j < n_pers; j++)
+					if (strcmp(pers[j], uuid) == 0)
+						k.persistent = 1;
+			}
+		}
 		if (f != NULL && rc == 0) {
-			rc = lv_domain_read(lv, doms[i], &f->doms[f->n_doms],
-					    quiet, true);
+			rc = lv_domain_read(lv, dom, &f->doms[f->n_doms], quiet,
+					    true, &k);
 			if (rc == 0)
 				f->n_doms++;
 			else if (rc == -1)
 				rc = 0;         /* that domain only */
 		}
-		virDomainFree(doms[i]);
+		if (doms != NULL)
+			virDomainFree(doms[i]);
 	}
+	if (recs != NULL)
+		virDomainStatsRecordListFree(recs);
 	free(doms);
+	free(pers);
 	if (f == NULL || rc != 0) {
 		membership_lv_fact_free(f);
 		fact_lost(lv);
