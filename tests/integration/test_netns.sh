@@ -29,30 +29,7 @@ NSA=vtoe-a$$ NSB=vtoe-b$$ TAPA=ta$$ TAPB=tb$$
 cleanup_ns() { ip netns del "$NSA" 2>/dev/null; ip netns del "$NSB" 2>/dev/null; }
 trap 'cleanup_ns; t_cleanup' EXIT
 
-# sink: accept one connection, md5 what arrives, print it
-cat >"$WORK/sink.py" <<'EOF'
-import hashlib, socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 5001)); s.listen(1)
-print("listening", flush=True)
-c, _ = s.accept(); h = hashlib.md5(); n = 0
-while True:
-    b = c.recv(1 << 20)
-    if not b:
-        break
-    h.update(b); n += len(b)
-print("md5", h.hexdigest(), n, flush=True)
-EOF
-# sender: MB MiB of random bytes, md5 of what was sent
-cat >"$WORK/send.py" <<'EOF'
-import hashlib, os, socket, sys
-mb = int(sys.argv[2]); h = hashlib.md5()
-s = socket.create_connection((sys.argv[1], 5001), timeout=60)
-for _ in range(mb):
-    b = os.urandom(1 << 20); h.update(b); s.sendall(b)
-s.shutdown(socket.SHUT_WR); s.recv(1); s.close()
-print("md5", h.hexdigest(), mb << 20, flush=True)
-EOF
+MD5PY=$(dirname "$0")/lib/tcp_md5.py
 
 round() {  # OFFLOADS(true|false)
 	local off=$1 conf=$WORK/vtoed-$1.yaml vlog=$WORK/vtoed-$1.log s t0 secs
@@ -84,11 +61,11 @@ round() {  # OFFLOADS(true|false)
 	ip -n "$NSA" link set "$TAPA" up; ip -n "$NSB" link set "$TAPB" up
 	ip -n "$NSA" link set lo up; ip -n "$NSB" link set lo up
 
-	ip netns exec "$NSB" taskset -c "$OTHER_CPUS" python3 -u "$WORK/sink.py" >"$WORK/sink-$off.log" 2>&1 &
+	ip netns exec "$NSB" taskset -c "$OTHER_CPUS" python3 -u "$MD5PY" sink 0.0.0.0 >"$WORK/sink-$off.log" 2>&1 &
 	local sink=$!; track $sink
 	wait_for 10 grep -q listening "$WORK/sink-$off.log" || fail "offloads $off: sink did not start"
 	t0=$(date +%s.%N)
-	timeout 150 ip netns exec "$NSA" taskset -c "$OTHER_CPUS" python3 "$WORK/send.py" 10.79.0.2 "$MB" \
+	timeout 150 ip netns exec "$NSA" taskset -c "$OTHER_CPUS" python3 "$MD5PY" send 10.79.0.2 "$MB" \
 		>"$WORK/send-$off.log" 2>&1
 	secs=$(echo "$(date +%s.%N) - $t0" | bc)
 	wait_for 20 grep -q '^md5' "$WORK/sink-$off.log"

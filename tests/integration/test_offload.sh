@@ -144,19 +144,8 @@ printf '%x' $(( (1 << WORKER_CPU) ^ ((1 << NCPU) - 1) )) >"/sys/class/net/$TAP/q
 	die "cannot set RPS on $TAP"
 
 # The host's TCP sink: md5 of everything one connection sends.
-timeout -k 5 130 taskset -c "$OTHER_CPUS" python3 -c '
-import hashlib, socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], 5001)); s.listen(1)
-print("listening", flush=True)
-c, _ = s.accept(); h = hashlib.md5(); n = 0
-while True:
-    b = c.recv(1 << 20)
-    if not b:
-        break
-    h.update(b); n += len(b)
-print("md5", h.hexdigest(), n, flush=True)
-' "$HOST_IP" >"$WORK/sink.log" 2>&1 &
+timeout -k 5 130 taskset -c "$OTHER_CPUS" python3 -u "$(dirname "$0")/lib/tcp_md5.py" sink "$HOST_IP" \
+	>"$WORK/sink.log" 2>&1 &
 track $!
 wait_for 5 grep -q listening "$WORK/sink.log" || die "host TCP sink did not start: $(cat "$WORK/sink.log")"
 
