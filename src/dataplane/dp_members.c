@@ -123,6 +123,7 @@ dp_members_publish(struct dp *dp, uint64_t away_mask, uint64_t generation)
 	next->generation = generation;
 	prev = atomic_exchange_explicit(&dp->members, next,
 					memory_order_acq_rel);
+	atomic_store_explicit(&dp->away_mask, away_mask, memory_order_release);
 	/* Every worker has left the iteration that could still use prev
 	 * (to enqueue into, or read from, a ring of a VM now away). */
 	rte_rcu_qsbr_synchronize(dp->rcu, RTE_QSBR_THRID_INVALID);
@@ -285,10 +286,8 @@ dp_members_dispatch(struct dp *dp)
 bool
 dp_port_here(const struct dp *dp, unsigned int p)
 {
-	const struct dp_members_snap *snap =
-		atomic_load_explicit(&dp->members, memory_order_acquire);
-
-	return snap != NULL && !(snap->away_mask & (UINT64_C(1) << p));
+	return !(atomic_load_explicit(&dp->away_mask, memory_order_acquire) &
+		 (UINT64_C(1) << p));
 }
 
 /* --- vtoectl membership ------------------------------------------------ */

@@ -181,6 +181,10 @@ struct dp {
 	/* Co-residency (dp_members.c): the snapshot workers read, and the
 	 * main thread's side (table, libvirt adapter; NULL when static). */
 	_Atomic(struct dp_members_snap *) members;
+	/* The published away mask again, for readers outside RCU (control
+	 * socket, telemetry thread): they never touch a snapshot that the
+	 * main thread may free once the workers are past it. */
+	_Atomic uint64_t away_mask;
 	struct dp_members *mctl;
 	/* Counters the main thread writes (frames drained from rings). */
 	struct dp_port_stats ctl_stats[DP_PORTS_MAX];
