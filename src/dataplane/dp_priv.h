@@ -121,7 +121,6 @@ struct dp_corx {
 
 struct dp_txbuf {
 	uint16_t n;
-	uint64_t bytes;                 /* of the n frames staged */
 	struct rte_mbuf *pkts[DP_BURST];
 };
 

@@ -5,9 +5,10 @@
  * the staged frames at the end of the burst (VM ports: into their
  * co-resident ring; uplinks: into their DWRR scheduler), deliver what the
  * rings of the VMs this worker polls hold, run the schedulers it owns, and
- * report quiescence to RCU between iterations.  Every frame received is either staged for at least
- * one port or counted under a drop reason; every staged copy is either
- * sent or counted under a drop reason on its output port.
+ * report quiescence to RCU between iterations.  Every frame received is
+ * either staged for at least one port or counted under a drop reason;
+ * every staged copy is either sent or counted under a drop reason on its
+ * output port.
  */
 #include "dp_priv.h"
 
@@ -30,7 +31,7 @@ dp_count_drop(struct dp_worker *w, uint16_t port, enum dp_drop reason,
 }
 
 static inline void
-dp_stage(struct dp_worker *w, uint16_t port, struct rte_mbuf *m, uint32_t len)
+dp_stage(struct dp_worker *w, uint16_t port, struct rte_mbuf *m)
 {
 	struct dp_txbuf *tb = &w->txbufs[port];
 
@@ -39,7 +40,6 @@ dp_stage(struct dp_worker *w, uint16_t port, struct rte_mbuf *m, uint32_t len)
 	/* One rx burst stages at most DP_BURST copies per port, and the
 	 * buffers are flushed after every rx burst, so tb->n < DP_BURST. */
 	tb->pkts[tb->n++] = m;
-	tb->bytes += len;
 }
 
 static uint16_t
@@ -233,7 +233,6 @@ dp_flush_port(struct dp_worker *w, uint16_t p, uint16_t in)
 	uint16_t n = tb->n;
 
 	tb->n = 0;
-	tb->bytes = 0;
 	if (port->kind == DP_PORT_VHOST) {
 		/* Offloads are fitted by the reader, per burst it delivers:
 		 * fewer ring slots for super-frames, and GRO sees the frames
@@ -315,7 +314,7 @@ dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
 			st->flood_copies += nd - 1;
 		}
 		for (unsigned int d = 0; d < nd; d++)
-			dp_stage(w, dsts[d], m, len);
+			dp_stage(w, dsts[d], m);
 	}
 	for (uint16_t i = 0; i < w->n_dirty; i++)
 		dp_flush_port(w, w->dirty[i], in);
