@@ -227,7 +227,7 @@ lv_state(int state, int reason)
 struct lv_known {
 	bool state_known;       /* state/reason below: do not ask */
 	int state, reason;
-	int persistent;         /* 0/1, or -1: ask */
+	int persistent;         /* 0/1, -1: ask, -2: leave unknown */
 };
 
 static int
@@ -252,8 +252,12 @@ lv_domain_read(struct membership_lv *lv, virDomainPtr dom,
 		       name != NULL ? name : "?", lv_err());
 		return -1;
 	}
-	persistent = known != NULL && known->persistent >= 0 ?
-		     known->persistent : virDomainIsPersistent(dom);
+	if (known != NULL && known->persistent == -2)
+		persistent = 0;
+	else if (known != NULL && known->persistent >= 0)
+		persistent = known->persistent;
+	else
+		persistent = virDomainIsPersistent(dom);
 	xml = virDomainGetXMLDesc(dom, 0);
 	if (xml == NULL) {
 		ctr_inc(&lv->ctr.domains_unreadable);
@@ -285,6 +289,7 @@ lv_domain_read(struct membership_lv *lv, virDomainPtr dom,
 	}
 	out->state = lv_state(state, reason);
 	out->persistent = persistent == 1;
+	out->persistent_unknown = known != NULL && known->persistent == -2;
 	return 0;
 }
 
@@ -295,6 +300,9 @@ lv_push_domain(struct membership_lv *lv, enum lv_fact_kind kind,
 	       virDomainPtr dom)
 {
 	struct lv_fact *f = fact_new(kind);
+	/* For a start or an incoming migration, persistence is the table's
+	 * to tell (membership_lv_apply): one RPC fewer on the event thread. */
+	struct lv_known k = { .persistent = -2 };
 	int rc;
 
 	if (f == NULL || (f->doms = calloc(1, sizeof(*f->doms))) == NULL) {
@@ -305,7 +313,9 @@ lv_push_domain(struct membership_lv *lv, enum lv_fact_kind kind,
 	/* Only a device change needs the state read: defined, started and
 	 * migrating-in facts set it from what happened. */
 	rc = lv_domain_read(lv, dom, &f->doms[0], false,
-			    kind == LV_FACT_DEVICES_CHANGED, NULL);
+			    kind == LV_FACT_DEVICES_CHANGED,
+			    kind == LV_FACT_STARTED || kind == LV_FACT_MIGRATING_IN ?
+			    &k : NULL);
 	if (rc != 0) {
 		membership_lv_fact_free(f);
 		if (rc == -ENOMEM)

@@ -148,8 +148,15 @@ membership_lv_apply(struct membership_lv *lv, const struct lv_fact *f)
 	struct membership_vm_info info = { .uuid = NULL };
 	struct membership *t = lv->table;
 
-	if (f->n_doms == 1)
+	if (f->n_doms == 1) {
 		info_of(&f->doms[0], &info, ifaces);
+		if (f->doms[0].persistent_unknown) {
+			const struct membership_vm *vm =
+				membership_find(t, info.uuid);
+
+			info.persistent = vm != NULL && vm->persistent;
+		}
+	}
 	switch (f->kind) {
 	case LV_FACT_NONE:
 		return 0;

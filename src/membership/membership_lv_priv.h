@@ -43,6 +43,10 @@ struct lv_domain {
 	struct membership_xml_domain xml;       /* uuid, name, interfaces */
 	enum membership_state state;
 	bool persistent;
+	/* Not asked (one RPC saved on a start): the table's entry says,
+	 * and a domain the table does not hold yet is transient (a
+	 * persistent one is defined first, or was listed at resync). */
+	bool persistent_unknown;
 };
 
 struct lv_fact {
