@@ -224,34 +224,14 @@ sockets_exist() { [ -S "$1" ] && [ -S "$2" ]; }
 count_in() { grep -c -- "$2" "$1" 2>/dev/null || true; }
 
 # ---------------------------------------------------------------- CPU accounting
-# ticks (USER_HZ) of busy CPU time on the whole machine, steal, and of all our
-# descendant processes.  foreign = busy - ours.
-cpu_snapshot() {
-    local u n s irq sirq st ours
-    read -r _ u n s _ _ irq sirq st _ </proc/stat
-    ours=$(cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$RUN_ID" '
-        { i = 0; for (k = length($0); k > 0; k--) if (substr($0, k, 1) == ")") { i = k; break }
-          pid = $1; split(substr($0, i + 2), f, " ");
-          ppid[pid] = f[2]; t[pid] = f[12] + f[13] }
-        END { s = 0
-              for (p in t) { q = p; for (d = 0; d < 64 && q != "" && q != 0 && q != 1; d++) {
-                                 if (q == root) { s += t[p]; break } q = ppid[q] } }
-              print s }')
-    echo "$((u + n + s + irq + sirq)) $st $ours"
-}
-# foreign_pct "SNAP0" "SNAP1" SECONDS -> "foreign% steal%" (percent of one CPU)
-foreign_pct() {
-    local b0 s0 o0 b1 s1 o1
-    read -r b0 s0 o0 <<<"$1"; read -r b1 s1 o1 <<<"$2"
-    awk -v b="$((b1 - b0))" -v s="$((s1 - s0))" -v o="$((o1 - o0))" -v t="$3" -v hz="$(getconf CLK_TCK)" \
-        'BEGIN { f = (b - o) / hz / t * 100; if (f < 0) f = 0; printf "%.1f %.1f\n", f, s / hz / t * 100 }'
-}
+# cpu_snapshot, foreign_pct: benchmarks/lib_cpu.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib_cpu.sh"
 wait_quiet() {
     local t0 s0 s1 f st
     t0=$(date +%s)
     while :; do
         s0=$(cpu_snapshot); sleep 1; s1=$(cpu_snapshot)
-        read -r f st <<<"$(foreign_pct "$s0" "$s1" 1)"
+        read -r f st <<<"$(foreign_pct "$s0" "$s1")"
         awk -v f="$f" -v m="$FOREIGN_MAX" 'BEGIN { exit !(f <= m) }' && return 0
         if [ $(( $(date +%s) - t0 )) -ge "$QUIET_WAIT" ]; then
             warn "machine not idle (foreign CPU ${f}%) after ${QUIET_WAIT}s; measuring anyway"
@@ -477,7 +457,7 @@ gen_measure() {
     kill_pid "$gpid" 5
     forget_pid "$gpid"
     exec {GEN_FD}>&-; GEN_FD=""
-    if [ -n "$s0" ]; then read -r f st <<<"$(foreign_pct "$s0" "$s1" "$DURATION")"; else f=0 st=0; fi
+    if [ -n "$s0" ]; then read -r f st <<<"$(foreign_pct "$s0" "$s1")"; else f=0 st=0; fi
     GEN_RESULT=$(awk -v a="$rx0" -v b="$rx1" -v f="$f" -v st="$st" -v e="${gbusy:-?}" -v c="${gcpp:-?}" \
         'BEGIN { printf "%.4f %d %d %s %s %s %s\n", (a + b) / 1e6, a, b, f, st, e, c }')
 }
