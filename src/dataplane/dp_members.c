@@ -37,7 +37,6 @@
 struct dp_members {
 	struct membership *table;       /* NULL: static */
 	struct membership_lv *lv;
-	uint64_t away_mask;             /* the one published */
 	uint64_t generation;            /* of the table, when published */
 	uint64_t publishes;
 	uint64_t last_publish_ns;       /* CLOCK_REALTIME */
@@ -111,7 +110,7 @@ dp_members_publish(struct dp *dp, uint64_t away_mask, uint64_t generation)
 {
 	struct dp_members *mc = dp->mctl;
 	struct dp_members_snap *next, *prev;
-	uint64_t left, drained = 0, now = realtime_ns();
+	uint64_t was, drained = 0, now = realtime_ns();
 
 	next = malloc(sizeof(*next));
 	if (next == NULL) {
@@ -127,37 +126,29 @@ dp_members_publish(struct dp *dp, uint64_t away_mask, uint64_t generation)
 	/* Every worker has left the iteration that could still use prev
 	 * (to enqueue into, or read from, a ring of a VM now away). */
 	rte_rcu_qsbr_synchronize(dp->rcu, RTE_QSBR_THRID_INVALID);
-	left = away_mask & ~(prev != NULL ? prev->away_mask : 0);
+	was = prev != NULL ? prev->away_mask : 0;
 	for (uint16_t p = 0; p < dp->n_ports; p++) {
 		uint64_t bit = UINT64_C(1) << p, n;
+		char mac[18];
 
-		if (dp->ports[p].kind != DP_PORT_VHOST)
+		if (dp->ports[p].kind != DP_PORT_VHOST || !((away_mask ^ was) & bit))
 			continue;
-		if ((away_mask ^ (prev != NULL ? prev->away_mask : 0)) & bit)
-			mc->changed_ns[p] = now;
-		if (!(left & bit))
+		mc->changed_ns[p] = now;
+		if (!(away_mask & bit)) {
+			DP_LOG(INFO, "membership: %s is here: co-resident path\n",
+			       dp->ports[p].name);
 			continue;
+		}
 		n = coring_drain(dp->ports[p].coring);
 		if (n > 0)
 			__atomic_fetch_add(&dp->ctl_stats[p].drops[DP_DROP_VM_LEFT],
 					   n, __ATOMIC_RELAXED);
 		drained += n;
-		DP_LOG(INFO, "membership: %s is away: traffic to %02x:%02x:%02x:%02x:%02x:%02x takes its uplink (%" PRIu64 " frames drained)\n",
-		       dp->ports[p].name, dp->ports[p].cfg->mac[0],
-		       dp->ports[p].cfg->mac[1], dp->ports[p].cfg->mac[2],
-		       dp->ports[p].cfg->mac[3], dp->ports[p].cfg->mac[4],
-		       dp->ports[p].cfg->mac[5], n);
-	}
-	for (uint16_t p = 0; prev != NULL && p < dp->n_ports; p++) {
-		uint64_t bit = UINT64_C(1) << p;
-
-		if (dp->ports[p].kind == DP_PORT_VHOST &&
-		    (prev->away_mask & bit) && !(away_mask & bit))
-			DP_LOG(INFO, "membership: %s is here: co-resident path\n",
-			       dp->ports[p].name);
+		DP_LOG(INFO, "membership: %s is away: traffic to %s takes its uplink (%" PRIu64 " frames drained)\n",
+		       dp->ports[p].name,
+		       membership_mac_format(dp->ports[p].cfg->mac, mac), n);
 	}
 	free(prev);
-	mc->away_mask = away_mask;
 	mc->generation = generation;
 	mc->publishes++;
 	mc->last_publish_ns = now;
@@ -272,7 +263,7 @@ dp_members_dispatch(struct dp *dp)
 		if (dp->ports[p].kind == DP_PORT_VHOST &&
 		    !port_here(dp, mc->table, p))
 			away |= UINT64_C(1) << p;
-	if (away == mc->away_mask) {
+	if (away == atomic_load_explicit(&dp->away_mask, memory_order_relaxed)) {
 		mc->generation = gen;   /* nothing the workers see moved */
 		return;
 	}
