@@ -68,13 +68,13 @@ static void test_ports(void **state)
 
 #define STATS_RESULT \
 	"{\"ports\":[{\"name\":\"vm1.0\",\"link\":\"up\",\"rx_packets\":12," \
-	"\"rx_bytes\":1500,\"tx_packets\":3,\"tx_bytes\":180," \
+	"\"rx_bytes\":1500,\"direct\":7,\"tx_packets\":3,\"tx_bytes\":180," \
 	"\"drops_total\":13,\"drops\":{\"runt\":3,\"no_mbuf\":0," \
 	"\"tx_full\":10},\"features\":\"0x8000\"," \
 	"\"feature_names\":[\"MRG_RXBUF\",\"VERSION_1\"]}]}"
 #define STATS_TABLE \
-	"NAME   LINK  RX_PKTS  RX_BYTES  TX_PKTS  TX_BYTES  DROPS\n" \
-	"vm1.0  up         12      1500        3       180     13\n" \
+	"NAME   LINK  RX_PKTS  RX_BYTES  RX_DIRECT  TX_PKTS  TX_BYTES  DROPS\n" \
+	"vm1.0  up         12      1500          7        3       180     13\n" \
 	"\n" \
 	"drops:\n" \
 	"  vm1.0: runt=3 tx_full=10\n"

@@ -291,10 +291,10 @@ static void features_print(FILE *out, const json_t *port)
 static int render_stats(FILE *out, json_t *args, json_t *result)
 {
 	static const char *const heads[] = {
-		"NAME", "LINK", "RX_PKTS", "RX_BYTES", "TX_PKTS", "TX_BYTES",
-		"DROPS",
+		"NAME", "LINK", "RX_PKTS", "RX_BYTES", "RX_DIRECT", "TX_PKTS",
+		"TX_BYTES", "DROPS",
 	};
-	struct table t = TABLE_INIT(heads, "llrrrrr");
+	struct table t = TABLE_INIT(heads, "llrrrrrr");
 	char name[CELL_MAX], drops[1024];
 	bool titled = false;
 	json_t *ports, *port;
@@ -309,6 +309,7 @@ static int render_stats(FILE *out, json_t *args, json_t *result)
 		table_add_field(&t, port, "link");
 		table_add_field(&t, port, "rx_packets");
 		table_add_field(&t, port, "rx_bytes");
+		table_add_field(&t, port, "direct");
 		table_add_field(&t, port, "tx_packets");
 		table_add_field(&t, port, "tx_bytes");
 		table_add_field(&t, port, "drops_total");

@@ -587,6 +587,34 @@ static void parse_port_uplink(struct cfg_parser *p, const yaml_node_t *n,
 			  ctx, name, known);
 }
 
+/* true or false, nothing else (YAML's yes/on are not taken: too easy
+ * to misread). */
+static void cfg_get_bool(struct cfg_parser *p, const yaml_node_t *n,
+			 const char *ctx, const char *key, bool *out)
+{
+	const char *s = cfg_get_scalar(p, n, ctx, key);
+
+	if (s == NULL)
+		return;
+	if (strcmp(s, "true") == 0)
+		*out = true;
+	else if (strcmp(s, "false") == 0)
+		*out = false;
+	else
+		cfg_error(p, n, "%s%s \"%s\" is not true or false", ctx, key, s);
+}
+
+static void parse_datapath(struct cfg_parser *p, const yaml_node_t *map)
+{
+	static const char *const keys[] = { "direct", NULL };
+	static const char ctx[] = "datapath: ";
+	yaml_node_t *n;
+
+	cfg_map_check(p, map, ctx, keys);
+	if ((n = cfg_map_get(p, map, "direct")) != NULL)
+		cfg_get_bool(p, n, ctx, "direct", &p->cfg->direct);
+}
+
 static void parse_port(struct cfg_parser *p, const yaml_node_t *map,
 		       const char *vm_ctx, size_t pos)
 {
@@ -638,16 +666,8 @@ static void parse_port(struct cfg_parser *p, const yaml_node_t *map,
 	if (n != NULL && cfg_get_uint(p, n, ctx, "weight", CFG_WEIGHT_MIN,
 				      CFG_WEIGHT_MAX, &v))
 		port->weight = (uint32_t)v;
-	if ((n = cfg_map_get(p, map, "offloads")) != NULL &&
-	    (s = cfg_get_scalar(p, n, ctx, "offloads")) != NULL) {
-		if (strcmp(s, "true") == 0)
-			port->offloads = true;
-		else if (strcmp(s, "false") == 0)
-			port->offloads = false;
-		else
-			cfg_error(p, n, "%soffloads \"%s\" is not true or false",
-				  ctx, s);
-	}
+	if ((n = cfg_map_get(p, map, "offloads")) != NULL)
+		cfg_get_bool(p, n, ctx, "offloads", &port->offloads);
 }
 
 static void parse_vm(struct cfg_parser *p, const yaml_node_t *map, size_t pos)
@@ -736,7 +756,7 @@ static void parse_root(struct cfg_parser *p, const yaml_node_t *root)
 {
 	static const char *const keys[] = {
 		"lcores", "memory", "control", "fdb", "eal", "membership",
-		"uplinks", "vms", NULL
+		"datapath", "uplinks", "vms", NULL
 	};
 	yaml_node_t *n;
 
@@ -763,6 +783,9 @@ static void parse_root(struct cfg_parser *p, const yaml_node_t *root)
 	if ((n = section(p, root, "membership", YAML_MAPPING_NODE,
 			 "a mapping like {source: libvirt, uri: \"qemu:///system\"}")))
 		parse_membership(p, n);
+	if ((n = section(p, root, "datapath", YAML_MAPPING_NODE,
+			 "a mapping like {direct: true}")))
+		parse_datapath(p, n);
 	/* Uplinks before VMs: ports refer to them by name. */
 	if ((n = section(p, root, "uplinks", YAML_SEQUENCE_NODE,
 			 "a list of {name: ..., device: ...}")))
@@ -873,6 +896,7 @@ struct cfg *cfg_parse(const char *name, const char *text, size_t size,
 	cfg->ctl_mode = 0660;
 	cfg->fdb_size = 4096;
 	cfg->fdb_ageing_s = 300;
+	cfg->direct = true;
 	cfg->membership = CFG_MEMBERSHIP_STATIC;
 	snprintf(cfg->membership_uri, sizeof(cfg->membership_uri), "%s",
 		 CFG_MEMBERSHIP_URI_DEFAULT);

@@ -111,6 +111,10 @@ struct cfg {
 	enum cfg_membership_mode membership_mode;       /* default events */
 	uint32_t membership_interval_ms;                /* poll only */
 
+	/* datapath: {direct: true|false}: frames between co-resident guests
+	 * copied vring to vring by the worker (default true) */
+	bool direct;
+
 	struct cfg_uplink uplinks[CFG_MAX_UPLINKS];
 	unsigned int n_uplinks;
 	struct cfg_vm vms[CFG_MAX_VMS];

@@ -114,6 +114,7 @@ dp_queues_assign(struct dp *dp)
 				seen = w->corx[k].port == rq->port;
 			if (!seen) {
 				w->corx_of_port[rq->port] = (int16_t)w->n_corx;
+				dp->ports[rq->port].n_readers++;
 				w->corx[w->n_corx++] = (struct dp_corx){
 					rq->port, rq->queue,
 				};
@@ -182,6 +183,7 @@ dp_create(const struct cfg *cfg)
 	}
 	dp->cfg = cfg;
 	dp->fdb_ageing_s = cfg->fdb_ageing_s;
+	dp->direct = cfg->direct;
 	dp->tsc_hz = rte_get_tsc_hz();
 	atomic_init(&dp->stop, false);
 	atomic_init(&dp->up_mask, 0);
@@ -369,6 +371,8 @@ dp_port_stats(const struct dp *dp, unsigned int p, struct dp_port_stats *out)
 		out->gso_extra += __atomic_load_n(&s->gso_extra, __ATOMIC_RELAXED);
 		out->gro_merged += __atomic_load_n(&s->gro_merged, __ATOMIC_RELAXED);
 		out->tx_retries += __atomic_load_n(&s->tx_retries, __ATOMIC_RELAXED);
+		out->direct_packets += __atomic_load_n(&s->direct_packets,
+						       __ATOMIC_RELAXED);
 		for (int r = 0; r < DP_DROP_MAX; r++)
 			out->drops[r] += __atomic_load_n(&s->drops[r],
 							 __ATOMIC_RELAXED);

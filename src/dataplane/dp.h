@@ -55,6 +55,7 @@ struct dp_port_stats {
 	uint64_t gso_extra;     /* frames to this port: segments - super-frames */
 	uint64_t gro_merged;    /* frames to this port absorbed by GRO */
 	uint64_t tx_retries;    /* guest took part of a burst: tried again */
+	uint64_t direct_packets; /* frames from this port copied vring to vring */
 	uint64_t drops[DP_DROP_MAX];
 };
 

@@ -175,7 +175,7 @@ port_stats_json(const struct dp *dp, unsigned int p, struct dp_port_stats *sum)
 	sum->gso_extra += st.gso_extra;
 	sum->gro_merged += st.gro_merged;
 	snprintf(feat, sizeof(feat), "0x%" PRIx64, in.features);
-	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
 		      "name", in.name,
 		      "link", in.link_up ? "up" : "down",
 		      "rx_packets", (json_int_t)st.rx_packets,
@@ -183,6 +183,7 @@ port_stats_json(const struct dp *dp, unsigned int p, struct dp_port_stats *sum)
 		      "tx_packets", (json_int_t)st.tx_packets,
 		      "tx_bytes", (json_int_t)st.tx_bytes,
 		      "tx_retries", (json_int_t)st.tx_retries,
+		      "direct", (json_int_t)st.direct_packets,
 		      "flood_copies", (json_int_t)st.flood_copies,
 		      "drops_total", (json_int_t)total,
 		      "drops", drops);

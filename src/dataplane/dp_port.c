@@ -209,6 +209,7 @@ dp_vhost_open(struct dp_port *port)
 		.offloads = port->cfg->offloads,
 		.events = &dp_vhost_events,
 		.arg = port,
+		.direct = port->dp->direct ? &port->direct : NULL,
 	};
 	int rc = vhost_port_open(&conf);
 

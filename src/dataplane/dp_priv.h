@@ -14,6 +14,7 @@
 #include "dp.h"
 #include "fwd.h"
 #include "qos_dwrr/shaper.h"
+#include "vhost/vhost_direct.h"
 
 extern int dp_logtype;
 #define DP_LOG(level, ...) \
@@ -61,6 +62,11 @@ struct dp_port {
 	 * enqueues frames for this VM, the workers polling its queues
 	 * dequeue and deliver them. */
 	struct rte_ring *coring;
+	/* VM ports: workers that read coring (set at start). */
+	uint16_t n_readers;
+	/* VM ports: the guest's rings for the direct path (dp_direct.c),
+	 * kept in step with the library by the vhost thread. */
+	struct vhost_direct direct;
 };
 
 /*
@@ -194,10 +200,17 @@ struct dp {
 	bool started;
 	uint64_t last_age_tsc;
 	uint32_t fdb_ageing_s;          /* main thread; changed by reload */
+	bool direct;                    /* datapath.direct: vring to vring */
 };
 
 /* dp_worker.c */
 int dp_worker_main(void *arg);
+
+/* dp_direct.c: copy the frames at the head of VM port in's guest tx ring
+ * q straight into the guests they go to.  Returns frames taken; *rest is
+ * false when the ring holds nothing for the library path this turn. */
+uint16_t dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q,
+		      const struct fwd_ctx *fctx, bool *rest);
 
 /* dp_qos_tx.c (workers) */
 /* Hand frames from port "in" bound for uplink p to its scheduler; what

@@ -353,8 +353,18 @@ dp_worker_main(void *arg)
 		fctx.now_s = (uint32_t)(prev / dp->tsc_hz);
 		for (unsigned int i = 0; i < w->n_rxqs; i++) {
 			const struct dp_rxq *rxq = &w->rxqs[i];
-			uint16_t n = dp_port_rx(w, &dp->ports[rxq->port],
-						rxq->queue, pkts);
+			uint16_t n;
+
+			if (dp->direct && dp->ports[rxq->port].kind == DP_PORT_VHOST) {
+				bool rest;
+
+				if (dp_direct_rx(w, rxq->port, rxq->queue, &fctx,
+						 &rest) > 0)
+					busy = true;
+				if (!rest)
+					continue;
+			}
+			n = dp_port_rx(w, &dp->ports[rxq->port], rxq->queue, pkts);
 
 			if (n == 0)
 				continue;

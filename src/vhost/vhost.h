@@ -27,6 +27,8 @@ struct vhost_events {
 	void (*queue)(void *arg, int vid, uint16_t vring, bool enabled);
 };
 
+struct vhost_direct;
+
 struct vhost_port_conf {
 	const char *path;
 	bool client;            /* connect (and reconnect) instead of listen */
@@ -34,6 +36,9 @@ struct vhost_port_conf {
 	bool offloads;          /* offer CSUM/GUEST_CSUM/TSO4/6 both ways */
 	const struct vhost_events *events;
 	void *arg;
+	/* Kept in step with the library for the worker's direct vring path
+	 * (vhost_direct.h); NULL for the library path only. */
+	struct vhost_direct *direct;
 };
 
 /* Register and start a socket.  0 or -errno. */

@@ -7,6 +7,7 @@
  * fixed here, once, so a reconnecting guest always sees the same one.
  */
 #include "vhost.h"
+#include "vhost_direct.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -45,6 +46,7 @@ struct vhost_socket {
 	uint16_t queues;
 	const struct vhost_events *events;
 	void *arg;
+	struct vhost_direct *direct;    /* NULL: library path only */
 };
 
 /* Written by the main thread (open/close), read by the vhost thread. */
@@ -98,7 +100,18 @@ vhost_new_device(int vid)
 		rte_vhost_enable_guest_notification(vid, i, 0);
 	VHOST_LOG(INFO, "%s: guest connected (vid %d, %u queue pairs, features 0x%" PRIx64 ")\n",
 		  s.path, vid, vrings / 2, vhost_features(vid));
-	return s.events->up(s.arg, vid);
+	if (s.direct != NULL) {
+		s.direct->running = true;
+		vhost_direct_refresh(s.direct, vid);
+	}
+	if (s.events->up(s.arg, vid) != 0) {
+		if (s.direct != NULL) {
+			s.direct->running = false;
+			vhost_direct_stop(s.direct);
+		}
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -109,7 +122,77 @@ vhost_destroy_device(int vid)
 	if (socket_of_vid(vid, &s) != 0)
 		return;
 	VHOST_LOG(INFO, "%s: guest gone (vid %d)\n", s.path, vid);
+	/* No worker is inside a direct burst once this returns. */
+	if (s.direct != NULL) {
+		s.direct->running = false;
+		vhost_direct_stop(s.direct);
+	}
 	s.events->down(s.arg, vid);
+}
+
+/*
+ * Around every vhost-user message (memory table, ring addresses, features,
+ * GET_VRING_BASE, ...): the library has locked the device's queues for its
+ * own burst calls; these stop the direct path before the message is
+ * handled and rebuild it after (see vhost_direct.h).  Neither claims the
+ * message.
+ */
+static enum rte_vhost_msg_result
+vhost_pre_msg(int vid, void *msg)
+{
+	struct vhost_socket s;
+
+	(void)msg;
+	if (socket_of_vid(vid, &s) == 0 && s.direct != NULL)
+		vhost_direct_stop(s.direct);
+	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+}
+
+static enum rte_vhost_msg_result
+vhost_post_msg(int vid, void *msg)
+{
+	struct vhost_socket s;
+
+	(void)msg;
+	if (socket_of_vid(vid, &s) == 0 && s.direct != NULL &&
+	    s.direct->running)
+		vhost_direct_refresh(s.direct, vid);
+	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+}
+
+static const struct rte_vhost_user_extern_ops vhost_extern_ops = {
+	.pre_msg_handle = vhost_pre_msg,
+	.post_msg_handle = vhost_post_msg,
+};
+
+static int
+vhost_new_connection(int vid)
+{
+	struct vhost_socket s;
+
+	if (socket_of_vid(vid, &s) != 0 || s.direct == NULL)
+		return 0;
+	if (rte_vhost_extern_callback_register(vid, &vhost_extern_ops,
+					       NULL) != 0) {
+		/* Without the hooks the direct path could not be kept in
+		 * step with the library: refuse the guest rather than
+		 * run it unsafely. */
+		VHOST_LOG(ERR, "%s: cannot hook vhost-user messages (vid %d)\n",
+			  s.path, vid);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+vhost_destroy_connection(int vid)
+{
+	struct vhost_socket s;
+
+	if (socket_of_vid(vid, &s) == 0 && s.direct != NULL) {
+		s.direct->running = false;
+		vhost_direct_stop(s.direct);
+	}
 }
 
 static int
@@ -127,6 +210,8 @@ static const struct rte_vhost_device_ops vhost_ops = {
 	.new_device = vhost_new_device,
 	.destroy_device = vhost_destroy_device,
 	.vring_state_changed = vhost_vring_state_changed,
+	.new_connection = vhost_new_connection,
+	.destroy_connection = vhost_destroy_connection,
 };
 
 /* mkdir -p of the directory holding path (0755, as /run/vtoe would be). */
@@ -195,6 +280,9 @@ vhost_port_open(const struct vhost_port_conf *conf)
 		slot->queues = conf->queues;
 		slot->events = conf->events;
 		slot->arg = conf->arg;
+		slot->direct = conf->direct;
+		if (conf->direct != NULL)
+			vhost_direct_init(conf->direct);
 	}
 	pthread_mutex_unlock(&sockets_lock);
 	if (slot == NULL)

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Direct vring access: state kept in step with the library, and the
+ * descriptor walk and copy (see vhost_direct.h). */
+#include "vhost_direct.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/vhost_types.h>
+#include <rte_common.h>
+#include <rte_memcpy.h>
+
+/* Features under which the direct path steps aside. */
+#define VD_FEATURES_NOT_DIRECT ( \
+	1ULL << VHOST_F_LOG_ALL | 1ULL << VIRTIO_F_IOMMU_PLATFORM | \
+	1ULL << VIRTIO_F_RING_PACKED)
+
+void
+vhost_direct_init(struct vhost_direct *d)
+{
+	memset(d, 0, sizeof(*d));
+	rte_spinlock_init(&d->lock);
+	d->vid = -1;
+}
+
+/* Under d->lock. */
+static void
+vd_clear_locked(struct vhost_direct *d)
+{
+	d->ready = false;
+	d->vid = -1;
+	free(d->mem);   /* rte_vhost_get_mem_table allocates with malloc */
+	d->mem = NULL;
+}
+
+void
+vhost_direct_stop(struct vhost_direct *d)
+{
+	rte_spinlock_lock(&d->lock);
+	vd_clear_locked(d);
+	rte_spinlock_unlock(&d->lock);
+}
+
+void
+vhost_direct_refresh(struct vhost_direct *d, int vid)
+{
+	struct rte_vhost_memory *mem = NULL;
+	uint64_t features = 0;
+	uint16_t n;
+
+	rte_spinlock_lock(&d->lock);
+	vd_clear_locked(d);
+	if (rte_vhost_get_negotiated_features(vid, &features) != 0 ||
+	    (features & VD_FEATURES_NOT_DIRECT) != 0)
+		goto out;
+	n = rte_vhost_get_vring_num(vid);
+	if (n == 0 || n > RTE_DIM(d->ring))
+		goto out;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_vhost_vring vr;
+
+		if (rte_vhost_get_vhost_vring(vid, i, &vr) != 0 ||
+		    vr.desc == NULL || vr.avail == NULL || vr.used == NULL ||
+		    vr.size == 0 || !rte_is_power_of_2(vr.size))
+			goto out;
+		d->ring[i] = (struct vd_ring){ vr.desc, vr.avail, vr.used,
+					       vr.size };
+	}
+	if (rte_vhost_get_mem_table(vid, &mem) != 0 || mem == NULL)
+		goto out;
+	d->mem = mem;
+	d->n_vrings = n;
+	d->hdr_len = (features & (1ULL << VIRTIO_NET_F_MRG_RXBUF |
+				  1ULL << VIRTIO_F_VERSION_1)) ?
+		     sizeof(struct virtio_net_hdr_mrg_rxbuf) :
+		     sizeof(struct virtio_net_hdr);
+	d->vid = vid;
+	d->ready = true;
+out:
+	rte_spinlock_unlock(&d->lock);
+}
+
+int
+vd_chain_read(const struct vhost_direct *d, const struct vd_ring *r,
+	      uint16_t head, bool write, struct vd_chain *c)
+{
+	uint16_t idx = head;
+	uint32_t total = 0;
+
+	c->head = head;
+	for (uint16_t n = 0; n < VD_SEGS_MAX; n++) {
+		struct vring_desc desc;
+		uint64_t len, va;
+
+		if (idx >= r->size)
+			return -1;
+		/* One read of the guest's descriptor: it may change it. */
+		memcpy(&desc, (const void *)&r->desc[idx], sizeof(desc));
+		if ((desc.flags & VRING_DESC_F_INDIRECT) ||
+		    !(desc.flags & VRING_DESC_F_WRITE) != !write)
+			return -1;
+		len = desc.len;
+		va = rte_vhost_va_from_guest_pa(d->mem, desc.addr, &len);
+		if (va == 0 && desc.len != 0)
+			return -1;
+		if (len != desc.len)
+			return -1;      /* crosses a region boundary */
+		c->seg[n].va = (uint8_t *)(uintptr_t)va;
+		c->seg[n].len = desc.len;
+		total += desc.len;
+		if (total < desc.len)
+			return -1;      /* 4 GiB of chain */
+		if (!(desc.flags & VRING_DESC_F_NEXT)) {
+			c->n = n + 1;
+			c->len = total;
+			return 0;
+		}
+		idx = desc.next;
+	}
+	return -1;
+}
+
+/* Position off bytes into c: segment *s, byte *o in it. */
+static void
+vd_seek(const struct vd_chain *c, uint32_t off, uint16_t *s, uint32_t *o)
+{
+	uint16_t i = 0;
+
+	while (i < c->n && off >= c->seg[i].len) {
+		off -= c->seg[i].len;
+		i++;
+	}
+	*s = i;
+	*o = off;
+}
+
+void
+vd_chain_copy(struct vd_chain *dst, uint32_t doff, const struct vd_chain *src,
+	      uint32_t off, uint32_t len)
+{
+	uint16_t ds, ss;
+	uint32_t dpos, spos;
+
+	/* Both in their first buffers: the usual case. */
+	if (doff + len <= dst->seg[0].len && off + len <= src->seg[0].len) {
+		rte_memcpy(dst->seg[0].va + doff, src->seg[0].va + off, len);
+		return;
+	}
+	vd_seek(dst, doff, &ds, &dpos);
+	vd_seek(src, off, &ss, &spos);
+	while (len > 0 && ds < dst->n && ss < src->n) {
+		uint32_t chunk = RTE_MIN(len, RTE_MIN(dst->seg[ds].len - dpos,
+						      src->seg[ss].len - spos));
+
+		rte_memcpy(dst->seg[ds].va + dpos, src->seg[ss].va + spos, chunk);
+		len -= chunk;
+		dpos += chunk;
+		spos += chunk;
+		if (dpos == dst->seg[ds].len) {
+			ds++;
+			dpos = 0;
+		}
+		if (spos == src->seg[ss].len) {
+			ss++;
+			spos = 0;
+		}
+	}
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Direct vring access: the worker reads a guest's split virtqueues itself,
+ * so a frame between two co-resident guests is copied once, from the
+ * sender's tx buffer into the receiver's rx buffer, with no mbuf between
+ * them.  rte_vhost's burst calls copy twice (into an mbuf, out of it) and
+ * allocate and free the mbuf; at 64-byte frames that is most of the cost.
+ *
+ * The library still owns the device.  We take its ring pointers, memory
+ * table and indices through public calls, and hand the indices back after
+ * every burst (rte_vhost_get/set_vring_base), so the library's own burst
+ * calls, and the front-end's GET_VRING_BASE, carry on from where we
+ * stopped.  Whatever the direct path does not do (indirect or long
+ * descriptor chains, offload metadata, broadcast, uplinks, a full
+ * receiver, anything malformed) is left in the ring for the library path,
+ * which handles and counts it.
+ *
+ * Exclusion with the library's message handler (memory table, ring
+ * addresses, features, GET_VRING_BASE...): the handler calls our
+ * pre-message hook with the device's queues locked; the hook takes our
+ * lock, so no worker is inside a direct burst, and marks the state stale;
+ * the post-message hook rebuilds it.  Workers only trylock our lock and
+ * never call the library while holding it, so neither side waits for the
+ * other in a cycle.  A message the library fails leaves the state stale
+ * (no post hook): that device then takes the library path until the next
+ * message.
+ *
+ * Not direct: packed rings, IOMMU (IOVA) translation, and dirty-page
+ * logging (live migration) - the library handles those.
+ */
+#ifndef VTOE_VHOST_DIRECT_H
+#define VTOE_VHOST_DIRECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_spinlock.h>
+#include <rte_vhost.h>
+
+#include "vhost.h"
+
+/* Longest descriptor chain taken directly (a 64 KB frame from a Linux
+ * guest is longer: it goes through the library with its offloads). */
+#define VD_SEGS_MAX 8
+
+struct vd_seg {
+	uint8_t *va;
+	uint32_t len;
+};
+
+/* One descriptor chain, translated. */
+struct vd_chain {
+	uint16_t head;
+	uint16_t n;
+	uint32_t len;           /* sum of seg[].len */
+	struct vd_seg seg[VD_SEGS_MAX];
+};
+
+struct vd_ring {
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint16_t size;          /* a power of two */
+};
+
+struct vhost_direct {
+	rte_spinlock_t lock;    /* workers trylock; the vhost thread locks */
+	bool running;           /* vhost thread only: between new and
+				 * destroy_device */
+	/* Below: valid while ready, read under lock. */
+	bool ready;
+	int vid;
+	uint16_t hdr_len;       /* virtio-net header: 12 or 10 bytes */
+	uint16_t n_vrings;
+	struct rte_vhost_memory *mem;   /* the library's copy, ours to free */
+	struct vd_ring ring[2 * VHOST_QUEUES_MAX];
+};
+
+void vhost_direct_init(struct vhost_direct *d);
+
+/* vhost event thread: take the direct path away from vid / rebuild it
+ * for vid (stays off if vid's features or rings rule it out). */
+void vhost_direct_stop(struct vhost_direct *d);
+void vhost_direct_refresh(struct vhost_direct *d, int vid);
+
+/* Workers: hold d for a burst.  False when the vhost thread holds it or
+ * the state is stale; then use the library path. */
+static inline bool
+vhost_direct_acquire(struct vhost_direct *d)
+{
+	if (!rte_spinlock_trylock(&d->lock))
+		return false;
+	if (!d->ready) {
+		rte_spinlock_unlock(&d->lock);
+		return false;
+	}
+	return true;
+}
+
+static inline void
+vhost_direct_release(struct vhost_direct *d)
+{
+	rte_spinlock_unlock(&d->lock);
+}
+
+/*
+ * Read and translate the chain starting at descriptor head of ring r:
+ * every descriptor device-writable (write) or device-readable (!write), no
+ * indirect tables, at most VD_SEGS_MAX long, each buffer inside one
+ * memory region.  0, or -1 for anything else (left to the library).
+ */
+int vd_chain_read(const struct vhost_direct *d, const struct vd_ring *r,
+		  uint16_t head, bool write, struct vd_chain *c);
+
+/* Copy len bytes from src starting at byte off into dst starting at byte
+ * doff; both chains hold them (checked by the caller). */
+void vd_chain_copy(struct vd_chain *dst, uint32_t doff,
+		   const struct vd_chain *src, uint32_t off, uint32_t len);
+
+#endif /* VTOE_VHOST_DIRECT_H */
