@@ -4,8 +4,8 @@
  * tx ring takes the frames at its head that go to exactly one other guest
  * this worker delivers to, and copies each from the sender's buffer into
  * a receive buffer of that guest (vhost_direct.h), with no mbuf between.
- * It stops at the first frame it does not take; that frame and the rest
- * of the ring go through the library path in the same loop turn, so the
+ * It stops at the first frame it does not take, which goes through the
+ * library path before the direct path resumes (dp_poll_rxq), so the
  * frames of a ring keep their order whichever path each takes.
  *
  * Taken directly, per frame: no offload metadata (plain virtio-net header),
@@ -216,7 +216,7 @@ dp_direct_eth(const struct vd_chain *c, uint16_t hdr_len, uint32_t *room)
 }
 
 uint16_t
-dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q,
+dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 	     const struct fwd_ctx *fctx, bool *rest)
 {
 	struct dp *dp = w->dp;
@@ -248,13 +248,13 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q,
 	sr = &sd->ring[vring];
 	avail_idx = __atomic_load_n(&sr->avail->idx, __ATOMIC_ACQUIRE);
 	n = (uint16_t)(avail_idx - s_avail);
-	if (n == 0) {
+	if (n == 0 || max == 0) {
 		*rest = false;
 		goto out;
 	}
 	if (n > sr->size)
 		goto out;       /* the library deals with a lying guest */
-	n = RTE_MIN(n, (uint16_t)DP_BURST);
+	n = RTE_MIN(n, RTE_MIN(max, (uint16_t)DP_BURST));
 	mask = sr->size - 1;
 	n_ok = dp_direct_read_ahead(sd, sr, s_avail, n, false, sc);
 

@@ -206,11 +206,11 @@ struct dp {
 /* dp_worker.c */
 int dp_worker_main(void *arg);
 
-/* dp_direct.c: copy the frames at the head of VM port in's guest tx ring
- * q straight into the guests they go to.  Returns frames taken; *rest is
- * false when the ring holds nothing for the library path this turn. */
+/* dp_direct.c: copy up to max frames at the head of VM port in's guest
+ * tx ring q straight into the guests they go to.  Returns frames taken;
+ * *rest is true when it stopped at a frame it leaves to the library. */
 uint16_t dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q,
-		      const struct fwd_ctx *fctx, bool *rest);
+		      uint16_t max, const struct fwd_ctx *fctx, bool *rest);
 
 /* dp_qos_tx.c (workers) */
 /* Hand frames from port "in" bound for uplink p to its scheduler; what

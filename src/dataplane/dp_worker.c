@@ -44,12 +44,12 @@ dp_stage(struct dp_worker *w, uint16_t port, struct rte_mbuf *m)
 
 static uint16_t
 dp_port_rx(struct dp_worker *w, const struct dp_port *port, uint16_t q,
-	   struct rte_mbuf **pkts)
+	   struct rte_mbuf **pkts, uint16_t max)
 {
 	int vid;
 
 	if (port->kind == DP_PORT_UPLINK)
-		return rte_eth_rx_burst(port->eth_port, q, pkts, DP_BURST);
+		return rte_eth_rx_burst(port->eth_port, q, pkts, max);
 
 	/* Pairs with the release stores in dp_vhost_up/down/queue. */
 	vid = atomic_load_explicit(&port->vid, memory_order_acquire);
@@ -57,7 +57,7 @@ dp_port_rx(struct dp_worker *w, const struct dp_port *port, uint16_t q,
 	    !(atomic_load_explicit(&port->vrings_enabled, memory_order_acquire) &
 	      (1u << VHOST_VRING_GUEST_TX(q))))
 		return 0;
-	return vhost_rx_burst(vid, q, w->dp->pool, pkts, DP_BURST);
+	return vhost_rx_burst(vid, q, w->dp->pool, pkts, max);
 }
 
 /* Frames a guest marked for checksum or segmentation: the marks are
@@ -321,6 +321,52 @@ dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
 	w->n_dirty = 0;
 }
 
+/*
+ * One turn on an rx queue, at most DP_BURST frames.  A VM port's queue is
+ * read by the direct path first (dp_direct.c); the frame it stops at goes
+ * through the library, alone when the direct path took some before it (so
+ * the direct path resumes right after), with the rest of the budget when
+ * it took none.  Each step is forwarded before the next is read, so the
+ * ring's order holds across the two paths.
+ */
+static bool
+dp_poll_rxq(struct dp_worker *w, const struct dp_rxq *rxq,
+	    struct rte_mbuf **pkts, const struct fwd_ctx *fctx)
+{
+	struct dp *dp = w->dp;
+	const struct dp_port *port = &dp->ports[rxq->port];
+	bool direct = dp->direct && port->kind == DP_PORT_VHOST;
+	uint16_t budget = DP_BURST, want, n;
+	bool busy = false;
+
+	while (budget > 0) {
+		want = budget;
+		if (direct) {
+			bool rest;
+			uint16_t got = dp_direct_rx(w, rxq->port, rxq->queue,
+						    budget, fctx, &rest);
+
+			budget -= got;
+			busy |= got > 0;
+			if (!rest || budget == 0)
+				break;
+			if (got > 0)
+				want = 1;
+		}
+		n = dp_port_rx(w, port, rxq->queue, pkts, want);
+		if (n == 0)
+			break;
+		busy = true;
+		budget -= n;
+		w->stats[rxq->port].rx_packets += n;
+		n = dp_offload_validate(w, port, pkts, n);
+		dp_forward(w, rxq->port, pkts, n, fctx);
+		if (!direct)
+			break;
+	}
+	return busy;
+}
+
 int
 dp_worker_main(void *arg)
 {
@@ -351,28 +397,8 @@ dp_worker_main(void *arg)
 						    memory_order_acquire);
 		fctx.away_mask = snap->away_mask;
 		fctx.now_s = (uint32_t)(prev / dp->tsc_hz);
-		for (unsigned int i = 0; i < w->n_rxqs; i++) {
-			const struct dp_rxq *rxq = &w->rxqs[i];
-			uint16_t n;
-
-			if (dp->direct && dp->ports[rxq->port].kind == DP_PORT_VHOST) {
-				bool rest;
-
-				if (dp_direct_rx(w, rxq->port, rxq->queue, &fctx,
-						 &rest) > 0)
-					busy = true;
-				if (!rest)
-					continue;
-			}
-			n = dp_port_rx(w, &dp->ports[rxq->port], rxq->queue, pkts);
-
-			if (n == 0)
-				continue;
-			busy = true;
-			w->stats[rxq->port].rx_packets += n;
-			n = dp_offload_validate(w, &dp->ports[rxq->port], pkts, n);
-			dp_forward(w, rxq->port, pkts, n, &fctx);
-		}
+		for (unsigned int i = 0; i < w->n_rxqs; i++)
+			busy |= dp_poll_rxq(w, &w->rxqs[i], pkts, &fctx);
 		/* Deliver to co-resident VMs; a VM that went away is
 		 * skipped: the main thread drains its ring after this
 		 * snapshot's grace period. */

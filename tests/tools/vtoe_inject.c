@@ -8,13 +8,22 @@
  *
  *   vtoe-inject [EAL args] -- [--send LEN:COUNT]... [--dst MAC] [--wait MS]
  *
+ * Frames of 18 bytes or more carry a sequence number (big endian, after
+ * the Ethernet header, counting every frame sent) and then a byte pattern
+ * that the receiving side checks.  --alt-dst MAC --alt-every K sends every
+ * K-th frame to MAC instead of --dst, so one burst mixes destinations.
+ *
  * Output, one line per fact, for the integration scripts to parse:
  *   sent LEN COUNT      frames port 0 transmitted for one --send
  *   rx PORT COUNT       frames received on PORT during the run
+ *   order PORT N        frames on PORT whose sequence number was not above
+ *                       the one before (reordered or duplicated)
+ *   corrupt PORT N      frames on PORT whose pattern did not match
  * Exit 0 when every requested frame was sent, 1 otherwise.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +50,8 @@ struct inject_opts {
 	struct inject_send sends[INJECT_SENDS_MAX];
 	unsigned int n_sends;
 	struct rte_ether_addr dst;
+	struct rte_ether_addr alt_dst;
+	unsigned int alt_every;         /* 0: never */
 	unsigned int wait_ms;
 	unsigned int link_timeout_s;
 };
@@ -50,11 +61,12 @@ inject_usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [EAL args] -- [--send LEN:COUNT]... [--dst MAC] [--wait MS]\n"
-		"          [--link-timeout S]\n"
+		"          [--link-timeout S] [--alt-dst MAC --alt-every K]\n"
 		"  --send LEN:COUNT  send COUNT frames of LEN bytes (1..%d) from port 0\n"
 		"  --dst MAC         destination MAC (default ff:ff:ff:ff:ff:ff)\n"
 		"  --wait MS         keep counting received frames for MS after sending\n"
-		"  --link-timeout S  wait at most S seconds for every link (default 10)\n",
+		"  --link-timeout S  wait at most S seconds for every link (default 10)\n"
+		"  --alt-dst MAC     with --alt-every K: every K-th frame goes to MAC\n",
 		prog, INJECT_LEN_MAX);
 }
 
@@ -66,6 +78,8 @@ inject_parse(int argc, char **argv, struct inject_opts *o)
 		{ "dst", required_argument, NULL, 'd' },
 		{ "wait", required_argument, NULL, 'w' },
 		{ "link-timeout", required_argument, NULL, 'l' },
+		{ "alt-dst", required_argument, NULL, 'a' },
+		{ "alt-every", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -94,6 +108,13 @@ inject_parse(int argc, char **argv, struct inject_opts *o)
 			break;
 		case 'l':
 			o->link_timeout_s = (unsigned int)strtoul(optarg, NULL, 10);
+			break;
+		case 'a':
+			if (rte_ether_unformat_addr(optarg, &o->alt_dst) != 0)
+				return -EINVAL;
+			break;
+		case 'e':
+			o->alt_every = (unsigned int)strtoul(optarg, NULL, 10);
 			break;
 		default:
 			return -EINVAL;
@@ -143,16 +164,62 @@ inject_links_wait(unsigned int timeout_s)
 	return -ETIMEDOUT;
 }
 
-/* Count (and free) whatever arrived on every port. */
+#define INJECT_SEQ_OFF 14
+#define INJECT_SEQ_MIN_LEN (INJECT_SEQ_OFF + 4)
+
+/* What a port received: counts, and the checks of stamped frames. */
+struct inject_rx {
+	uint64_t count[RTE_MAX_ETHPORTS];
+	uint64_t order[RTE_MAX_ETHPORTS];
+	uint64_t corrupt[RTE_MAX_ETHPORTS];
+	int64_t last_seq[RTE_MAX_ETHPORTS];     /* -1: none yet */
+};
+
+static uint8_t
+inject_pattern(unsigned int i)
+{
+	return (uint8_t)(i * 13 + 5);
+}
+
 static void
-inject_rx_poll(uint64_t *rx_counts)
+inject_rx_check(struct inject_rx *rx, uint16_t port, const struct rte_mbuf *m)
+{
+	uint8_t buf[INJECT_LEN_MAX];
+	const uint8_t *p;
+	uint32_t len = rte_pktmbuf_pkt_len(m), seq;
+	const struct rte_ether_hdr *eth;
+
+	if (len < INJECT_SEQ_MIN_LEN || len > INJECT_LEN_MAX)
+		return;
+	p = rte_pktmbuf_read(m, 0, len, buf);
+	eth = (const struct rte_ether_hdr *)p;
+	if (eth->ether_type != rte_cpu_to_be_16(INJECT_ETHERTYPE))
+		return;
+	memcpy(&seq, p + INJECT_SEQ_OFF, sizeof(seq));
+	seq = rte_be_to_cpu_32(seq);
+	if (rx->last_seq[port] >= (int64_t)seq)
+		rx->order[port]++;
+	rx->last_seq[port] = seq;
+	for (uint32_t i = INJECT_SEQ_MIN_LEN; i < len; i++) {
+		if (p[i] != inject_pattern(i)) {
+			rx->corrupt[port]++;
+			break;
+		}
+	}
+}
+
+/* Count, check and free whatever arrived on every port. */
+static void
+inject_rx_poll(struct inject_rx *rx)
 {
 	struct rte_mbuf *pkts[INJECT_BURST];
 	uint16_t port, n;
 
 	RTE_ETH_FOREACH_DEV(port) {
 		n = rte_eth_rx_burst(port, 0, pkts, INJECT_BURST);
-		rx_counts[port] += n;
+		rx->count[port] += n;
+		for (uint16_t i = 0; i < n; i++)
+			inject_rx_check(rx, port, pkts[i]);
 		rte_pktmbuf_free_bulk(pkts, n);
 	}
 }
@@ -163,7 +230,7 @@ inject_rx_poll(uint64_t *rx_counts)
  */
 static struct rte_mbuf *
 inject_frame(struct rte_mempool *pool, const struct rte_ether_addr *dst,
-	     const struct rte_ether_addr *src, unsigned int len)
+	     const struct rte_ether_addr *src, unsigned int len, uint32_t seq)
 {
 	uint8_t full[INJECT_LEN_MAX];
 	struct rte_ether_hdr eth;
@@ -176,7 +243,11 @@ inject_frame(struct rte_mempool *pool, const struct rte_ether_addr *dst,
 	eth.ether_type = rte_cpu_to_be_16(INJECT_ETHERTYPE);
 	memcpy(full, &eth, sizeof(eth));
 	for (i = sizeof(eth); i < len; i++)
-		full[i] = (uint8_t)i;
+		full[i] = inject_pattern(i);
+	if (len >= INJECT_SEQ_MIN_LEN) {
+		seq = rte_cpu_to_be_32(seq);
+		memcpy(full + INJECT_SEQ_OFF, &seq, sizeof(seq));
+	}
 
 	m = rte_pktmbuf_alloc(pool);
 	if (m == NULL)
@@ -193,7 +264,7 @@ inject_frame(struct rte_mempool *pool, const struct rte_ether_addr *dst,
 /* Send count frames from port 0; gives up after 2 s without progress. */
 static unsigned int
 inject_send(struct rte_mempool *pool, const struct inject_opts *o,
-	    const struct inject_send *s, uint64_t *rx_counts)
+	    const struct inject_send *s, struct inject_rx *rx, uint32_t *seq)
 {
 	struct rte_ether_addr src;
 	struct rte_mbuf *pkts[INJECT_BURST];
@@ -206,18 +277,24 @@ inject_send(struct rte_mempool *pool, const struct inject_opts *o,
 	while (sent < s->count) {
 		n = RTE_MIN(s->count - sent, (unsigned int)INJECT_BURST);
 		for (i = 0; i < n; i++) {
-			pkts[i] = inject_frame(pool, &o->dst, &src, s->len);
+			uint32_t k = *seq + i;
+			bool alt = o->alt_every > 0 &&
+				   k % o->alt_every == o->alt_every - 1;
+
+			pkts[i] = inject_frame(pool, alt ? &o->alt_dst : &o->dst,
+					       &src, s->len, k);
 			if (pkts[i] == NULL)
 				break;
 		}
 		done = rte_eth_tx_burst(0, 0, pkts, (uint16_t)i);
+		*seq += done;
 		rte_pktmbuf_free_bulk(&pkts[done], i - done);
 		sent += done;
 		if (done > 0)
 			last_progress = rte_get_timer_cycles();
 		else if (rte_get_timer_cycles() - last_progress > stall_limit)
 			break;
-		inject_rx_poll(rx_counts);
+		inject_rx_poll(rx);
 	}
 	return sent;
 }
@@ -225,7 +302,8 @@ inject_send(struct rte_mempool *pool, const struct inject_opts *o,
 int
 main(int argc, char **argv)
 {
-	uint64_t rx_counts[RTE_MAX_ETHPORTS] = { 0 };
+	static struct inject_rx rx;
+	uint32_t seq = 0;
 	struct inject_opts opts;
 	struct rte_mempool *pool;
 	unsigned int i, sent;
@@ -241,6 +319,8 @@ main(int argc, char **argv)
 	argc -= ret;
 	argv += ret;
 	memset(&opts, 0, sizeof(opts));
+	for (i = 0; i < RTE_MAX_ETHPORTS; i++)
+		rx.last_seq[i] = -1;
 	if (inject_parse(argc, argv, &opts) != 0) {
 		inject_usage("vtoe-inject");
 		rc = 2;
@@ -273,18 +353,21 @@ main(int argc, char **argv)
 	}
 
 	for (i = 0; i < opts.n_sends; i++) {
-		sent = inject_send(pool, &opts, &opts.sends[i], rx_counts);
+		sent = inject_send(pool, &opts, &opts.sends[i], &rx, &seq);
 		printf("sent %u %u\n", opts.sends[i].len, sent);
 		if (sent != opts.sends[i].count)
 			rc = 1;
 	}
 	end = rte_get_timer_cycles() + (uint64_t)opts.wait_ms * rte_get_timer_hz() / 1000;
 	while (rte_get_timer_cycles() < end) {
-		inject_rx_poll(rx_counts);
+		inject_rx_poll(&rx);
 		rte_delay_us(100);
 	}
-	RTE_ETH_FOREACH_DEV(port)
-		printf("rx %u %" PRIu64 "\n", port, rx_counts[port]);
+	RTE_ETH_FOREACH_DEV(port) {
+		printf("rx %u %" PRIu64 "\n", port, rx.count[port]);
+		printf("order %u %" PRIu64 "\n", port, rx.order[port]);
+		printf("corrupt %u %" PRIu64 "\n", port, rx.corrupt[port]);
+	}
 	fflush(stdout);
 
 err_ports:

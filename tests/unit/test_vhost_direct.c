@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The direct path's descriptor walk and copy (src/vhost/vhost_direct.c)
+ * against rings a hostile or broken guest could post: a split ring and a
+ * guest memory table built in plain memory (two "regions" with a gap and
+ * a guest-physical layout unlike the host's), no EAL.
+ *
+ * vd_chain_read must refuse, never loop or read outside the table: loops,
+ * indexes past the ring, indirect tables, buffers of the wrong direction,
+ * addresses in no region or across a region's end, chains longer than
+ * VD_SEGS_MAX.  vd_chain_copy must put exactly the bytes asked for where
+ * asked, whatever the two chains' segmentations (empty segments too), and
+ * nothing else.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "vhost/vhost_direct.h"
+
+#define RING_SIZE 16
+#define REGION_SIZE 4096
+/* Guest-physical bases of the two regions: not the host addresses, and
+ * with a hole between them. */
+#define GPA0 0x100000ull
+#define GPA1 0x300000ull
+
+static uint8_t region0[REGION_SIZE], region1[REGION_SIZE];
+static struct vring_desc desc[RING_SIZE];
+static struct vhost_direct d;
+static struct vd_ring ring = { .desc = desc, .size = RING_SIZE };
+
+static int
+setup(void **state)
+{
+	struct rte_vhost_memory *mem;
+
+	(void)state;
+	mem = calloc(1, sizeof(*mem) + 2 * sizeof(mem->regions[0]));
+	assert_non_null(mem);
+	mem->nregions = 2;
+	mem->regions[0] = (struct rte_vhost_mem_region){
+		.guest_phys_addr = GPA0, .size = REGION_SIZE,
+		.host_user_addr = (uint64_t)(uintptr_t)region0,
+	};
+	mem->regions[1] = (struct rte_vhost_mem_region){
+		.guest_phys_addr = GPA1, .size = REGION_SIZE,
+		.host_user_addr = (uint64_t)(uintptr_t)region1,
+	};
+	memset(&d, 0, sizeof(d));
+	d.mem = mem;
+	d.ready = true;
+	memset(desc, 0, sizeof(desc));
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	free(d.mem);
+	d.mem = NULL;
+	return 0;
+}
+
+static void
+set_desc(uint16_t i, uint64_t gpa, uint32_t len, uint16_t flags, uint16_t next)
+{
+	desc[i] = (struct vring_desc){ .addr = gpa, .len = len, .flags = flags,
+				       .next = next };
+}
+
+static void
+test_single_and_chained(void **state)
+{
+	struct vd_chain c;
+
+	(void)state;
+	set_desc(3, GPA0 + 100, 60, 0, 0);
+	assert_int_equal(vd_chain_read(&d, &ring, 3, false, &c), 0);
+	assert_int_equal(c.head, 3);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.len, 60);
+	assert_ptr_equal(c.seg[0].va, region0 + 100);
+
+	/* 3 -> 7 -> 1, across both regions, in chain order */
+	set_desc(3, GPA0 + 0, 12, VRING_DESC_F_NEXT, 7);
+	set_desc(7, GPA1 + 2000, 1000, VRING_DESC_F_NEXT, 1);
+	set_desc(1, GPA0 + 4000, 96, 0, 0);
+	assert_int_equal(vd_chain_read(&d, &ring, 3, false, &c), 0);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(c.len, 12 + 1000 + 96);
+	assert_ptr_equal(c.seg[1].va, region1 + 2000);
+	assert_ptr_equal(c.seg[2].va, region0 + 4000);
+	assert_int_equal(c.seg[2].len, 96);
+
+	/* device-writable chain for a receive ring */
+	set_desc(5, GPA1, 2048, VRING_DESC_F_WRITE, 0);
+	assert_int_equal(vd_chain_read(&d, &ring, 5, true, &c), 0);
+	assert_int_equal(c.len, 2048);
+	/* ... which is not a transmit buffer, and the other way round */
+	assert_int_equal(vd_chain_read(&d, &ring, 5, false, &c), -1);
+	assert_int_equal(vd_chain_read(&d, &ring, 1, true, &c), -1);
+	/* a chain mixing both directions */
+	set_desc(2, GPA0, 12, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 4);
+	set_desc(4, GPA0 + 12, 64, 0, 0);
+	assert_int_equal(vd_chain_read(&d, &ring, 2, true, &c), -1);
+	assert_int_equal(vd_chain_read(&d, &ring, 2, false, &c), -1);
+}
+
+static void
+test_hostile_chains(void **state)
+{
+	struct vd_chain c;
+
+	(void)state;
+	/* head and next outside the ring */
+	assert_int_equal(vd_chain_read(&d, &ring, RING_SIZE, false, &c), -1);
+	assert_int_equal(vd_chain_read(&d, &ring, UINT16_MAX, false, &c), -1);
+	set_desc(0, GPA0, 64, VRING_DESC_F_NEXT, RING_SIZE + 5);
+	assert_int_equal(vd_chain_read(&d, &ring, 0, false, &c), -1);
+
+	/* loops: to itself, and a two-descriptor cycle */
+	set_desc(0, GPA0, 64, VRING_DESC_F_NEXT, 0);
+	assert_int_equal(vd_chain_read(&d, &ring, 0, false, &c), -1);
+	set_desc(0, GPA0, 64, VRING_DESC_F_NEXT, 1);
+	set_desc(1, GPA0, 64, VRING_DESC_F_NEXT, 0);
+	assert_int_equal(vd_chain_read(&d, &ring, 0, false, &c), -1);
+
+	/* an indirect table (left to the library) */
+	set_desc(0, GPA0, 16 * 4, VRING_DESC_F_INDIRECT, 0);
+	assert_int_equal(vd_chain_read(&d, &ring, 0, false, &c), -1);
+
+	/* addresses: in the hole, past the end, across a region's end,
+	 * wrapping around 2^64 */
+	set_desc(0, GPA0 + REGION_SIZE + 16, 64, 0, 0);
+	assert_int_equal(vd_chain_read(&d, &ring, 0, false, &c), -1);
+	set_desc(0, GPA1 + REGION_SIZE, 1, 0, 0);
+	assert_int_equal(vd_chain_read(&d, &ring, 0, false, &c), -1);
+	set_desc(0, GPA0 + REGION_SIZE - 10, 11, 0, 0);
+	assert_int_equal(vd_chain_read(&d, &ring, 0, false, &c), -1);
+	set_desc(0, UINT64_MAX - 3, 64, 0, 0);
+	assert_int_equal(vd_chain_read(&d, &ring, 0, false, &c), -1);
+	set_desc(0, GPA0 + REGION_SIZE - 10, 10, 0, 0);    /* to the last byte */
+	assert_int_equal(vd_chain_read(&d, &ring, 0, false, &c), 0);
+
+	/* an empty buffer is harmless, wherever it claims to be */
+	set_desc(0, 0xdead0000ull, 0, VRING_DESC_F_NEXT, 1);
+	set_desc(1, GPA0, 64, 0, 0);
+	assert_int_equal(vd_chain_read(&d, &ring, 0, false, &c), 0);
+	assert_int_equal(c.len, 64);
+}
+
+static void
+test_chain_length_limit(void **state)
+{
+	struct vd_chain c;
+
+	(void)state;
+	for (uint16_t i = 0; i < VD_SEGS_MAX; i++)
+		set_desc(i, GPA0 + 100u * i, 100,
+			 i + 1 < VD_SEGS_MAX ? VRING_DESC_F_NEXT : 0, i + 1);
+	assert_int_equal(vd_chain_read(&d, &ring, 0, false, &c), 0);
+	assert_int_equal(c.n, VD_SEGS_MAX);
+	assert_int_equal(c.len, 100 * VD_SEGS_MAX);
+	/* one more */
+	desc[VD_SEGS_MAX - 1].flags = VRING_DESC_F_NEXT;
+	set_desc(VD_SEGS_MAX, GPA0, 1, 0, 0);
+	assert_int_equal(vd_chain_read(&d, &ring, 0, false, &c), -1);
+}
+
+/* Cut len bytes at base into a chain of segments of the given sizes. */
+static void
+make_chain(struct vd_chain *c, uint8_t *base, const uint32_t *sizes,
+	   uint16_t n)
+{
+	uint32_t off = 0;
+
+	c->n = n;
+	c->len = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		c->seg[i].va = base + off;
+		c->seg[i].len = sizes[i];
+		off += sizes[i] + 7;    /* gaps between segments: guard bytes */
+		c->len += sizes[i];
+	}
+}
+
+/* Byte k of a chain, as if it were flat. */
+static uint8_t *
+chain_byte(const struct vd_chain *c, uint32_t k)
+{
+	for (uint16_t i = 0; i < c->n; i++) {
+		if (k < c->seg[i].len)
+			return c->seg[i].va + k;
+		k -= c->seg[i].len;
+	}
+	return NULL;
+}
+
+static void
+test_copy_segmentations(void **state)
+{
+	static const struct {
+		uint16_t n;
+		uint32_t size[VD_SEGS_MAX];
+	} shapes[] = {
+		{ 1, { 1600 } },
+		{ 2, { 12, 1588 } },
+		{ 6, { 0, 12, 0, 700, 1, 887 } },
+		{ 8, { 100, 100, 100, 100, 100, 100, 100, 900 } },
+		{ 8, { 1, 2, 3, 5, 8, 13, 21, 1547 } },
+	};
+	static const struct { uint32_t off, doff, len; } cases[] = {
+		{ 12, 12, 1514 }, { 0, 0, 1600 }, { 26, 12, 60 },
+		{ 12, 26, 1500 }, { 99, 101, 1 }, { 1600, 0, 0 },
+	};
+	uint8_t *src = malloc(8192), *dst = malloc(8192), *want = malloc(8192);
+
+	(void)state;
+	assert_non_null(src);
+	assert_non_null(dst);
+	assert_non_null(want);
+	for (unsigned int i = 0; i < 8192; i++)
+		src[i] = (uint8_t)(i * 7 + 3);
+	for (size_t a = 0; a < RTE_DIM(shapes); a++) {
+		for (size_t b = 0; b < RTE_DIM(shapes); b++) {
+			for (size_t k = 0; k < RTE_DIM(cases); k++) {
+				struct vd_chain sc, dc;
+
+				make_chain(&sc, src, shapes[a].size, shapes[a].n);
+				make_chain(&dc, dst, shapes[b].size, shapes[b].n);
+				if (cases[k].off + cases[k].len > sc.len ||
+				    cases[k].doff + cases[k].len > dc.len)
+					continue;
+				memset(dst, 0xee, 8192);
+				memcpy(want, dst, 8192);
+				for (uint32_t j = 0; j < cases[k].len; j++)
+					*(want + (chain_byte(&dc, cases[k].doff + j) - dst)) =
+						*chain_byte(&sc, cases[k].off + j);
+				vd_chain_copy(&dc, cases[k].doff, &sc, cases[k].off,
+					      cases[k].len);
+				/* every byte: the copied ones moved, guard
+				 * bytes and the rest untouched */
+				assert_memory_equal(dst, want, 8192);
+			}
+		}
+	}
+	free(src);
+	free(dst);
+	free(want);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_single_and_chained, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_chains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chain_length_limit, setup, teardown),
+		cmocka_unit_test(test_copy_segmentations),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
