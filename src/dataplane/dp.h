@@ -56,6 +56,7 @@ struct dp_port_stats {
 	uint64_t gro_merged;    /* frames to this port absorbed by GRO */
 	uint64_t tx_retries;    /* guest took part of a burst: tried again */
 	uint64_t direct_packets; /* frames from this port copied vring to vring */
+	uint64_t nic_tso;       /* uplinks: super-frames the NIC segments */
 	uint64_t drops[DP_DROP_MAX];
 };
 

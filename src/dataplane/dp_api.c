@@ -137,13 +137,14 @@ offload_json(const struct dp *dp, unsigned int p, const struct dp_port_info *in,
 		json_array_append_new(caps, json_string("tso4"));
 	if (in->caps & TOE_CAP_TSO6)
 		json_array_append_new(caps, json_string("tso6"));
-	return json_pack("{s:b, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+	return json_pack("{s:b, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
 			 "enabled", in->kind == DP_PORT_UPLINK || in->offloads,
 			 "egress_does", caps,
 			 "validated", (json_int_t)ts.validated,
 			 "csum_sw", (json_int_t)ts.csum_sw,
 			 "segmented", (json_int_t)ts.segmented,
 			 "segments", (json_int_t)ts.segments,
+			 "nic_tso", (json_int_t)st->nic_tso,
 			 "gso_extra", (json_int_t)st->gso_extra,
 			 "coalesced", (json_int_t)ts.coalesced,
 			 "gro_frames", (json_int_t)ts.gro_frames,

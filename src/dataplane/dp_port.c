@@ -108,12 +108,17 @@ dp_uplink_port_id(const char *devargs, uint16_t *port_id)
 /*
  * The TSO vtoed hands to this PMD (TOE_CAP_TSO4/6, and with
  * TOE_CAP_TSO_SEGS a limit the TOE pre-cuts super-frames to), 0 for none.
- * Only PMDs whose TSO has been run end to end get it, and none has yet:
- *  - net_tap (DPDK 22.11) claims TSO, but refuses every frame whose MSS
- *    plus headers exceeds the MTU (it compares the segment with its
- *    Ethernet header against the IP MTU), i.e. every full-size segment,
- *    and returns it untaken (seen as nic_stuck); its rte_gso also handles
- *    IPv4 only, into at most 128 mbufs.
+ * Only PMDs whose TSO has been run end to end get it:
+ *  - net_virtio / net_virtio_user: TSO when the device offers HOST_TSO4
+ *    and HOST_TSO6 (and CSUM); the super-frame goes out whole with a
+ *    virtio-net header, the device cuts it.  Run end to end by
+ *    tests/integration/test_uplink_tso.sh (a second vtoed as the device).
+ *    No segment limit: the PMD chains descriptors (or an indirect table).
+ *  - not net_tap (DPDK 22.11): it claims TSO, but refuses every frame
+ *    whose MSS plus headers exceeds the MTU (it compares the segment with
+ *    its Ethernet header against the IP MTU), i.e. every full-size
+ *    segment, and returns it untaken (seen as nic_stuck); its rte_gso
+ *    also handles IPv4 only, into at most 128 mbufs.
  * A real VF joins the list once run on one; its limits then come from
  * rte_eth_tx_prepare and tx_desc_lim.nb_seg_max (partial GSO is in
  * toe_gso.c and tested in tests/eal/test_toe_gso.c).
@@ -121,7 +126,14 @@ dp_uplink_port_id(const char *devargs, uint16_t *port_id)
 static uint32_t
 dp_uplink_tso(const struct rte_eth_dev_info *info)
 {
-	(void)info;
+	const uint64_t need = RTE_ETH_TX_OFFLOAD_TCP_TSO |
+			      RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+
+	if (info->driver_name == NULL || (info->tx_offload_capa & need) != need)
+		return 0;
+	if (strcmp(info->driver_name, "net_virtio_user") == 0 ||
+	    strcmp(info->driver_name, "net_virtio") == 0)
+		return TOE_CAP_TSO4 | TOE_CAP_TSO6;
 	return 0;
 }
 
@@ -146,15 +158,21 @@ dp_uplink_open(struct dp *dp, struct dp_port *port)
 		return rc;
 	/* The NIC's own L4 checksum where it has it, and its TSO on PMDs
 	 * where vtoed's use of it is tested; the TOE does in software what
-	 * the egress lacks, as frames leave the scheduler.  IPv4 TSO needs
-	 * the NIC to redo each segment's IP checksum too. */
+	 * the egress lacks, as frames leave the scheduler.  IPv4 TSO has
+	 * each segment's IP checksum redone by whoever cuts it: the NIC's
+	 * IP checksum offload where there is one (a VF), the device itself
+	 * for virtio (which has no such offload). */
 	conf.txmode.offloads = info.tx_offload_capa &
 		(RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
 	caps = toe_caps_from_eth(conf.txmode.offloads);
 	tso = dp_uplink_tso(&info);
+	port->nic_ip_csum = false;
 	if (tso != 0) {
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_TSO |
-					RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+			(info.tx_offload_capa & (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
+						 RTE_ETH_TX_OFFLOAD_MULTI_SEGS));
+		port->nic_ip_csum = (info.tx_offload_capa &
+				     RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) != 0;
 		caps |= tso;
 	}
 	atomic_store_explicit(&port->caps, caps, memory_order_relaxed);

@@ -43,6 +43,8 @@ struct dp_port {
 	const struct cfg_uplink *ucfg;  /* uplinks */
 	uint16_t queues;
 	uint16_t eth_port;              /* uplinks */
+	bool nic_ip_csum;               /* uplinks: TSO frames get the NIC's
+					 * IPv4 header checksum offload */
 
 	/*
 	 * Written by the vhost event thread, read by workers.  vid is -1

@@ -75,8 +75,9 @@ dp_qos_enqueue(struct dp_worker *w, uint16_t p, uint16_t in,
 
 /*
  * Frames the NIC segments itself: IPv4 ones get their IP checksum redone
- * per segment by the NIC (the field zeroed, as DPDK wants), then the PMD
- * checks and fixes up what it needs (rte_eth_tx_prepare).  What the PMD
+ * per segment by the NIC where it has IP checksum offload (the field
+ * zeroed, as DPDK wants; a virtio device redoes it without being asked),
+ * then the PMD checks and fixes up what it needs (rte_eth_tx_prepare).  What the PMD
  * refuses is dropped and counted; returns the frames left, in order.
  */
 static uint16_t
@@ -106,7 +107,7 @@ dp_qos_nic_offload(struct dp_worker *w, struct dp_port *port,
 			continue;
 		}
 		if ((m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4)) ==
-		    (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4)) {
+		    (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4) && port->nic_ip_csum) {
 			struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(
 				m, struct rte_ipv4_hdr *, m->l2_len);
 
@@ -126,6 +127,9 @@ dp_qos_nic_offload(struct dp_worker *w, struct dp_port *port,
 		memmove(pkts + ok, pkts + ok + 1, (size_t)(n - ok - 1) * sizeof(*pkts));
 		n--;
 	}
+	for (uint16_t i = 0; i < n; i++)
+		if (pkts[i]->ol_flags & RTE_MBUF_F_TX_TCP_SEG)
+			w->stats[port->id].nic_tso++;
 	return n;
 }
 

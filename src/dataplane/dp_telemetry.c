@@ -108,6 +108,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "rx_bytes", st.rx_bytes);
 	rte_tel_data_add_dict_u64(d, "tx_packets", st.tx_packets);
 	rte_tel_data_add_dict_u64(d, "tx_bytes", st.tx_bytes);
+	rte_tel_data_add_dict_u64(d, "direct", st.direct_packets);
 	rte_tel_data_add_dict_u64(d, "flood_copies", st.flood_copies);
 	for (int r = 0; r < DP_DROP_MAX; r++) {
 		char key[64];
