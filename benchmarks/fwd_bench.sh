@@ -19,6 +19,12 @@
 # CPU 0 (--lcores '0@0,1@0'); the SUT's forwarding core on CPU 1 (its main /
 # control thread on CPU 0, where it is idle).
 #
+# Besides Mpps, each window records what the SUT's forwarding core spent per
+# frame (busy TSC cycles per frame, see "SUT cost" below): on this 2-CPU box
+# the generator has one core too and becomes the bottleneck before a fast
+# SUT does, so the Mpps ratio then understates the SUT; the cycles ratio
+# shows what one core of each would forward if it were the limit.
+#
 # Every measurement starts the SUT and the generator from scratch, warms up,
 # then reads a fixed window.  Systems are alternated within each round and
 # the starting system is rotated between rounds, so drift cancels; the
@@ -280,7 +286,7 @@ sut_start_testpmd() {
         --vdev "net_vhost0,iface=$SOCK1,queues=1"
         --vdev "net_vhost1,iface=$SOCK2,queues=1"
         -- -i --forward-mode=io --nb-cores=1 --burst=32 --rxd=1024 --txd=1024
-        --total-num-mbufs=16384 --auto-start)
+        --total-num-mbufs=16384 --auto-start --record-core-cycles)
     show_cmd "${cmd[@]}"
     timeout --kill-after=5 $((DURATION + WARMUP + 90)) "${cmd[@]}" <"$fifo" >"$d/sut.log" 2>&1 &
     SUT_PIDS=($!); PIDS+=($!)
@@ -388,6 +394,39 @@ sut_stop() {
     SUT_PIDS=(); CUR_SUT=""
 }
 
+# ---------------------------------------------------------------- SUT cost
+# What the SUT's forwarding core spends per frame, in TSC cycles of the
+# iterations (bursts) that moved frames: its capacity on one core, which
+# the Mpps hide once the generator (one core too) is the bottleneck.
+#   vtoed:   lcores busy_cycles / frames sent on both ports (vtoectl's JSON
+#            over the control socket, read at both ends of the window)
+#   testpmd: --record-core-cycles, "CPU cycles/packet" at "stop" (the whole
+#            run, warm-up included)
+#   ovs:     pmd-perf-show: used cycles x busy share / rx packets (stats
+#            cleared at the start of the window)
+vtoed_q() {  # vtoed_q SOCK CMD -> the JSON result on stdout
+    python3 - "$1" "$2" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+s.sendall((json.dumps({"cmd": sys.argv[2]}) + "\n").encode())
+buf = b""
+while not buf.endswith(b"\n"):
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    buf += chunk
+print(json.dumps(json.loads(buf)["result"]))
+PY
+}
+vtoed_cost_snap() {  # -> "BUSY_CYCLES FRAMES_SENT" of vtoed now
+    local sock=$WORKDIR/m$MEAS/vtoed.sock busy frames
+    busy=$(vtoed_q "$sock" lcores 2>/dev/null | jq '[.[] | select(.role == "worker") | .busy_cycles] | add // 0')
+    frames=$(vtoed_q "$sock" stats 2>/dev/null | jq '[(.ports // .)[] | .tx_packets] | add // 0')
+    echo "${busy:-0} ${frames:-0}"
+}
+
 # ---------------------------------------------------------------- generator
 # gen_measure SIZE -> sets GEN_RESULT="MPPS RXPPS0 RXPPS1 FOREIGN% STEAL% GEN_BUSY% GEN_CYCLES_PER_PKT"
 GEN_RESULT=""
@@ -421,7 +460,7 @@ gen_measure() {
         wait_for 20 "generator links up" links_up "$glog" || ok=0
         sleep 1
     fi
-    local s0="" s1="" rx0=0 rx1=0 n f st gbusy="" gcpp="" gstart
+    local s0="" s1="" rx0=0 rx1=0 n f st gbusy="" gcpp="" gstart c0="" c1="" scpp=""
     if [ $ok = 1 ]; then
         gen_cmd "start tx_first $TX_BURSTS"
         gstart=$(( $(date +%s%N) / 1000000 ))
@@ -430,15 +469,29 @@ gen_measure() {
         gen_cmd "show port stats all"
         wait_for 10 "stats" bash -c "[ \$(grep -c Rx-pps: '$glog') -ge $((n + 2)) ]"
         [ "$CUR_SUT" = ovs ] && ovs_appctl dpif-netdev/pmd-stats-clear >/dev/null 2>&1
+        [ "$CUR_SUT" = vtoed ] && c0=$(vtoed_cost_snap)
         s0=$(cpu_snapshot)
         sleep "$DURATION"
         s1=$(cpu_snapshot)
+        [ "$CUR_SUT" = vtoed ] && c1=$(vtoed_cost_snap)
         n=$(count_in "$glog" "Rx-pps:")
         gen_cmd "show port stats all"
         if wait_for 10 "stats" bash -c "[ \$(grep -c Rx-pps: '$glog') -ge $((n + 2)) ]"; then
             read -r rx0 rx1 < <(grep "Rx-pps:" "$glog" | tail -2 | awk '{print $2}' | paste -sd' ')
         fi
         [ "$CUR_SUT" = ovs ] && ovs_appctl dpif-netdev/pmd-perf-show >"$d/ovs-pmd-perf.txt" 2>&1
+        case "$CUR_SUT" in
+        vtoed)
+            scpp=$(awk -v a="$c0" -v b="$c1" 'BEGIN { split(a, x, " "); split(b, y, " ")
+                if (y[2] - x[2] > 0) printf "%.0f", (y[1] - x[1]) / (y[2] - x[2]) }') ;;
+        ovs)
+            scpp=$(awk '/Used TSC cycles:/ { u = $4 } /busy iterations:/ { b = $5 }
+                /Rx packets:/ { p = $3 } END { if (p > 0) printf "%.0f", u * b / 100 / p }' "$d/ovs-pmd-perf.txt") ;;
+        testpmd)
+            echo "stop" >&"$SUT_FD"
+            wait_for 5 "SUT forward stats" grep -q "CPU cycles/packet=" "$d/sut.log" &&
+                scpp=$(grep "CPU cycles/packet=" "$d/sut.log" | tail -1 | sed -n 's/.*cycles\/packet=\([0-9.]*\).*/\1/p') ;;
+        esac
         gen_cmd "stop"
         wait_for 5 "forward stats" grep -q "Accumulated forward statistics" "$glog"
         # generator busy share: cycles spent in non-empty bursts since
@@ -459,7 +512,7 @@ gen_measure() {
     exec {GEN_FD}>&-; GEN_FD=""
     if [ -n "$s0" ]; then read -r f st <<<"$(foreign_pct "$s0" "$s1")"; else f=0 st=0; fi
     GEN_RESULT=$(awk -v a="$rx0" -v b="$rx1" -v f="$f" -v st="$st" -v e="${gbusy:-?}" -v c="${gcpp:-?}" \
-        'BEGIN { printf "%.4f %d %d %s %s %s %s\n", (a + b) / 1e6, a, b, f, st, e, c }')
+        -v s="${scpp:-?}" 'BEGIN { printf "%.4f %d %d %s %s %s %s %s\n", (a + b) / 1e6, a, b, f, st, e, c, s }')
 }
 
 # ---------------------------------------------------------------- main
@@ -499,13 +552,13 @@ for ((r = 1; r <= ROUNDS; r++)); do
                 if ! sut_start "$sys"; then
                     warn "$sys failed to start (logs: $WORKDIR/m$MEAS)"
                     sut_stop
-                    echo -e "$r\t$size\t$sys\tFAIL\t0\t0\t0\t0\t-\tfailed\t-" >>"$RES"
+                    echo -e "$r\t$size\t$sys\tFAIL\t0\t0\t0\t0\t-\tfailed\t-\t-" >>"$RES"
                     break
                 fi
                 gen_measure "$size"
-                read -r mpps rx0 rx1 fpct steal gbusy gcpp <<<"$GEN_RESULT"
+                read -r mpps rx0 rx1 fpct steal gbusy gcpp scpp <<<"$GEN_RESULT"
                 sut_stop
-                log "  => $sys ${size}B: $mpps Mpps (port0 $rx0 pps, port1 $rx1 pps; foreign CPU ${fpct}%, steal ${steal}%, generator busy ${gbusy}%, ${gcpp} cycles/pkt)"
+                log "  => $sys ${size}B: $mpps Mpps (port0 $rx0 pps, port1 $rx1 pps; foreign CPU ${fpct}%, steal ${steal}%, generator busy ${gbusy}%, ${gcpp} cycles/pkt; SUT ${scpp} busy cycles/pkt)"
                 clean=clean
                 if awk -v f="$fpct" -v m="$FOREIGN_MAX" 'BEGIN { exit !(f > m) }'; then
                     clean=polluted
@@ -515,7 +568,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
                     fi
                     warn "window polluted by other processes (${fpct}% of a CPU); keeping it, flagged '*'"
                 fi
-                echo -e "$r\t$size\t$sys\t$mpps\t$rx0\t$rx1\t$fpct\t$steal\t$gbusy\t$clean\t$gcpp" >>"$RES"
+                echo -e "$r\t$size\t$sys\t$mpps\t$rx0\t$rx1\t$fpct\t$steal\t$gbusy\t$clean\t$gcpp\t$scpp" >>"$RES"
                 break
             done
         done
@@ -577,6 +630,28 @@ summary() {
             done
         done
     fi
+    if [ $has_v = 1 ] && { [ $has_t = 1 ] || [ $has_o = 1 ]; }; then
+        echo
+        echo "Per-core cost (the SUT forwarding core's busy TSC cycles per frame; other/vtoed,"
+        echo "i.e. how many times more frames vtoed's core could forward; median over rounds):"
+        for size in "${SIZE_LIST[@]}"; do
+            local line="- ${size}B cycles/frame:"
+            for s in "${SYS_LIST[@]}"; do
+                line+=" $s $(awk -F'\t' -v z="$size" -v s="$s" '$2 == z && $3 == s && $12 ~ /^[0-9.]+$/ { print $12 }' "$RES" | median)"
+            done
+            for o in testpmd ovs; do
+                [[ " ${SYS_LIST[*]} " == *" $o "* ]] || continue
+                line+="; $o/vtoed $(awk -F'\t' -v z="$size" -v o="$o" '
+                    $2 == z && $3 == "vtoed" && $12 ~ /^[0-9.]+$/ { v[$1] = $12 }
+                    $2 == z && $3 == o && $12 ~ /^[0-9.]+$/ { w[$1] = $12 }
+                    END { n = 0; for (r = 1; r <= 1000; r++) if ((r in v) && (r in w) && v[r] > 0) a[++n] = w[r] / v[r]
+                          if (n == 0) { printf "n/a"; exit }
+                          for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+                          printf "%.2fx", (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }' "$RES")"
+            done
+            echo "$line"
+        done
+    fi
     if [ $has_v = 1 ]; then
         echo
         echo "Targets:"
@@ -599,7 +674,7 @@ summary() {
 summary | tee "$WORKDIR/summary.md"
 [ -n "$RESULTS_FILE" ] && cp "$WORKDIR/summary.md" "$RESULTS_FILE"
 echo
-log "raw results (round size system Mpps rx0_pps rx1_pps foreign_cpu% steal% gen_busy% clean gen_cycles/pkt): $RES"
+log "raw results (round size system Mpps rx0_pps rx1_pps foreign_cpu% steal% gen_busy% clean gen_cycles/pkt sut_busy_cycles/pkt): $RES"
 sed 's/^/    /' "$RES"
 if grep -q FAIL "$RES"; then exit 1; fi
 exit 0
