@@ -227,6 +227,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->ports[0].uplink, -1);
 	assert_int_equal(cfg->ports[0].weight, 1);
 	assert_int_equal(cfg->membership, CFG_MEMBERSHIP_STATIC);
+	assert_true(cfg->direct);       /* datapath: {direct: true} */
 	cfg_free(cfg);
 }
 
@@ -269,6 +270,10 @@ static void test_membership(void **state)
 
 	cfg = expect_ok("membership: {source: static}\n" VM1);
 	assert_int_equal(cfg->membership, CFG_MEMBERSHIP_STATIC);
+	cfg_free(cfg);
+
+	cfg = expect_ok("datapath: {direct: false}\n" VM1);
+	assert_false(cfg->direct);
 	cfg_free(cfg);
 
 	assert_int_equal(cfg_interval_parse("2", &ms), 0);
@@ -339,7 +344,13 @@ static const struct bad_case bad_cases[] = {
 	{ "second document", VM1 "---\n" VM1, "t.yaml:6:1:",
 	  "second YAML document" },
 	{ "unknown section", "vm:\n  - name: vm1\n" VM1, "t.yaml:1:1:",
-	  "unknown key \"vm\" (allowed: lcores, memory, control, fdb, eal, membership, uplinks, vms)" },
+	  "unknown key \"vm\" (allowed: lcores, memory, control, fdb, eal, membership, datapath, uplinks, vms)" },
+	{ "datapath direct not a boolean", "datapath: {direct: yes}\n" VM1,
+	  "t.yaml:1:20:", "datapath: direct \"yes\" is not true or false" },
+	{ "datapath unknown key", "datapath: {zero_copy: true}\n" VM1,
+	  "t.yaml:1:12:", "datapath: unknown key \"zero_copy\" (allowed: direct)" },
+	{ "datapath a list", "datapath: [direct]\n" VM1, "t.yaml:1:11:",
+	  "datapath must be a mapping" },
 	{ "section twice", "memory: {mbufs: 2048}\nmemory: {mbufs: 4096}\n" VM1,
 	  "t.yaml:2:1:", "key \"memory\" is given twice (first on line 1)" },
 	{ "non-scalar key", "[a, b]: 1\n" VM1, "t.yaml:1:1:",
