@@ -14,7 +14,8 @@
  * enabled and written by this worker alone, and a receive buffer that
  * holds the frame.  Everything else (floods, uplinks, drops, super-frames,
  * a full guest) keeps the library path, with its counters and drop
- * reasons.
+ * reasons; so do TCP segments for a guest that takes super-frames, which
+ * GRO coalesces there (fewer, larger frames for the receiving guest).
  */
 #include "dp_priv.h"
 
@@ -27,10 +28,14 @@
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 
+#include "toe_stack/toe_offload.h"
 #include "vhost/vhost_direct.h"
 #include "vhost/vhost_io.h"
 
 #define ETH_HDR_LEN 14
+/* Bytes read to tell TCP: the IPv4 protocol (offset 23) and the IPv6 next
+ * header (offset 20) fields. */
+#define DP_DIRECT_PEEK 24
 /* Frames ahead whose buffers are prefetched: enough to cover a miss to
  * the other CPU's cache, few enough that the CPU does not drop the
  * prefetches (a whole burst's worth would overflow its miss buffers). */
@@ -47,6 +52,8 @@ struct dp_direct_dst {
 	uint16_t last_used;
 	uint16_t moved;
 	uint16_t n_ready;       /* chains in dc[] that can be used */
+	bool gro;               /* the guest takes TCP super-frames: its TCP
+				 * segments go through GRO, not direct */
 	struct vd_chain dc[DP_BURST];
 };
 
@@ -172,7 +179,10 @@ dp_direct_dst_open(struct dp_worker *w, uint16_t p, uint16_t want,
 	uint16_t q, vring, used_unused, posted;
 	uint32_t enabled;
 
+	/* A guest not yet reported up (new_device still running) is left
+	 * to the library path, as one going down already is. */
 	if (port->kind != DP_PORT_VHOST || k < 0 ||
+	    atomic_load_explicit(&port->vid, memory_order_acquire) < 0 ||
 	    !rte_ring_empty(port->coring))
 		return false;
 	q = w->corx[k].queue;
@@ -207,6 +217,8 @@ dp_direct_dst_open(struct dp_worker *w, uint16_t p, uint16_t want,
 		dp_direct_prefetch(&dst->dc[j], true);
 	if (dst->n_ready > 0)
 		dp_direct_prefetch_used(dst->r, dst->last_used, dst->n_ready);
+	dst->gro = (atomic_load_explicit(&port->caps, memory_order_relaxed) &
+		    (TOE_CAP_TSO4 | TOE_CAP_TSO6)) != 0;
 	dst->port = p;
 	dst->vring = vring;
 	dst->moved = 0;
@@ -261,6 +273,33 @@ dp_direct_put(struct dp_direct_dst *dst, const struct vd_chain *sc,
 	return true;
 }
 
+/*
+ * Might this frame (its first have bytes in b) be a TCP segment?  Then
+ * GRO may coalesce it for a guest that takes super-frames (the library
+ * path); a VLAN tag or too few bytes to tell count as maybe.
+ */
+static bool
+dp_direct_maybe_tcp(const uint8_t *b, uint32_t have, uint32_t frame_len)
+{
+	uint16_t type = (uint16_t)(b[12] << 8 | b[13]);
+
+	if (frame_len < DP_DIRECT_PEEK)
+		return false;
+	if (have < DP_DIRECT_PEEK)
+		return true;
+	switch (type) {
+	case 0x0800:
+		return b[23] == 6;
+	case 0x86dd:
+		return b[20] == 6;
+	case 0x8100:
+	case 0x88a8:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* The Ethernet header of chain c after hdr_len bytes of virtio-net
  * header, if it is whole in one buffer; its room in *room. */
 static const uint8_t *
@@ -293,7 +332,7 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 	uint16_t n, n_ok, i = 0, dport = DP_PORTS_MAX;
 	struct vd_chain sc[DP_BURST];
 	const struct vd_ring *sr;
-	uint8_t eth[ETH_HDR_LEN], last_hdr[12];
+	uint8_t eth[DP_DIRECT_PEEK], last_hdr[12];
 	bool last_valid = false;
 
 	dst.port = DP_PORTS_MAX;
@@ -328,7 +367,7 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 		uint16_t hdr_len = sd->hdr_len;
 		const struct virtio_net_hdr *vh;
 		const uint8_t *geth;
-		uint32_t room, frame_len;
+		uint32_t room, frame_len, peek;
 
 		if (i + DP_DIRECT_PF_AHEAD < n_ok)
 			dp_direct_prefetch(&sc[i + DP_DIRECT_PF_AHEAD], false);
@@ -342,7 +381,8 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 		if (geth == NULL || room < ETH_HDR_LEN || frame_len < ETH_HDR_LEN)
 			break;
 		/* Decide on, and deliver, one private read of the header. */
-		memcpy(eth, geth, ETH_HDR_LEN);
+		peek = RTE_MIN(room, (uint32_t)DP_DIRECT_PEEK);
+		memcpy(eth, geth, peek);
 		/* Same two MACs as the frame before: same decision (as in
 		 * dp_forward). */
 		if (!(last_valid && memcmp(eth, last_hdr, sizeof(last_hdr)) == 0)) {
@@ -361,6 +401,8 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 			if (!dp_direct_dst_open(w, dport, n_ok - i, &dst))
 				break;
 		}
+		if (dst.gro && dp_direct_maybe_tcp(eth, peek, frame_len))
+			break;
 		if (!dp_direct_put(&dst, &sc[i], hdr_len, frame_len, eth))
 			break;
 		sr->used->ring[(uint16_t)(s_used + i) & (sr->size - 1)] =
