@@ -84,7 +84,7 @@ dp_direct_dst_close(struct dp_direct_dst *dst, struct dp_direct_calls *calls)
 		calls->c[calls->n].vring = dst->vring;
 		calls->n++;
 	}
-	vhost_direct_release(dst->d);
+	vhost_direct_release(dst->d, dst->vring);
 	dst->port = DP_PORTS_MAX;
 }
 
@@ -193,13 +193,12 @@ dp_direct_dst_open(struct dp_worker *w, uint16_t p, uint16_t want,
 	 * disabled (dp_vhost_deliver), through the library. */
 	if (!(enabled & (1u << vring)) || (q == 0 && port->n_readers > 1))
 		return false;
-	if (!vhost_direct_acquire(&port->direct))
+	if (!vhost_direct_acquire(&port->direct, vring))
 		return false;
 	dst->d = &port->direct;
-	if (vring >= dst->d->n_vrings ||
-	    rte_vhost_get_vring_base(dst->d->vid, vring, &dst->last_avail,
+	if (rte_vhost_get_vring_base(dst->d->vid, vring, &dst->last_avail,
 				     &used_unused) != 0) {
-		vhost_direct_release(dst->d);
+		vhost_direct_release(dst->d, vring);
 		return false;
 	}
 	dst->r = &dst->d->ring[vring];
@@ -208,7 +207,7 @@ dp_direct_dst_open(struct dp_worker *w, uint16_t p, uint16_t want,
 					    __ATOMIC_ACQUIRE) - dst->last_avail);
 	if (posted > dst->r->size) {
 		/* A guest that lies about its ring: the library's business. */
-		vhost_direct_release(dst->d);
+		vhost_direct_release(dst->d, vring);
 		return false;
 	}
 	dst->n_ready = dp_direct_read_ahead(dst->d, dst->r, dst->last_avail,
@@ -342,10 +341,9 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 	    !(atomic_load_explicit(&src->vrings_enabled, memory_order_acquire) &
 	      (1u << vring)))
 		return 0;
-	if (!vhost_direct_acquire(sd))
+	if (!vhost_direct_acquire(sd, vring))
 		return 0;
-	if (vring >= sd->n_vrings ||
-	    rte_vhost_get_vring_base(sd->vid, vring, &s_avail, &s_used) != 0)
+	if (rte_vhost_get_vring_base(sd->vid, vring, &s_avail, &s_used) != 0)
 		goto out;
 	sr = &sd->ring[vring];
 	avail_idx = __atomic_load_n(&sr->avail->idx, __ATOMIC_ACQUIRE);
@@ -393,6 +391,10 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 				       &reason) != 1)
 				break;
 			dport = dsts[0];
+			/* fwd_decide never returns the source (same_port);
+			 * the rings' locks no longer stop it if it did. */
+			if (dport == in)
+				break;
 			memcpy(last_hdr, eth, sizeof(last_hdr));
 			last_valid = true;
 		}
@@ -426,7 +428,7 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 	/* Stopped early: what is left is the library path's. */
 	*rest = i < n;
 out:
-	vhost_direct_release(sd);
+	vhost_direct_release(sd, vring);
 	for (uint16_t c = 0; c < calls.n; c++)
 		rte_vhost_vring_call(calls.c[c].vid, calls.c[c].vring);
 	return i;

@@ -19,11 +19,26 @@ void
 vhost_direct_init(struct vhost_direct *d)
 {
 	memset(d, 0, sizeof(*d));
-	rte_spinlock_init(&d->lock);
+	for (unsigned int v = 0; v < RTE_DIM(d->lock); v++)
+		rte_spinlock_init(&d->lock[v]);
 	d->vid = -1;
 }
 
-/* Under d->lock. */
+static void
+vd_lock_all(struct vhost_direct *d)
+{
+	for (unsigned int v = 0; v < RTE_DIM(d->lock); v++)
+		rte_spinlock_lock(&d->lock[v]);
+}
+
+static void
+vd_unlock_all(struct vhost_direct *d)
+{
+	for (unsigned int v = RTE_DIM(d->lock); v-- > 0;)
+		rte_spinlock_unlock(&d->lock[v]);
+}
+
+/* Under every vring lock. */
 static void
 vd_clear_locked(struct vhost_direct *d)
 {
@@ -31,14 +46,15 @@ vd_clear_locked(struct vhost_direct *d)
 	d->vid = -1;
 	free(d->mem);   /* rte_vhost_get_mem_table allocates with malloc */
 	d->mem = NULL;
+	d->n_vrings = 0;
 }
 
 void
 vhost_direct_stop(struct vhost_direct *d)
 {
-	rte_spinlock_lock(&d->lock);
+	vd_lock_all(d);
 	vd_clear_locked(d);
-	rte_spinlock_unlock(&d->lock);
+	vd_unlock_all(d);
 }
 
 void
@@ -48,7 +64,7 @@ vhost_direct_refresh(struct vhost_direct *d, int vid)
 	uint64_t features = 0;
 	uint16_t n;
 
-	rte_spinlock_lock(&d->lock);
+	vd_lock_all(d);
 	vd_clear_locked(d);
 	if (rte_vhost_get_negotiated_features(vid, &features) != 0 ||
 	    (features & VD_FEATURES_NOT_DIRECT) != 0)
@@ -77,7 +93,7 @@ vhost_direct_refresh(struct vhost_direct *d, int vid)
 	d->vid = vid;
 	d->ready = true;
 out:
-	rte_spinlock_unlock(&d->lock);
+	vd_unlock_all(d);
 }
 
 int

@@ -17,11 +17,15 @@
  *
  * Exclusion with the library's message handler (memory table, ring
  * addresses, features, GET_VRING_BASE...): the handler calls our
- * pre-message hook with the device's queues locked; the hook takes our
- * lock, so no worker is inside a direct burst, and marks the state stale;
- * the post-message hook rebuilds it.  Workers only trylock our lock and
- * never call the library while holding it, so neither side waits for the
- * other in a cycle.  A message the library fails leaves the state stale
+ * pre-message hook with the device's queues locked; the hook takes all our
+ * vring locks, so no worker is inside a direct burst, and marks the state
+ * stale; the post-message hook rebuilds it.  A worker holds the lock of
+ * each vring it uses (a guest's tx vring, another's rx vring), so workers
+ * on different queues of one guest never wait for each other; the
+ * device-wide state is written only with every vring lock held, so any
+ * one of them makes it safe to read.  Workers only trylock and never call
+ * the library while holding a lock, so neither side waits for the other
+ * in a cycle.  A message the library fails leaves the state stale
  * (no post hook): that device then takes the library path until the next
  * message.
  *
@@ -64,7 +68,9 @@ struct vd_ring {
 };
 
 struct vhost_direct {
-	rte_spinlock_t lock;    /* workers trylock; the vhost thread locks */
+	/* One per vring: workers trylock the ones they use; the vhost
+	 * thread takes them all, in index order, to change what follows. */
+	rte_spinlock_t lock[2 * VHOST_QUEUES_MAX];
 	bool running;           /* vhost thread only: between new and
 				 * destroy_device */
 	/* Below: valid while ready, read under lock. */
@@ -83,24 +89,25 @@ void vhost_direct_init(struct vhost_direct *d);
 void vhost_direct_stop(struct vhost_direct *d);
 void vhost_direct_refresh(struct vhost_direct *d, int vid);
 
-/* Workers: hold d for a burst.  False when the vhost thread holds it or
- * the state is stale; then use the library path. */
+/* Workers: hold vring v of d for a burst.  False when the vhost thread
+ * holds it, the state is stale or the guest has no such vring; then use
+ * the library path. */
 static inline bool
-vhost_direct_acquire(struct vhost_direct *d)
+vhost_direct_acquire(struct vhost_direct *d, uint16_t v)
 {
-	if (!rte_spinlock_trylock(&d->lock))
+	if (v >= 2 * VHOST_QUEUES_MAX || !rte_spinlock_trylock(&d->lock[v]))
 		return false;
-	if (!d->ready) {
-		rte_spinlock_unlock(&d->lock);
+	if (!d->ready || v >= d->n_vrings) {
+		rte_spinlock_unlock(&d->lock[v]);
 		return false;
 	}
 	return true;
 }
 
 static inline void
-vhost_direct_release(struct vhost_direct *d)
+vhost_direct_release(struct vhost_direct *d, uint16_t v)
 {
-	rte_spinlock_unlock(&d->lock);
+	rte_spinlock_unlock(&d->lock[v]);
 }
 
 /*
