@@ -101,12 +101,12 @@ vhost_new_device(int vid)
 	VHOST_LOG(INFO, "%s: guest connected (vid %d, %u queue pairs, features 0x%" PRIx64 ")\n",
 		  s.path, vid, vrings / 2, vhost_features(vid));
 	if (s.direct != NULL) {
-		s.direct->running = true;
+		s.direct->running_vid = vid;
 		vhost_direct_refresh(s.direct, vid);
 	}
 	if (s.events->up(s.arg, vid) != 0) {
 		if (s.direct != NULL) {
-			s.direct->running = false;
+			s.direct->running_vid = -1;
 			vhost_direct_stop(s.direct);
 		}
 		return -1;
@@ -123,8 +123,8 @@ vhost_destroy_device(int vid)
 		return;
 	VHOST_LOG(INFO, "%s: guest gone (vid %d)\n", s.path, vid);
 	/* No worker is inside a direct burst once this returns. */
-	if (s.direct != NULL) {
-		s.direct->running = false;
+	if (s.direct != NULL && s.direct->running_vid == vid) {
+		s.direct->running_vid = -1;
 		vhost_direct_stop(s.direct);
 	}
 	s.events->down(s.arg, vid);
@@ -143,7 +143,8 @@ vhost_pre_msg(int vid, void *msg)
 	struct vhost_socket s;
 
 	(void)msg;
-	if (socket_of_vid(vid, &s) == 0 && s.direct != NULL)
+	if (socket_of_vid(vid, &s) == 0 && s.direct != NULL &&
+	    s.direct->running_vid == vid)
 		vhost_direct_stop(s.direct);
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 }
@@ -155,7 +156,7 @@ vhost_post_msg(int vid, void *msg)
 
 	(void)msg;
 	if (socket_of_vid(vid, &s) == 0 && s.direct != NULL &&
-	    s.direct->running)
+	    s.direct->running_vid == vid)
 		vhost_direct_refresh(s.direct, vid);
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 }
@@ -189,8 +190,9 @@ vhost_destroy_connection(int vid)
 {
 	struct vhost_socket s;
 
-	if (socket_of_vid(vid, &s) == 0 && s.direct != NULL) {
-		s.direct->running = false;
+	if (socket_of_vid(vid, &s) == 0 && s.direct != NULL &&
+	    s.direct->running_vid == vid) {
+		s.direct->running_vid = -1;
 		vhost_direct_stop(s.direct);
 	}
 }

@@ -22,6 +22,7 @@ vhost_direct_init(struct vhost_direct *d)
 	for (unsigned int v = 0; v < RTE_DIM(d->lock); v++)
 		rte_spinlock_init(&d->lock[v]);
 	d->vid = -1;
+	d->running_vid = -1;
 }
 
 static void

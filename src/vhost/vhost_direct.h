@@ -71,8 +71,10 @@ struct vhost_direct {
 	/* One per vring: workers trylock the ones they use; the vhost
 	 * thread takes them all, in index order, to change what follows. */
 	rte_spinlock_t lock[2 * VHOST_QUEUES_MAX];
-	bool running;           /* vhost thread only: between new and
-				 * destroy_device */
+	/* vhost thread only: the vid between its new_device and
+	 * destroy_device, -1 otherwise.  Another connection on the same
+	 * socket (a second front-end) never touches this state. */
+	int running_vid;
 	/* Below: valid while ready, read under lock. */
 	bool ready;
 	int vid;
