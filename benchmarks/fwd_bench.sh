@@ -582,6 +582,15 @@ done
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) { print "nan"; exit }
     printf "%.3f\n", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 declare -A MED
+# per_round SIZE A B COL [clean]: "ROUND A/B" for every round in which both
+# A and B have a number in column COL (clean windows only with "clean")
+per_round() {
+    awk -F'\t' -v z="$1" -v a="$2" -v b="$3" -v c="$4" -v clean="${5:-}" '
+        $2 != z || $c !~ /^[0-9.]+$/ || (clean != "" && $10 != "clean") { next }
+        $3 == a { x[$1] = $c }
+        $3 == b { y[$1] = $c }
+        END { for (r = 1; r <= 1000; r++) if ((r in x) && (r in y) && y[r] > 0) printf "%d %.6f\n", r, x[r] / y[r] }' "$RES"
+}
 summary() {
     echo
     echo "## fwd_bench results ($(date -u +%Y-%m-%dT%H:%MZ), $ROUNDS rounds, ${DURATION}s window, median Mpps, both directions summed)"
@@ -622,14 +631,14 @@ summary() {
         for size in "${SIZE_LIST[@]}"; do
             for o in testpmd ovs; do
                 [[ " ${SYS_LIST[*]} " == *" $o "* ]] || continue
-                awk -F'\t' -v z="$size" -v o="$o" '
-                    $2 == z && $10 == "clean" && $3 == "vtoed" { v[$1] = $4 }
-                    $2 == z && $10 == "clean" && $3 == o { w[$1] = $4 }
-                    END { n = 0; for (r = 1; r <= 1000; r++) if ((r in v) && (r in w) && w[r] > 0) { a[++n] = v[r] / w[r]; l = l sprintf(" r%s:%.2f", r, v[r] / w[r]) }
-                          if (n == 0) { printf "- %sB vtoed/%s: n/a (no round with both clean)\n", z, o; exit }
-                          for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-                          m = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-                          printf "- %sB vtoed/%s: %.2fx (%s )\n", z, o, m, l }' "$RES"
+                local pr
+                pr=$(per_round "$size" vtoed "$o" 4 clean)
+                if [ -z "$pr" ]; then
+                    echo "- ${size}B vtoed/$o: n/a (no round with both clean)"
+                    continue
+                fi
+                printf -- '- %sB vtoed/%s: %.2fx (%s )\n' "$size" "$o" "$(cut -d' ' -f2 <<<"$pr" | median)" \
+                    "$(awk '{ printf " r%s:%.2f", $1, $2 }' <<<"$pr")"
             done
         done
     fi
@@ -644,13 +653,8 @@ summary() {
             done
             for o in testpmd ovs; do
                 [[ " ${SYS_LIST[*]} " == *" $o "* ]] || continue
-                line+="; $o/vtoed $(awk -F'\t' -v z="$size" -v o="$o" '
-                    $2 == z && $3 == "vtoed" && $12 ~ /^[0-9.]+$/ { v[$1] = $12 }
-                    $2 == z && $3 == o && $12 ~ /^[0-9.]+$/ { w[$1] = $12 }
-                    END { n = 0; for (r = 1; r <= 1000; r++) if ((r in v) && (r in w) && v[r] > 0) a[++n] = w[r] / v[r]
-                          if (n == 0) { printf "n/a"; exit }
-                          for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-                          printf "%.2fx", (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }' "$RES")"
+                line+="; $o/vtoed $(per_round "$size" "$o" vtoed 12 | cut -d' ' -f2 | median |
+                    awk '{ if ($1 == "nan") printf "n/a"; else printf "%.2fx", $1 }')"
             done
             echo "$line"
         done
