@@ -185,18 +185,6 @@ vhost_new_connection(int vid)
 	return 0;
 }
 
-static void
-vhost_destroy_connection(int vid)
-{
-	struct vhost_socket s;
-
-	if (socket_of_vid(vid, &s) == 0 && s.direct != NULL &&
-	    s.direct->running_vid == vid) {
-		s.direct->running_vid = -1;
-		vhost_direct_stop(s.direct);
-	}
-}
-
 static int
 vhost_vring_state_changed(int vid, uint16_t vring, int enable)
 {
@@ -213,7 +201,6 @@ static const struct rte_vhost_device_ops vhost_ops = {
 	.destroy_device = vhost_destroy_device,
 	.vring_state_changed = vhost_vring_state_changed,
 	.new_connection = vhost_new_connection,
-	.destroy_connection = vhost_destroy_connection,
 };
 
 /* mkdir -p of the directory holding path (0755, as /run/vtoe would be). */
