@@ -87,7 +87,7 @@ eal_args_build(const struct cfg *cfg, const char *prog, struct eal_args *a)
 				meminfo_value("Hugepagesize") / 1024;
 	char lcores[512];
 	size_t off;
-	bool pci = false, huge = true, virtio_user = false;
+	bool pci = false, huge = true, single_file = false;
 	int rc = 0;
 
 	memset(a, 0, sizeof(*a));
@@ -116,16 +116,15 @@ eal_args_build(const struct cfg *cfg, const char *prog, struct eal_args *a)
 	for (unsigned int u = 0; u < cfg->n_uplinks; u++) {
 		const char *dev = cfg->uplinks[u].device;
 
-		virtio_user |= strncmp(dev, "net_virtio_user", 15) == 0;
-	}
-	/* A virtio-user uplink shares all of vtoed's memory with the device
-	 * behind it, one region per file: with a file per hugepage that is
-	 * past vhost-user's 8 regions, and the device never starts. */
-	if (virtio_user && huge)
-		rc |= push(a, "--single-file-segments");
-	for (unsigned int u = 0; u < cfg->n_uplinks; u++) {
-		const char *dev = cfg->uplinks[u].device;
-
+		/* A virtio-user uplink shares all of vtoed's memory with the
+		 * device behind it, one region per file: with a file per
+		 * hugepage that is past vhost-user's 8 regions, and the
+		 * device never starts. */
+		if (huge && !single_file &&
+		    strncmp(dev, "net_virtio_user", 15) == 0) {
+			rc |= push(a, "--single-file-segments");
+			single_file = true;
+		}
 		if (is_vdev(dev)) {
 			rc |= push(a, "--vdev=%s", dev);
 		} else {

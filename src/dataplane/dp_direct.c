@@ -176,7 +176,7 @@ dp_direct_dst_open(struct dp_worker *w, uint16_t p, uint16_t want,
 {
 	struct dp_port *port = &w->dp->ports[p];
 	int16_t k = w->corx_of_port[p];
-	uint16_t q, vring, used_unused, posted;
+	uint16_t q, vring, used, posted;
 	uint32_t enabled;
 
 	/* A guest not yet reported up (new_device still running) is left
@@ -197,12 +197,12 @@ dp_direct_dst_open(struct dp_worker *w, uint16_t p, uint16_t want,
 		return false;
 	dst->d = &port->direct;
 	if (rte_vhost_get_vring_base(dst->d->vid, vring, &dst->last_avail,
-				     &used_unused) != 0) {
+				     &used) != 0) {
 		vhost_direct_release(dst->d, vring);
 		return false;
 	}
 	dst->r = &dst->d->ring[vring];
-	dst->last_used = used_unused;
+	dst->last_used = used;
 	posted = (uint16_t)(__atomic_load_n(&dst->r->avail->idx,
 					    __ATOMIC_ACQUIRE) - dst->last_avail);
 	if (posted > dst->r->size) {
