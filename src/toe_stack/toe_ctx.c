@@ -114,6 +114,12 @@ toe_ctx_destroy(struct toe_ctx *ctx)
 	rte_free(ctx);
 }
 
+void
+toe_count_passed(struct toe_ctx *ctx, uint32_t n)
+{
+	ctx->stats.validated += n;
+}
+
 const struct toe_stats *
 toe_ctx_stats(const struct toe_ctx *ctx)
 {

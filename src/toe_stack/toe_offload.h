@@ -23,6 +23,7 @@
 #ifndef VTOE_TOE_OFFLOAD_H
 #define VTOE_TOE_OFFLOAD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct rte_mbuf;
@@ -124,6 +125,27 @@ uint16_t toe_guest_validate(struct toe_ctx *ctx, struct rte_mbuf **pkts,
 uint16_t toe_vnet_validate(struct toe_ctx *ctx,
 			   const struct virtio_net_hdr *hdrs,
 			   struct rte_mbuf **pkts, uint16_t n);
+
+/*
+ * For a path that hands a guest's frame to another guest together with
+ * its metadata (the direct vring path, dp_direct.c): do the claims of vh
+ * hold for the frame_len-byte frame whose first min(frame_len,
+ * TOE_HDR_MAX) bytes are hdr, in the one form a receiving guest takes
+ * as it is: a TCP/UDP checksum left partial at its own field, or TCP
+ * segmentation over IPv4/IPv6 (with that checksum)?  Then true, *needs =
+ * the TOE_CAP_* bits the receiver must have, and *out = the header to
+ * give it, every length from the parsed headers (the guest's hdr_len is
+ * not passed on).  False for anything else, lies included: those frames
+ * take toe_guest_validate's path, which drops and counts them or does
+ * the work in software.  Checks no less than that path; counts nothing.
+ */
+bool toe_vnet_passable(const struct virtio_net_hdr *vh, const uint8_t *hdr,
+		       uint32_t frame_len, uint32_t *needs,
+		       struct virtio_net_hdr *out);
+
+/* n frames that toe_vnet_passable accepted were passed on: counted as
+ * validated, as the other path counts the frames it keeps. */
+void toe_count_passed(struct toe_ctx *ctx, uint32_t n);
 
 /*
  * Make canonical frames fit one egress with capabilities caps (TOE_CAP_*):

@@ -39,14 +39,14 @@ need(uint32_t start, uint32_t size, uint32_t end)
 }
 
 static enum toe_drop
-parse_ipv4(const struct rte_mbuf *m, struct toe_hdrs *h, const uint8_t *hdr)
+parse_ipv4(uint32_t frame_len, struct toe_hdrs *h, const uint8_t *hdr)
 {
 	uint32_t off = h->l2_len;
 	const uint8_t *ip = hdr + off;
 	uint32_t ihl, total;
 	enum toe_drop r;
 
-	r = need(off, 20, m->pkt_len);
+	r = need(off, 20, frame_len);
 	if (r != TOE_DROP_NONE)
 		return r;
 	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
@@ -55,7 +55,7 @@ parse_ipv4(const struct rte_mbuf *m, struct toe_hdrs *h, const uint8_t *hdr)
 	/* The lie: a total length past the frame, or one that does not even
 	 * cover the header (RFC 791 §3.1). */
 	total = be16_at(ip + 2);
-	if (total < ihl || off + total > m->pkt_len)
+	if (total < ihl || off + total > frame_len)
 		return TOE_DROP_IP_LEN_BAD;
 	h->l3_end = off + total;
 	r = need(off, ihl, h->l3_end);
@@ -69,7 +69,7 @@ parse_ipv4(const struct rte_mbuf *m, struct toe_hdrs *h, const uint8_t *hdr)
 }
 
 static enum toe_drop
-parse_ipv6(const struct rte_mbuf *m, struct toe_hdrs *h, const uint8_t *hdr)
+parse_ipv6(uint32_t frame_len, struct toe_hdrs *h, const uint8_t *hdr)
 {
 	uint32_t off = h->l2_len;
 	const uint8_t *ip = hdr + off;
@@ -77,7 +77,7 @@ parse_ipv6(const struct rte_mbuf *m, struct toe_hdrs *h, const uint8_t *hdr)
 	uint8_t next;
 	enum toe_drop r;
 
-	r = need(off, 40, m->pkt_len);
+	r = need(off, 40, frame_len);
 	if (r != TOE_DROP_NONE)
 		return r;
 	if (ip[0] >> 4 != 6)
@@ -86,7 +86,7 @@ parse_ipv6(const struct rte_mbuf *m, struct toe_hdrs *h, const uint8_t *hdr)
 	payload = be16_at(ip + 4);
 	if (payload == 0)
 		return TOE_DROP_L3_BAD;
-	if (off + 40 + payload > m->pkt_len)
+	if (off + 40 + payload > frame_len)
 		return TOE_DROP_IP_LEN_BAD;
 	h->l3_end = off + 40 + payload;
 	h->ip_version = 6;
@@ -160,21 +160,15 @@ parse_l4(struct toe_hdrs *h, const uint8_t *hdr)
 }
 
 enum toe_drop
-toe_parse(const struct rte_mbuf *m, struct toe_hdrs *h,
-	  uint8_t hdr[TOE_HDR_MAX])
+toe_parse_bytes(const uint8_t *hdr, uint32_t frame_len, struct toe_hdrs *h)
 {
-	uint32_t have = RTE_MIN(m->pkt_len, (uint32_t)TOE_HDR_MAX);
 	uint16_t type;
 	uint32_t off;
 	enum toe_drop r;
 
 	memset(h, 0, sizeof(*h));
-	if (!toe_mbuf_chain_ok(m))
-		return TOE_DROP_CHAIN_BAD;
-	if (toe_mbuf_read(m, 0, have, hdr) != 0)
-		return TOE_DROP_CHAIN_BAD;
-	h->l3_end = m->pkt_len;
-	r = need(0, RTE_ETHER_HDR_LEN, m->pkt_len);
+	h->l3_end = frame_len;
+	r = need(0, RTE_ETHER_HDR_LEN, frame_len);
 	if (r != TOE_DROP_NONE)
 		return r;
 	type = be16_at(hdr + 12);
@@ -182,7 +176,7 @@ toe_parse(const struct rte_mbuf *m, struct toe_hdrs *h,
 	for (int tags = 0; tags < 2; tags++) {
 		if (type != RTE_ETHER_TYPE_VLAN && type != RTE_ETHER_TYPE_QINQ)
 			break;
-		r = need(off, 4, m->pkt_len);
+		r = need(off, 4, frame_len);
 		if (r != TOE_DROP_NONE)
 			return r;
 		type = be16_at(hdr + off + 2);
@@ -190,15 +184,29 @@ toe_parse(const struct rte_mbuf *m, struct toe_hdrs *h,
 	}
 	h->l2_len = (uint16_t)off;
 	if (type == RTE_ETHER_TYPE_IPV4)
-		r = parse_ipv4(m, h, hdr);
+		r = parse_ipv4(frame_len, h, hdr);
 	else if (type == RTE_ETHER_TYPE_IPV6)
-		r = parse_ipv6(m, h, hdr);
+		r = parse_ipv6(frame_len, h, hdr);
 	else
 		return TOE_DROP_NONE;   /* not IP: nothing more to find */
 	if (r != TOE_DROP_NONE)
 		return r;
-	h->pad = m->pkt_len - h->l3_end;
+	h->pad = frame_len - h->l3_end;
 	if (h->frag)
 		return TOE_DROP_NONE;
 	return parse_l4(h, hdr);
+}
+
+enum toe_drop
+toe_parse(const struct rte_mbuf *m, struct toe_hdrs *h,
+	  uint8_t hdr[TOE_HDR_MAX])
+{
+	uint32_t have = RTE_MIN(m->pkt_len, (uint32_t)TOE_HDR_MAX);
+
+	memset(h, 0, sizeof(*h));
+	if (!toe_mbuf_chain_ok(m))
+		return TOE_DROP_CHAIN_BAD;
+	if (toe_mbuf_read(m, 0, have, hdr) != 0)
+		return TOE_DROP_CHAIN_BAD;
+	return toe_parse_bytes(hdr, m->pkt_len, h);
 }

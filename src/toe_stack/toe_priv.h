@@ -117,6 +117,10 @@ int toe_mbuf_append(struct rte_mbuf *head, struct rte_mbuf **last,
  */
 enum toe_drop toe_parse(const struct rte_mbuf *m, struct toe_hdrs *h,
 			uint8_t hdr[TOE_HDR_MAX]);
+/* The same on bytes already copied: hdr holds the first
+ * min(frame_len, TOE_HDR_MAX) bytes of a frame_len-byte frame. */
+enum toe_drop toe_parse_bytes(const uint8_t *hdr, uint32_t frame_len,
+			      struct toe_hdrs *h);
 
 /* Canonical form (toe_validate.c): do the mbuf's lengths and requests
  * agree with the headers?  Does a TSO request make sense for them? */

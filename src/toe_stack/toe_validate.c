@@ -12,6 +12,7 @@
 
 #include <linux/virtio_net.h>
 #include <netinet/in.h>
+#include <string.h>
 
 #include <rte_mbuf.h>
 
@@ -286,4 +287,43 @@ toe_vnet_validate(struct toe_ctx *ctx, const struct virtio_net_hdr *hdrs,
 		pkts[kept++] = m;
 	}
 	return kept;
+}
+
+bool
+toe_vnet_passable(const struct virtio_net_hdr *vh, const uint8_t *hdr,
+		  uint32_t frame_len, uint32_t *needs,
+		  struct virtio_net_hdr *out)
+{
+	uint8_t gso = vh->gso_type;
+	struct toe_hdrs h;
+	uint32_t l234;
+
+	/* A checksum request is part of every form passed on; ECN (the
+	 * receiver would need GUEST_ECN) and flags we do not know are not. */
+	if (vh->flags != VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		return false;
+	if (toe_parse_bytes(hdr, frame_len, &h) != TOE_DROP_NONE ||
+	    h.ip_version == 0 || h.frag ||
+	    (h.pad > 0 && frame_len > TOE_FRAME_PAD_MAX) ||
+	    !csum_is_l4(&h, vh->csum_start, vh->csum_offset))
+		return false;
+	l234 = (uint32_t)h.l2_len + h.l3_len + h.l4_len;
+	memset(out, 0, sizeof(*out));
+	out->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	out->csum_start = (uint16_t)(h.l2_len + h.l3_len);
+	out->csum_offset = vh->csum_offset;
+	*needs = TOE_CAP_L4_CSUM;
+	if (gso == VIRTIO_NET_HDR_GSO_NONE)
+		return true;
+	if (h.l4_proto != IPPROTO_TCP ||
+	    !((gso == VIRTIO_NET_HDR_GSO_TCPV4 && h.ip_version == 4) ||
+	      (gso == VIRTIO_NET_HDR_GSO_TCPV6 && h.ip_version == 6)) ||
+	    vh->hdr_len > frame_len || (vh->hdr_len != 0 && vh->hdr_len < l234) ||
+	    toe_gso_check(&h, vh->gso_size) != TOE_DROP_NONE)
+		return false;
+	out->gso_type = gso;
+	out->gso_size = vh->gso_size;
+	out->hdr_len = (uint16_t)l234;
+	*needs |= gso == VIRTIO_NET_HDR_GSO_TCPV4 ? TOE_CAP_TSO4 : TOE_CAP_TSO6;
+	return true;
 }

@@ -91,44 +91,68 @@ vhost_direct_refresh(struct vhost_direct *d, int vid)
 				  1ULL << VIRTIO_F_VERSION_1)) ?
 		     sizeof(struct virtio_net_hdr_mrg_rxbuf) :
 		     sizeof(struct virtio_net_hdr);
+	d->mrg_rxbuf = (features & 1ULL << VIRTIO_NET_F_MRG_RXBUF) != 0;
 	d->vid = vid;
 	d->ready = true;
 out:
 	vd_unlock_all(d);
 }
 
+/* Guest physical [gpa, gpa + len) as one mapped range, or NULL. */
+static void *
+vd_map(const struct vhost_direct *d, uint64_t gpa, uint32_t len)
+{
+	uint64_t mapped = len, va;
+
+	va = rte_vhost_va_from_guest_pa(d->mem, gpa, &mapped);
+	if (va == 0 || mapped != len)
+		return NULL;    /* unmapped, or crosses a region boundary */
+	return (void *)(uintptr_t)va;
+}
+
 int
 vd_chain_read(const struct vhost_direct *d, const struct vd_ring *r,
 	      uint16_t head, bool write, struct vd_chain *c)
 {
-	uint16_t idx = head;
+	const struct vring_desc *table = r->desc;
+	uint32_t size = r->size, idx = head;
 	uint32_t total = 0;
 
 	c->head = head;
-	for (uint16_t n = 0; n < VD_SEGS_MAX; n++) {
+	for (uint16_t n = 0; n < VD_SEGS_MAX;) {
 		struct vring_desc desc;
-		uint64_t len, va;
 
-		if (idx >= r->size)
+		if (idx >= size)
 			return -1;
 		/* One read of the guest's descriptor: it may change it. */
-		memcpy(&desc, (const void *)&r->desc[idx], sizeof(desc));
-		if ((desc.flags & VRING_DESC_F_INDIRECT) ||
-		    !(desc.flags & VRING_DESC_F_WRITE) != !write)
+		memcpy(&desc, (const void *)&table[idx], sizeof(desc));
+		if (desc.flags & VRING_DESC_F_INDIRECT) {
+			/* Only as the whole chain, and never nested
+			 * (virtio 1.1 2.6.5.3.1). */
+			if (n != 0 || table != r->desc ||
+			    (desc.flags & VRING_DESC_F_NEXT) || desc.len == 0 ||
+			    desc.len % sizeof(desc) != 0 ||
+			    desc.len / sizeof(desc) > VD_INDIRECT_MAX)
+				return -1;
+			table = vd_map(d, desc.addr, desc.len);
+			if (table == NULL)
+				return -1;
+			size = desc.len / sizeof(desc);
+			idx = 0;
+			continue;       /* the table pointer is not a segment */
+		}
+		if (!(desc.flags & VRING_DESC_F_WRITE) != !write)
 			return -1;
-		len = desc.len;
-		va = rte_vhost_va_from_guest_pa(d->mem, desc.addr, &len);
-		if (va == 0 && desc.len != 0)
+		c->seg[n].va = desc.len != 0 ? vd_map(d, desc.addr, desc.len) : NULL;
+		if (c->seg[n].va == NULL && desc.len != 0)
 			return -1;
-		if (len != desc.len)
-			return -1;      /* crosses a region boundary */
-		c->seg[n].va = (uint8_t *)(uintptr_t)va;
 		c->seg[n].len = desc.len;
 		total += desc.len;
 		if (total < desc.len)
 			return -1;      /* 4 GiB of chain */
+		n++;
 		if (!(desc.flags & VRING_DESC_F_NEXT)) {
-			c->n = n + 1;
+			c->n = n;
 			c->len = total;
 			return 0;
 		}

@@ -43,21 +43,27 @@
 
 #include "vhost.h"
 
-/* Longest descriptor chain taken directly (a 64 KB frame from a Linux
- * guest is longer: it goes through the library with its offloads). */
-#define VD_SEGS_MAX 8
+/* Longest descriptor chain taken directly: a 64 KB TCP frame from a Linux
+ * guest (header, linear part, MAX_SKB_FRAGS = 17 pages) fits.  Longer
+ * ones take the library path. */
+#define VD_SEGS_MAX 20
+/* Largest indirect descriptor table walked (virtio 1.1 2.6.5.3.1: the
+ * driver keeps it within the queue size; Linux uses up to
+ * MAX_SKB_FRAGS + 2 entries). */
+#define VD_INDIRECT_MAX 1024
 
 struct vd_seg {
 	uint8_t *va;
 	uint32_t len;
 };
 
-/* One descriptor chain, translated. */
+/* One descriptor chain, translated.  One seg more than a chain may have,
+ * for a private copy of its headers put in front (dp_direct.c). */
 struct vd_chain {
 	uint16_t head;
 	uint16_t n;
 	uint32_t len;           /* sum of seg[].len */
-	struct vd_seg seg[VD_SEGS_MAX];
+	struct vd_seg seg[VD_SEGS_MAX + 1];
 };
 
 struct vd_ring {
@@ -79,6 +85,7 @@ struct vhost_direct {
 	bool ready;
 	int vid;
 	uint16_t hdr_len;       /* virtio-net header: 12 or 10 bytes */
+	bool mrg_rxbuf;         /* a received frame may span several chains */
 	uint16_t n_vrings;
 	struct rte_vhost_memory *mem;   /* the library's copy, ours to free */
 	struct vd_ring ring[2 * VHOST_QUEUES_MAX];
@@ -114,9 +121,11 @@ vhost_direct_release(struct vhost_direct *d, uint16_t v)
 
 /*
  * Read and translate the chain starting at descriptor head of ring r:
- * every descriptor device-writable (write) or device-readable (!write), no
- * indirect tables, at most VD_SEGS_MAX long, each buffer inside one
- * memory region.  0, or -1 for anything else (left to the library).
+ * every descriptor device-writable (write) or device-readable (!write),
+ * at most VD_SEGS_MAX long, each buffer inside one memory region.  The
+ * head may instead point to an indirect table (one region, at most
+ * VD_INDIRECT_MAX entries, none of them indirect), whose chain is then
+ * the one read.  0, or -1 for anything else (left to the library).
  */
 int vd_chain_read(const struct vhost_direct *d, const struct vd_ring *r,
 		  uint16_t head, bool write, struct vd_chain *c);

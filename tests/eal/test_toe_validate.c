@@ -447,6 +447,79 @@ test_vnet_csum_elsewhere(void **state)
 	rte_pktmbuf_free(m);
 }
 
+/*
+ * The direct path's check (toe_vnet_passable): no lie above passes it,
+ * honest frames pass with the header their receiver gets, and what the
+ * other path accepts only after work of its own (a checksum elsewhere,
+ * GSO without a checksum request, ECN) is not passed on as it is.
+ */
+static void
+test_passable(void **state)
+{
+	static uint8_t buf[TF_FRAME_MAX];
+	struct tf_spec t4 = TCP4, t6 = TCP6, u6 = { .ipv = 6, .proto = IPPROTO_UDP,
+						   .payload_len = 700,
+						   .csum_partial = true };
+	struct virtio_net_hdr out, vh;
+	uint32_t needs;
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < RTE_DIM(cases); i++) {
+		const struct vcase *c = &cases[i];
+
+		if (c->claim != VNET || c->lie_mbuf != NULL)
+			continue;
+		len = tf_build(&c->spec, buf);
+		if (c->lie != NULL)
+			c->lie(buf, &len);
+		if (toe_vnet_passable(&c->vh, buf, (uint32_t)len, &needs, &out))
+			fail_msg("%s: passed", c->what);
+	}
+
+	len = tf_build(&t4, buf);
+	vh = (struct virtio_net_hdr)VH_TSO(VIRTIO_NET_HDR_GSO_TCPV4, 1448, 66);
+	assert_true(toe_vnet_passable(&vh, buf, (uint32_t)len, &needs, &out));
+	assert_int_equal(needs, TOE_CAP_L4_CSUM | TOE_CAP_TSO4);
+	assert_int_equal(out.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	assert_int_equal(out.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+	assert_int_equal(out.gso_size, 1448);
+	assert_int_equal(out.csum_start, 34);
+	assert_int_equal(out.csum_offset, 16);
+	assert_int_equal(out.hdr_len, 66);
+	/* GSO with no checksum request, ECN, DATA_VALID: not as it is */
+	vh.flags = 0;
+	assert_false(toe_vnet_passable(&vh, buf, (uint32_t)len, &needs, &out));
+	vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID;
+	assert_false(toe_vnet_passable(&vh, buf, (uint32_t)len, &needs, &out));
+	vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	vh.gso_type |= VIRTIO_NET_HDR_GSO_ECN;
+	assert_false(toe_vnet_passable(&vh, buf, (uint32_t)len, &needs, &out));
+	/* a checksum somewhere else than the TCP field */
+	vh = (struct virtio_net_hdr)VH_CSUM(100, 10);
+	assert_false(toe_vnet_passable(&vh, buf, (uint32_t)len, &needs, &out));
+	/* a frame cut inside its TCP header */
+	vh = (struct virtio_net_hdr)VH_CSUM(34, 16);
+	assert_false(toe_vnet_passable(&vh, buf, 50, &needs, &out));
+
+	/* IPv6, Linux's hdr_len (skb_headlen) replaced by the real one */
+	len = tf_build(&t6, buf);
+	vh = (struct virtio_net_hdr)VH_TSO(VIRTIO_NET_HDR_GSO_TCPV6, 1440, 200);
+	vh.csum_start = 54;
+	assert_true(toe_vnet_passable(&vh, buf, (uint32_t)len, &needs, &out));
+	assert_int_equal(needs, TOE_CAP_L4_CSUM | TOE_CAP_TSO6);
+	assert_int_equal(out.hdr_len, 14 + 40 + 32);
+	assert_int_equal(out.csum_start, 54);
+
+	/* a partial UDP checksum, no GSO */
+	len = tf_build(&u6, buf);
+	vh = (struct virtio_net_hdr)VH_CSUM(54, 6);
+	assert_true(toe_vnet_passable(&vh, buf, (uint32_t)len, &needs, &out));
+	assert_int_equal(needs, TOE_CAP_L4_CSUM);
+	assert_int_equal(out.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+	assert_int_equal(out.csum_offset, 6);
+}
+
 static void
 test_drop_names(void **state)
 {
@@ -486,6 +559,7 @@ const struct CMUnitTest toe_validate_tests[] = {
 	T(test_honest_frames_canonical),
 	T(test_no_claims_untouched),
 	T(test_vnet_csum_elsewhere),
+	T(test_passable),
 	T(test_drop_names),
 	T(test_caps),
 };

@@ -6,9 +6,10 @@
  * a guest-physical layout unlike the host's), no EAL.
  *
  * vd_chain_read must refuse, never loop or read outside the table: loops,
- * indexes past the ring, indirect tables, buffers of the wrong direction,
- * addresses in no region or across a region's end, chains longer than
- * VD_SEGS_MAX.  vd_chain_copy must put exactly the bytes asked for where
+ * indexes past the ring or an indirect table, nested or chained indirect
+ * tables, tables of odd sizes or across a region's end, buffers of the
+ * wrong direction, addresses in no region or across a region's end,
+ * chains longer than VD_SEGS_MAX; and follow a well-formed indirect table.  vd_chain_copy must put exactly the bytes asked for where
  * asked, whatever the two chains' segmentations (empty segments too), and
  * nothing else.
  */
@@ -23,7 +24,7 @@
 
 #include "vhost/vhost_direct.h"
 
-#define RING_SIZE 16
+#define RING_SIZE 32     /* > VD_SEGS_MAX */
 #define REGION_SIZE 4096
 /* Guest-physical bases of the two regions: not the host addresses, and
  * with a hole between them. */
@@ -132,9 +133,6 @@ test_hostile_chains(void **state)
 	set_desc(1, GPA0, 64, VRING_DESC_F_NEXT, 0);
 	assert_int_equal(vd_chain_read(&d, &ring, 0, false, &c), -1);
 
-	/* an indirect table (left to the library) */
-	set_desc(0, GPA0, 16 * 4, VRING_DESC_F_INDIRECT, 0);
-	assert_int_equal(vd_chain_read(&d, &ring, 0, false, &c), -1);
 
 	/* addresses: in the hole, past the end, across a region's end,
 	 * wrapping around 2^64 */
@@ -172,6 +170,79 @@ test_chain_length_limit(void **state)
 	desc[VD_SEGS_MAX - 1].flags = VRING_DESC_F_NEXT;
 	set_desc(VD_SEGS_MAX, GPA0, 1, 0, 0);
 	assert_int_equal(vd_chain_read(&d, &ring, 0, false, &c), -1);
+}
+
+/* Entry i of an indirect table kept at the start of region 1. */
+static void
+set_ind(uint16_t i, uint64_t gpa, uint32_t len, uint16_t flags, uint16_t next)
+{
+	struct vring_desc e = { .addr = gpa, .len = len, .flags = flags,
+				.next = next };
+
+	memcpy(region1 + i * sizeof(e), &e, sizeof(e));
+}
+
+static void
+test_indirect(void **state)
+{
+	const uint32_t esz = sizeof(struct vring_desc);
+	struct vd_chain c;
+
+	(void)state;
+	/* head 6 -> table of 4: entries 0 -> 2 -> 3 (1 unused) */
+	set_ind(0, GPA0, 12, VRING_DESC_F_NEXT, 2);
+	set_ind(1, GPA0, 1, 0, 0);
+	set_ind(2, GPA0 + 12, 1500, VRING_DESC_F_NEXT, 3);
+	set_ind(3, GPA1 + 2048, 2000, 0, 0);
+	set_desc(6, GPA1, 4 * esz, VRING_DESC_F_INDIRECT, 0);
+	assert_int_equal(vd_chain_read(&d, &ring, 6, false, &c), 0);
+	assert_int_equal(c.head, 6);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(c.len, 12 + 1500 + 2000);
+	assert_ptr_equal(c.seg[0].va, region0);
+	assert_ptr_equal(c.seg[2].va, region1 + 2048);
+	/* device-writable table entries are not a transmit buffer */
+	assert_int_equal(vd_chain_read(&d, &ring, 6, true, &c), -1);
+
+	/* the table itself: odd size, empty, too big, past a region's end,
+	 * in no region */
+	set_desc(6, GPA1, 4 * esz + 1, VRING_DESC_F_INDIRECT, 0);
+	assert_int_equal(vd_chain_read(&d, &ring, 6, false, &c), -1);
+	set_desc(6, GPA1, 0, VRING_DESC_F_INDIRECT, 0);
+	assert_int_equal(vd_chain_read(&d, &ring, 6, false, &c), -1);
+	set_desc(6, GPA1, (VD_INDIRECT_MAX + 1) * esz, VRING_DESC_F_INDIRECT, 0);
+	assert_int_equal(vd_chain_read(&d, &ring, 6, false, &c), -1);
+	set_desc(6, GPA1 + REGION_SIZE - esz, 2 * esz, VRING_DESC_F_INDIRECT, 0);
+	assert_int_equal(vd_chain_read(&d, &ring, 6, false, &c), -1);
+	set_desc(6, GPA1 + REGION_SIZE + 64, esz, VRING_DESC_F_INDIRECT, 0);
+	assert_int_equal(vd_chain_read(&d, &ring, 6, false, &c), -1);
+
+	/* INDIRECT with NEXT, and an indirect descriptor inside a chain */
+	set_desc(6, GPA1, 4 * esz, VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, 7);
+	set_desc(7, GPA0, 64, 0, 0);
+	assert_int_equal(vd_chain_read(&d, &ring, 6, false, &c), -1);
+	set_desc(7, GPA0, 64, VRING_DESC_F_NEXT, 6);
+	set_desc(6, GPA1, 4 * esz, VRING_DESC_F_INDIRECT, 0);
+	assert_int_equal(vd_chain_read(&d, &ring, 7, false, &c), -1);
+
+	/* inside the table: nested table, next past the table's end (but
+	 * inside the ring), a loop */
+	set_ind(3, GPA1, 2 * esz, VRING_DESC_F_INDIRECT, 0);
+	assert_int_equal(vd_chain_read(&d, &ring, 6, false, &c), -1);
+	set_ind(3, GPA1 + 2048, 2000, VRING_DESC_F_NEXT, 4);
+	assert_int_equal(vd_chain_read(&d, &ring, 6, false, &c), -1);
+	set_ind(3, GPA1 + 2048, 2000, VRING_DESC_F_NEXT, 0);
+	assert_int_equal(vd_chain_read(&d, &ring, 6, false, &c), -1);
+
+	/* a table chain of VD_SEGS_MAX is taken, one more is not */
+	for (uint16_t i = 0; i <= VD_SEGS_MAX; i++)
+		set_ind(i, GPA0 + 64u * i, 64,
+			i + 1 < VD_SEGS_MAX ? VRING_DESC_F_NEXT : 0, i + 1);
+	set_desc(6, GPA1, (VD_SEGS_MAX + 1) * esz, VRING_DESC_F_INDIRECT, 0);
+	assert_int_equal(vd_chain_read(&d, &ring, 6, false, &c), 0);
+	assert_int_equal(c.n, VD_SEGS_MAX);
+	set_ind(VD_SEGS_MAX - 1, GPA0, 64, VRING_DESC_F_NEXT, VD_SEGS_MAX);
+	assert_int_equal(vd_chain_read(&d, &ring, 6, false, &c), -1);
 }
 
 /* Cut len bytes at base into a chain of segments of the given sizes. */
@@ -263,6 +334,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_single_and_chained, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_chains, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_length_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_indirect, setup, teardown),
 		cmocka_unit_test(test_copy_segmentations),
 	};
 
