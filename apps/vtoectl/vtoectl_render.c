@@ -242,8 +242,8 @@ static bool drops_text(json_t *drops, char *buf, size_t size)
 static void offload_print(FILE *out, const json_t *o)
 {
 	static const char *const counters[] = {
-		"validated", "csum_sw", "segmented", "segments", "coalesced",
-		"gro_frames",
+		"validated", "passed", "csum_sw", "segmented", "segments",
+		"coalesced", "gro_frames",
 	};
 	char buf[CELL_MAX], d[CELL_MAX];
 	const json_t *caps = json_object_get(o, "egress_does"), *c;

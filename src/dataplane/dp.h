@@ -46,6 +46,30 @@ struct dp_port_info {
 	uint32_t coring_queued;         /* vhost: frames in its ring now */
 };
 
+/*
+ * Why the direct path left a frame of this port to the library path
+ * (dp_direct.c): counted once per stop, at the frame it stopped on.
+ * X(symbol, "name in vtoectl's JSON", "what happened")
+ */
+#define DP_DIRECT_STOPS(X) \
+	X(OFFLOAD, "offload", "offload metadata not in the form passed on as it is, or a lie: the library path validates it") \
+	X(CHAIN, "chain", "descriptor chain not walked directly: too long, an odd indirect table, outside guest memory") \
+	X(HEADER, "header", "virtio-net or Ethernet header not whole in the first buffers") \
+	X(DEST, "dest", "not exactly one other guest: flood, uplink, unknown destination, drop") \
+	X(RECEIVER, "receiver", "receiving queue not free for this worker: frames queued ahead, disabled, shared, or being changed") \
+	X(CAPS, "caps", "receiver lacks the frame's offloads: done in software on the library path") \
+	X(GRO, "gro", "TCP segment for a guest that takes super-frames: GRO coalesces it on the library path") \
+	X(FULL, "full", "receiver has not posted room for it")
+
+enum dp_direct_stop {
+#define DP_DS_ENUM(sym, name, help) DP_DIRECT_STOP_##sym,
+	DP_DIRECT_STOPS(DP_DS_ENUM)
+#undef DP_DS_ENUM
+	DP_DIRECT_STOP_MAX
+};
+
+const char *dp_direct_stop_name(enum dp_direct_stop s);
+
 struct dp_port_stats {
 	uint64_t rx_packets;
 	uint64_t rx_bytes;
@@ -57,6 +81,7 @@ struct dp_port_stats {
 	uint64_t tx_retries;    /* guest took part of a burst: tried again */
 	uint64_t direct_packets; /* frames from this port copied vring to vring */
 	uint64_t nic_tso;       /* uplinks: super-frames the NIC segments */
+	uint64_t direct_stops[DP_DIRECT_STOP_MAX];
 	uint64_t drops[DP_DROP_MAX];
 };
 

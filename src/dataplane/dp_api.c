@@ -137,10 +137,11 @@ offload_json(const struct dp *dp, unsigned int p, const struct dp_port_info *in,
 		json_array_append_new(caps, json_string("tso4"));
 	if (in->caps & TOE_CAP_TSO6)
 		json_array_append_new(caps, json_string("tso6"));
-	return json_pack("{s:b, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+	return json_pack("{s:b, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
 			 "enabled", in->kind == DP_PORT_UPLINK || in->offloads,
 			 "egress_does", caps,
 			 "validated", (json_int_t)ts.validated,
+			 "passed", (json_int_t)ts.passed,
 			 "csum_sw", (json_int_t)ts.csum_sw,
 			 "segmented", (json_int_t)ts.segmented,
 			 "segments", (json_int_t)ts.segments,
@@ -192,6 +193,14 @@ port_stats_json(const struct dp *dp, unsigned int p, struct dp_port_stats *sum)
 		json_object_set_new(o, "features", json_string(feat));
 		json_object_set_new(o, "feature_names",
 				    features_json(in.features));
+	}
+	if (in.kind == DP_PORT_VHOST) {
+		json_t *ds = json_object();
+
+		for (int r = 0; r < DP_DIRECT_STOP_MAX; r++)
+			json_object_set_new(ds, dp_direct_stop_name((enum dp_direct_stop)r),
+					    json_integer((json_int_t)st.direct_stops[r]));
+		json_object_set_new(o, "direct_stops", ds);
 	}
 	json_object_set_new(o, "offload", offload_json(dp, p, &in, &st));
 	return o;

@@ -8,13 +8,18 @@
  * library path before the direct path resumes (dp_poll_rxq), so the
  * frames of a ring keep their order whichever path each takes.
  *
- * Taken directly, per frame: no offload metadata (plain virtio-net header),
- * an Ethernet header in one buffer, a forwarding decision of exactly one
- * VM port, that port's ring empty (nothing queued ahead), its guest queue
- * enabled and written by this worker alone, and a receive buffer that
- * holds the frame.  Everything else (floods, uplinks, drops, super-frames,
- * a full guest) keeps the library path, with its counters and drop
- * reasons; so do TCP segments for a guest that takes super-frames, which
+ * Taken directly, per frame: a forwarding decision of exactly one VM
+ * port, that port's ring empty (nothing queued ahead), its guest queue
+ * enabled and written by this worker alone, and receive buffers that hold
+ * the frame (several, when the guest negotiated MRG_RXBUF).  A frame with
+ * offload metadata (a partial checksum, a TCP super-frame) is taken when
+ * the TOE finds its claims true (toe_vnet_passable, on a private copy of
+ * its headers, which is also what the receiver gets) and the receiving
+ * guest negotiated those offloads: it then arrives as it was sent, one
+ * copy of 64 KB where the library path makes two.  Everything else
+ * (floods, uplinks, drops, lies, offloads the receiver lacks, a full
+ * guest) keeps the library path, with its counters and drop reasons; so
+ * do TCP segments with payload for a guest that takes super-frames, which
  * GRO coalesces there (fewer, larger frames for the receiving guest).
  */
 #include "dp_priv.h"
@@ -36,6 +41,24 @@
 /* Bytes read to tell TCP: the IPv4 protocol (offset 23) and the IPv6 next
  * header (offset 20) fields. */
 #define DP_DIRECT_PEEK 24
+const char *
+dp_direct_stop_name(enum dp_direct_stop s)
+{
+	static const char *const names[] = {
+#define DP_DS_NAME(sym, name, help) name,
+		DP_DIRECT_STOPS(DP_DS_NAME)
+#undef DP_DS_NAME
+	};
+
+	return (unsigned int)s < RTE_DIM(names) ? names[s] : "?";
+}
+
+/* Receive chains held at once: a 64 KB frame in 1518-byte mergeable
+ * buffers (the smallest Linux posts) takes 44. */
+#define DP_DIRECT_DST_CHAINS 64
+/* Frames up to this size go direct even to a guest that takes
+ * super-frames: TCP ACKs, which GRO would not merge anyway. */
+#define DP_DIRECT_SMALL 128
 /* Frames ahead whose buffers are prefetched: enough to cover a miss to
  * the other CPU's cache, few enough that the CPU does not drop the
  * prefetches (a whole burst's worth would overflow its miss buffers). */
@@ -48,13 +71,15 @@ struct dp_direct_dst {
 	uint16_t vring;
 	struct vhost_direct *d;
 	const struct vd_ring *r;
-	uint16_t last_avail;
+	uint16_t last_avail;    /* avail index of dc[pos] */
 	uint16_t last_used;
-	uint16_t moved;
-	uint16_t n_ready;       /* chains in dc[] that can be used */
+	uint16_t moved;         /* chains filled while held */
+	uint16_t pos;           /* next chain of dc[] to fill */
+	uint16_t n_ready;       /* chains read into dc[] */
+	uint32_t caps;          /* TOE_CAP_* the guest negotiated */
 	bool gro;               /* the guest takes TCP super-frames: its TCP
 				 * segments go through GRO, not direct */
-	struct vd_chain dc[DP_BURST];
+	struct vd_chain dc[DP_DIRECT_DST_CHAINS];
 };
 
 /* Guest notifications owed, made once no direct state is held (the
@@ -216,12 +241,42 @@ dp_direct_dst_open(struct dp_worker *w, uint16_t p, uint16_t want,
 		dp_direct_prefetch(&dst->dc[j], true);
 	if (dst->n_ready > 0)
 		dp_direct_prefetch_used(dst->r, dst->last_used, dst->n_ready);
-	dst->gro = (atomic_load_explicit(&port->caps, memory_order_relaxed) &
-		    (TOE_CAP_TSO4 | TOE_CAP_TSO6)) != 0;
+	dst->caps = atomic_load_explicit(&port->caps, memory_order_relaxed);
+	dst->gro = (dst->caps & (TOE_CAP_TSO4 | TOE_CAP_TSO6)) != 0;
 	dst->port = p;
 	dst->vring = vring;
 	dst->moved = 0;
+	dst->pos = 0;
 	return true;
+}
+
+/*
+ * Read more of the receive chains the guest posted into dst->dc (the
+ * used ones dropped from the front).  False when none more could be read.
+ */
+static bool
+dp_direct_dst_more(struct dp_direct_dst *dst)
+{
+	uint16_t left = dst->n_ready - dst->pos, posted, got;
+
+	if (dst->pos > 0) {
+		memmove(dst->dc, dst->dc + dst->pos, left * sizeof(dst->dc[0]));
+		dst->n_ready = left;
+		dst->pos = 0;
+	}
+	posted = (uint16_t)(__atomic_load_n(&dst->r->avail->idx,
+					    __ATOMIC_ACQUIRE) - dst->last_avail);
+	if (posted > dst->r->size || posted <= left ||
+	    dst->n_ready == DP_DIRECT_DST_CHAINS)
+		return false;
+	got = dp_direct_read_ahead(dst->d, dst->r,
+				   (uint16_t)(dst->last_avail + left),
+				   RTE_MIN((uint16_t)(posted - left),
+					   RTE_MIN(DP_DIRECT_DST_CHAINS - dst->n_ready,
+						   DP_BURST)),
+				   true, dst->dc + dst->n_ready);
+	dst->n_ready += got;
+	return got > 0;
 }
 
 /*
@@ -241,13 +296,13 @@ dp_direct_put(struct dp_direct_dst *dst, const struct vd_chain *sc,
 
 	/* None posted (or read ahead): the library path retries, then
 	 * counts the drop. */
-	if (dst->moved == dst->n_ready)
+	if (dst->pos == dst->n_ready)
 		return false;
-	dc = &dst->dc[dst->moved];
+	dc = &dst->dc[dst->pos];
 	if (dc->seg[0].len < dhdr || dc->len - dhdr < frame_len)
 		return false;
-	if (dst->moved + DP_DIRECT_PF_AHEAD < dst->n_ready)
-		dp_direct_prefetch(&dst->dc[dst->moved + DP_DIRECT_PF_AHEAD], true);
+	if (dst->pos + DP_DIRECT_PF_AHEAD < dst->n_ready)
+		dp_direct_prefetch(&dst->dc[dst->pos + DP_DIRECT_PF_AHEAD], true);
 	/* No offload claims; one buffer (num_buffers is there from
 	 * VERSION_1 or MRG_RXBUF on, and is 1 either way). */
 	if (dhdr == sizeof(struct virtio_net_hdr_mrg_rxbuf)) {
@@ -268,7 +323,87 @@ dp_direct_put(struct dp_direct_dst *dst, const struct vd_chain *sc,
 		(struct vring_used_elem){ .id = dc->head, .len = dhdr + frame_len };
 	dst->last_used++;
 	dst->last_avail++;
+	dst->pos++;
 	dst->moved++;
+	return true;
+}
+
+/*
+ * src := the pre_len bytes at pre, then chain c from byte off on.  c has
+ * at most VD_SEGS_MAX segments, so src has room for them and pre.
+ */
+static void
+dp_direct_src(struct vd_chain *src, uint8_t *pre, uint32_t pre_len,
+	      const struct vd_chain *c, uint32_t off)
+{
+	uint16_t n = 0;
+
+	src->len = 0;
+	if (pre_len > 0) {
+		src->seg[n++] = (struct vd_seg){ pre, pre_len };
+		src->len = pre_len;
+	}
+	for (uint16_t i = 0; i < c->n; i++) {
+		if (off >= c->seg[i].len) {
+			off -= c->seg[i].len;
+			continue;
+		}
+		src->seg[n++] = (struct vd_seg){ c->seg[i].va + off,
+						 c->seg[i].len - off };
+		src->len += c->seg[i].len - off;
+		off = 0;
+	}
+	src->n = n;
+}
+
+/*
+ * Copy a frame with offload metadata (chain sc after hdr_len bytes of
+ * virtio-net header; its first pre_len bytes from the private copy pre,
+ * which were checked) into dst, under the header vh, across as many
+ * receive buffers as it takes when the guest merges them.  False, with
+ * nothing written, when dst has no room for it.
+ */
+static bool
+dp_direct_put_ol(struct dp_direct_dst *dst, const struct vd_chain *sc,
+		 uint16_t hdr_len, uint32_t frame_len, uint8_t *pre,
+		 uint32_t pre_len, const struct virtio_net_hdr *vh)
+{
+	struct virtio_net_hdr_mrg_rxbuf h = { .hdr = *vh };
+	uint16_t dhdr = dst->d->hdr_len, k = 0;
+	uint32_t need = dhdr + frame_len, have = 0, off = 0;
+	struct vd_chain src;
+
+	do {
+		const struct vd_chain *dc;
+
+		if (k > 0 && !dst->d->mrg_rxbuf)
+			return false;
+		if (dst->pos + k == dst->n_ready && !dp_direct_dst_more(dst))
+			return false;
+		dc = &dst->dc[dst->pos + k];
+		if (k == 0 && dc->seg[0].len < dhdr)
+			return false;
+		have += dc->len;
+		k++;
+	} while (have < need);
+	h.num_buffers = k;
+	memcpy(dst->dc[dst->pos].seg[0].va, &h, dhdr);
+	dp_direct_src(&src, pre, pre_len, sc, hdr_len + pre_len);
+	for (uint16_t j = 0; j < k; j++) {
+		struct vd_chain *dc = &dst->dc[dst->pos + j];
+		uint32_t doff = j == 0 ? dhdr : 0;
+		uint32_t take = RTE_MIN(frame_len - off, dc->len - doff);
+
+		vd_chain_copy(dc, doff, &src, off, take);
+		off += take;
+		dst->r->used->ring[dst->last_used & (dst->r->size - 1)] =
+			(struct vring_used_elem){ .id = dc->head,
+						  .len = doff + take };
+		dst->last_used++;
+	}
+	dst->last_avail += k;
+	dst->pos += k;
+	dst->moved += k;
 	return true;
 }
 
@@ -296,6 +431,26 @@ dp_direct_maybe_tcp(const uint8_t *b, uint32_t have, uint32_t frame_len)
 		return true;
 	default:
 		return false;
+	}
+}
+
+/* len bytes of chain c from byte off on, into buf (c holds them). */
+static void
+dp_direct_gather(const struct vd_chain *c, uint32_t off, uint8_t *buf,
+		 uint32_t len)
+{
+	for (uint16_t i = 0; i < c->n && len > 0; i++) {
+		uint32_t take;
+
+		if (off >= c->seg[i].len) {
+			off -= c->seg[i].len;
+			continue;
+		}
+		take = RTE_MIN(len, c->seg[i].len - off);
+		memcpy(buf, c->seg[i].va + off, take);
+		buf += take;
+		len -= take;
+		off = 0;
 	}
 }
 
@@ -331,8 +486,12 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 	uint16_t n, n_ok, i = 0, dport = DP_PORTS_MAX;
 	struct vd_chain sc[DP_BURST];
 	const struct vd_ring *sr;
-	uint8_t eth[DP_DIRECT_PEEK], last_hdr[12];
+	uint8_t eth[DP_DIRECT_PEEK], last_hdr[12], ohdr[TOE_HDR_MAX];
 	bool last_valid = false;
+	uint32_t n_ol = 0;
+	/* Unless the walk stops on a frame, it ends at one it could not
+	 * read (n_ok < n). */
+	enum dp_direct_stop why = DP_DIRECT_STOP_CHAIN;
 
 	dst.port = DP_PORTS_MAX;
 	calls.n = 0;
@@ -361,58 +520,88 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 	if (n_ok > 0)
 		dp_direct_prefetch_used(sr, s_used, n_ok);
 
+	/* Where the walk stops, and why (counted below). */
+#define DS_STOP(r) { why = DP_DIRECT_STOP_##r; break; }
 	for (; i < n_ok; i++) {
 		uint16_t hdr_len = sd->hdr_len;
 		const struct virtio_net_hdr *vh;
-		const uint8_t *geth;
-		uint32_t room, frame_len, peek;
+		struct virtio_net_hdr ovh;
+		const uint8_t *geth, *hdr = eth;
+		uint32_t room, frame_len, peek, needs = 0;
+		bool ol, super = false;
 
 		if (i + DP_DIRECT_PF_AHEAD < n_ok)
 			dp_direct_prefetch(&sc[i + DP_DIRECT_PF_AHEAD], false);
 		if (sc[i].seg[0].len < hdr_len)
-			break;
+			DS_STOP(HEADER);
 		vh = (const struct virtio_net_hdr *)sc[i].seg[0].va;
-		if (vh->flags != 0 || vh->gso_type != VIRTIO_NET_HDR_GSO_NONE)
-			break;  /* offload claims: validated on the library path */
 		frame_len = sc[i].len - hdr_len;
-		geth = dp_direct_eth(&sc[i], hdr_len, &room);
-		if (geth == NULL || room < ETH_HDR_LEN || frame_len < ETH_HDR_LEN)
-			break;
-		/* Decide on, and deliver, one private read of the header. */
-		peek = RTE_MIN(room, (uint32_t)DP_DIRECT_PEEK);
-		memcpy(eth, geth, peek);
+		ol = vh->flags != 0 || vh->gso_type != VIRTIO_NET_HDR_GSO_NONE;
+		if (ol) {
+			/* One private read of the header and of the frame's
+			 * headers: the claims are checked on it, and it is
+			 * what the receiver gets. */
+			struct virtio_net_hdr gvh;
+
+			memcpy(&gvh, vh, sizeof(gvh));
+			peek = RTE_MIN(frame_len, (uint32_t)TOE_HDR_MAX);
+			dp_direct_gather(&sc[i], hdr_len, ohdr, peek);
+			if (!toe_vnet_passable(&gvh, ohdr, frame_len, &needs,
+					       &ovh))
+				DS_STOP(OFFLOAD);   /* validated (or dropped) there */
+			super = ovh.gso_type != VIRTIO_NET_HDR_GSO_NONE;
+			hdr = ohdr;
+		} else {
+			geth = dp_direct_eth(&sc[i], hdr_len, &room);
+			if (geth == NULL || room < ETH_HDR_LEN ||
+			    frame_len < ETH_HDR_LEN)
+				DS_STOP(HEADER);
+			/* Decide on, and deliver, one private read of the
+			 * header. */
+			peek = RTE_MIN(room, (uint32_t)DP_DIRECT_PEEK);
+			memcpy(eth, geth, peek);
+		}
 		/* Same two MACs as the frame before: same decision (as in
 		 * dp_forward). */
-		if (!(last_valid && memcmp(eth, last_hdr, sizeof(last_hdr)) == 0)) {
+		if (!(last_valid && memcmp(hdr, last_hdr, sizeof(last_hdr)) == 0)) {
 			uint16_t dsts[DP_PORTS_MAX];
 			enum dp_drop reason = DP_DROP_MAX;
 
-			if (fwd_decide(fctx, in, eth, ETH_HDR_LEN, dsts,
+			if (fwd_decide(fctx, in, hdr, ETH_HDR_LEN, dsts,
 				       &reason) != 1)
-				break;
+				DS_STOP(DEST);
 			dport = dsts[0];
 			/* fwd_decide never returns the source (same_port);
 			 * the rings' locks no longer stop it if it did. */
 			if (dport == in)
-				break;
-			memcpy(last_hdr, eth, sizeof(last_hdr));
+				DS_STOP(DEST);
+			memcpy(last_hdr, hdr, sizeof(last_hdr));
 			last_valid = true;
 		}
 		if (dst.port != dport) {
 			dp_direct_dst_close(&dst, &calls);
 			if (!dp_direct_dst_open(w, dport, n_ok - i, &dst))
-				break;
+				DS_STOP(RECEIVER);
 		}
-		if (dst.gro && dp_direct_maybe_tcp(eth, peek, frame_len))
-			break;
-		if (!dp_direct_put(&dst, &sc[i], hdr_len, frame_len, eth))
-			break;
+		/* Offloads the receiver lacks are done in software there. */
+		if ((dst.caps & needs) != needs)
+			DS_STOP(CAPS);
+		if (dst.gro && !super &&
+		    frame_len > DP_DIRECT_SMALL &&
+		    dp_direct_maybe_tcp(hdr, peek, frame_len))
+			DS_STOP(GRO);
+		if (ol ? !dp_direct_put_ol(&dst, &sc[i], hdr_len, frame_len,
+					   ohdr, peek, &ovh) :
+			 !dp_direct_put(&dst, &sc[i], hdr_len, frame_len, eth))
+			DS_STOP(FULL);
 		sr->used->ring[(uint16_t)(s_used + i) & (sr->size - 1)] =
 			(struct vring_used_elem){ .id = sc[i].head, .len = 0 };
+		n_ol += ol;
 		st->rx_bytes += frame_len;
 		w->stats[dport].tx_packets++;
 		w->stats[dport].tx_bytes += frame_len;
 	}
+#undef DS_STOP
 	dp_direct_dst_close(&dst, &calls);
 	if (i > 0) {
 		s_avail += i;
@@ -424,9 +613,13 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 		calls.n++;
 		st->rx_packets += i;
 		st->direct_packets += i;
+		if (n_ol > 0)
+			toe_count_passed(w->toe[in], n_ol);
 	}
 	/* Stopped early: what is left is the library path's. */
 	*rest = i < n;
+	if (i < n)
+		st->direct_stops[why]++;
 out:
 	vhost_direct_release(sd, vring);
 	for (uint16_t c = 0; c < calls.n; c++)

@@ -70,6 +70,7 @@ tel_offload(struct rte_tel_data *d, const struct dp *dp, unsigned int p,
 
 	dp_port_offload_stats(dp, p, &ts);
 	rte_tel_data_add_dict_u64(d, "offload_validated", ts.validated);
+	rte_tel_data_add_dict_u64(d, "offload_passed", ts.passed);
 	rte_tel_data_add_dict_u64(d, "offload_csum_sw", ts.csum_sw);
 	rte_tel_data_add_dict_u64(d, "offload_segmented", ts.segmented);
 	rte_tel_data_add_dict_u64(d, "offload_segments", ts.segments);

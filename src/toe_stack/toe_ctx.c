@@ -76,6 +76,7 @@ void
 toe_stats_add(struct toe_stats *sum, const struct toe_stats *s)
 {
 	sum->validated += s->validated;
+	sum->passed += s->passed;
 	sum->csum_sw += s->csum_sw;
 	sum->segmented += s->segmented;
 	sum->segments += s->segments;
@@ -118,6 +119,7 @@ void
 toe_count_passed(struct toe_ctx *ctx, uint32_t n)
 {
 	ctx->stats.validated += n;
+	ctx->stats.passed += n;
 }
 
 const struct toe_stats *

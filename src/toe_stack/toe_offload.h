@@ -78,6 +78,8 @@ uint32_t toe_caps_from_eth(uint64_t tx_offload_capa);
  */
 struct toe_stats {
 	uint64_t validated;     /* guest frames with offload metadata kept */
+	uint64_t passed;        /* of those, passed on as they were to a
+				 * guest (toe_vnet_passable, direct path) */
 	uint64_t csum_sw;       /* L4 checksums completed in software */
 	uint64_t segmented;     /* super-frames split in software */
 	uint64_t segments;      /* frames those became */
@@ -144,7 +146,7 @@ bool toe_vnet_passable(const struct virtio_net_hdr *vh, const uint8_t *hdr,
 		       struct virtio_net_hdr *out);
 
 /* n frames that toe_vnet_passable accepted were passed on: counted as
- * validated, as the other path counts the frames it keeps. */
+ * validated, as the other path counts the frames it keeps, and passed. */
 void toe_count_passed(struct toe_ctx *ctx, uint32_t n);
 
 /*

@@ -166,8 +166,8 @@ if ! wait_for $((GUEST_SECS - 15)) all_done; then
 fi
 S=$(ctl --json stats)
 for g in vm1 vm3; do guest_log $g | grep '^E2E SEND' | sed "s/^/    [$g] /" >&2; done
-log "stats: $(jq -c '[(.result.ports // .ports)[] | {name, link, rx_packets, tx_packets, drops_total, drops: (.drops | with_entries(select(.value > 0))),
-	feature_names, offload: (.offload | {validated, csum_sw, segmented, segments, coalesced, drops})}]' <<<"$S" 2>/dev/null)"
+log "stats: $(jq -c '[(.result.ports // .ports)[] | {name, link, rx_packets, tx_packets, direct, direct_stops: (.direct_stops // {} | with_entries(select(.value > 0))), drops_total, drops: (.drops | with_entries(select(.value > 0))),
+	feature_names, offload: (.offload | {validated, passed, csum_sw, segmented, segments, coalesced, drops})}]' <<<"$S" 2>/dev/null)"
 
 # --------------------------------------------------------------- 1. on / on
 L=$(send_line vm1 $NET.2)
@@ -178,6 +178,12 @@ for p in vm1.0 vm2.0; do
 done
 check "1. on/on: vm1.0's TSO/partial-csum frames validated ($(stat_of "$S" vm1.0 .offload.validated))" \
 	test "$(num "$(stat_of "$S" vm1.0 .offload.validated)")" -gt 0
+# Offload frames between two guests that both negotiated the offloads go
+# the direct path (one copy, metadata passed on as it was): none of vm1's
+# was refused there.  (vm1's plain MSS segments for vm2 take the library
+# path on purpose, where GRO coalesces them: direct_stops.gro.)
+check "1. on/on: vm1's offload frames for vm2 passed on directly (vm1.0 offload.passed $(stat_of "$S" vm1.0 .offload.passed), direct_stops.offload $(stat_of "$S" vm1.0 .direct_stops.offload))" \
+	test "$(num "$(stat_of "$S" vm1.0 .offload.passed)")" -gt 0 -a "$(stat_of "$S" vm1.0 .direct_stops.offload)" = 0
 check "1. on/on: super-frames reached vm2 whole (vm2.0 offload.segmented = $(stat_of "$S" vm2.0 .offload.segmented))" \
 	test "$(stat_of "$S" vm2.0 .offload.segmented)" = 0
 for p in vm1.0 vm2.0; do
