@@ -41,6 +41,17 @@
 /* Bytes read to tell TCP: the IPv4 protocol (offset 23) and the IPv6 next
  * header (offset 20) fields. */
 #define DP_DIRECT_PEEK 24
+/* Receive chains held at once: a 64 KB frame in 1518-byte mergeable
+ * buffers (the smallest Linux posts) takes 44. */
+#define DP_DIRECT_DST_CHAINS 64
+/* Frames up to this size go direct even to a guest that takes
+ * super-frames: TCP ACKs, which GRO would not merge anyway. */
+#define DP_DIRECT_SMALL 128
+/* Frames ahead whose buffers are prefetched: enough to cover a miss to
+ * the other CPU's cache, few enough that the CPU does not drop the
+ * prefetches (a whole burst's worth would overflow its miss buffers). */
+#define DP_DIRECT_PF_AHEAD 4
+
 const char *
 dp_direct_stop_name(enum dp_direct_stop s)
 {
@@ -52,17 +63,6 @@ dp_direct_stop_name(enum dp_direct_stop s)
 
 	return (unsigned int)s < RTE_DIM(names) ? names[s] : "?";
 }
-
-/* Receive chains held at once: a 64 KB frame in 1518-byte mergeable
- * buffers (the smallest Linux posts) takes 44. */
-#define DP_DIRECT_DST_CHAINS 64
-/* Frames up to this size go direct even to a guest that takes
- * super-frames: TCP ACKs, which GRO would not merge anyway. */
-#define DP_DIRECT_SMALL 128
-/* Frames ahead whose buffers are prefetched: enough to cover a miss to
- * the other CPU's cache, few enough that the CPU does not drop the
- * prefetches (a whole burst's worth would overflow its miss buffers). */
-#define DP_DIRECT_PF_AHEAD 4
 
 /* The receiving ring held during a burst, and the receive buffers read
  * ahead of use (descriptors walked, buffers prefetched). */
