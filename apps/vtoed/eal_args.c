@@ -109,10 +109,14 @@ eal_args_build(const struct cfg *cfg, const char *prog, struct eal_args *a)
 	if (cfg->hugepages == CFG_HUGEPAGES_NONE || !hugetlbfs_mounted() ||
 	    free_mb < need_mb) {
 		rc |= push(a, "--no-huge");
-		rc |= push(a, "-m");
-		rc |= push(a, "%lu", need_mb);
 		huge = false;
 	}
+	/* With hugepages too: memory reserved at start is never handed back,
+	 * so the external buffers rte_vhost allocates for super-frames are
+	 * carved from it, not from pages faulted in (and zeroed by the
+	 * kernel) and released again frame after frame. */
+	rc |= push(a, "-m");
+	rc |= push(a, "%lu", need_mb);
 	for (unsigned int u = 0; u < cfg->n_uplinks; u++) {
 		const char *dev = cfg->uplinks[u].device;
 
