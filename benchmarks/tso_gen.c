@@ -92,6 +92,7 @@
 struct gen_opts {
 	struct rte_ether_addr dst;
 	bool have_dst;
+	bool check;             /* verify every payload byte and GSO metadata */
 	unsigned int size;      /* IP total length */
 	unsigned int mss;
 	unsigned int window;    /* frames */
@@ -108,6 +109,9 @@ struct gen_counts {
 	uint64_t tx_frames;
 	uint64_t lost;
 	uint64_t busy_cycles;
+	uint64_t corrupt;       /* --check: payload bytes not as sent */
+	uint64_t meta_bad;      /* --check: a frame longer than one MSS without
+				 * LRO / the MSS as its segment size */
 };
 
 static void
@@ -115,14 +119,16 @@ gen_usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [EAL args] -- --dst MAC [--size N] [--mss N] [--window N]\n"
-		"          [--warmup S] [--duration S] [--link-timeout S]\n"
+		"          [--warmup S] [--duration S] [--link-timeout S] [--check]\n"
 		"  --dst MAC         destination MAC of the frames (required)\n"
 		"  --size N          IP total length of each super-frame (default 65000, %zu..%d)\n"
 		"  --mss N           TSO segment size (default 1448)\n"
 		"  --window N        frames outstanding at most (default 48)\n"
 		"  --warmup S        seconds before the window (default 2)\n"
 		"  --duration S      measurement window, seconds (default 8)\n"
-		"  --link-timeout S  wait at most S seconds for both links (default 10)\n",
+		"  --link-timeout S  wait at most S seconds for both links (default 10)\n"
+		"  --check           verify every received payload byte and the GSO\n"
+		"                    metadata of whole frames (for tests; costs CPU)\n",
 		prog, GEN_HDR_LEN - RTE_ETHER_HDR_LEN + 1,
 		GEN_TX_ROOM - RTE_PKTMBUF_HEADROOM - RTE_ETHER_HDR_LEN);
 }
@@ -138,6 +144,7 @@ gen_parse(int argc, char **argv, struct gen_opts *o)
 		{ "warmup", required_argument, NULL, 'W' },
 		{ "duration", required_argument, NULL, 'D' },
 		{ "link-timeout", required_argument, NULL, 'l' },
+		{ "check", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -188,6 +195,9 @@ gen_parse(int argc, char **argv, struct gen_opts *o)
 			break;
 		case 'l':
 			o->link_timeout_s = (unsigned int)strtoul(optarg, NULL, 10);
+			break;
+		case 'c':
+			o->check = true;
 			break;
 		default:
 			return -EINVAL;
@@ -393,6 +403,57 @@ gen_rx_gap(const struct rte_mbuf *m, uint32_t *expect)
 	return diff > 0 ? (uint64_t)diff : 0;
 }
 
+/*
+ * --check: every payload byte of m is what the source wrote at that
+ * offset of its super-frame (sequence numbers start at 1 and advance by
+ * f->payload a frame, so whole or cut, the offset is (seq - 1) mod
+ * payload), and a frame carrying more than one MSS says so (LRO, the MSS
+ * as segment size), as a guest that negotiated GUEST_TSO is told.
+ */
+static void
+gen_rx_check(const struct rte_mbuf *m, const struct gen_frame *f,
+	     struct gen_counts *c)
+{
+	uint8_t hdr[GEN_HDR_LEN];
+	const struct rte_ipv4_hdr *ip;
+	const struct rte_tcp_hdr *tcp;
+	const struct rte_mbuf *seg;
+	uint32_t seq, plen, k, off;
+	const uint8_t *h;
+
+	h = rte_pktmbuf_read(m, 0, GEN_HDR_LEN, hdr);
+	if (h == NULL)
+		return;
+	ip = (const struct rte_ipv4_hdr *)(h + RTE_ETHER_HDR_LEN);
+	tcp = (const struct rte_tcp_hdr *)(ip + 1);
+	if (ip->next_proto_id != IPPROTO_TCP || tcp->dst_port != rte_cpu_to_be_16(5201))
+		return;
+	seq = rte_be_to_cpu_32(tcp->sent_seq);
+	plen = rte_be_to_cpu_16(ip->total_length) - (uint32_t)(GEN_HDR_LEN - RTE_ETHER_HDR_LEN);
+	if ((uint64_t)GEN_HDR_LEN + plen > m->pkt_len) {
+		c->corrupt++;
+		return;
+	}
+	if (plen > f->o->mss &&
+	    (!(m->ol_flags & RTE_MBUF_F_RX_LRO) || m->tso_segsz != f->o->mss))
+		c->meta_bad++;
+	k = (seq - 1) % f->payload;
+	off = GEN_HDR_LEN;
+	for (seg = m; seg != NULL && plen > 0; seg = seg->next) {
+		const uint8_t *p = rte_pktmbuf_mtod(seg, const uint8_t *);
+
+		for (; off < seg->data_len && plen > 0; off++, plen--) {
+			if (p[off] != (uint8_t)(k * 7 + 3)) {
+				c->corrupt++;
+				return;
+			}
+			if (++k == f->payload)
+				k = 0;
+		}
+		off -= seg->data_len;
+	}
+}
+
 static void
 gen_counts_print(const char *name, uint64_t v)
 {
@@ -500,6 +561,8 @@ main(int argc, char **argv)
 
 				c.rx_bytes += len;
 				c.rx_super += len >= GEN_SUPER_MIN;
+				if (opts.check)
+					gen_rx_check(rx[i], &frame, &c);
 				if (gap > 0) {
 					/* a hole in the byte stream: dropped on the way */
 					c.lost += (gap + frame.payload - 1) / frame.payload;
@@ -589,6 +652,12 @@ main(int argc, char **argv)
 		       100.0 * (double)(c.busy_cycles - w0.busy_cycles) / (double)(now - t_win));
 		if (stray > 0)
 			gen_counts_print("rx_stray", stray);
+		if (opts.check) {
+			gen_counts_print("corrupt", c.corrupt);
+			gen_counts_print("meta_bad", c.meta_bad);
+			if (c.corrupt > 0 || c.meta_bad > 0)
+				rc = 1;
+		}
 		fflush(stdout);
 		if (rxf == 0) {
 			fprintf(stderr, "tso-gen: nothing arrived at port %u in the window\n",

@@ -125,6 +125,7 @@ if [ $INTEGRATION = 1 ]; then
 		"build-asan:test_membership.sh"
 		"build-asan:test_multiworker.sh"
 		"build-asan:test_direct.sh"
+		"build-asan:test_tso.sh"
 	)
 	for entry in "${INTEGRATION_TESTS[@]}"; do
 		dir=${entry%%:*} t=${entry#*:} suffix=

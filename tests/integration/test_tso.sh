@@ -1,0 +1,124 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# test_tso.sh - 64 KB TCP super-frames between two guests at native speed,
+# through the direct path, the library path, and to a guest without
+# offloads, every payload byte checked.
+#
+#   tso-gen (benchmarks/tso_gen.c, --check), one process, CPU 0
+#     port 0 (vm1's NIC): 64 KB TCP/IPv4 frames, TSO metadata (MSS 1448)
+#     port 1 (vm2's NIC): LRO when offered (GUEST_TSO4, MRG_RXBUF), checks
+#                         every payload byte by its stream offset, and the
+#                         GSO metadata (LRO, MSS) of every frame > 1 MSS
+#          | $WORK/vm1.0.sock (virtio-user server)  | $WORK/vm2.0.sock
+#   +------v-----------------------------------------v----+
+#   | vtoed (client ports), worker CPU 1                   |
+#   +------------------------------------------------------+
+#
+# 1. direct:  both ports offloads on, datapath direct: every frame passes
+#    the TOE's check and goes vring to vring with its metadata
+#    (offload.passed = rx_packets, direct_stops.offload 0), whole, no
+#    loss, no corrupt byte; vm2 gets 64 KB frames spread over ~16
+#    mergeable buffers each.
+# 2. library: the same with datapath: {direct: false}: rte_vhost's
+#    dequeue/enqueue (one external buffer per super-frame), nothing
+#    passed directly, the same result at the sink.
+# 3. vm2 without offloads: the direct path leaves the frames to the
+#    library path (direct_stops.caps), which cuts them in software for vm2;
+#    the sink gets MSS-sized segments, byte-exact, in order; any loss is
+#    vm2's ring overflowing, counted as tx_full.
+# Also rerun under ASan (scripts/test.sh).
+source "$(dirname "$0")/lib/common.sh"
+
+need_root
+TSO_GEN=${TSO_GEN:-$VTOE_BUILD/benchmarks/tso-gen}
+need_binaries "$VTOED" "$VTOECTL" "$TSO_GEN"
+need_hugepages 512
+
+CONF=$WORK/vtoed.yaml VLOG=$WORK/vtoed.log
+
+# gen OUT [ARGS...]: tso-gen on both sockets for 1 + 3 seconds
+gen() {
+	local out=$1; shift
+	timeout 60 taskset -c "$OTHER_CPUS" "$TSO_GEN" -l "$MAIN_CPU" --no-pci -m 512 \
+		--single-file-segments --file-prefix="$(dpdk_prefix "tsogen$RANDOM")" \
+		--vdev "net_virtio_user0,path=$VM1_SOCK,mac=$VM1_MAC,queues=1,queue_size=1024,server=1" \
+		--vdev "net_virtio_user1,path=$VM2_SOCK,mac=$VM2_MAC,queues=1,queue_size=1024,server=1" \
+		-- --dst "$VM2_MAC" --warmup 1 --duration 3 --link-timeout 30 --check "$@" >"$out" 2>"$out.err"
+}
+fact() { sed -n "s/^$1 //p" "$2" | head -1; }  # WHAT FILE
+num() { [[ $1 =~ ^[0-9]+$ ]] && echo "$1" || echo -1; }
+
+# round LABEL DIRECT VM2_OFFLOADS
+round() {
+	local label=$1 direct=$2 off2=$3 out=$WORK/gen-$1.out rc s rxf sup vrx
+	config_head >"$CONF"
+	cat >>"$CONF" <<EOF
+datapath: {direct: $direct}
+vms:
+  - name: vm1
+    ports:
+      - {name: vm1.0, socket: $VM1_SOCK, mode: client, mac: "$VM1_MAC", queues: 1}
+  - name: vm2
+    ports:
+      - {name: vm2.0, socket: $VM2_SOCK, mode: client, mac: "$VM2_MAC", queues: 1, offloads: $off2}
+EOF
+	vtoed_start "$CONF" "$VLOG" 120 || die "$label: vtoed did not start"
+	# tso-gen creates the sockets; vtoed (client) connects within a second.
+	# Its window (48 super-frames) fits the sink's ring (1024 page-sized
+	# buffers) whole; cut into 45 segments each, 8 of them do.
+	if [ "$off2" = true ]; then gen "$out" & else gen "$out" --window 8 & fi
+	local gpid=$!
+	# read vtoed's books while tso-gen lingers, connected, after its window
+	wait_for 40 grep -q '^phase done' "$out" || fail "$label: tso-gen did not finish its window"
+	s=$(ctl --json stats)
+	wait "$gpid"; rc=$?
+	log "$label: tso-gen exit $rc: $(tr '\n' ' ' <"$out") $(tail -3 "$out.err" | tr '\n' ' ')"
+	log "$label: $(jq -c '[(.result.ports // .ports)[] | {name, rx_packets, tx_packets, direct, direct_stops: (.direct_stops | with_entries(select(.value > 0))), drops: (.drops | with_entries(select(.value > 0))), offload: (.offload | {validated, passed, segmented, segments, drops})}]' <<<"$s" 2>/dev/null)"
+	rxf=$(num "$(fact rx_frames "$out")"); sup=$(num "$(fact rx_super "$out")")
+	vrx=$(num "$(stat_of "$s" vm1.0 .rx_packets)")
+	check "$label: tso-gen exits 0 (got $rc)" test "$rc" = 0
+	check "$label: frames arrived ($rxf in 3 s)" test "$rxf" -gt 100
+	if [ "$off2" = true ]; then
+		check "$label: no frame lost (lost_total $(fact lost_total "$out"))" test "$(fact lost_total "$out")" = 0
+		check "$label: no drops in vtoed ($(stat_of "$s" vm1.0 .drops_total)/$(stat_of "$s" vm2.0 .drops_total))" \
+			test "$(stat_of "$s" vm1.0 .drops_total)" = 0 -a "$(stat_of "$s" vm2.0 .drops_total)" = 0
+	else
+		# 45 segments a frame can outrun the byte-checking sink: what
+		# it loses must be what vtoed counted as its ring being full.
+		local other full
+		other=$(jq '[(.result.ports // .ports)[].drops | to_entries[] | select(.key != "tx_full") | .value] | add // 0' <<<"$s")
+		full=$(num "$(stat_of "$s" vm2.0 .drops.tx_full)")
+		check "$label: losses (lost_total $(fact lost_total "$out")) only where vm2's ring was full (tx_full $full, other drops $other)" \
+			test "$other" = 0 -a \( "$(fact lost_total "$out")" = 0 -o "$full" -gt 0 \)
+	fi
+	check "$label: no offload drops" test "$(jq '[(.result.ports // .ports)[].offload.drops | to_entries[].value] | add // 0' <<<"$s")" = 0
+	check "$label: every frame from vm1 validated ($(stat_of "$s" vm1.0 .offload.validated) of $vrx)" \
+		test "$(stat_of "$s" vm1.0 .offload.validated)" = "$vrx" -a "$vrx" -gt 0
+	case $label in
+	direct)
+		check "direct: all of vm2's frames whole ($sup of $rxf)" test "$sup" = "$rxf"
+		check "direct: every frame passed on directly (passed $(stat_of "$s" vm1.0 .offload.passed), direct $(stat_of "$s" vm1.0 .direct), rx $vrx)" \
+			test "$(stat_of "$s" vm1.0 .offload.passed)" = "$vrx" -a "$(stat_of "$s" vm1.0 .direct)" = "$vrx"
+		check "direct: none refused by the TOE check (direct_stops.offload $(stat_of "$s" vm1.0 .direct_stops.offload))" \
+			test "$(stat_of "$s" vm1.0 .direct_stops.offload)" = 0 ;;
+	library)
+		check "library: all of vm2's frames whole ($sup of $rxf)" test "$sup" = "$rxf"
+		check "library: nothing direct (direct $(stat_of "$s" vm1.0 .direct), passed $(stat_of "$s" vm1.0 .offload.passed))" \
+			test "$(stat_of "$s" vm1.0 .direct)" = 0 -a "$(stat_of "$s" vm1.0 .offload.passed)" = 0 ;;
+	no-offload)
+		check "no-offload: vm2 got MSS segments only ($sup of $rxf longer than 1514 B; average $(fact rx_avg_len "$out") B)" \
+			test "$sup" = 0
+		check "no-offload: cut in software for vm2 (segmented $(stat_of "$s" vm2.0 .offload.segmented))" \
+			test "$(num "$(stat_of "$s" vm2.0 .offload.segmented)")" -gt 0
+		check "no-offload: left to the library path as the receiver lacks TSO (direct_stops.caps $(stat_of "$s" vm1.0 .direct_stops.caps), passed $(stat_of "$s" vm1.0 .offload.passed))" \
+			test "$(num "$(stat_of "$s" vm1.0 .direct_stops.caps)")" -gt 0 -a "$(stat_of "$s" vm1.0 .offload.passed)" = 0 ;;
+	esac
+	vtoed_stop TERM; rc=$?
+	check "$label: vtoed exits 0 on SIGTERM (got $rc)" test $rc = 0
+}
+
+round direct true true
+round library false true
+round no-offload true false
+[ "$T_FAIL" -gt 0 ] && dump_log "$VLOG" 60
+t_finish
