@@ -93,6 +93,7 @@ struct gen_opts {
 	struct rte_ether_addr dst;
 	bool have_dst;
 	bool check;             /* verify every payload byte and GSO metadata */
+	enum { LIE_NONE, LIE_MSS0, LIE_MSS_BIG, LIE_UDP } lie;
 	unsigned int size;      /* IP total length */
 	unsigned int mss;
 	unsigned int window;    /* frames */
@@ -128,7 +129,10 @@ gen_usage(const char *prog)
 		"  --duration S      measurement window, seconds (default 8)\n"
 		"  --link-timeout S  wait at most S seconds for both links (default 10)\n"
 		"  --check           verify every received payload byte and the GSO\n"
-		"                    metadata of whole frames (for tests; costs CPU)\n",
+		"                    metadata of whole frames (for tests; costs CPU)\n"
+		"  --lie KIND        send offload metadata that lies, for tests: mss0 (MSS 0),\n"
+		"                    mss-big (MSS above the payload), udp (TSO on a UDP datagram);\n"
+		"                    nothing is expected to arrive (exit 0 either way)\n",
 		prog, GEN_HDR_LEN - RTE_ETHER_HDR_LEN + 1,
 		GEN_TX_ROOM - RTE_PKTMBUF_HEADROOM - RTE_ETHER_HDR_LEN);
 }
@@ -145,6 +149,7 @@ gen_parse(int argc, char **argv, struct gen_opts *o)
 		{ "duration", required_argument, NULL, 'D' },
 		{ "link-timeout", required_argument, NULL, 'l' },
 		{ "check", no_argument, NULL, 'c' },
+		{ "lie", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -198,6 +203,16 @@ gen_parse(int argc, char **argv, struct gen_opts *o)
 			break;
 		case 'c':
 			o->check = true;
+			break;
+		case 'L':
+			if (strcmp(optarg, "mss0") == 0)
+				o->lie = LIE_MSS0;
+			else if (strcmp(optarg, "mss-big") == 0)
+				o->lie = LIE_MSS_BIG;
+			else if (strcmp(optarg, "udp") == 0)
+				o->lie = LIE_UDP;
+			else
+				return -EINVAL;
 			break;
 		default:
 			return -EINVAL;
@@ -367,6 +382,14 @@ gen_stamp(struct gen_frame *f, struct rte_mbuf *m)
 	m->l4_len = sizeof(*tcp);
 	m->tso_segsz = (uint16_t)f->o->mss;
 	m->ol_flags = RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
+	/* --lie: what the virtio PMD turns into a lying virtio-net header
+	 * (gso_size from tso_segsz, gso_type TCPv4 whatever the protocol). */
+	if (f->o->lie == LIE_MSS0)
+		m->tso_segsz = 0;
+	else if (f->o->lie == LIE_MSS_BIG)
+		m->tso_segsz = (uint16_t)(f->payload + 1);
+	else if (f->o->lie == LIE_UDP)
+		ip->next_proto_id = IPPROTO_UDP;
 	ip->packet_id = rte_cpu_to_be_16(f->ip_id++);
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
@@ -659,7 +682,7 @@ main(int argc, char **argv)
 				rc = 1;
 		}
 		fflush(stdout);
-		if (rxf == 0) {
+		if (rxf == 0 && opts.lie == LIE_NONE) {
 			fprintf(stderr, "tso-gen: nothing arrived at port %u in the window\n",
 				GEN_DST_PORT);
 			rc = 1;

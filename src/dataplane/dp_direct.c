@@ -13,8 +13,9 @@
  * enabled and written by this worker alone, and receive buffers that hold
  * the frame (several, when the guest negotiated MRG_RXBUF).  A frame with
  * offload metadata (a partial checksum, a TCP super-frame) is taken when
- * the TOE finds its claims true (toe_vnet_passable, on a private copy of
- * its headers, which is also what the receiver gets) and the receiving
+ * the TOE finds its claims true (toe_vnet_check, on a private copy of its
+ * headers, which is also what the receiver gets; a lie is dropped and
+ * counted under its reason right there) and the receiving
  * guest negotiated those offloads: it then arrives as it was sent, one
  * copy of 64 KB where the library path makes two.  Everything else
  * (floods, uplinks, drops, lies, offloads the receiver lacks, a full
@@ -488,7 +489,7 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 	const struct vd_ring *sr;
 	uint8_t eth[DP_DIRECT_PEEK], last_hdr[12], ohdr[TOE_HDR_MAX];
 	bool last_valid = false;
-	uint32_t n_ol = 0;
+	uint32_t n_ol = 0, n_lies = 0;
 	/* Unless the walk stops on a frame, it ends at one it could not
 	 * read (n_ok < n). */
 	enum dp_direct_stop why = DP_DIRECT_STOP_CHAIN;
@@ -542,13 +543,29 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 			 * headers: the claims are checked on it, and it is
 			 * what the receiver gets. */
 			struct virtio_net_hdr gvh;
+			enum toe_drop lie;
+			bool pass;
 
 			memcpy(&gvh, vh, sizeof(gvh));
 			peek = RTE_MIN(frame_len, (uint32_t)TOE_HDR_MAX);
 			dp_direct_gather(&sc[i], hdr_len, ohdr, peek);
-			if (!toe_vnet_passable(&gvh, ohdr, frame_len, &needs,
-					       &ovh))
-				DS_STOP(OFFLOAD);   /* validated (or dropped) there */
+			lie = toe_vnet_check(&gvh, ohdr, frame_len, &pass,
+					     &needs, &ovh);
+			if (lie != TOE_DROP_NONE) {
+				/* Dropped here, in ring order, under its own
+				 * reason: rte_vhost would hide some lies from
+				 * the library path (a GSO claim with gso_size
+				 * 0 or on a UDP datagram loses only the claim,
+				 * and the frame would go on, oversized). */
+				toe_count_lie(w->toe[in], lie);
+				st->drops[DP_DROP_OFFLOAD_BAD]++;
+				n_lies++;
+				sr->used->ring[(uint16_t)(s_used + i) & (sr->size - 1)] =
+					(struct vring_used_elem){ .id = sc[i].head, .len = 0 };
+				continue;
+			}
+			if (!pass)
+				DS_STOP(OFFLOAD);   /* true, but needs the TOE's work */
 			super = ovh.gso_type != VIRTIO_NET_HDR_GSO_NONE;
 			hdr = ohdr;
 		} else {
@@ -612,7 +629,7 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 		calls.c[calls.n].vring = vring;
 		calls.n++;
 		st->rx_packets += i;
-		st->direct_packets += i;
+		st->direct_packets += i - n_lies;
 		if (n_ol > 0)
 			toe_count_passed(w->toe[in], n_ol);
 	}

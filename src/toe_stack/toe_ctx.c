@@ -116,6 +116,12 @@ toe_ctx_destroy(struct toe_ctx *ctx)
 }
 
 void
+toe_count_lie(struct toe_ctx *ctx, enum toe_drop reason)
+{
+	toe_count_drop(ctx, reason);
+}
+
+void
 toe_count_passed(struct toe_ctx *ctx, uint32_t n)
 {
 	ctx->stats.validated += n;

@@ -129,23 +129,29 @@ uint16_t toe_vnet_validate(struct toe_ctx *ctx,
 			   struct rte_mbuf **pkts, uint16_t n);
 
 /*
- * For a path that hands a guest's frame to another guest together with
- * its metadata (the direct vring path, dp_direct.c): do the claims of vh
- * hold for the frame_len-byte frame whose first min(frame_len,
- * TOE_HDR_MAX) bytes are hdr, in the one form a receiving guest takes
- * as it is: a TCP/UDP checksum left partial at its own field, or TCP
- * segmentation over IPv4/IPv6 (with that checksum)?  Then true, *needs =
- * the TOE_CAP_* bits the receiver must have, and *out = the header to
- * give it, every length from the parsed headers (the guest's hdr_len is
- * not passed on).  False for anything else, lies included: those frames
- * take toe_guest_validate's path, which drops and counts them or does
- * the work in software.  Checks no less than that path; counts nothing.
+ * For a path that reads the guest's own virtio-net header and hands the
+ * frame to another guest with its metadata (the direct vring path,
+ * dp_direct.c): the checks of toe_vnet_validate on the frame_len-byte
+ * frame whose first min(frame_len, TOE_HDR_MAX) bytes are hdr.  Returns
+ * the lie found, under the reason toe_vnet_validate would count, or
+ * TOE_DROP_NONE.  Then *pass tells whether the frame can go on as it is,
+ * in the one form a receiving guest takes unchanged: a TCP/UDP checksum
+ * left partial at its own field, or TCP segmentation over IPv4/IPv6 with
+ * that checksum, no ECN.  If so, *needs = the TOE_CAP_* bits the receiver
+ * must have, and *out = the header to give it, every length from the
+ * parsed headers (the guest's hdr_len is not passed on).  True claims in
+ * another form (a checksum elsewhere, ECN) need toe_guest_validate's
+ * path.  Counts nothing.
  */
-bool toe_vnet_passable(const struct virtio_net_hdr *vh, const uint8_t *hdr,
-		       uint32_t frame_len, uint32_t *needs,
-		       struct virtio_net_hdr *out);
+enum toe_drop toe_vnet_check(const struct virtio_net_hdr *vh,
+			     const uint8_t *hdr, uint32_t frame_len,
+			     bool *pass, uint32_t *needs,
+			     struct virtio_net_hdr *out);
 
-/* n frames that toe_vnet_passable accepted were passed on: counted as
+/* A frame toe_vnet_check found lying was dropped: counted under reason. */
+void toe_count_lie(struct toe_ctx *ctx, enum toe_drop reason);
+
+/* n frames that toe_vnet_check let pass were passed on: counted as
  * validated, as the other path counts the frames it keeps, and passed. */
 void toe_count_passed(struct toe_ctx *ctx, uint32_t n);
 

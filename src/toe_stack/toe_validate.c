@@ -289,41 +289,74 @@ toe_vnet_validate(struct toe_ctx *ctx, const struct virtio_net_hdr *hdrs,
 	return kept;
 }
 
-bool
-toe_vnet_passable(const struct virtio_net_hdr *vh, const uint8_t *hdr,
-		  uint32_t frame_len, uint32_t *needs,
-		  struct virtio_net_hdr *out)
+enum toe_drop
+toe_vnet_check(const struct virtio_net_hdr *vh, const uint8_t *hdr,
+	       uint32_t frame_len, bool *pass, uint32_t *needs,
+	       struct virtio_net_hdr *out)
 {
-	uint8_t gso = vh->gso_type;
+	uint32_t start = vh->csum_start, offset = vh->csum_offset, l234;
+	bool csum = (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0;
+	uint8_t gso = vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
 	struct toe_hdrs h;
-	uint32_t l234;
+	enum toe_drop r;
 
-	/* A checksum request is part of every form passed on; ECN (the
-	 * receiver would need GUEST_ECN) and flags we do not know are not. */
-	if (vh->flags != VIRTIO_NET_HDR_F_NEEDS_CSUM)
-		return false;
-	if (toe_parse_bytes(hdr, frame_len, &h) != TOE_DROP_NONE ||
-	    h.ip_version == 0 || h.frag ||
-	    (h.pad > 0 && frame_len > TOE_FRAME_PAD_MAX) ||
-	    !csum_is_l4(&h, vh->csum_start, vh->csum_offset))
-		return false;
+	*pass = false;
+	/* The checks of vnet_one, in its order, on the bytes. */
+	if (!csum && gso == VIRTIO_NET_HDR_GSO_NONE)
+		return TOE_DROP_NONE;
+	if (csum && start >= frame_len)
+		return TOE_DROP_CSUM_START_OOB;
+	if (csum && start + offset + 2 > frame_len)
+		return TOE_DROP_CSUM_OFFSET_OOB;
+	if (gso != VIRTIO_NET_HDR_GSO_NONE) {
+		if (gso != VIRTIO_NET_HDR_GSO_TCPV4 &&
+		    gso != VIRTIO_NET_HDR_GSO_TCPV6)
+			return TOE_DROP_GSO_UNSUPPORTED;
+		if (vh->hdr_len > frame_len)
+			return TOE_DROP_HDR_LEN_BAD;
+	}
+	r = toe_parse_bytes(hdr, frame_len, &h);
+	if (r != TOE_DROP_NONE)
+		return r;
 	l234 = (uint32_t)h.l2_len + h.l3_len + h.l4_len;
+	if (gso != VIRTIO_NET_HDR_GSO_NONE) {
+		if (h.ip_version == 0 || (!h.frag && h.l4_proto != IPPROTO_TCP))
+			return TOE_DROP_GSO_NOT_TCP;
+		if (h.frag)
+			return TOE_DROP_IP_FRAG;
+		if ((gso == VIRTIO_NET_HDR_GSO_TCPV4) != (h.ip_version == 4))
+			return TOE_DROP_GSO_TYPE_MISMATCH;
+		if (vh->hdr_len != 0 && vh->hdr_len < l234)
+			return TOE_DROP_HDR_LEN_BAD;
+	} else if (!csum_is_l4(&h, start, offset)) {
+		return TOE_DROP_NONE;   /* completed in software on the other path */
+	}
+	/* toe_canon_check's, for lengths that come from these headers */
+	if (h.pad > 0 && frame_len > TOE_FRAME_PAD_MAX)
+		return TOE_DROP_IP_LEN_BAD;
+	if (gso != VIRTIO_NET_HDR_GSO_NONE) {
+		r = toe_gso_check(&h, vh->gso_size);
+		if (r != TOE_DROP_NONE)
+			return r;
+	}
+	/* True claims.  Passed on as they are only in the one form a
+	 * receiver takes unchanged: a checksum request at the L4 field, no
+	 * ECN (GUEST_ECN) and no flags we do not know. */
+	if (vh->flags != VIRTIO_NET_HDR_F_NEEDS_CSUM ||
+	    (vh->gso_type & VIRTIO_NET_HDR_GSO_ECN) ||
+	    !csum_is_l4(&h, start, offset))
+		return TOE_DROP_NONE;
 	memset(out, 0, sizeof(*out));
 	out->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	out->csum_start = (uint16_t)(h.l2_len + h.l3_len);
 	out->csum_offset = vh->csum_offset;
 	*needs = TOE_CAP_L4_CSUM;
-	if (gso == VIRTIO_NET_HDR_GSO_NONE)
-		return true;
-	if (h.l4_proto != IPPROTO_TCP ||
-	    !((gso == VIRTIO_NET_HDR_GSO_TCPV4 && h.ip_version == 4) ||
-	      (gso == VIRTIO_NET_HDR_GSO_TCPV6 && h.ip_version == 6)) ||
-	    vh->hdr_len > frame_len || (vh->hdr_len != 0 && vh->hdr_len < l234) ||
-	    toe_gso_check(&h, vh->gso_size) != TOE_DROP_NONE)
-		return false;
-	out->gso_type = gso;
-	out->gso_size = vh->gso_size;
-	out->hdr_len = (uint16_t)l234;
-	*needs |= gso == VIRTIO_NET_HDR_GSO_TCPV4 ? TOE_CAP_TSO4 : TOE_CAP_TSO6;
-	return true;
+	if (gso != VIRTIO_NET_HDR_GSO_NONE) {
+		out->gso_type = gso;
+		out->gso_size = vh->gso_size;
+		out->hdr_len = (uint16_t)l234;
+		*needs |= gso == VIRTIO_NET_HDR_GSO_TCPV4 ? TOE_CAP_TSO4 : TOE_CAP_TSO6;
+	}
+	*pass = true;
+	return TOE_DROP_NONE;
 }

@@ -448,13 +448,21 @@ test_vnet_csum_elsewhere(void **state)
 }
 
 /*
- * The direct path's check (toe_vnet_passable): no lie above passes it,
- * honest frames pass with the header their receiver gets, and what the
- * other path accepts only after work of its own (a checksum elsewhere,
- * GSO without a checksum request, ECN) is not passed on as it is.
+ * The direct path's check (toe_vnet_check) on bytes: every lie above is
+ * found under the same reason toe_vnet_validate counts; honest frames
+ * pass with the header their receiver gets; and what the other path
+ * accepts only after work of its own (a checksum elsewhere, GSO without a
+ * checksum request, ECN) is true but not passed on as it is.
  */
+static enum toe_drop
+check_bytes(const struct virtio_net_hdr *vh, const uint8_t *buf, size_t len,
+	    bool *pass, uint32_t *needs, struct virtio_net_hdr *out)
+{
+	return toe_vnet_check(vh, buf, (uint32_t)len, pass, needs, out);
+}
+
 static void
-test_passable(void **state)
+test_vnet_check_bytes(void **state)
 {
 	static uint8_t buf[TF_FRAME_MAX];
 	struct tf_spec t4 = TCP4, t6 = TCP6, u6 = { .ipv = 6, .proto = IPPROTO_UDP,
@@ -462,24 +470,31 @@ test_passable(void **state)
 						   .csum_partial = true };
 	struct virtio_net_hdr out, vh;
 	uint32_t needs;
+	bool pass;
 	size_t len;
 
 	(void)state;
 	for (size_t i = 0; i < RTE_DIM(cases); i++) {
 		const struct vcase *c = &cases[i];
+		enum toe_drop r;
 
 		if (c->claim != VNET || c->lie_mbuf != NULL)
 			continue;
 		len = tf_build(&c->spec, buf);
 		if (c->lie != NULL)
 			c->lie(buf, &len);
-		if (toe_vnet_passable(&c->vh, buf, (uint32_t)len, &needs, &out))
-			fail_msg("%s: passed", c->what);
+		pass = true;
+		r = check_bytes(&c->vh, buf, len, &pass, &needs, &out);
+		if (r != c->expect || pass)
+			fail_msg("%s: %s%s, expected %s", c->what,
+				 r == TOE_DROP_NONE ? "no lie" : toe_drop_name(r),
+				 pass ? " (passed)" : "", toe_drop_name(c->expect));
 	}
 
 	len = tf_build(&t4, buf);
 	vh = (struct virtio_net_hdr)VH_TSO(VIRTIO_NET_HDR_GSO_TCPV4, 1448, 66);
-	assert_true(toe_vnet_passable(&vh, buf, (uint32_t)len, &needs, &out));
+	assert_int_equal(check_bytes(&vh, buf, len, &pass, &needs, &out), TOE_DROP_NONE);
+	assert_true(pass);
 	assert_int_equal(needs, TOE_CAP_L4_CSUM | TOE_CAP_TSO4);
 	assert_int_equal(out.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
 	assert_int_equal(out.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
@@ -487,26 +502,39 @@ test_passable(void **state)
 	assert_int_equal(out.csum_start, 34);
 	assert_int_equal(out.csum_offset, 16);
 	assert_int_equal(out.hdr_len, 66);
-	/* GSO with no checksum request, ECN, DATA_VALID: not as it is */
+	/* true, but not as it is: GSO with no checksum request, ECN, an
+	 * unknown flag */
 	vh.flags = 0;
-	assert_false(toe_vnet_passable(&vh, buf, (uint32_t)len, &needs, &out));
+	assert_int_equal(check_bytes(&vh, buf, len, &pass, &needs, &out), TOE_DROP_NONE);
+	assert_false(pass);
 	vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID;
-	assert_false(toe_vnet_passable(&vh, buf, (uint32_t)len, &needs, &out));
+	assert_int_equal(check_bytes(&vh, buf, len, &pass, &needs, &out), TOE_DROP_NONE);
+	assert_false(pass);
 	vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	vh.gso_type |= VIRTIO_NET_HDR_GSO_ECN;
-	assert_false(toe_vnet_passable(&vh, buf, (uint32_t)len, &needs, &out));
-	/* a checksum somewhere else than the TCP field */
+	assert_int_equal(check_bytes(&vh, buf, len, &pass, &needs, &out), TOE_DROP_NONE);
+	assert_false(pass);
+	/* a checksum somewhere else than the TCP field: done in software */
 	vh = (struct virtio_net_hdr)VH_CSUM(100, 10);
-	assert_false(toe_vnet_passable(&vh, buf, (uint32_t)len, &needs, &out));
-	/* a frame cut inside its TCP header */
+	assert_int_equal(check_bytes(&vh, buf, len, &pass, &needs, &out), TOE_DROP_NONE);
+	assert_false(pass);
+	/* a frame cut inside its TCP header: the checksum field is past its
+	 * end (the first lie vnet_one finds too) */
 	vh = (struct virtio_net_hdr)VH_CSUM(34, 16);
-	assert_false(toe_vnet_passable(&vh, buf, 50, &needs, &out));
+	assert_int_equal(check_bytes(&vh, buf, 50, &pass, &needs, &out),
+			 TOE_DROP_CSUM_OFFSET_OOB);
+	assert_false(pass);
+	/* no claims at all: not the check's business */
+	vh = (struct virtio_net_hdr){ 0 };
+	assert_int_equal(check_bytes(&vh, buf, len, &pass, &needs, &out), TOE_DROP_NONE);
+	assert_false(pass);
 
 	/* IPv6, Linux's hdr_len (skb_headlen) replaced by the real one */
 	len = tf_build(&t6, buf);
 	vh = (struct virtio_net_hdr)VH_TSO(VIRTIO_NET_HDR_GSO_TCPV6, 1440, 200);
 	vh.csum_start = 54;
-	assert_true(toe_vnet_passable(&vh, buf, (uint32_t)len, &needs, &out));
+	assert_int_equal(check_bytes(&vh, buf, len, &pass, &needs, &out), TOE_DROP_NONE);
+	assert_true(pass);
 	assert_int_equal(needs, TOE_CAP_L4_CSUM | TOE_CAP_TSO6);
 	assert_int_equal(out.hdr_len, 14 + 40 + 32);
 	assert_int_equal(out.csum_start, 54);
@@ -514,7 +542,8 @@ test_passable(void **state)
 	/* a partial UDP checksum, no GSO */
 	len = tf_build(&u6, buf);
 	vh = (struct virtio_net_hdr)VH_CSUM(54, 6);
-	assert_true(toe_vnet_passable(&vh, buf, (uint32_t)len, &needs, &out));
+	assert_int_equal(check_bytes(&vh, buf, len, &pass, &needs, &out), TOE_DROP_NONE);
+	assert_true(pass);
 	assert_int_equal(needs, TOE_CAP_L4_CSUM);
 	assert_int_equal(out.gso_type, VIRTIO_NET_HDR_GSO_NONE);
 	assert_int_equal(out.csum_offset, 6);
@@ -559,7 +588,7 @@ const struct CMUnitTest toe_validate_tests[] = {
 	T(test_honest_frames_canonical),
 	T(test_no_claims_untouched),
 	T(test_vnet_csum_elsewhere),
-	T(test_passable),
+	T(test_vnet_check_bytes),
 	T(test_drop_names),
 	T(test_caps),
 };
