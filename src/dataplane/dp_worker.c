@@ -167,18 +167,23 @@ dp_vhost_deliver(struct dp_worker *w, const struct dp_corx *cr,
 		why = DP_DROP_QUEUE_DISABLED;
 	} else {
 		/* rte_vhost takes the vring's own lock here, so readers that
-		 * fell back to one queue are safe.  A guest that took part
-		 * of the burst is draining its ring: try again a few times
-		 * before dropping (as OVS's tx-retries); one that took
-		 * nothing is not waited for. */
-		uint16_t got;
+		 * fell back to one queue are safe.  It takes at most
+		 * VHOST_TX_BURST_MAX frames a call: a burst of segments (a
+		 * super-frame cut for this guest is ~45) just takes several
+		 * calls.  A guest that took less than it was offered is
+		 * draining its ring: try again a few times before dropping
+		 * (as OVS's tx-retries); one that took nothing is not waited
+		 * for. */
+		unsigned int t = 0;
+		uint16_t got, want;
 
-		for (unsigned int t = 0; sent < n; t++) {
-			got = vhost_tx_burst(vid, q, pkts + sent, n - sent);
+		while (sent < n) {
+			want = RTE_MIN(n - sent, VHOST_TX_BURST_MAX);
+			got = vhost_tx_burst(vid, q, pkts + sent, want);
 			sent += got;
-			if (got == 0 || t == DP_VHOST_TX_RETRIES)
+			if (got == 0 || (got < want && t++ == DP_VHOST_TX_RETRIES))
 				break;
-			if (sent < n)
+			if (got < want)
 				st->tx_retries++;
 		}
 		st->tx_packets += sent;

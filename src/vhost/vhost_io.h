@@ -27,6 +27,11 @@ vhost_rx_burst(int vid, uint16_t q, struct rte_mempool *pool,
 				       pkts, n);
 }
 
+/* The most one rte_vhost_enqueue_burst call takes, whatever it is given
+ * (MAX_PKT_BURST in DPDK 22.11's lib/vhost): taking that many is not a
+ * sign of a full guest ring. */
+#define VHOST_TX_BURST_MAX 32
+
 static inline uint16_t
 vhost_tx_burst(int vid, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 {
