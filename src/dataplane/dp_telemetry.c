@@ -120,9 +120,17 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	}
 	rte_tel_data_add_dict_u64(d, "drops_total", total);
 	rte_tel_data_add_dict_u64(d, "features", in.features);
-	if (in.kind == DP_PORT_VHOST)
+	if (in.kind == DP_PORT_VHOST) {
 		rte_tel_data_add_dict_string(d, "path", in.here ? "coresident" :
 					     "uplink");
+		for (int r = 0; r < DP_DIRECT_STOP_MAX; r++) {
+			char key[64];
+
+			snprintf(key, sizeof(key), "direct_stop_%s",
+				 dp_direct_stop_name((enum dp_direct_stop)r));
+			rte_tel_data_add_dict_u64(d, key, st.direct_stops[r]);
+		}
+	}
 	tel_offload(d, dp, (unsigned int)p, &st);
 	return 0;
 }

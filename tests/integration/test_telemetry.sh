@@ -46,7 +46,7 @@ check "/vtoe/ports lists both ports ($ports)" [ "$ports" = '["vm1.0","vm2.0"]' ]
 stats=$(ctl --json stats)
 for p in vm1.0 vm2.0; do
 	t=$(tel "/vtoe/stats,$p")
-	for f in rx_packets rx_bytes tx_packets tx_bytes drops_total; do
+	for f in rx_packets rx_bytes tx_packets tx_bytes direct drops_total; do
 		a=$(jq -r ".$f" <<<"$t"); b=$(stat_of "$stats" "$p" ".$f")
 		check "$p $f: telemetry $a = vtoectl $b" [ -n "$a" -a "$a" = "$b" ]
 	done
@@ -54,6 +54,9 @@ for p in vm1.0 vm2.0; do
 	check "$p: telemetry shows the co-resident path" [ "$(jq -r .path <<<"$t")" = coresident ]
 	a=$(jq -r .offload_validated <<<"$t"); b=$(stat_of "$stats" "$p" .offload.validated)
 	check "$p offload validated: telemetry $a = vtoectl $b" [ -n "$a" -a "$a" = "$b" ]
+	a=$(jq -c '[to_entries[] | select(.key | startswith("direct_stop_")) | {(.key | ltrimstr("direct_stop_")): .value}] | add' <<<"$t")
+	b=$(stat_of "$stats" "$p" '.direct_stops | tojson')
+	check "$p direct_stops: telemetry $a = vtoectl $b" [ -n "$b" -a "$(jq -S -c . <<<"$a")" = "$(jq -S -c . <<<"$b")" ]
 	check "$p: telemetry has every TOE drop reason" \
 		[ "$(jq '[keys[] | select(startswith("offload_drop_"))] | length' <<<"$t")" -ge 20 ]
 done
