@@ -88,11 +88,13 @@
 #define GEN_SUPER_MIN 1515      /* longer than a 1500-MTU frame: came whole */
 #define GEN_LOSS_S 1
 #define GEN_LINGER_MS 1500
+#define GEN_SETTLE_MS 300       /* after the links are up, before sending */
 
 struct gen_opts {
 	struct rte_ether_addr dst;
 	bool have_dst;
 	bool check;             /* verify every payload byte and GSO metadata */
+	bool plain;             /* no offloads: checksums done here, no TSO */
 	enum { LIE_NONE, LIE_MSS0, LIE_MSS_BIG, LIE_UDP } lie;
 	unsigned int size;      /* IP total length */
 	unsigned int mss;
@@ -130,6 +132,8 @@ gen_usage(const char *prog)
 		"  --link-timeout S  wait at most S seconds for both links (default 10)\n"
 		"  --check           verify every received payload byte and the GSO\n"
 		"                    metadata of whole frames (for tests; costs CPU)\n"
+		"  --plain           send frames with no offload metadata and full checksums\n"
+		"                    (a guest without CSUM/TSO; give --size 1500 --mss 1460)\n"
 		"  --lie KIND        send offload metadata that lies, for tests: mss0 (MSS 0),\n"
 		"                    mss-big (MSS above the payload), udp (TSO on a UDP datagram);\n"
 		"                    nothing is expected to arrive (exit 0 either way)\n",
@@ -149,6 +153,7 @@ gen_parse(int argc, char **argv, struct gen_opts *o)
 		{ "duration", required_argument, NULL, 'D' },
 		{ "link-timeout", required_argument, NULL, 'l' },
 		{ "check", no_argument, NULL, 'c' },
+		{ "plain", no_argument, NULL, 'p' },
 		{ "lie", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -204,6 +209,9 @@ gen_parse(int argc, char **argv, struct gen_opts *o)
 		case 'c':
 			o->check = true;
 			break;
+		case 'p':
+			o->plain = true;
+			break;
 		case 'L':
 			if (strcmp(optarg, "mss0") == 0)
 				o->lie = LIE_MSS0;
@@ -229,7 +237,7 @@ gen_parse(int argc, char **argv, struct gen_opts *o)
  * switch offers GUEST_TSO4/6, GUEST_CSUM and MRG_RXBUF.
  */
 static int
-gen_port_init(uint16_t port, struct rte_mempool *rx_pool)
+gen_port_init(uint16_t port, struct rte_mempool *rx_pool, bool plain)
 {
 	const uint64_t tx_need = RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
 	const uint64_t rx_want = RTE_ETH_RX_OFFLOAD_TCP_LRO | RTE_ETH_RX_OFFLOAD_TCP_CKSUM |
@@ -242,7 +250,9 @@ gen_port_init(uint16_t port, struct rte_mempool *rx_pool)
 	if (ret != 0)
 		return ret;
 	memset(&conf, 0, sizeof(conf));
-	if (port == GEN_SRC_PORT) {
+	if (port == GEN_SRC_PORT && plain) {
+		conf.txmode.offloads = 0;
+	} else if (port == GEN_SRC_PORT) {
 		if ((info.tx_offload_capa & tx_need) != tx_need) {
 			fprintf(stderr,
 				"tso-gen: port %u (%s) cannot do TCP TSO + TCP checksum "
@@ -395,6 +405,16 @@ gen_stamp(struct gen_frame *f, struct rte_mbuf *m)
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	tcp->sent_seq = rte_cpu_to_be_32(f->seq);
 	f->seq += f->payload;
+	if (f->o->plain) {
+		/* Segments of one write, as a stack without TSO sends them:
+		 * PSH on the last of every 32, where GRO must end a frame. */
+		tcp->tcp_flags = RTE_TCP_ACK_FLAG |
+				 (f->ip_id % 32 == 0 ? RTE_TCP_PSH_FLAG : 0);
+		m->ol_flags = 0;
+		tcp->cksum = 0;
+		tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
+		return;
+	}
 	tcp->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
 }
 
@@ -535,7 +555,7 @@ main(int argc, char **argv)
 		goto err_eal;
 	}
 	RTE_ETH_FOREACH_DEV(port) {
-		ret = gen_port_init(port, rx_pool);
+		ret = gen_port_init(port, rx_pool, opts.plain);
 		if (ret != 0) {
 			fprintf(stderr, "tso-gen: port %u: %s\n", port, strerror(-ret));
 			rc = 2;
@@ -559,6 +579,10 @@ main(int argc, char **argv)
 		rc = 2;
 		goto err_ports;
 	}
+	/* Our link is up once the vhost-user messages are sent; the switch
+	 * may take a moment more to call the device ready, and frames sent
+	 * before would be its "link down" drops, not the switch's cost. */
+	rte_delay_ms(GEN_SETTLE_MS);
 
 	hz = rte_get_tsc_hz();
 	win_bytes = (uint64_t)opts.window * frame.payload;

@@ -243,7 +243,7 @@ static void offload_print(FILE *out, const json_t *o)
 {
 	static const char *const counters[] = {
 		"validated", "passed", "csum_sw", "segmented", "segments",
-		"coalesced", "gro_frames",
+		"coalesced", "gro_frames", "csum_checked", "csum_bad",
 	};
 	char buf[CELL_MAX], d[CELL_MAX];
 	const json_t *caps = json_object_get(o, "egress_does"), *c;

@@ -137,7 +137,7 @@ offload_json(const struct dp *dp, unsigned int p, const struct dp_port_info *in,
 		json_array_append_new(caps, json_string("tso4"));
 	if (in->caps & TOE_CAP_TSO6)
 		json_array_append_new(caps, json_string("tso6"));
-	return json_pack("{s:b, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+	return json_pack("{s:b, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
 			 "enabled", in->kind == DP_PORT_UPLINK || in->offloads,
 			 "egress_does", caps,
 			 "validated", (json_int_t)ts.validated,
@@ -150,6 +150,8 @@ offload_json(const struct dp *dp, unsigned int p, const struct dp_port_info *in,
 			 "coalesced", (json_int_t)ts.coalesced,
 			 "gro_frames", (json_int_t)ts.gro_frames,
 			 "gro_merged", (json_int_t)st->gro_merged,
+			 "csum_checked", (json_int_t)ts.csum_checked,
+			 "csum_bad", (json_int_t)ts.csum_bad,
 			 "drops", drops);
 }
 

@@ -78,6 +78,8 @@ tel_offload(struct rte_tel_data *d, const struct dp *dp, unsigned int p,
 	rte_tel_data_add_dict_u64(d, "offload_coalesced", ts.coalesced);
 	rte_tel_data_add_dict_u64(d, "offload_gro_frames", ts.gro_frames);
 	rte_tel_data_add_dict_u64(d, "offload_gro_merged", st->gro_merged);
+	rte_tel_data_add_dict_u64(d, "offload_csum_checked", ts.csum_checked);
+	rte_tel_data_add_dict_u64(d, "offload_csum_bad", ts.csum_bad);
 	for (int r = 1; r < TOE_DROP_MAX; r++) {
 		char key[64];
 

@@ -28,7 +28,11 @@
 #    8 frames' segments (360) fit vm2's ring, and the ~45 segments of one
 #    frame are handed to rte_vhost 32 at a time without counting as
 #    retries against a full ring.
-# 4. lies: gso_size 0, gso_size above the payload, TSO on a "UDP"
+# 4. gro: vm1 without offloads sends plain 1460-byte TCP segments (full
+#    checksums) to vm2, which takes super-frames: the direct path leaves
+#    them to the library path (direct_stops.gro), where GRO coalesces them;
+#    the sink gets super-frames with LRO metadata, byte-exact, no loss.
+# 5. lies: gso_size 0, gso_size above the payload, TSO on a "UDP"
 #    datagram, every frame: each dropped under its own reason (offload_bad, and the
 #    TOE's offload drop counter), nothing reaches vm2, vtoed carries on.
 # Also rerun under ASan (scripts/test.sh).
@@ -53,16 +57,16 @@ gen() {
 fact() { sed -n "s/^$1 //p" "$2" | head -1; }  # WHAT FILE
 num() { [[ $1 =~ ^[0-9]+$ ]] && echo "$1" || echo -1; }
 
-# round LABEL DIRECT VM2_OFFLOADS
+# round LABEL DIRECT VM2_OFFLOADS [VM1_OFFLOADS]
 round() {
-	local label=$1 direct=$2 off2=$3 out=$WORK/gen-$1.out rc s rxf sup vrx
+	local label=$1 direct=$2 off2=$3 off1=${4:-true} out=$WORK/gen-$1.out rc s rxf sup vrx
 	config_head >"$CONF"
 	cat >>"$CONF" <<EOF
 datapath: {direct: $direct}
 vms:
   - name: vm1
     ports:
-      - {name: vm1.0, socket: $VM1_SOCK, mode: client, mac: "$VM1_MAC", queues: 1}
+      - {name: vm1.0, socket: $VM1_SOCK, mode: client, mac: "$VM1_MAC", queues: 1, offloads: $off1}
   - name: vm2
     ports:
       - {name: vm2.0, socket: $VM2_SOCK, mode: client, mac: "$VM2_MAC", queues: 1, offloads: $off2}
@@ -71,14 +75,18 @@ EOF
 	# tso-gen creates the sockets; vtoed (client) connects within a second.
 	# Its window (48 super-frames) fits the sink's ring (1024 page-sized
 	# buffers) whole; cut into 45 segments each, 8 of them do.
-	if [ "$off2" = true ]; then gen "$out" & else gen "$out" --window 8 & fi
+	case $label in
+	no-offload) gen "$out" --window 8 & ;;
+	gro) gen "$out" --plain --size 1500 --mss 1460 --window 256 & ;;
+	*) gen "$out" & ;;
+	esac
 	local gpid=$!
 	# read vtoed's books while tso-gen lingers, connected, after its window
 	wait_for 40 grep -qs '^phase done' "$out" || fail "$label: tso-gen did not finish its window"
 	s=$(ctl --json stats)
 	wait "$gpid"; rc=$?
 	log "$label: tso-gen exit $rc: $(tr '\n' ' ' <"$out") $(tail -3 "$out.err" | tr '\n' ' ')"
-	log "$label: $(jq -c '[(.result.ports // .ports)[] | {name, rx_packets, tx_packets, direct, direct_stops: (.direct_stops | with_entries(select(.value > 0))), drops: (.drops | with_entries(select(.value > 0))), offload: (.offload | {validated, passed, segmented, segments, drops})}]' <<<"$s" 2>/dev/null)"
+	log "$label: $(jq -c '[(.result.ports // .ports)[] | {name, rx_packets, tx_packets, direct, direct_stops: (.direct_stops | with_entries(select(.value > 0))), drops: (.drops | with_entries(select(.value > 0))), offload: (.offload | {validated, passed, segmented, segments, coalesced, gro_frames, csum_checked, csum_bad, drops})}]' <<<"$s" 2>/dev/null)"
 	rxf=$(num "$(fact rx_frames "$out")"); sup=$(num "$(fact rx_super "$out")")
 	vrx=$(num "$(stat_of "$s" vm1.0 .rx_packets)")
 	check "$label: tso-gen exits 0 (got $rc)" test "$rc" = 0
@@ -87,9 +95,19 @@ EOF
 	check "$label: no drops in vtoed ($(stat_of "$s" vm1.0 .drops_total)/$(stat_of "$s" vm2.0 .drops_total))" \
 		test "$(stat_of "$s" vm1.0 .drops_total)" = 0 -a "$(stat_of "$s" vm2.0 .drops_total)" = 0
 	check "$label: no offload drops" test "$(jq '[(.result.ports // .ports)[].offload.drops | to_entries[].value] | add // 0' <<<"$s")" = 0
-	check "$label: every frame from vm1 validated ($(stat_of "$s" vm1.0 .offload.validated) of $vrx)" \
-		test "$(stat_of "$s" vm1.0 .offload.validated)" = "$vrx" -a "$vrx" -gt 0
+	[ "$off1" = true ] &&
+		check "$label: every frame from vm1 validated ($(stat_of "$s" vm1.0 .offload.validated) of $vrx)" \
+			test "$(stat_of "$s" vm1.0 .offload.validated)" = "$vrx" -a "$vrx" -gt 0
 	case $label in
+	gro)
+		check "gro: vm1's plain segments coalesced for vm2 (vm2.0 offload.coalesced $(stat_of "$s" vm2.0 .offload.coalesced) into gro_frames $(stat_of "$s" vm2.0 .offload.gro_frames))" \
+			test "$(num "$(stat_of "$s" vm2.0 .offload.gro_frames)")" -gt 0 -a "$(num "$(stat_of "$s" vm2.0 .offload.coalesced)")" -gt 0
+		check "gro: their checksums verified once, none bad (vm2.0 csum_checked $(stat_of "$s" vm2.0 .offload.csum_checked), csum_bad $(stat_of "$s" vm2.0 .offload.csum_bad))" \
+			test "$(num "$(stat_of "$s" vm2.0 .offload.csum_checked)")" -gt 0 -a "$(stat_of "$s" vm2.0 .offload.csum_bad)" = 0
+		check "gro: vm2 got super-frames ($sup of $rxf longer than 1514 B, average $(fact rx_avg_len "$out") B)" \
+			test "$sup" -gt 0
+		check "gro: left to the library path for GRO (vm1.0 direct_stops.gro $(stat_of "$s" vm1.0 .direct_stops.gro))" \
+			test "$(num "$(stat_of "$s" vm1.0 .direct_stops.gro)")" -gt 0 ;;
 	direct)
 		check "direct: all of vm2's frames whole ($sup of $rxf)" test "$sup" = "$rxf"
 		check "direct: every frame passed on directly (passed $(stat_of "$s" vm1.0 .offload.passed), direct $(stat_of "$s" vm1.0 .direct), rx $vrx)" \
@@ -142,6 +160,7 @@ lie_round() {
 round direct true true
 round library false true
 round no-offload true false
+round gro true true false
 # The direct path reads the guest's own header and drops each lie under
 # its reason; the library path sees only what rte_vhost makes of it, which
 # for gso_size 0 or GSO on a UDP datagram is the claim removed and the
