@@ -193,48 +193,71 @@ csum_is_l4(const struct toe_hdrs *h, uint32_t start, uint32_t offset)
 	       (h->l4_proto == IPPROTO_UDP && offset == 6);
 }
 
+/*
+ * The lies a guest's virtio-net header can tell about the frame_len-byte
+ * frame whose first min(frame_len, TOE_HDR_MAX) bytes are hdr, in the
+ * order they are looked for: positions first, before anything is read at
+ * them, then what the parsed headers (into *h) contradict.  Shared by the
+ * mbuf path (vnet_one) and the bytes path (toe_vnet_check), so both find
+ * the same lie under the same reason.
+ */
+static enum toe_drop
+vnet_lies(const struct virtio_net_hdr *vh, const uint8_t *hdr,
+	  uint32_t frame_len, struct toe_hdrs *h)
+{
+	uint32_t start = vh->csum_start, offset = vh->csum_offset;
+	bool csum = (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0;
+	uint8_t gso = vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+	enum toe_drop r;
+
+	if (csum && start >= frame_len)
+		return TOE_DROP_CSUM_START_OOB;
+	if (csum && start + offset + 2 > frame_len)
+		return TOE_DROP_CSUM_OFFSET_OOB;
+	if (gso != VIRTIO_NET_HDR_GSO_NONE) {
+		if (gso != VIRTIO_NET_HDR_GSO_TCPV4 &&
+		    gso != VIRTIO_NET_HDR_GSO_TCPV6)
+			return TOE_DROP_GSO_UNSUPPORTED;
+		if (vh->hdr_len > frame_len)
+			return TOE_DROP_HDR_LEN_BAD;
+	}
+	r = toe_parse_bytes(hdr, frame_len, h);
+	if (r != TOE_DROP_NONE || gso == VIRTIO_NET_HDR_GSO_NONE)
+		return r;
+	if (h->ip_version == 0 || (!h->frag && h->l4_proto != IPPROTO_TCP))
+		return TOE_DROP_GSO_NOT_TCP;
+	if (h->frag)
+		return TOE_DROP_IP_FRAG;
+	if ((gso == VIRTIO_NET_HDR_GSO_TCPV4) != (h->ip_version == 4))
+		return TOE_DROP_GSO_TYPE_MISMATCH;
+	/* hdr_len is a hint (virtio 1.1 §5.1.6.2), but one that ends inside
+	 * the headers is a lie about where payload starts. */
+	if (vh->hdr_len != 0 &&
+	    vh->hdr_len < (uint32_t)h->l2_len + h->l3_len + h->l4_len)
+		return TOE_DROP_HDR_LEN_BAD;
+	return TOE_DROP_NONE;
+}
+
 /* One frame and the virtio-net header the guest wrote for it. */
 static enum toe_drop
 vnet_one(struct toe_ctx *ctx, const struct virtio_net_hdr *vh,
 	 struct rte_mbuf **mp)
 {
 	uint32_t start = vh->csum_start, offset = vh->csum_offset;
-	bool csum = (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0;
 	uint8_t gso = vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
 	struct rte_mbuf *m = *mp;
 	uint8_t hdr[TOE_HDR_MAX];
 	struct toe_hdrs h;
 	enum toe_drop r;
 
-	if (!toe_mbuf_chain_ok(m))
+	if (!toe_mbuf_chain_ok(m) ||
+	    toe_mbuf_read(m, 0, RTE_MIN(m->pkt_len, (uint32_t)TOE_HDR_MAX),
+			  hdr) != 0)
 		return TOE_DROP_CHAIN_BAD;
-	/* The lies about positions, before anything is read at them. */
-	if (csum && start >= m->pkt_len)
-		return TOE_DROP_CSUM_START_OOB;
-	if (csum && start + offset + 2 > m->pkt_len)
-		return TOE_DROP_CSUM_OFFSET_OOB;
-	if (gso != VIRTIO_NET_HDR_GSO_NONE) {
-		if (gso != VIRTIO_NET_HDR_GSO_TCPV4 &&
-		    gso != VIRTIO_NET_HDR_GSO_TCPV6)
-			return TOE_DROP_GSO_UNSUPPORTED;
-		if (vh->hdr_len > m->pkt_len)
-			return TOE_DROP_HDR_LEN_BAD;
-	}
-	r = toe_parse(m, &h, hdr);
+	r = vnet_lies(vh, hdr, m->pkt_len, &h);
 	if (r != TOE_DROP_NONE)
 		return r;
 	if (gso != VIRTIO_NET_HDR_GSO_NONE) {
-		if (h.ip_version == 0 || (!h.frag && h.l4_proto != IPPROTO_TCP))
-			return TOE_DROP_GSO_NOT_TCP;
-		if (h.frag)
-			return TOE_DROP_IP_FRAG;
-		if ((gso == VIRTIO_NET_HDR_GSO_TCPV4) != (h.ip_version == 4))
-			return TOE_DROP_GSO_TYPE_MISMATCH;
-		/* hdr_len is a hint (virtio 1.1 §5.1.6.2), but one that ends
-		 * inside the headers is a lie about where payload starts. */
-		if (vh->hdr_len != 0 &&
-		    vh->hdr_len < (uint32_t)h.l2_len + h.l3_len + h.l4_len)
-			return TOE_DROP_HDR_LEN_BAD;
 		/* Its checksum request, wherever it points, is subsumed:
 		 * every segment gets a checksum of its own. */
 		canon_set(m, &h, RTE_MBUF_F_TX_TCP_SEG);
@@ -301,36 +324,16 @@ toe_vnet_check(const struct virtio_net_hdr *vh, const uint8_t *hdr,
 	enum toe_drop r;
 
 	*pass = false;
-	/* The checks of vnet_one, in its order, on the bytes. */
 	if (!csum && gso == VIRTIO_NET_HDR_GSO_NONE)
 		return TOE_DROP_NONE;
-	if (csum && start >= frame_len)
-		return TOE_DROP_CSUM_START_OOB;
-	if (csum && start + offset + 2 > frame_len)
-		return TOE_DROP_CSUM_OFFSET_OOB;
-	if (gso != VIRTIO_NET_HDR_GSO_NONE) {
-		if (gso != VIRTIO_NET_HDR_GSO_TCPV4 &&
-		    gso != VIRTIO_NET_HDR_GSO_TCPV6)
-			return TOE_DROP_GSO_UNSUPPORTED;
-		if (vh->hdr_len > frame_len)
-			return TOE_DROP_HDR_LEN_BAD;
-	}
-	r = toe_parse_bytes(hdr, frame_len, &h);
+	r = vnet_lies(vh, hdr, frame_len, &h);
 	if (r != TOE_DROP_NONE)
 		return r;
 	l234 = (uint32_t)h.l2_len + h.l3_len + h.l4_len;
-	if (gso != VIRTIO_NET_HDR_GSO_NONE) {
-		if (h.ip_version == 0 || (!h.frag && h.l4_proto != IPPROTO_TCP))
-			return TOE_DROP_GSO_NOT_TCP;
-		if (h.frag)
-			return TOE_DROP_IP_FRAG;
-		if ((gso == VIRTIO_NET_HDR_GSO_TCPV4) != (h.ip_version == 4))
-			return TOE_DROP_GSO_TYPE_MISMATCH;
-		if (vh->hdr_len != 0 && vh->hdr_len < l234)
-			return TOE_DROP_HDR_LEN_BAD;
-	} else if (!csum_is_l4(&h, start, offset)) {
-		return TOE_DROP_NONE;   /* completed in software on the other path */
-	}
+	/* No GSO, checksum elsewhere: completed in software on the other
+	 * path (vnet_one), which checks nothing more. */
+	if (gso == VIRTIO_NET_HDR_GSO_NONE && !csum_is_l4(&h, start, offset))
+		return TOE_DROP_NONE;
 	/* toe_canon_check's, for lengths that come from these headers */
 	if (h.pad > 0 && frame_len > TOE_FRAME_PAD_MAX)
 		return TOE_DROP_IP_LEN_BAD;
