@@ -110,12 +110,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-log() { printf '[%s] %s\n' "$(date +%T)" "$*"; }
-warn() { printf '[%s] WARNING: %s\n' "$(date +%T)" "$*" >&2; }
-die() { printf '[%s] ERROR: %s\n' "$(date +%T)" "$*" >&2; exit 1; }
-# print an exact, copy-pasteable command line (the timeout(1) wrapper that
-# bounds each process is left out)
-show_cmd() { printf '  $'; printf ' %q' "$@"; printf '\n'; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib_bench.sh"   # log, warn, die, show_cmd, ...
 
 [ "$(id -u)" = 0 ] || die "must run as root (hugepages, vhost-user)"
 command -v "$TESTPMD" >/dev/null || die "$TESTPMD not found (apt-get install dpdk-dev)"
@@ -167,22 +162,6 @@ GEN_FD=""         # write side of the generator's stdin fifo
 SUT_FD=""         # write side of the SUT testpmd's stdin fifo
 CUR_SUT=""
 
-kill_pid() { # kill_pid PID [grace_seconds]: TERM, wait, KILL
-    local pid=$1 grace=${2:-10} i
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-    kill -TERM "$pid" 2>/dev/null
-    for ((i = 0; i < grace * 10; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        # timeout(1) forwards TERM to its child; KILL the child too
-        pkill -KILL -P "$pid" 2>/dev/null
-        kill -KILL "$pid" 2>/dev/null
-    fi
-    wait "$pid" 2>/dev/null
-    return 0
-}
 
 cleanup() {
     local rc=$?
@@ -209,65 +188,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'warn "interrupted"; exit 130' INT TERM
 
-start_bg() { # start_bg LOGFILE TIMEOUT CMD...  -> sets BG_PID
-    local logf=$1 to=$2; shift 2
-    timeout --kill-after=5 "$to" "$@" >"$logf" 2>&1 &
-    BG_PID=$!
-    PIDS+=("$BG_PID")
-}
-forget_pid() { local p out=(); for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || out+=("$p"); done; PIDS=("${out[@]}"); }
-
-wait_for() { # wait_for TIMEOUT_S DESCRIPTION TEST_CMD...
-    local to=$1 what=$2 i; shift 2
-    for ((i = 0; i < to * 10; i++)); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    warn "timed out after ${to}s waiting for $what"
-    return 1
-}
 sockets_exist() { [ -S "$1" ] && [ -S "$2" ]; }
 count_in() { grep -c -- "$2" "$1" 2>/dev/null || true; }
-
-# ---------------------------------------------------------------- CPU accounting
-# cpu_snapshot, foreign_pct: benchmarks/lib_cpu.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib_cpu.sh"
-wait_quiet() {
-    local t0 s0 s1 f st
-    t0=$(date +%s)
-    while :; do
-        s0=$(cpu_snapshot); sleep 1; s1=$(cpu_snapshot)
-        read -r f st <<<"$(foreign_pct "$s0" "$s1")"
-        awk -v f="$f" -v m="$FOREIGN_MAX" 'BEGIN { exit !(f <= m) }' && return 0
-        if [ $(( $(date +%s) - t0 )) -ge "$QUIET_WAIT" ]; then
-            warn "machine not idle (foreign CPU ${f}%) after ${QUIET_WAIT}s; measuring anyway"
-            return 1
-        fi
-        [ $(( ($(date +%s) - t0) % 10 )) -lt 1 ] && log "  waiting for foreign CPU load (${f}%) to go away..."
-    done
-}
-
-# ---------------------------------------------------------------- hugepages
-setup_hugepages() {
-    local total
-    total=$(awk '/^HugePages_Total/ {print $2}' /proc/meminfo)
-    if [ "${total:-0}" -lt "$HUGEPAGES" ] && [ -w "$HP_SYSFS" ]; then
-        ORIG_NR_HP=$(cat "$HP_SYSFS")
-        log "reserving $HUGEPAGES x 2 MiB hugepages (had $ORIG_NR_HP)"
-        show_cmd sh -c "echo $HUGEPAGES > $HP_SYSFS"
-        echo "$HUGEPAGES" >"$HP_SYSFS"
-    fi
-    if ! grep -q hugetlbfs /proc/mounts; then
-        mkdir -p /dev/hugepages
-        show_cmd mount -t hugetlbfs nodev /dev/hugepages
-        mount -t hugetlbfs nodev /dev/hugepages || die "cannot mount hugetlbfs"
-        MOUNTED_HUGETLBFS=/dev/hugepages
-    fi
-    local free
-    free=$(awk '/^HugePages_Free/ {print $2}' /proc/meminfo)
-    log "hugepages: total $(awk '/^HugePages_Total/ {print $2}' /proc/meminfo), free $free (2 MiB)"
-    [ "${free:-0}" -ge 1024 ] || warn "fewer than 1024 free hugepages; DPDK processes may fail"
-}
 
 # ---------------------------------------------------------------- systems under test
 # Each sut_start_* sets SOCK1 SOCK2 (vhost-user server sockets, SUT side) and
@@ -404,22 +326,6 @@ sut_stop() {
 #            run, warm-up included)
 #   ovs:     pmd-perf-show: used cycles x busy share / rx packets (stats
 #            cleared at the start of the window)
-vtoed_q() {  # vtoed_q SOCK CMD -> the JSON result on stdout
-    python3 - "$1" "$2" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall((json.dumps({"cmd": sys.argv[2]}) + "\n").encode())
-buf = b""
-while not buf.endswith(b"\n"):
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    buf += chunk
-print(json.dumps(json.loads(buf)["result"]))
-PY
-}
 vtoed_cost_snap() {  # -> "BUSY_CYCLES FRAMES_SENT" of vtoed now
     local sock=$WORKDIR/m$MEAS/vtoed.sock busy frames
     busy=$(vtoed_q "$sock" lcores 2>/dev/null | jq '[.[] | select(.role == "worker") | .busy_cycles] | add // 0')
@@ -579,8 +485,6 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 
 # ---------------------------------------------------------------- summary
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) { print "nan"; exit }
-    printf "%.3f\n", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 declare -A MED
 # per_round SIZE A B COL [clean]: "ROUND A/B" for every round in which both
 # A and B have a number in column COL (clean windows only with "clean")
