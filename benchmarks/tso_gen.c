@@ -73,6 +73,8 @@
 #include <rte_mempool.h>
 #include <rte_tcp.h>
 
+#include "tool_links.h"
+
 #define GEN_BURST 32
 #define GEN_RING_SIZE 1024
 #define GEN_SRC_PORT 0
@@ -293,28 +295,6 @@ gen_port_init(uint16_t port, struct rte_mempool *rx_pool, bool plain)
 			port, info.driver_name, conf.rxmode.offloads, conf.txmode.offloads,
 			info.rx_offload_capa, info.tx_offload_capa);
 	return ret;
-}
-
-static int
-gen_links_wait(unsigned int timeout_s)
-{
-	uint64_t deadline = rte_get_timer_cycles() + timeout_s * rte_get_timer_hz();
-	struct rte_eth_link link;
-	uint16_t port;
-	int all_up;
-
-	do {
-		all_up = 1;
-		RTE_ETH_FOREACH_DEV(port) {
-			if (rte_eth_link_get_nowait(port, &link) != 0 ||
-			    link.link_status != RTE_ETH_LINK_UP)
-				all_up = 0;
-		}
-		if (all_up)
-			return 0;
-		rte_delay_ms(10);
-	} while (rte_get_timer_cycles() < deadline);
-	return -ETIMEDOUT;
 }
 
 /* The constant part of every frame, written once into each mbuf. */
@@ -574,7 +554,7 @@ main(int argc, char **argv)
 		rc = 2;
 		goto err_ports;
 	}
-	if (gen_links_wait(opts.link_timeout_s) != 0) {
+	if (tool_links_wait(opts.link_timeout_s) != 0) {
 		fprintf(stderr, "tso-gen: links not up after %u s\n", opts.link_timeout_s);
 		rc = 2;
 		goto err_ports;

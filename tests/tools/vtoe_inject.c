@@ -35,6 +35,8 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
+#include "tool_links.h"
+
 #define INJECT_SENDS_MAX 16
 #define INJECT_LEN_MAX 1514
 #define INJECT_BURST 32
@@ -140,28 +142,6 @@ inject_port_init(uint16_t port, struct rte_mempool *pool)
 	if (ret == 0)
 		ret = rte_eth_dev_start(port);
 	return ret;
-}
-
-static int
-inject_links_wait(unsigned int timeout_s)
-{
-	uint64_t deadline = rte_get_timer_cycles() + timeout_s * rte_get_timer_hz();
-	struct rte_eth_link link;
-	uint16_t port;
-	int all_up;
-
-	do {
-		all_up = 1;
-		RTE_ETH_FOREACH_DEV(port) {
-			if (rte_eth_link_get_nowait(port, &link) != 0 ||
-			    link.link_status != RTE_ETH_LINK_UP)
-				all_up = 0;
-		}
-		if (all_up)
-			return 0;
-		rte_delay_ms(10);
-	} while (rte_get_timer_cycles() < deadline);
-	return -ETIMEDOUT;
 }
 
 #define INJECT_SEQ_OFF 14
@@ -346,7 +326,7 @@ main(int argc, char **argv)
 			goto err_ports;
 		}
 	}
-	if (inject_links_wait(opts.link_timeout_s) != 0) {
+	if (tool_links_wait(opts.link_timeout_s) != 0) {
 		fprintf(stderr, "vtoe-inject: links not up after %u s\n", opts.link_timeout_s);
 		rc = 1;
 		goto err_ports;
