@@ -57,20 +57,26 @@ gen() {
 fact() { sed -n "s/^$1 //p" "$2" | head -1; }  # WHAT FILE
 num() { [[ $1 =~ ^[0-9]+$ ]] && echo "$1" || echo -1; }
 
-# round LABEL DIRECT VM2_OFFLOADS [VM1_OFFLOADS]
-round() {
-	local label=$1 direct=$2 off2=$3 off1=${4:-true} out=$WORK/gen-$1.out rc s rxf sup vrx
+# tso_config DIRECT VM1_OFFLOADS VM2_OFFLOADS: $CONF, both ports vhost-user
+# clients of tso-gen's sockets
+tso_config() {
 	config_head >"$CONF"
 	cat >>"$CONF" <<EOF
-datapath: {direct: $direct}
+datapath: {direct: $1}
 vms:
   - name: vm1
     ports:
-      - {name: vm1.0, socket: $VM1_SOCK, mode: client, mac: "$VM1_MAC", queues: 1, offloads: $off1}
+      - {name: vm1.0, socket: $VM1_SOCK, mode: client, mac: "$VM1_MAC", queues: 1, offloads: $2}
   - name: vm2
     ports:
-      - {name: vm2.0, socket: $VM2_SOCK, mode: client, mac: "$VM2_MAC", queues: 1, offloads: $off2}
+      - {name: vm2.0, socket: $VM2_SOCK, mode: client, mac: "$VM2_MAC", queues: 1, offloads: $3}
 EOF
+}
+
+# round LABEL DIRECT VM2_OFFLOADS [VM1_OFFLOADS]
+round() {
+	local label=$1 direct=$2 off2=$3 off1=${4:-true} out=$WORK/gen-$1.out rc s rxf sup vrx
+	tso_config "$direct" "$off1" "$off2"
 	vtoed_start "$CONF" "$VLOG" 120 || die "$label: vtoed did not start"
 	# tso-gen creates the sockets; vtoed (client) connects within a second.
 	# Its window (48 super-frames) fits the sink's ring (1024 page-sized
@@ -135,11 +141,7 @@ EOF
 lie_round() {
 	local kind=$1 reason=$2 direct=$3 out=$WORK/gen-lie-$1-$3.out s vrx rc
 	local label="lie $1 (direct: $3)"
-	config_head >"$CONF"
-	printf '%s\n' "datapath: {direct: $direct}" "vms:" "  - name: vm1" "    ports:" \
-		"      - {name: vm1.0, socket: $VM1_SOCK, mode: client, mac: \"$VM1_MAC\", queues: 1}" \
-		"  - name: vm2" "    ports:" \
-		"      - {name: vm2.0, socket: $VM2_SOCK, mode: client, mac: \"$VM2_MAC\", queues: 1}" >>"$CONF"
+	tso_config "$direct" true true
 	vtoed_start "$CONF" "$VLOG" 120 || die "$label: vtoed did not start"
 	gen "$out" --window 8 --lie "$kind" &
 	local gpid=$!
