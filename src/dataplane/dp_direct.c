@@ -337,22 +337,19 @@ static void
 dp_direct_src(struct vd_chain *src, uint8_t *pre, uint32_t pre_len,
 	      const struct vd_chain *c, uint32_t off)
 {
-	uint16_t n = 0;
+	uint16_t n = 0, i;
+	uint32_t o;
 
 	src->len = 0;
 	if (pre_len > 0) {
 		src->seg[n++] = (struct vd_seg){ pre, pre_len };
 		src->len = pre_len;
 	}
-	for (uint16_t i = 0; i < c->n; i++) {
-		if (off >= c->seg[i].len) {
-			off -= c->seg[i].len;
-			continue;
-		}
-		src->seg[n++] = (struct vd_seg){ c->seg[i].va + off,
-						 c->seg[i].len - off };
-		src->len += c->seg[i].len - off;
-		off = 0;
+	vd_seek(c, off, &i, &o);
+	for (; i < c->n; i++, o = 0) {
+		src->seg[n++] = (struct vd_seg){ c->seg[i].va + o,
+						 c->seg[i].len - o };
+		src->len += c->seg[i].len - o;
 	}
 	src->n = n;
 }
@@ -440,18 +437,16 @@ static void
 dp_direct_gather(const struct vd_chain *c, uint32_t off, uint8_t *buf,
 		 uint32_t len)
 {
-	for (uint16_t i = 0; i < c->n && len > 0; i++) {
-		uint32_t take;
+	uint16_t i;
+	uint32_t o;
 
-		if (off >= c->seg[i].len) {
-			off -= c->seg[i].len;
-			continue;
-		}
-		take = RTE_MIN(len, c->seg[i].len - off);
-		memcpy(buf, c->seg[i].va + off, take);
+	vd_seek(c, off, &i, &o);
+	for (; i < c->n && len > 0; i++, o = 0) {
+		uint32_t take = RTE_MIN(len, c->seg[i].len - o);
+
+		memcpy(buf, c->seg[i].va + o, take);
 		buf += take;
 		len -= take;
-		off = 0;
 	}
 }
 

@@ -161,8 +161,7 @@ vd_chain_read(const struct vhost_direct *d, const struct vd_ring *r,
 	return -1;
 }
 
-/* Position off bytes into c: segment *s, byte *o in it. */
-static void
+void
 vd_seek(const struct vd_chain *c, uint32_t off, uint16_t *s, uint32_t *o)
 {
 	uint16_t i = 0;

@@ -130,6 +130,10 @@ vhost_direct_release(struct vhost_direct *d, uint16_t v)
 int vd_chain_read(const struct vhost_direct *d, const struct vd_ring *r,
 		  uint16_t head, bool write, struct vd_chain *c);
 
+/* Position off bytes into c: segment *s (c->n if past the end), byte *o
+ * in it. */
+void vd_seek(const struct vd_chain *c, uint32_t off, uint16_t *s, uint32_t *o);
+
 /* Copy len bytes from src starting at byte off into dst starting at byte
  * doff; both chains hold them (checked by the caller). */
 void vd_chain_copy(struct vd_chain *dst, uint32_t doff,
