@@ -26,6 +26,11 @@
 #           up to 3 times if it fails, e.g. before the server listens), its
 #           JSON report as "E2E IPERF3J <line>" lines, then
 #           "E2E IPERF3 DONE rc=N tries=N".
+#   mig:    both directions at once, for live migration tests: a sink on TCP
+#           5001 (as xfer), rounds of e2e.mb MiB (the xfer stream) sent to
+#           e2e.peer for e2e.secs seconds, one "E2E SEND round=N rc=R md5=M
+#           ms=T" line each (rc: nc's; non-zero when refused or cut), and pings to the peer every 20 ms meanwhile; last
+#           "E2E PINGS <busybox ping summary>" and "E2E MIG DONE rounds=N".
 # e2e.ethtool=1: print `ethtool -k eth0` as "E2E ETHTOOL ..." lines once
 # eth0 is up (the initramfs must carry ethtool: GUEST_EXTRA_BINS in guest.sh).
 # Every report line starts with "E2E " on the serial console.
@@ -53,7 +58,7 @@ for w in $(cat /proc/cmdline); do
 done
 (sleep $MAXT; echo "E2E RESULT FAIL guest watchdog after ${MAXT}s"; poweroff -f) &
 ifconfig lo up
-if [ "$ROLE" = xfer ] && [ "$SINK" = 1 ]; then
+if { [ "$ROLE" = xfer ] && [ "$SINK" = 1 ]; } || [ "$ROLE" = mig ]; then
 	# stdin: a FIFO opened read-write, so it never ends (nc would half-close)
 	mkfifo /tmp/never
 	(while :; do
@@ -142,6 +147,27 @@ iperf3)
 		echo "E2E IPERF3 SERVER READY uptime=$(up)"
 	fi
 	[ "$LINGER" = 0 ] && while :; do sleep 3600; done
+	;;
+mig)
+	xfer_gen() { j=0; while [ $j -lt $MB ]; do printf '%08d' $j; cat /tmp/blk; j=$((j + 1)); done; }
+	dd if=/dev/urandom of=/tmp/blk bs=1024 count=1024 2>/dev/null
+	A=$(xfer_gen | md5sum | cut -d' ' -f1)
+	first_ping
+	ping -q -i 0.02 -W 1 $PEER >/tmp/pings 2>&1 &
+	PP=$!
+	end=$(( $(upi) + SECS )) n=0
+	while [ $(upi) -lt $end ]; do
+		n=$((n + 1)) t0=$(ms)
+		xfer_gen | timeout 60 nc $PEER 5001 >/dev/null
+		rc=$?
+		echo "E2E SEND round=$n rc=$rc md5=$A ms=$(( $(ms) - t0 )) uptime=$(up)"
+		# refused: the sink is between two connections
+		[ $rc = 0 ] || sleep 0.2
+	done
+	kill -INT $PP; wait $PP
+	grep -E 'transmitted|round-trip' /tmp/pings | sed 's/^/E2E PINGS /'
+	echo "E2E MIG DONE rounds=$n uptime=$(up)"
+	while :; do sleep 3600; done
 	;;
 long)
 	first_ping

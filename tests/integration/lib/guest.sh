@@ -132,7 +132,8 @@ guest_prepare() {
 # Boots a guest in the background on the vhost-user socket SOCK, serial
 # console in $WORK/NAME.log; QEMU is killed after SECONDS.  With
 # QEMU_IS_SERVER=1 QEMU creates the socket and waits for the backend.
-# Sets GUEST_PID_<NAME>.
+# Sets GUEST_PID_<NAME>.  GUEST_QEMU_ARGS (env): more QEMU arguments, split
+# on spaces (a QMP monitor, -incoming for a migration destination).
 #
 # vectors=0 (INTx instead of MSI-X) is REQUIRED with QEMU 7.2 + TCG +
 # vhost-user: with MSI-X QEMU segfaults in msix_set_vector_notifiers() (from
@@ -151,7 +152,7 @@ guest_start() {
 		-device "virtio-net-pci,netdev=n0,mac=$mac,vectors=0" \
 		-kernel "$GUEST_KBOOT" -initrd "$GUEST_INITRD" \
 		-append "console=ttyS0 quiet panic=-1 e2e.maxt=$((secs - 5)) $*" \
-		</dev/null >"$WORK/$name.qemu.log" 2>&1 &
+		${GUEST_QEMU_ARGS:-} </dev/null >"$WORK/$name.qemu.log" 2>&1 &
 	pid=$!; track "$pid"
 	eval "GUEST_PID_${name//[^A-Za-z0-9_]/_}=$pid"
 }
