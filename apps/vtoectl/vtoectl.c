@@ -49,6 +49,8 @@ static const struct {
 	const char *key;
 } positional_keys[] = {
 	{ "stats", "port" },
+	/* migrate PORT --to SOCKET | migrate PORT --cancel */
+	{ "migrate", "port" },
 	/* qos show [UPLINK] | qos set PORT weight N */
 	{ "qos", "action" },
 	{ "qos", "target" },
@@ -85,7 +87,9 @@ static void usage(FILE *out)
 "\n"
 "ARGS are KEY=VALUE pairs (VALUE is sent as an integer when it is one);\n"
 "'stats PORT' is short for 'stats port=PORT'; 'qos show [UPLINK]' and\n"
-"'qos set PORT weight N' are the scheduler's commands.\n"
+"'qos set PORT weight N' are the scheduler's commands; 'migrate PORT\n"
+"--to SOCKET' and 'migrate PORT --cancel' a client-mode live migration's.\n"
+"--KEY VALUE stands for KEY=VALUE, a lone --FLAG for FLAG=true.\n"
 "'vtoectl raw LINE' sends LINE as it is and prints the answer line.\n"
 "\n"
 "Exit status: 0 ok, 1 the daemon answered with an error, 2 usage error\n"
@@ -199,7 +203,16 @@ static json_t *args_build(const struct vtoectl_opts *o)
 		char name[128];
 		json_t *value;
 
-		if (eq == NULL) {
+		if (arg[0] == '-' && arg[1] == '-' && arg[2] != '\0' &&
+		    eq == NULL) {
+			/* --FLAG (true) or --KEY VALUE */
+			key = arg + 2;
+			if (i + 1 < o->n_args && o->args[i + 1][0] != '-') {
+				value = json_string(o->args[++i]);
+			} else {
+				value = json_true();
+			}
+		} else if (eq == NULL) {
 			key = positional_key(o->cmd, n_positional);
 			if (key == NULL) {
 				usage_error("unexpected argument \"%s\" "

@@ -175,13 +175,41 @@ out:
 
 /* ---- one renderer per command ---- */
 
+/* A VM port's owner in a word or three: "vid 2", "vid 2 +1 standby,
+ * logging, -> /path"; "-" when the daemon sent none. */
+static void owner_text(const json_t *owner, char *buf, size_t size)
+{
+	const json_t *vid = json_object_get(owner, "vid");
+	const json_t *to = json_object_get(owner, "migrating_to");
+	json_int_t standby = json_integer_value(json_object_get(owner, "standby"));
+	size_t len;
+
+	if (!json_is_object(owner)) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	if (json_is_integer(vid))
+		len = (size_t)snprintf(buf, size, "vid %" JSON_INTEGER_FORMAT,
+				       json_integer_value(vid));
+	else
+		len = (size_t)snprintf(buf, size, "none");
+	if (standby > 0 && len < size)
+		len += (size_t)snprintf(buf + len, size - len,
+					" +%" JSON_INTEGER_FORMAT " standby", standby);
+	if (json_is_true(json_object_get(owner, "dirty_logging")) && len < size)
+		len += (size_t)snprintf(buf + len, size - len, ", logging");
+	if (json_is_string(to) && len < size)
+		snprintf(buf + len, size - len, ", -> %.200s", json_string_value(to));
+	text_clean(buf);
+}
+
 static int render_ports(FILE *out, json_t *args, json_t *result)
 {
 	static const char *const heads[] = {
 		"NAME", "KIND", "VM", "LINK", "PATH", "MAC", "QUEUES", "WEIGHT",
-		"UPLINK", "ENDPOINT",
+		"UPLINK", "ENDPOINT", "OWNER",
 	};
-	struct table t = TABLE_INIT(heads, "llllllrrll");
+	struct table t = TABLE_INIT(heads, "llllllrrlll");
 	char buf[CELL_MAX], mode[CELL_MAX], endpoint[CELL_MAX];
 	json_t *port, *socket;
 	size_t i;
@@ -211,6 +239,8 @@ static int render_ports(FILE *out, json_t *args, json_t *result)
 		} else {
 			table_add_field(&t, port, "device");
 		}
+		owner_text(json_object_get(port, "owner"), buf, sizeof(buf));
+		table_add(&t, buf);
 	}
 	return table_print(&t, out);
 }
@@ -342,6 +372,20 @@ static int render_stats(FILE *out, json_t *args, json_t *result)
 			fputs("\nfeatures:\n", out);
 		titled = true;
 		features_print(out, port);
+	}
+	json_array_foreach(ports, i, port) {
+		const json_t *o = json_object_get(port, "owner");
+		char who[CELL_MAX], v[5][CELL_MAX];
+
+		if (!json_is_object(o))
+			continue;
+		owner_text(o, who, sizeof(who));
+		fprintf(out, "\nowner: %s; owner changes %s, refused %s, takeovers %s, announces %s\n",
+			who,
+			value_text(json_object_get(o, "owner_changes"), v[0], sizeof(v[0])),
+			value_text(json_object_get(o, "refused"), v[1], sizeof(v[1])),
+			value_text(json_object_get(o, "takeovers"), v[2], sizeof(v[2])),
+			value_text(json_object_get(o, "announces"), v[3], sizeof(v[3])));
 	}
 	json_array_foreach(ports, i, port)
 		offload_print(out, json_object_get(port, "offload"));

@@ -620,7 +620,7 @@ static void parse_port(struct cfg_parser *p, const yaml_node_t *map,
 {
 	static const char *const keys[] = {
 		"name", "socket", "mode", "mac", "queues", "uplink", "weight",
-		"offloads", NULL
+		"offloads", "takeover", NULL
 	};
 	struct cfg *cfg = p->cfg;
 	struct cfg_port *port = &cfg->ports[cfg->n_ports++];
@@ -668,6 +668,16 @@ static void parse_port(struct cfg_parser *p, const yaml_node_t *map,
 		port->weight = (uint32_t)v;
 	if ((n = cfg_map_get(p, map, "offloads")) != NULL)
 		cfg_get_bool(p, n, ctx, "offloads", &port->offloads);
+	if ((n = cfg_map_get(p, map, "takeover")) != NULL &&
+	    (s = cfg_get_scalar(p, n, ctx, "takeover")) != NULL) {
+		if (strcmp(s, "refuse") == 0)
+			port->takeover_newest = false;
+		else if (strcmp(s, "newest") == 0)
+			port->takeover_newest = true;
+		else
+			cfg_error(p, n, "%stakeover \"%s\" is not refuse or newest",
+				  ctx, s);
+	}
 }
 
 static void parse_vm(struct cfg_parser *p, const yaml_node_t *map, size_t pos)

@@ -70,6 +70,10 @@ struct cfg_port {
 	unsigned int vm;                /* index into cfg->vms */
 	bool offloads;                  /* offer checksum/TSO to the guest,
 					 * default true */
+	/* takeover: refuse | newest.  A second front-end that starts its
+	 * device while the port's owner runs is refused (default), or
+	 * takes the port over (newest). */
+	bool takeover_newest;
 };
 
 struct cfg_vm {

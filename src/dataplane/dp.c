@@ -8,6 +8,7 @@
 #include "dp_priv.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -243,6 +244,7 @@ dp_housekeeping(struct dp *dp)
 	unsigned int aged;
 
 	dp_qos_housekeeping(dp, now);
+	vhost_housekeeping();
 	if (now - dp->last_age_tsc < DP_AGE_INTERVAL_S * dp->tsc_hz)
 		return;
 	dp->last_age_tsc = now;
@@ -324,6 +326,25 @@ dp_port_info(const struct dp *dp, unsigned int p, struct dp_port_info *info)
 	}
 	info->vm = dp->cfg->vms[port->cfg->vm].name;
 	info->socket = port->cfg->socket;
+	if (port->opened) {
+		struct vhost_port_status vs;
+
+		if (vhost_port_status(port->vhost_handle, &vs) == 0) {
+			memcpy(info->socket_buf, vs.path, sizeof(info->socket_buf));
+			info->socket = info->socket_buf;
+			if (vs.standby_path[0] != '\0') {
+				memcpy(info->standby_buf, vs.standby_path,
+				       sizeof(info->standby_buf));
+				info->standby_socket = info->standby_buf;
+			}
+			info->standby = vs.standby;
+			info->logging = vs.logging;
+			info->owner_changes = vs.owner_changes;
+			info->refused = vs.refused;
+			info->takeovers = vs.takeovers;
+			info->announces = vs.announces;
+		}
+	}
 	info->client = port->cfg->mode == CFG_VHOST_CLIENT;
 	memcpy(info->mac, port->cfg->mac, 6);
 	info->uplink = port->cfg->uplink;
@@ -336,6 +357,52 @@ dp_port_info(const struct dp *dp, unsigned int p, struct dp_port_info *info)
 	info->coring_queued = port->coring != NULL ?
 			      rte_ring_count(port->coring) : 0;
 	return 0;
+}
+
+int
+dp_port_migrate(struct dp *dp, unsigned int p, const char *path, char *err,
+		size_t err_size)
+{
+	struct dp_port *port;
+	int rc;
+
+	if (p >= dp->n_ports || dp->ports[p].kind != DP_PORT_VHOST ||
+	    !dp->ports[p].opened) {
+		snprintf(err, err_size, "not a VM port");
+		return -ENOENT;
+	}
+	port = &dp->ports[p];
+	rc = path != NULL ? vhost_port_migrate(port->vhost_handle, path) :
+			    vhost_port_migrate_cancel(port->vhost_handle);
+	switch (rc) {
+	case 0:
+		DP_LOG(INFO, "port %s: %s%s\n", port->name,
+		       path != NULL ? "migrating to " : "migration cancelled",
+		       path != NULL ? path : "");
+		break;
+	case -EOPNOTSUPP:
+		snprintf(err, err_size, "port %s is in server mode: the destination QEMU connects to its socket %s itself",
+			 port->name, port->cfg->socket);
+		break;
+	case -EBUSY:
+		snprintf(err, err_size, "port %s: a migration is already under way (cancel it first)",
+			 port->name);
+		break;
+	case -EEXIST:
+		snprintf(err, err_size, "%s is already the socket of a port", path);
+		break;
+	case -ENOENT:
+		snprintf(err, err_size, "port %s: no migration under way", port->name);
+		break;
+	case -EINVAL:
+		snprintf(err, err_size, "the destination socket must be an absolute path of at most 107 bytes");
+		break;
+	default:
+		snprintf(err, err_size, "port %s: cannot connect to %s: %s",
+			 port->name, path != NULL ? path : "?", strerror(-rc));
+		break;
+	}
+	return rc;
 }
 
 int
@@ -503,8 +570,10 @@ dp_reload_blocker(const struct cfg *a, const struct cfg *b)
 
 		if (strcmp(x->name, y->name) != 0 || strcmp(x->socket, y->socket) != 0 ||
 		    x->mode != y->mode || memcmp(x->mac, y->mac, 6) != 0 ||
-		    x->queues != y->queues || x->uplink != y->uplink)
-			return "a port's name, socket, mode, MAC, queues or uplink";
+		    x->queues != y->queues || x->uplink != y->uplink ||
+		    x->offloads != y->offloads ||
+		    x->takeover_newest != y->takeover_newest)
+			return "a port's name, socket, mode, MAC, queues, uplink, offloads or takeover";
 	}
 	return NULL;
 }

@@ -44,6 +44,16 @@ struct dp_port_info {
 					 * (co-resident: frames to it take
 					 * its ring, not the uplink) */
 	uint32_t coring_queued;         /* vhost: frames in its ring now */
+	/* vhost: who runs the port (one owner per port), migrations. */
+	const char *standby_socket;     /* client-mode migration target, or NULL */
+	unsigned int standby;           /* other connections on its sockets */
+	bool logging;                   /* owner logs dirty pages (migrating) */
+	uint64_t owner_changes;
+	uint64_t refused;
+	uint64_t takeovers;
+	uint64_t announces;
+	char socket_buf[108];           /* storage for socket, standby_socket */
+	char standby_buf[108];
 };
 
 /*
@@ -141,6 +151,12 @@ int dp_port_stats(const struct dp *dp, unsigned int port,
  */
 int dp_reload(struct dp *dp, const struct cfg *next, char *err, size_t err_size);
 uint32_t dp_fdb_ageing_s(const struct dp *dp);
+
+/* Client-mode live migration of VM port: connect the destination's
+ * socket as standby (see vhost_port_migrate), or with path NULL drop
+ * that standby.  0 or -errno; err says why not. */
+int dp_port_migrate(struct dp *dp, unsigned int port, const char *path,
+		    char *err, size_t err_size);
 
 /* The egress scheduler of uplink port: 0, -ENOENT (not an uplink). */
 int dp_qos_info(const struct dp *dp, unsigned int port, struct dp_qos_info *info);

@@ -57,6 +57,21 @@ port_name(const struct dp *dp, int p)
 	return info.name;
 }
 
+/* Who runs a VM port, and its migrations: one view for ports and stats. */
+static json_t *
+owner_json(const struct dp_port_info *in)
+{
+	return json_pack("{s:o, s:i, s:o, s:b, s:I, s:I, s:I, s:I}",
+			 "vid", in->vid >= 0 ? json_integer(in->vid) : json_null(),
+			 "standby", (int)in->standby,
+			 "migrating_to", json_str_or_null(in->standby_socket),
+			 "dirty_logging", in->logging,
+			 "owner_changes", (json_int_t)in->owner_changes,
+			 "refused", (json_int_t)in->refused,
+			 "takeovers", (json_int_t)in->takeovers,
+			 "announces", (json_int_t)in->announces);
+}
+
 static json_t *
 api_ports(void *ctx, json_t *args, char *err, size_t err_size)
 {
@@ -86,10 +101,13 @@ api_ports(void *ctx, json_t *args, char *err, size_t err_size)
 			"link", in.link_up ? "up" : "down"));
 		/* Where frames for this VM go: its co-resident ring, or its
 		 * uplink because the VM does not run here now. */
-		if (vhost)
+		if (vhost) {
 			json_object_set_new(json_array_get(list, p), "path",
 					    json_string(in.here ? "coresident" :
 							"uplink"));
+			json_object_set_new(json_array_get(list, p), "owner",
+					    owner_json(&in));
+		}
 	}
 	return list;
 }
@@ -192,6 +210,7 @@ port_stats_json(const struct dp *dp, unsigned int p, struct dp_port_stats *sum)
 		      "drops_total", (json_int_t)total,
 		      "drops", drops);
 	if (in.kind == DP_PORT_VHOST) {
+		json_object_set_new(o, "owner", owner_json(&in));
 		json_object_set_new(o, "features", json_string(feat));
 		json_object_set_new(o, "feature_names",
 				    features_json(in.features));
@@ -604,6 +623,34 @@ api_reload(void *ctx, json_t *args, char *err, size_t err_size)
 	return json_pack("{s:s, s:b}", "file", dp_cfg(ctx)->path, "applied", 1);
 }
 
+/* migrate PORT --to SOCKET | --cancel: a client-mode live migration. */
+static json_t *
+api_migrate(void *ctx, json_t *args, char *err, size_t err_size)
+{
+	struct dp *dp = ctx;
+	const char *name = json_string_value(json_object_get(args, "port"));
+	json_t *jto = json_object_get(args, "to");
+	bool cancel = json_is_true(json_object_get(args, "cancel"));
+	const char *to = json_string_value(jto);
+	int p;
+
+	if (name == NULL || (to == NULL) == !cancel) {
+		snprintf(err, err_size, "usage: migrate PORT --to SOCKET | migrate PORT --cancel");
+		return NULL;
+	}
+	p = dp_port_find(dp, name);
+	if (p < 0) {
+		snprintf(err, err_size, "no port named \"%s\"", name);
+		return NULL;
+	}
+	if (dp_port_migrate(dp, (unsigned int)p, cancel ? NULL : to, err,
+			    err_size) != 0)
+		return NULL;
+	return json_pack("{s:s, s:o, s:b}", "port", name,
+			 "to", json_str_or_null(cancel ? NULL : to),
+			 "cancelled", cancel);
+}
+
 static json_t *
 api_membership(void *ctx, json_t *args, char *err, size_t err_size)
 {
@@ -621,6 +668,7 @@ static const struct ctl_cmd dp_api_cmds[] = {
 	{ "qos", "uplink DWRR schedulers: show [UPLINK] | set PORT weight N", api_qos },
 	{ "membership", "which VMs run here (static or libvirt), their state, and the path to each VM port", api_membership },
 	{ "reload", "re-read the config file: weights and MAC ageing change live", api_reload },
+	{ "migrate", "client-mode live migration: {\"port\": NAME, \"to\": SOCKET} connects the destination as standby; {\"port\": NAME, \"cancel\": true} drops it", api_migrate },
 };
 
 const struct ctl_cmd *

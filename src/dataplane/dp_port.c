@@ -48,7 +48,15 @@ dp_vhost_down(void *arg, int vid)
 {
 	struct dp_port *port = arg;
 	struct dp *dp = port->dp;
+	int cur = atomic_load_explicit(&port->vid, memory_order_relaxed);
 
+	/* Only the owner's down is ever reported (vhost_owner.h); a vid
+	 * that is not the port's would take the real guest down. */
+	if (cur >= 0 && cur != vid) {
+		DP_LOG(WARNING, "port %s: down for vid %d, which does not run the port (vid %d): ignored\n",
+		       port->name, vid, cur);
+		return;
+	}
 	atomic_fetch_and_explicit(&dp->up_mask, ~(UINT64_C(1) << port->id),
 				  memory_order_release);
 	atomic_store_explicit(&port->vid, -1, memory_order_release);
@@ -68,9 +76,10 @@ static void
 dp_vhost_queue(void *arg, int vid, uint16_t vring, bool enabled)
 {
 	struct dp_port *port = arg;
+	int cur = atomic_load_explicit(&port->vid, memory_order_relaxed);
 
-	(void)vid;
-	if (vring >= 32)
+	/* The owner's vrings only (before up(), cur is -1). */
+	if (vring >= 32 || (cur >= 0 && cur != vid))
 		return;
 	if (enabled)
 		atomic_fetch_or_explicit(&port->vrings_enabled, 1u << vring,
@@ -225,17 +234,19 @@ dp_vhost_open(struct dp_port *port)
 		.client = port->cfg->mode == CFG_VHOST_CLIENT,
 		.queues = port->queues,
 		.offloads = port->cfg->offloads,
+		.takeover_newest = port->cfg->takeover_newest,
 		.events = &dp_vhost_events,
 		.arg = port,
 		.direct = port->dp->direct ? &port->direct : NULL,
 	};
 	int rc = vhost_port_open(&conf);
 
-	if (rc != 0) {
+	if (rc < 0) {
 		DP_LOG(ERR, "port %s: cannot open vhost-user socket %s: %s\n",
 		       port->name, conf.path, strerror(-rc));
 		return rc;
 	}
+	port->vhost_handle = rc;
 	port->opened = true;
 	return 0;
 }
@@ -266,7 +277,7 @@ dp_ports_close(struct dp *dp)
 
 		if (port->kind != DP_PORT_VHOST || !port->opened)
 			continue;
-		vhost_port_close(port->cfg->socket);
+		vhost_port_close(port->vhost_handle);
 		port->opened = false;
 	}
 	for (uint16_t p = 0; p < dp->n_ports; p++) {

@@ -2,14 +2,18 @@
 /*
  * Control side of vhost-user ports: registers sockets with rte_vhost and
  * relays its device callbacks (run on the library's event thread) to the
- * port's owner.  Which socket a callback is about is found from the vid's
- * interface name, the socket path.  The feature set a socket offers is
- * fixed here, once, so a reconnecting guest always sees the same one.
+ * port's user, for the one front-end that owns the port (vhost_owner.h).
+ * Each connection is tied to its port when it opens, by the socket it came
+ * through.  The feature set a socket offers is fixed here, once, so a
+ * reconnecting guest (or a migration's destination) always sees the same
+ * one.
  */
 #include "vhost.h"
 #include "vhost_direct.h"
+#include "vhost_owner.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +21,7 @@
 #include <unistd.h>
 
 #include <rte_log.h>
+#include <linux/vhost_types.h>
 #include <rte_vhost.h>
 
 RTE_LOG_REGISTER(vhost_logtype, vtoe.vhost, INFO);
@@ -41,123 +46,235 @@ RTE_LOG_REGISTER(vhost_logtype, vtoe.vhost, INFO);
 	1ULL << VIRTIO_NET_F_GUEST_TSO4 | 1ULL << VIRTIO_NET_F_GUEST_TSO6 | \
 	1ULL << VIRTIO_NET_F_HOST_TSO4 | 1ULL << VIRTIO_NET_F_HOST_TSO6)
 
-struct vhost_socket {
-	char path[108];
+/*
+ * A vhost-user port: its socket, in client mode a second socket being
+ * connected as a migration's destination (standby_path), and who owns
+ * it (vhost_owner.h).  Connections on either socket belong to the port.
+ */
+struct vhost_port {
+	bool used;
+	char path[108];         /* the port's socket now */
+	char standby_path[108]; /* client mode: a destination's socket, "" */
+	char retired_path[108]; /* to unregister off the vhost thread, "" */
 	uint16_t queues;
+	uint64_t flags;         /* rte_vhost_driver_register flags */
+	uint64_t disabled;      /* features never offered */
 	const struct vhost_events *events;
 	void *arg;
 	struct vhost_direct *direct;    /* NULL: library path only */
+	struct vo_port vo;
+	uint64_t announces;     /* SEND_RARP from the owner */
 };
 
-/* Written by the main thread (open/close), read by the vhost thread. */
-static pthread_mutex_t sockets_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct vhost_socket sockets[VHOST_SOCKETS_MAX];
+/* A front-end connection, from new_connection to destroy_connection. */
+struct vhost_conn {
+	uint16_t port_no;       /* 1 + its port's index, 0: none */
+	bool via_standby;       /* connected through the standby path */
+	bool refused_logged;
+	uint32_t enabled;       /* vrings this front-end enabled */
+};
 
-static struct vhost_socket *
-socket_find_locked(const char *path)
+/*
+ * Everything above, for every callback and the main thread's requests.
+ * rte_vhost runs all vhost-user messages, and so all device callbacks,
+ * on its one event thread; connections are also added from its
+ * reconnect thread and from rte_vhost_driver_start.  Held while the
+ * owner's events run (down() waits for the workers, which never take
+ * it), never while calling rte_vhost_driver_unregister, which calls
+ * destroy_device.
+ */
+static pthread_mutex_t vhost_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct vhost_port ports[VHOST_SOCKETS_MAX];
+static struct vhost_conn conns[RTE_MAX_VHOST_DEVICE];
+
+static struct vhost_port *
+port_of_path_locked(const char *path, bool *standby)
 {
-	for (int i = 0; i < VHOST_SOCKETS_MAX; i++)
-		if (sockets[i].path[0] != '\0' &&
-		    strcmp(sockets[i].path, path) == 0)
-			return &sockets[i];
+	for (int i = 0; i < VHOST_SOCKETS_MAX; i++) {
+		if (!ports[i].used)
+			continue;
+		if (strcmp(ports[i].path, path) == 0) {
+			*standby = false;
+			return &ports[i];
+		}
+		if (ports[i].standby_path[0] != '\0' &&
+		    strcmp(ports[i].standby_path, path) == 0) {
+			*standby = true;
+			return &ports[i];
+		}
+	}
 	return NULL;
 }
 
-/* Copy out what a callback needs, so no lock is held while it runs. */
-static int
-socket_of_vid(int vid, struct vhost_socket *out)
+/* The port of a connection; NULL for a vid of no port of ours. */
+static struct vhost_port *
+port_of_vid_locked(int vid)
 {
-	char path[108];
-	struct vhost_socket *s;
+	if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE || conns[vid].port_no == 0)
+		return NULL;
+	return &ports[conns[vid].port_no - 1];
+}
 
-	if (rte_vhost_get_ifname(vid, path, sizeof(path)) != 0)
-		return -ENOENT;
-	pthread_mutex_lock(&sockets_lock);
-	s = socket_find_locked(path);
-	if (s != NULL)
-		*out = *s;
-	pthread_mutex_unlock(&sockets_lock);
-	return s != NULL ? 0 : -ENOENT;
+/*
+ * The owner vid stopped, went away or is taken over: take the port down.
+ * Once the direct path is stopped (every vring lock taken once) and
+ * down() returned (port->vid cleared, then an RCU grace period: workers
+ * load the vid once per burst and report quiescence only between bursts),
+ * no worker holds vid's rings or memory, so the library may stop or unmap
+ * them, and whoever owns the port next starts from the library's indices.
+ */
+static void
+port_release_locked(struct vhost_port *s, int vid, const char *why)
+{
+	VHOST_LOG(INFO, "%s: guest gone (vid %d): %s\n", s->path, vid, why);
+	if (s->direct != NULL && s->direct->running_vid == vid) {
+		s->direct->running_vid = -1;
+		vhost_direct_stop(s->direct);
+	}
+	s->events->down(s->arg, vid);
+	vo_release(&s->vo, vid);
 }
 
 static int
 vhost_new_device(int vid)
 {
-	struct vhost_socket s;
+	struct vhost_port *s;
+	struct vhost_conn *c;
 	uint16_t vrings = rte_vhost_get_vring_num(vid);
+	int old, rc = -1;
+	bool change;
 
-	if (socket_of_vid(vid, &s) != 0)
-		return -1;
+	pthread_mutex_lock(&vhost_lock);
+	s = port_of_vid_locked(vid);
+	if (s == NULL)
+		goto out;
+	c = &conns[vid];
 	/* A guest with more queue pairs than we poll would have frames
 	 * sit unseen in the extra rings: refuse it and say why. */
-	if (vrings > 2 * s.queues) {
+	if (vrings > 2 * s->queues) {
 		VHOST_LOG(ERR, "%s: guest has %u queue pairs, port is configured for %u; refusing\n",
-			  s.path, vrings / 2, s.queues);
-		return -1;
+			  s->path, vrings / 2, s->queues);
+		goto out;
+	}
+	switch (vo_start(&s->vo, vid, &old)) {
+	case VO_REFUSE:
+		/* The library asks again after each message of this
+		 * front-end: say it once. */
+		if (!c->refused_logged)
+			VHOST_LOG(ERR, "%s: a second front-end (vid %d) started while vid %d owns the port: refused (takeover: refuse)\n",
+				  s->path, vid, s->vo.owner);
+		c->refused_logged = true;
+		goto out;
+	case VO_TAKEOVER:
+		VHOST_LOG(WARNING, "%s: vid %d takes the port over from vid %d (takeover: newest)\n",
+			  s->path, vid, old);
+		port_release_locked(s, old, "taken over");
+		break;
+	default:
+		break;
 	}
 	/* Poll mode: the guest need not kick us. */
 	for (uint16_t i = 0; i < vrings; i++)
 		rte_vhost_enable_guest_notification(vid, i, 0);
-	VHOST_LOG(INFO, "%s: guest connected (vid %d, %u queue pairs, features 0x%" PRIx64 ")\n",
-		  s.path, vid, vrings / 2, vhost_features(vid));
-	if (s.direct != NULL) {
-		s.direct->running_vid = vid;
-		vhost_direct_refresh(s.direct, vid);
+	if (s->direct != NULL) {
+		s->direct->running_vid = vid;
+		vhost_direct_refresh(s->direct, vid);
 	}
-	if (s.events->up(s.arg, vid) != 0) {
-		if (s.direct != NULL) {
-			s.direct->running_vid = -1;
-			vhost_direct_stop(s.direct);
+	/* Vrings it enabled before it started. */
+	for (uint16_t v = 0; v < 32; v++)
+		if (c->enabled & (1u << v))
+			s->events->queue(s->arg, vid, v, true);
+	if (s->events->up(s->arg, vid) != 0) {
+		if (s->direct != NULL) {
+			s->direct->running_vid = -1;
+			vhost_direct_stop(s->direct);
 		}
-		return -1;
+		goto out;
 	}
-	return 0;
+	old = s->vo.last_owner;
+	change = vo_own(&s->vo, vid);
+	VHOST_LOG(INFO, "%s: guest connected (vid %d, %u queue pairs, features 0x%" PRIx64 ")%s\n",
+		  s->path, vid, vrings / 2, vhost_features(vid),
+		  change ? ": a new front-end owns the port (switch-over)" : "");
+	if (change)
+		VHOST_LOG(INFO, "%s: owner vid %d -> vid %d (owner change %" PRIu64 ")\n",
+			  s->path, old, vid, s->vo.owner_changes);
+	if (c->via_standby) {
+		/* A client-mode migration's destination took over: its
+		 * socket is the port's from now on; the source's is let go
+		 * (off this thread: unregistering waits for it). */
+		VHOST_LOG(INFO, "%s: migration switch-over: the port moves to %s\n",
+			  s->path, s->standby_path);
+		memcpy(s->retired_path, s->path, sizeof(s->retired_path));
+		memcpy(s->path, s->standby_path, sizeof(s->path));
+		s->standby_path[0] = '\0';
+		for (int v = 0; v < RTE_MAX_VHOST_DEVICE; v++)
+			if (conns[v].port_no == c->port_no)
+				conns[v].via_standby = false;
+	}
+	rc = 0;
+out:
+	pthread_mutex_unlock(&vhost_lock);
+	return rc;
 }
 
 static void
 vhost_destroy_device(int vid)
 {
-	struct vhost_socket s;
+	struct vhost_port *s;
 
-	if (socket_of_vid(vid, &s) != 0)
-		return;
-	VHOST_LOG(INFO, "%s: guest gone (vid %d)\n", s.path, vid);
-	/* No worker is inside a direct burst once this returns. */
-	if (s.direct != NULL && s.direct->running_vid == vid) {
-		s.direct->running_vid = -1;
-		vhost_direct_stop(s.direct);
+	pthread_mutex_lock(&vhost_lock);
+	s = port_of_vid_locked(vid);
+	if (s != NULL) {
+		if (vo_stop(&s->vo, vid) == VO_RELEASE)
+			port_release_locked(s, vid, "device stopped");
+		else
+			VHOST_LOG(INFO, "%s: vid %d stopped; not the owner (vid %d), nothing changes\n",
+				  s->path, vid, s->vo.owner);
 	}
-	s.events->down(s.arg, vid);
+	pthread_mutex_unlock(&vhost_lock);
 }
+
+/* vhost-user request codes (the vhost-user spec). */
+#define VHOST_USER_SEND_RARP 19
 
 /*
  * Around every vhost-user message (memory table, ring addresses, features,
- * GET_VRING_BASE, ...): the library has locked the device's queues for its
- * own burst calls; these stop the direct path before the message is
- * handled and rebuild it after (see vhost_direct.h).  Neither claims the
- * message.
+ * GET_VRING_BASE, ...) of the owner: the library has locked the device's
+ * queues for its own burst calls; these stop the direct path before the
+ * message is handled and rebuild it after (see vhost_direct.h).  Neither
+ * claims the message.  Messages of other connections never touch the
+ * port's direct state.
  */
 static enum rte_vhost_msg_result
 vhost_pre_msg(int vid, void *msg)
 {
-	struct vhost_socket s;
+	struct vhost_port *s;
 
-	(void)msg;
-	if (socket_of_vid(vid, &s) == 0 && s.direct != NULL &&
-	    s.direct->running_vid == vid)
-		vhost_direct_stop(s.direct);
+	pthread_mutex_lock(&vhost_lock);
+	s = port_of_vid_locked(vid);
+	if (s != NULL && s->vo.owner == vid) {
+		if (s->direct != NULL && s->direct->running_vid == vid)
+			vhost_direct_stop(s->direct);
+		/* The message starts with its request code. */
+		if (*(const uint32_t *)msg == VHOST_USER_SEND_RARP)
+			s->announces++;
+	}
+	pthread_mutex_unlock(&vhost_lock);
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 }
 
 static enum rte_vhost_msg_result
 vhost_post_msg(int vid, void *msg)
 {
-	struct vhost_socket s;
+	struct vhost_port *s;
 
 	(void)msg;
-	if (socket_of_vid(vid, &s) == 0 && s.direct != NULL &&
-	    s.direct->running_vid == vid)
-		vhost_direct_refresh(s.direct, vid);
+	pthread_mutex_lock(&vhost_lock);
+	s = port_of_vid_locked(vid);
+	if (s != NULL && s->direct != NULL && s->direct->running_vid == vid)
+		vhost_direct_refresh(s->direct, vid);
+	pthread_mutex_unlock(&vhost_lock);
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 }
 
@@ -169,30 +286,76 @@ static const struct rte_vhost_user_extern_ops vhost_extern_ops = {
 static int
 vhost_new_connection(int vid)
 {
-	struct vhost_socket s;
+	char path[108];
+	struct vhost_port *s;
+	bool standby = false, direct;
 
-	if (socket_of_vid(vid, &s) != 0 || s.direct == NULL)
-		return 0;
-	if (rte_vhost_extern_callback_register(vid, &vhost_extern_ops,
-					       NULL) != 0) {
+	if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE ||
+	    rte_vhost_get_ifname(vid, path, sizeof(path)) != 0)
+		return -1;
+	pthread_mutex_lock(&vhost_lock);
+	s = port_of_path_locked(path, &standby);
+	conns[vid] = (struct vhost_conn){
+		.port_no = s != NULL ? (uint16_t)(s - ports + 1) : 0,
+		.via_standby = standby,
+	};
+	direct = s != NULL && s->direct != NULL;
+	if (s != NULL)
+		VHOST_LOG(INFO, "%s: front-end connected (vid %d%s)\n", path,
+			  vid, s->vo.owner >= 0 ? ", standby: the port has an owner" : "");
+	pthread_mutex_unlock(&vhost_lock);
+	if (s == NULL)
+		return -1;
+	if (direct && rte_vhost_extern_callback_register(vid, &vhost_extern_ops,
+							 NULL) != 0) {
 		/* Without the hooks the direct path could not be kept in
 		 * step with the library: refuse the guest rather than
 		 * run it unsafely. */
 		VHOST_LOG(ERR, "%s: cannot hook vhost-user messages (vid %d)\n",
-			  s.path, vid);
+			  path, vid);
 		return -1;
 	}
 	return 0;
 }
 
+/* The library follows this with destroy_device only if the device was
+ * running: an owner that closes its socket is released here. */
+static void
+vhost_destroy_connection(int vid)
+{
+	struct vhost_port *s;
+
+	pthread_mutex_lock(&vhost_lock);
+	s = port_of_vid_locked(vid);
+	if (s != NULL) {
+		if (vo_stop(&s->vo, vid) == VO_RELEASE)
+			port_release_locked(s, vid, "connection closed");
+		VHOST_LOG(INFO, "%s: front-end disconnected (vid %d)\n", s->path, vid);
+		conns[vid].port_no = 0;
+	}
+	pthread_mutex_unlock(&vhost_lock);
+}
+
 static int
 vhost_vring_state_changed(int vid, uint16_t vring, int enable)
 {
-	struct vhost_socket s;
+	struct vhost_port *s;
 
-	if (socket_of_vid(vid, &s) != 0)
+	if (vring >= 32)
 		return 0;
-	s.events->queue(s.arg, vid, vring, enable != 0);
+	pthread_mutex_lock(&vhost_lock);
+	s = port_of_vid_locked(vid);
+	if (s != NULL) {
+		if (enable)
+			conns[vid].enabled |= 1u << vring;
+		else
+			conns[vid].enabled &= ~(1u << vring);
+		/* Others' rings are theirs: they are replayed when they
+		 * become the owner. */
+		if (s->vo.owner == vid)
+			s->events->queue(s->arg, vid, vring, enable != 0);
+	}
+	pthread_mutex_unlock(&vhost_lock);
 	return 0;
 }
 
@@ -201,6 +364,7 @@ static const struct rte_vhost_device_ops vhost_ops = {
 	.destroy_device = vhost_destroy_device,
 	.vring_state_changed = vhost_vring_state_changed,
 	.new_connection = vhost_new_connection,
+	.destroy_connection = vhost_destroy_connection,
 };
 
 /* mkdir -p of the directory holding path (0755, as /run/vtoe would be). */
@@ -238,6 +402,31 @@ vhost_server_path_prepare(const char *path)
 	return unlink(path) == 0 ? 0 : -errno;
 }
 
+/* Register, configure and start one socket for port s (path: its own or
+ * a standby's).  0 or -errno; nothing is left registered on error. */
+static int
+vhost_socket_start(const struct vhost_port *s, const char *path)
+{
+	if (rte_vhost_driver_register(path, s->flags) != 0)
+		return -EIO;
+	if (rte_vhost_driver_disable_features(path, s->disabled) != 0 ||
+	    rte_vhost_driver_callback_register(path, &vhost_ops) != 0 ||
+	    rte_vhost_driver_start(path) != 0) {
+		rte_vhost_driver_unregister(path);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Is path in use by a port, as its socket or a standby's?  Locked. */
+static bool
+path_taken_locked(const char *path)
+{
+	bool standby;
+
+	return port_of_path_locked(path, &standby) != NULL;
+}
+
 int
 vhost_port_open(const struct vhost_port_conf *conf)
 {
@@ -247,7 +436,7 @@ vhost_port_open(const struct vhost_port_conf *conf)
 	 * walks one segment. */
 	uint64_t flags = RTE_VHOST_USER_NET_COMPLIANT_OL_FLAGS |
 			 RTE_VHOST_USER_EXTBUF_SUPPORT;
-	struct vhost_socket *slot = NULL;
+	struct vhost_port *slot = NULL;
 	int rc;
 
 	if (conf->queues == 0 || conf->queues > VHOST_QUEUES_MAX ||
@@ -261,71 +450,197 @@ vhost_port_open(const struct vhost_port_conf *conf)
 			return rc;
 	}
 
-	pthread_mutex_lock(&sockets_lock);
-	if (socket_find_locked(conf->path) != NULL) {
-		pthread_mutex_unlock(&sockets_lock);
+	pthread_mutex_lock(&vhost_lock);
+	if (path_taken_locked(conf->path)) {
+		pthread_mutex_unlock(&vhost_lock);
 		return -EEXIST;
 	}
 	for (int i = 0; i < VHOST_SOCKETS_MAX && slot == NULL; i++)
-		if (sockets[i].path[0] == '\0')
-			slot = &sockets[i];
+		if (!ports[i].used)
+			slot = &ports[i];
 	if (slot != NULL) {
+		*slot = (struct vhost_port){
+			.used = true,
+			.queues = conf->queues,
+			.flags = flags,
+			.disabled = VHOST_FEATURES_NEVER |
+				    (conf->offloads ? 0 : VHOST_FEATURES_OFFLOAD),
+			.events = conf->events,
+			.arg = conf->arg,
+			.direct = conf->direct,
+		};
 		strcpy(slot->path, conf->path);
-		slot->queues = conf->queues;
-		slot->events = conf->events;
-		slot->arg = conf->arg;
-		slot->direct = conf->direct;
+		vo_init(&slot->vo, conf->takeover_newest);
 		if (conf->direct != NULL)
 			vhost_direct_init(conf->direct);
 	}
-	pthread_mutex_unlock(&sockets_lock);
+	pthread_mutex_unlock(&vhost_lock);
 	if (slot == NULL)
 		return -ENOSPC;
 
-	if (rte_vhost_driver_register(conf->path, flags) != 0) {
-		rc = -EIO;
-		goto err_slot;
-	}
-	if (rte_vhost_driver_disable_features(conf->path, VHOST_FEATURES_NEVER |
-			(conf->offloads ? 0 : VHOST_FEATURES_OFFLOAD)) != 0 ||
-	    rte_vhost_driver_callback_register(conf->path, &vhost_ops) != 0) {
-		rc = -EIO;
-		goto err_register;
-	}
-	if (rte_vhost_driver_start(conf->path) != 0) {
-		rc = -EIO;
-		goto err_register;
+	rc = vhost_socket_start(slot, conf->path);
+	if (rc != 0) {
+		pthread_mutex_lock(&vhost_lock);
+		slot->used = false;
+		pthread_mutex_unlock(&vhost_lock);
+		return rc;
 	}
 	VHOST_LOG(INFO, "%s: %s, %u queue pair(s)\n", conf->path,
 		  conf->client ? "connecting (client mode)" : "listening",
 		  conf->queues);
-	return 0;
+	return (int)(slot - ports);
+}
 
-err_register:
-	rte_vhost_driver_unregister(conf->path);
-err_slot:
-	pthread_mutex_lock(&sockets_lock);
-	slot->path[0] = '\0';
-	pthread_mutex_unlock(&sockets_lock);
-	return rc;
+static struct vhost_port *
+port_of_handle(int handle)
+{
+	if (handle < 0 || handle >= VHOST_SOCKETS_MAX || !ports[handle].used)
+		return NULL;
+	return &ports[handle];
 }
 
 void
-vhost_port_close(const char *path)
+vhost_port_close(int handle)
 {
-	struct vhost_socket *s;
+	char paths[3][108];
+	struct vhost_port *s;
 
-	pthread_mutex_lock(&sockets_lock);
-	s = socket_find_locked(path);
-	pthread_mutex_unlock(&sockets_lock);
+	pthread_mutex_lock(&vhost_lock);
+	s = port_of_handle(handle);
+	if (s != NULL) {
+		memcpy(paths[0], s->path, sizeof(paths[0]));
+		memcpy(paths[1], s->standby_path, sizeof(paths[1]));
+		memcpy(paths[2], s->retired_path, sizeof(paths[2]));
+		s->retired_path[0] = '\0';
+	}
+	pthread_mutex_unlock(&vhost_lock);
 	if (s == NULL)
 		return;
-	/* Calls destroy_device for a connected guest, which needs the slot
-	 * to find its owner: clear it only afterwards. */
+	/* Calls destroy_device for a running guest, which needs the port
+	 * to find its owner: let it go only afterwards. */
+	for (int i = 2; i >= 0; i--)
+		if (paths[i][0] != '\0')
+			rte_vhost_driver_unregister(paths[i]);
+	pthread_mutex_lock(&vhost_lock);
+	for (int v = 0; v < RTE_MAX_VHOST_DEVICE; v++)
+		if (conns[v].port_no == handle + 1)
+			conns[v].port_no = 0;
+	s->used = false;
+	pthread_mutex_unlock(&vhost_lock);
+}
+
+int
+vhost_port_migrate(int handle, const char *path)
+{
+	struct vhost_port *s;
+	struct vhost_port copy;
+	int rc = 0;
+
+	if (path == NULL || path[0] != '/' || strlen(path) >= sizeof(s->path))
+		return -EINVAL;
+	pthread_mutex_lock(&vhost_lock);
+	s = port_of_handle(handle);
+	if (s == NULL)
+		rc = -ENOENT;
+	else if (!(s->flags & RTE_VHOST_USER_CLIENT))
+		rc = -EOPNOTSUPP;       /* server: the destination connects here */
+	else if (s->standby_path[0] != '\0' || s->retired_path[0] != '\0')
+		rc = -EBUSY;
+	else if (path_taken_locked(path))
+		rc = -EEXIST;
+	if (rc == 0) {
+		snprintf(s->standby_path, sizeof(s->standby_path), "%s", path);
+		copy = *s;
+	}
+	pthread_mutex_unlock(&vhost_lock);
+	if (rc != 0)
+		return rc;
+	rc = vhost_socket_start(&copy, path);
+	if (rc != 0) {
+		pthread_mutex_lock(&vhost_lock);
+		if (strcmp(s->standby_path, path) == 0)
+			s->standby_path[0] = '\0';
+		pthread_mutex_unlock(&vhost_lock);
+		return rc;
+	}
+	VHOST_LOG(INFO, "%s: migration: connecting the destination %s as standby\n",
+		  copy.path, path);
+	return 0;
+}
+
+int
+vhost_port_migrate_cancel(int handle)
+{
+	char path[108] = "";
+	struct vhost_port *s;
+
+	pthread_mutex_lock(&vhost_lock);
+	s = port_of_handle(handle);
+	if (s != NULL)
+		memcpy(path, s->standby_path, sizeof(path));
+	pthread_mutex_unlock(&vhost_lock);
+	if (s == NULL)
+		return -ENOENT;
+	if (path[0] == '\0')
+		return -ENOENT;
+	/* A standby that never started its device: unregistering it
+	 * touches nothing of the owner's (destroy_device of a non-owner is
+	 * ignored). */
 	rte_vhost_driver_unregister(path);
-	pthread_mutex_lock(&sockets_lock);
-	s->path[0] = '\0';
-	pthread_mutex_unlock(&sockets_lock);
+	pthread_mutex_lock(&vhost_lock);
+	if (strcmp(s->standby_path, path) == 0)
+		s->standby_path[0] = '\0';
+	pthread_mutex_unlock(&vhost_lock);
+	VHOST_LOG(INFO, "%s: migration to %s cancelled\n", s->path, path);
+	return 0;
+}
+
+void
+vhost_housekeeping(void)
+{
+	for (int i = 0; i < VHOST_SOCKETS_MAX; i++) {
+		char path[108] = "";
+
+		pthread_mutex_lock(&vhost_lock);
+		if (ports[i].used)
+			memcpy(path, ports[i].retired_path, sizeof(path));
+		pthread_mutex_unlock(&vhost_lock);
+		if (path[0] == '\0')
+			continue;
+		/* The migrated-away source's socket: its connection (a
+		 * stopped device, not the owner) is closed with it. */
+		rte_vhost_driver_unregister(path);
+		pthread_mutex_lock(&vhost_lock);
+		ports[i].retired_path[0] = '\0';
+		pthread_mutex_unlock(&vhost_lock);
+		VHOST_LOG(INFO, "%s: migrated away: socket let go\n", path);
+	}
+}
+
+int
+vhost_port_status(int handle, struct vhost_port_status *st)
+{
+	const struct vhost_port *s;
+
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&vhost_lock);
+	s = port_of_handle(handle);
+	if (s != NULL) {
+		memcpy(st->path, s->path, sizeof(st->path));
+		memcpy(st->standby_path, s->standby_path, sizeof(st->standby_path));
+		st->owner = s->vo.owner;
+		for (int v = 0; v < RTE_MAX_VHOST_DEVICE; v++)
+			if (conns[v].port_no == handle + 1 && v != s->vo.owner)
+				st->standby++;
+		st->logging = (vhost_features(s->vo.owner) &
+			       (1ULL << VHOST_F_LOG_ALL)) != 0;
+		st->owner_changes = s->vo.owner_changes;
+		st->refused = s->vo.refused;
+		st->takeovers = s->vo.takeovers;
+		st->announces = s->announces;
+	}
+	pthread_mutex_unlock(&vhost_lock);
+	return s != NULL ? 0 : -ENOENT;
 }
 
 uint64_t

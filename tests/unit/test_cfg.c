@@ -134,7 +134,7 @@ static const char full_yaml[] =
 	"      - {name: vm1.0, socket: /run/vtoe/vm1.0.sock, mode: server,\n"
 	"         mac: \"52:54:00:00:01:01\", queues: 2, uplink: up1, weight: 10}\n"
 	"      - {name: vm1.1, socket: /run/vtoe/vm1.1.sock, mode: client,\n"
-	"         mac: \"52:54:00:00:01:02\", offloads: false}\n"
+	"         mac: \"52:54:00:00:01:02\", offloads: false, takeover: newest}\n"
 	"  - name: vm2\n"
 	"    ports:\n"
 	"      - name: vm2.0\n"
@@ -190,6 +190,8 @@ static void test_full(void **state)
 	assert_true(cfg->ports[0].offloads);    /* the default */
 	assert_int_equal(cfg->ports[1].mode, CFG_VHOST_CLIENT);
 	assert_false(cfg->ports[1].offloads);
+	assert_false(cfg->ports[0].takeover_newest);    /* refuse */
+	assert_true(cfg->ports[1].takeover_newest);
 	assert_int_equal(cfg->ports[1].uplink, -1);
 	assert_int_equal(cfg->ports[1].vm, 0);
 	assert_string_equal(cfg->ports[2].name, "vm2.0");
@@ -496,6 +498,9 @@ static const struct bad_case bad_cases[] = {
 	{ "port offloads not a boolean",
 	  PORT_HEAD SOCK MAC "        offloads: yes\n", "t.yaml:7:19:",
 	  "offloads \"yes\" is not true or false" },
+	{ "port takeover not a policy",
+	  PORT_HEAD SOCK MAC "        takeover: oldest\n", "t.yaml:7:19:",
+	  "takeover \"oldest\" is not refuse or newest" },
 	{ "uplink name twice",
 	  "uplinks:\n  - {name: up0, device: net_null0}\n  - {name: up0, device: net_null1}\n" VM1,
 	  "t.yaml:3:12:", "uplink name \"up0\" is used twice" },
@@ -549,7 +554,7 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:4:9:", "each port must be a mapping" },
 	{ "port unknown key", PORT_HEAD SOCK MAC "        macaddr: x\n",
 	  "t.yaml:7:9:",
-	  "port \"vm1.0\": unknown key \"macaddr\" (allowed: name, socket, mode, mac, queues, uplink, weight, offloads)" },
+	  "port \"vm1.0\": unknown key \"macaddr\" (allowed: name, socket, mode, mac, queues, uplink, weight, offloads, takeover)" },
 	{ "port key twice", PORT_HEAD SOCK MAC MAC, "t.yaml:7:9:",
 	  "key \"mac\" is given twice (first on line 6)" },
 	{ "port without name",
