@@ -79,6 +79,7 @@ crashed() {  # serial logs with a kernel oops/panic/BUG
 	grep -laE 'BUG:|Oops|general protection|Kernel panic|RIP: |list_add corruption|list_del corruption|Bad rss-counter|kernel NULL pointer|unable to handle' \
 		"$WORK"/*.log 2>/dev/null | grep -v -e vtoed.log -e qemu.log
 }
+port_socket_is() { [ "$(jq -r '(.result? // .) | .[] | select(.name == "vm1.0") | .socket' <<<"$(ctl --json ports)")" = "$1" ]; }
 dest_sock() {  # I: the destination's socket (client mode: QEMU's own, new)
 	if [ "$MODE" = server ]; then echo "$VM1_SOCK"; else echo "$WORK/vm1.0-m$1.sock"; fi
 }
@@ -100,12 +101,13 @@ migrate() {
 	local i=$1 cancel=$2 src=${A_NAMES[-1]} dst="a$1" sock st r n
 	sock=$(dest_sock "$i")
 	start_a "$dst" "$sock" "unix:$WORK/mig$i.sock"
-	wait_for 30 qmp_up "$dst" || { fail "hop $i: destination QEMU has no monitor"; return 1; }
-	if [ "$MODE" = client ] && [ "$BACKEND" = vtoed ]; then
-		wait_for 10 test -S "$sock" || { fail "hop $i: destination socket missing"; return 1; }
+	if [ "$MODE" = client ]; then
+		# QEMU waits for vtoed on its new socket before anything else
+		wait_for 30 test -S "$sock" || { fail "hop $i: destination socket missing"; return 1; }
 		check "hop $i: vtoectl migrate vm1.0 --to the destination's socket" \
 			ctl migrate vm1.0 --to "$sock"
 	fi
+	wait_for 30 qmp_up "$dst" || { fail "hop $i: destination QEMU has no monitor"; return 1; }
 	if [ "$cancel" = 1 ]; then
 		# Throttle so it cannot finish before the cancel.
 		$QMP "$WORK/$src.qmp" migrate-set-parameters '{"max-bandwidth": 4194304}' >/dev/null
@@ -128,7 +130,13 @@ migrate() {
 	if [ "$cancel" = 1 ]; then
 		check "hop $i: cancelled migration ends cancelled (got $st)" test "$st" = cancelled
 		# the destination never ran the guest; the source goes on
+		if [ "$MODE" = client ]; then
+			check "hop $i: vtoectl migrate vm1.0 --cancel drops the standby" \
+				ctl migrate vm1.0 --cancel
+		fi
 		kill "$(guest_pid "$dst")" 2>/dev/null
+		check "hop $i: after the cancel vm1.0 is still up on the source" \
+			test "$(port_stat vm1.0 .link)" = up
 		return 0
 	fi
 	if [ "$st" != completed ]; then
@@ -140,6 +148,13 @@ migrate() {
 	log "hop $i: $src -> $dst completed in $(jq -r '."total-time"' <<<"$r") ms, downtime $(jq -r '.downtime' <<<"$r") ms"
 	$QMP "$WORK/$src.qmp" quit >/dev/null 2>&1
 	pass "hop $i: migration $src -> $dst completed (downtime $(jq -r '.downtime' <<<"$r") ms)"
+	if [ "$BACKEND" = vtoed ]; then
+		check "hop $i: vm1.0 is up again, owned by the destination" wait_for 10 ports_up vm1.0
+		if [ "$MODE" = client ]; then
+			check "hop $i: vm1.0's socket is now the destination's" \
+				wait_for 10 port_socket_is "$sock"
+		fi
+	fi
 }
 
 for i in $(seq 1 "$MIGS"); do
@@ -184,6 +199,8 @@ if [ "$BACKEND" = vtoed ]; then
 	check "vm2.0 stayed up" test "$(stat_of "$STATS" vm2.0 .link)" = up
 	check "vm1.0 is up on the last destination" test "$(stat_of "$STATS" vm1.0 .link)" = up
 	check "vtoed is still running" kill -0 "$VTOED_PID"
+	oc=$(jq -r '(.result? // .) | .[] | select(.name == "vm1.0") | .owner.owner_changes' <<<"$(ctl --json ports)")
+	check "vtoectl counted every switch-over as an owner change ($oc of $MIGS)" test "$oc" = "$MIGS"
 fi
 [ "$T_FAIL" -gt 0 ] && on_fail_dump
 t_finish

@@ -37,7 +37,7 @@ ok_since() {  # N SECONDS: at least one more good round than N within SECONDS
 	done
 	return 1
 }
-owner() { jq -r ".result.ports[] | select(.name == \"vm1.0\") | .owner.$1" <<<"$(ctl --json ports)"; }
+owner() { jq -r "(.result? // .) | .[] | select(.name == \"vm1.0\") | .owner.$1" <<<"$(ctl --json ports)"; }
 
 guest_wait vm1 '^E2E ROUND .* ping=ok tcp=ok' 120 || { on_fail_dump; die "vm1 never reached vm2"; }
 VID=$(owner vid)
