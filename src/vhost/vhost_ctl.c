@@ -70,6 +70,7 @@ struct vhost_port {
 struct vhost_conn {
 	uint16_t port_no;       /* 1 + its port's index, 0: none */
 	bool via_standby;       /* connected through the standby path */
+	char path[108];         /* the socket it came through */
 	bool refused_logged;
 	uint32_t enabled;       /* vrings this front-end enabled */
 };
@@ -218,6 +219,16 @@ out:
 	return rc;
 }
 
+/* The library closes a socket's connections when it is unregistered
+ * without telling destroy_connection: forget them.  Locked. */
+static void
+conns_forget_locked(const char *path)
+{
+	for (int v = 0; v < RTE_MAX_VHOST_DEVICE; v++)
+		if (conns[v].port_no != 0 && strcmp(conns[v].path, path) == 0)
+			conns[v].port_no = 0;
+}
+
 static void
 vhost_destroy_device(int vid)
 {
@@ -299,6 +310,7 @@ vhost_new_connection(int vid)
 		.port_no = s != NULL ? (uint16_t)(s - ports + 1) : 0,
 		.via_standby = standby,
 	};
+	memcpy(conns[vid].path, path, sizeof(path));
 	direct = s != NULL && s->direct != NULL;
 	if (s != NULL)
 		VHOST_LOG(INFO, "%s: front-end connected (vid %d%s)\n", path,
@@ -330,7 +342,8 @@ vhost_destroy_connection(int vid)
 	if (s != NULL) {
 		if (vo_stop(&s->vo, vid) == VO_RELEASE)
 			port_release_locked(s, vid, "connection closed");
-		VHOST_LOG(INFO, "%s: front-end disconnected (vid %d)\n", s->path, vid);
+		VHOST_LOG(INFO, "%s: front-end disconnected (vid %d)\n",
+			  conns[vid].path, vid);
 		conns[vid].port_no = 0;
 	}
 	pthread_mutex_unlock(&vhost_lock);
@@ -590,6 +603,7 @@ vhost_port_migrate_cancel(int handle)
 	pthread_mutex_lock(&vhost_lock);
 	if (strcmp(s->standby_path, path) == 0)
 		s->standby_path[0] = '\0';
+	conns_forget_locked(path);
 	pthread_mutex_unlock(&vhost_lock);
 	VHOST_LOG(INFO, "%s: migration to %s cancelled\n", s->path, path);
 	return 0;
@@ -612,6 +626,7 @@ vhost_housekeeping(void)
 		rte_vhost_driver_unregister(path);
 		pthread_mutex_lock(&vhost_lock);
 		ports[i].retired_path[0] = '\0';
+		conns_forget_locked(path);
 		pthread_mutex_unlock(&vhost_lock);
 		VHOST_LOG(INFO, "%s: migrated away: socket let go\n", path);
 	}
