@@ -11,6 +11,7 @@
 #        test_testpmd.sh        frame accounting with dpdk-testpmd guests
 #        test_guests.sh server  two QEMU/TCG Linux guests, vtoed as vhost-user server
 #        test_guests.sh client  QEMU as server, vtoed restarted under running guests
+#        test_migrate.sh server|client  live migrations of a guest under TCP both ways
 #        any other tests/integration/test_*.sh (without arguments)
 #      then the first three and the restart test again with vtoed built with
 #      ASan + UBSan (build-asan/).
@@ -111,6 +112,8 @@ if [ $INTEGRATION = 1 ]; then
 		"build:test_testpmd.sh"
 		"build:test_guests.sh server"
 		"build:test_guests.sh client"
+		"build:test_migrate.sh server"
+		"build:test_migrate.sh client"
 	)
 	# any other tests/integration/test_*.sh runs next, without arguments
 	for f in tests/integration/test_*.sh; do
@@ -126,6 +129,7 @@ if [ $INTEGRATION = 1 ]; then
 		"build-asan:test_multiworker.sh"
 		"build-asan:test_direct.sh"
 		"build-asan:test_tso.sh"
+		"build-asan:test_owner.sh"
 	)
 	for entry in "${INTEGRATION_TESTS[@]}"; do
 		dir=${entry%%:*} t=${entry#*:} suffix=

@@ -441,6 +441,7 @@ dp_port_stats(const struct dp *dp, unsigned int p, struct dp_port_stats *out)
 		out->direct_packets += __atomic_load_n(&s->direct_packets,
 						       __ATOMIC_RELAXED);
 		out->nic_tso += __atomic_load_n(&s->nic_tso, __ATOMIC_RELAXED);
+		out->announces += __atomic_load_n(&s->announces, __ATOMIC_RELAXED);
 		for (int r = 0; r < DP_DIRECT_STOP_MAX; r++)
 			out->direct_stops[r] +=
 				__atomic_load_n(&s->direct_stops[r], __ATOMIC_RELAXED);

@@ -91,6 +91,8 @@ struct dp_port_stats {
 	uint64_t tx_retries;    /* guest took part of a burst: tried again */
 	uint64_t direct_packets; /* frames from this port copied vring to vring */
 	uint64_t nic_tso;       /* uplinks: super-frames the NIC segments */
+	uint64_t announces;     /* gratuitous ARP / RARP flooded from this
+				 * port (a guest telling where it is now) */
 	uint64_t direct_stops[DP_DIRECT_STOP_MAX];
 	uint64_t drops[DP_DROP_MAX];
 };

@@ -197,7 +197,7 @@ port_stats_json(const struct dp *dp, unsigned int p, struct dp_port_stats *sum)
 	sum->gso_extra += st.gso_extra;
 	sum->gro_merged += st.gro_merged;
 	snprintf(feat, sizeof(feat), "0x%" PRIx64, in.features);
-	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
 		      "name", in.name,
 		      "link", in.link_up ? "up" : "down",
 		      "rx_packets", (json_int_t)st.rx_packets,
@@ -207,6 +207,7 @@ port_stats_json(const struct dp *dp, unsigned int p, struct dp_port_stats *sum)
 		      "tx_retries", (json_int_t)st.tx_retries,
 		      "direct", (json_int_t)st.direct_packets,
 		      "flood_copies", (json_int_t)st.flood_copies,
+		      "announces", (json_int_t)st.announces,
 		      "drops_total", (json_int_t)total,
 		      "drops", drops);
 	if (in.kind == DP_PORT_VHOST) {

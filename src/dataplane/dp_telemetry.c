@@ -122,9 +122,21 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	}
 	rte_tel_data_add_dict_u64(d, "drops_total", total);
 	rte_tel_data_add_dict_u64(d, "features", in.features);
+	rte_tel_data_add_dict_u64(d, "announces", st.announces);
 	if (in.kind == DP_PORT_VHOST) {
 		rte_tel_data_add_dict_string(d, "path", in.here ? "coresident" :
 					     "uplink");
+		/* Who runs the port, as vtoectl's "owner". */
+		rte_tel_data_add_dict_int(d, "owner_vid", in.vid);
+		rte_tel_data_add_dict_u64(d, "owner_standby", in.standby);
+		rte_tel_data_add_dict_string(d, "owner_migrating_to",
+					     in.standby_socket != NULL ?
+					     in.standby_socket : "");
+		rte_tel_data_add_dict_u64(d, "owner_dirty_logging", in.logging);
+		rte_tel_data_add_dict_u64(d, "owner_changes", in.owner_changes);
+		rte_tel_data_add_dict_u64(d, "owner_refused", in.refused);
+		rte_tel_data_add_dict_u64(d, "owner_takeovers", in.takeovers);
+		rte_tel_data_add_dict_u64(d, "owner_announces", in.announces);
 		for (int r = 0; r < DP_DIRECT_STOP_MAX; r++) {
 			char key[64];
 

@@ -274,6 +274,25 @@ dp_coring_deliver(struct dp_worker *w, const struct dp_corx *cr)
 	return taken;
 }
 
+/*
+ * A guest announcing where it is (after a migration: QEMU's RARP, or the
+ * guest's own gratuitous ARP with GUEST_ANNOUNCE): flooded like any
+ * broadcast, counted here.  Only floods are looked at.
+ */
+static inline bool
+dp_is_announce(const uint8_t *f, uint16_t len)
+{
+	uint16_t type;
+
+	if (len < 42)
+		return false;
+	type = (uint16_t)(f[12] << 8 | f[13]);
+	if (type == 0x8035)
+		return true;                    /* RARP */
+	/* ARP whose sender and target protocol addresses are the same */
+	return type == 0x0806 && memcmp(f + 28, f + 38, 4) == 0;
+}
+
 static void
 dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
 	   uint16_t n, const struct fwd_ctx *fctx)
@@ -317,6 +336,7 @@ dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
 			 * the PMD (uplinks) or by dp_flush_port (vhost). */
 			rte_mbuf_refcnt_update(m, (int16_t)(nd - 1));
 			st->flood_copies += nd - 1;
+			st->announces += dp_is_announce(hdr, data_len);
 		}
 		for (unsigned int d = 0; d < nd; d++)
 			dp_stage(w, dsts[d], m);

@@ -50,6 +50,11 @@ for p in vm1.0 vm2.0; do
 		a=$(jq -r ".$f" <<<"$t"); b=$(stat_of "$stats" "$p" ".$f")
 		check "$p $f: telemetry $a = vtoectl $b" [ -n "$a" -a "$a" = "$b" ]
 	done
+	for f in vid owner_changes refused takeovers; do
+		a=$(jq -r "if \"$f\" == \"vid\" then .owner_vid elif \"$f\" == \"owner_changes\" then .owner_changes else .owner_$f end" <<<"$t")
+		b=$(stat_of "$stats" "$p" ".owner.$f // -1")     # no owner: null / -1
+		check "$p owner $f: telemetry $a = vtoectl $b" [ -n "$a" -a "$a" = "$b" ]
+	done
 	check "$p has traffic" [ "$(jq -r .rx_packets <<<"$t")" -gt 10000 ]
 	check "$p: telemetry shows the co-resident path" [ "$(jq -r .path <<<"$t")" = coresident ]
 	a=$(jq -r .offload_validated <<<"$t"); b=$(stat_of "$stats" "$p" .offload.validated)
