@@ -102,8 +102,7 @@ dp_direct_dst_close(struct dp_direct_dst *dst, struct dp_direct_calls *calls)
 		/* The copies and used entries before the index.  (Writing the
 		 * used entries as each frame is copied measured faster here
 		 * than gathering them for one pass at the end.) */
-		__atomic_store_n(&dst->r->used->idx, dst->last_used,
-				 __ATOMIC_RELEASE);
+		vd_used_publish(dst->d, dst->r, dst->last_used);
 		rte_vhost_set_vring_base(dst->d->vid, dst->vring,
 					 dst->last_avail, dst->last_used);
 		calls->c[calls->n].vid = dst->d->vid;
@@ -311,17 +310,16 @@ dp_direct_put(struct dp_direct_dst *dst, const struct vd_chain *sc,
 			.num_buffers = 1,
 		};
 
-		memcpy(dc->seg[0].va, &one, sizeof(one));
+		vd_hdr_write(dst->d, dc, &one, sizeof(one));
 	} else {
 		static const struct virtio_net_hdr none;
 
-		memcpy(dc->seg[0].va, &none, sizeof(none));
+		vd_hdr_write(dst->d, dc, &none, sizeof(none));
 	}
-	vd_chain_copy(dc, dhdr, &ec, 0, ETH_HDR_LEN);
-	vd_chain_copy(dc, dhdr + ETH_HDR_LEN, sc, hdr_len + ETH_HDR_LEN,
-		      frame_len - ETH_HDR_LEN);
-	dst->r->used->ring[dst->last_used & (dst->r->size - 1)] =
-		(struct vring_used_elem){ .id = dc->head, .len = dhdr + frame_len };
+	vd_chain_put(dst->d, dc, dhdr, &ec, 0, ETH_HDR_LEN);
+	vd_chain_put(dst->d, dc, dhdr + ETH_HDR_LEN, sc, hdr_len + ETH_HDR_LEN,
+		     frame_len - ETH_HDR_LEN);
+	vd_used_write(dst->d, dst->r, dst->last_used, dc->head, dhdr + frame_len);
 	dst->last_used++;
 	dst->last_avail++;
 	dst->pos++;
@@ -385,18 +383,17 @@ dp_direct_put_ol(struct dp_direct_dst *dst, const struct vd_chain *sc,
 		k++;
 	} while (have < need);
 	h.num_buffers = k;
-	memcpy(dst->dc[dst->pos].seg[0].va, &h, dhdr);
+	vd_hdr_write(dst->d, &dst->dc[dst->pos], &h, dhdr);
 	dp_direct_src(&src, pre, pre_len, sc, hdr_len + pre_len);
 	for (uint16_t j = 0; j < k; j++) {
 		struct vd_chain *dc = &dst->dc[dst->pos + j];
 		uint32_t doff = j == 0 ? dhdr : 0;
 		uint32_t take = RTE_MIN(frame_len - off, dc->len - doff);
 
-		vd_chain_copy(dc, doff, &src, off, take);
+		vd_chain_put(dst->d, dc, doff, &src, off, take);
 		off += take;
-		dst->r->used->ring[dst->last_used & (dst->r->size - 1)] =
-			(struct vring_used_elem){ .id = dc->head,
-						  .len = doff + take };
+		vd_used_write(dst->d, dst->r, dst->last_used, dc->head,
+			      doff + take);
 		dst->last_used++;
 	}
 	dst->last_avail += k;
@@ -556,8 +553,8 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 				toe_count_lie(w->toe[in], lie);
 				st->drops[DP_DROP_OFFLOAD_BAD]++;
 				n_lies++;
-				sr->used->ring[(uint16_t)(s_used + i) & (sr->size - 1)] =
-					(struct vring_used_elem){ .id = sc[i].head, .len = 0 };
+				vd_used_write(sd, sr, (uint16_t)(s_used + i),
+					      sc[i].head, 0);
 				continue;
 			}
 			if (!pass)
@@ -607,8 +604,7 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 					   ohdr, peek, &ovh) :
 			 !dp_direct_put(&dst, &sc[i], hdr_len, frame_len, eth))
 			DS_STOP(FULL);
-		sr->used->ring[(uint16_t)(s_used + i) & (sr->size - 1)] =
-			(struct vring_used_elem){ .id = sc[i].head, .len = 0 };
+		vd_used_write(sd, sr, (uint16_t)(s_used + i), sc[i].head, 0);
 		n_ol += ol;
 		st->rx_bytes += frame_len;
 		w->stats[dport].tx_packets++;
@@ -619,7 +615,7 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 	if (i > 0) {
 		s_avail += i;
 		s_used += i;
-		__atomic_store_n(&sr->used->idx, s_used, __ATOMIC_RELEASE);
+		vd_used_publish(sd, sr, s_used);
 		rte_vhost_set_vring_base(sd->vid, vring, s_avail, s_used);
 		calls.c[calls.n].vid = sd->vid;
 		calls.c[calls.n].vring = vring;

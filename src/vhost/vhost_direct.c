@@ -12,8 +12,9 @@
 
 /* Features under which the direct path steps aside. */
 #define VD_FEATURES_NOT_DIRECT ( \
-	1ULL << VHOST_F_LOG_ALL | 1ULL << VIRTIO_F_IOMMU_PLATFORM | \
-	1ULL << VIRTIO_F_RING_PACKED)
+	1ULL << VIRTIO_F_IOMMU_PLATFORM | 1ULL << VIRTIO_F_RING_PACKED)
+/* The dirty log's page (vhost-user: one bit per 4 KiB). */
+#define VD_LOG_PAGE 4096
 
 void
 vhost_direct_init(struct vhost_direct *d)
@@ -48,6 +49,9 @@ vd_clear_locked(struct vhost_direct *d)
 	free(d->mem);   /* rte_vhost_get_mem_table allocates with malloc */
 	d->mem = NULL;
 	d->n_vrings = 0;
+	d->logging = false;
+	d->log_base = NULL;
+	d->log_size = 0;
 }
 
 void
@@ -73,6 +77,19 @@ vhost_direct_refresh(struct vhost_direct *d, int vid)
 	n = rte_vhost_get_vring_num(vid);
 	if (n == 0 || n > RTE_DIM(d->ring))
 		goto out;
+	if (features & (1ULL << VHOST_F_LOG_ALL)) {
+		/* Migrating: log what we write into the front-end's bitmap
+		 * (mapped by the library at SET_LOG_BASE); without one, step
+		 * aside. */
+		uint64_t base = 0, size = 0;
+
+		if (rte_vhost_get_log_base(vid, &base, &size) != 0 ||
+		    base == 0 || size == 0)
+			goto out;
+		d->log_base = (uint8_t *)(uintptr_t)base;
+		d->log_size = size;
+		d->logging = true;
+	}
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_vhost_vring vr;
 
@@ -80,8 +97,11 @@ vhost_direct_refresh(struct vhost_direct *d, int vid)
 		    vr.desc == NULL || vr.avail == NULL || vr.used == NULL ||
 		    vr.size == 0 || !rte_is_power_of_2(vr.size))
 			goto out;
+		/* Logging needs to know where the used ring is. */
+		if (d->logging && vr.log_guest_addr == 0)
+			goto out;
 		d->ring[i] = (struct vd_ring){ vr.desc, vr.avail, vr.used,
-					       vr.size };
+					       vr.size, vr.log_guest_addr };
 	}
 	if (rte_vhost_get_mem_table(vid, &mem) != 0 || mem == NULL)
 		goto out;
@@ -95,6 +115,10 @@ vhost_direct_refresh(struct vhost_direct *d, int vid)
 	d->vid = vid;
 	d->ready = true;
 out:
+	if (!d->ready) {
+		d->logging = false;
+		d->log_base = NULL;
+	}
 	vd_unlock_all(d);
 }
 
@@ -147,6 +171,7 @@ vd_chain_read(const struct vhost_direct *d, const struct vd_ring *r,
 		if (c->seg[n].va == NULL && desc.len != 0)
 			return -1;
 		c->seg[n].len = desc.len;
+		c->seg[n].gpa = desc.addr;
 		total += desc.len;
 		if (total < desc.len)
 			return -1;      /* 4 GiB of chain */
@@ -204,5 +229,51 @@ vd_chain_copy(struct vd_chain *dst, uint32_t doff, const struct vd_chain *src,
 			ss++;
 			spos = 0;
 		}
+	}
+}
+
+void
+vd_chain_put(const struct vhost_direct *d, struct vd_chain *dst, uint32_t doff,
+	     const struct vd_chain *src, uint32_t off, uint32_t len)
+{
+	vd_chain_copy(dst, doff, src, off, len);
+	vd_log_chain(d, dst, doff, len);
+}
+
+void
+vd_log_chain(const struct vhost_direct *d, const struct vd_chain *c,
+	     uint32_t off, uint32_t len)
+{
+	uint16_t s;
+	uint32_t o;
+
+	if (!d->logging || len == 0)
+		return;
+	vd_seek(c, off, &s, &o);
+	for (; s < c->n && len > 0; s++, o = 0) {
+		uint32_t take = RTE_MIN(len, c->seg[s].len - o);
+
+		vd_log_slow(d, c->seg[s].gpa + o, take);
+		len -= take;
+	}
+}
+
+void
+vd_log_slow(const struct vhost_direct *d, uint64_t gpa, uint64_t len)
+{
+	uint64_t page, last;
+
+	if (!d->logging || len == 0 || gpa + len < gpa)
+		return;
+	/* Bits after the bytes they cover: a log sync that clears a bit
+	 * before we set it then sees the page again at the next one. */
+	for (page = gpa / VD_LOG_PAGE, last = (gpa + len - 1) / VD_LOG_PAGE;
+	     page <= last; page++) {
+		/* Outside the bitmap (the front-end sized it to its memory):
+		 * nothing of the guest's is there. */
+		if (page / 8 >= d->log_size)
+			break;
+		__atomic_fetch_or(&d->log_base[page / 8],
+				  (uint8_t)(1u << (page % 8)), __ATOMIC_RELEASE);
 	}
 }

@@ -29,14 +29,24 @@
  * (no post hook): that device then takes the library path until the next
  * message.
  *
- * Not direct: packed rings, IOMMU (IOVA) translation, and dirty-page
- * logging (live migration) - the library handles those.
+ * Live migration: while the front-end logs dirty pages, every byte this
+ * path writes into a guest (receive buffers, virtio-net headers, used
+ * entries, used->idx) is logged right after it is written, before the
+ * burst's indices are handed back, so the front-end's last log sync
+ * (after GET_VRING_BASE, which stops this path first) sees all of it.
+ * Writes into a guest go through vd_hdr_write, vd_chain_put,
+ * vd_used_write and vd_used_publish only, which log.
+ *
+ * Not direct: packed rings and IOMMU (IOVA) translation - the library
+ * handles those.
  */
 #ifndef VTOE_VHOST_DIRECT_H
 #define VTOE_VHOST_DIRECT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_spinlock.h>
 #include <rte_vhost.h>
@@ -55,6 +65,7 @@
 struct vd_seg {
 	uint8_t *va;
 	uint32_t len;
+	uint64_t gpa;           /* guest-physical address of va (dirty log) */
 };
 
 /* One descriptor chain, translated.  One seg more than a chain may have,
@@ -71,6 +82,8 @@ struct vd_ring {
 	struct vring_avail *avail;
 	struct vring_used *used;
 	uint16_t size;          /* a power of two */
+	uint64_t used_gpa;      /* where the guest put the used ring (dirty
+				 * log; 0 when it gave none) */
 };
 
 struct vhost_direct {
@@ -88,6 +101,12 @@ struct vhost_direct {
 	bool mrg_rxbuf;         /* a received frame may span several chains */
 	uint16_t n_vrings;
 	struct rte_vhost_memory *mem;   /* the library's copy, ours to free */
+	/* Live migration: the front-end's dirty-page bitmap (one bit per
+	 * 4 KiB guest page), set for every byte this path writes into the
+	 * guest while logging (VHOST_F_LOG_ALL) is on. */
+	bool logging;
+	uint8_t *log_base;
+	uint64_t log_size;      /* bytes of bitmap */
 	struct vd_ring ring[2 * VHOST_QUEUES_MAX];
 };
 
@@ -138,5 +157,57 @@ void vd_seek(const struct vd_chain *c, uint32_t off, uint16_t *s, uint32_t *o);
  * doff; both chains hold them (checked by the caller). */
 void vd_chain_copy(struct vd_chain *dst, uint32_t doff,
 		   const struct vd_chain *src, uint32_t off, uint32_t len);
+
+/* vd_chain_copy into a guest's receive chain dst, logged. */
+void vd_chain_put(const struct vhost_direct *d, struct vd_chain *dst,
+		  uint32_t doff, const struct vd_chain *src, uint32_t off,
+		  uint32_t len);
+
+/* Mark guest-physical [gpa, gpa + len) dirty, when logging. */
+void vd_log_slow(const struct vhost_direct *d, uint64_t gpa, uint64_t len);
+
+static inline void
+vd_log(const struct vhost_direct *d, uint64_t gpa, uint64_t len)
+{
+	if (__builtin_expect(d->logging, 0))
+		vd_log_slow(d, gpa, len);
+}
+
+/* Bytes [off, off + len) of chain c were written: log them. */
+void vd_log_chain(const struct vhost_direct *d, const struct vd_chain *c,
+		  uint32_t off, uint32_t len);
+
+/* Write len bytes of hdr at the start of receive chain c (its first
+ * segment holds them; checked by the caller), logged. */
+static inline void
+vd_hdr_write(const struct vhost_direct *d, struct vd_chain *c,
+	     const void *hdr, uint32_t len)
+{
+	memcpy(c->seg[0].va, hdr, len);
+	vd_log(d, c->seg[0].gpa, len);
+}
+
+/* Used entry idx (free-running) of ring r of d := {id, len}, logged. */
+static inline void
+vd_used_write(const struct vhost_direct *d, const struct vd_ring *r,
+	      uint16_t idx, uint16_t id, uint32_t len)
+{
+	uint16_t slot = idx & (r->size - 1);
+
+	r->used->ring[slot] = (struct vring_used_elem){ .id = id, .len = len };
+	vd_log(d, r->used_gpa + offsetof(struct vring_used, ring) +
+		  slot * sizeof(struct vring_used_elem),
+	       sizeof(struct vring_used_elem));
+}
+
+/* used->idx := idx, after the entries and buffers it covers; logged. */
+static inline void
+vd_used_publish(const struct vhost_direct *d, const struct vd_ring *r,
+		uint16_t idx)
+{
+	__atomic_store_n(&r->used->idx, idx, __ATOMIC_RELEASE);
+	vd_log(d, r->used_gpa + offsetof(struct vring_used, idx),
+	       sizeof(r->used->idx));
+}
 
 #endif /* VTOE_VHOST_DIRECT_H */

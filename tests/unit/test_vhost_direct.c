@@ -14,6 +14,7 @@
  * nothing else.
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -327,6 +328,146 @@ test_copy_segmentations(void **state)
 	free(want);
 }
 
+
+/*
+ * Dirty logging: with logging on, every byte written into guest memory
+ * through the direct path's write calls (header, frame copies into
+ * receive chains spread over two regions, used entries, used->idx) is in
+ * a page whose bit is set, and no other page's bit is: a guest memory of
+ * 2 x 16 pages, snapshotted before, compared after, over random frames
+ * and segmentations.
+ */
+#define LOG_PAGES 16
+#define LOG_REGION (LOG_PAGES * 4096)
+#define LGPA0 0x40000ull                /* page 64 */
+#define LGPA1 0x100000ull               /* page 256 */
+
+static uint8_t lmem0[LOG_REGION], lmem1[LOG_REGION];
+static uint8_t before0[LOG_REGION], before1[LOG_REGION];
+static uint8_t bitmap[(LGPA1 + LOG_REGION) / 4096 / 8 + 1];
+
+static bool
+log_bit(uint64_t gpa)
+{
+	uint64_t page = gpa / 4096;
+
+	return (bitmap[page / 8] >> (page % 8)) & 1;
+}
+
+/* Each changed byte's page logged; each logged page in guest memory. */
+static void
+check_log(void)
+{
+	for (uint32_t i = 0; i < LOG_REGION; i++) {
+		if (lmem0[i] != before0[i])
+			assert_true(log_bit(LGPA0 + i));
+		if (lmem1[i] != before1[i])
+			assert_true(log_bit(LGPA1 + i));
+	}
+	for (uint64_t page = 0; page < sizeof(bitmap) * 8; page++) {
+		uint64_t gpa = page * 4096;
+
+		if (!log_bit(gpa))
+			continue;
+		assert_true((gpa >= LGPA0 && gpa < LGPA0 + LOG_REGION) ||
+			    (gpa >= LGPA1 && gpa < LGPA1 + LOG_REGION));
+	}
+}
+
+static void
+test_dirty_log_covers_writes(void **state)
+{
+	struct rte_vhost_memory *mem;
+	struct vhost_direct ld;
+	struct vd_ring lr;
+	/* used ring of 8 entries at the end of region 1's page 3 and
+	 * running into page 4: an entry and the index on different pages */
+	const uint64_t used_off = 4 * 4096 - 2 * sizeof(uint16_t) - 3 * 8;
+	unsigned int seed = 12345;
+
+	(void)state;
+	mem = calloc(1, sizeof(*mem) + 2 * sizeof(mem->regions[0]));
+	assert_non_null(mem);
+	mem->nregions = 2;
+	mem->regions[0] = (struct rte_vhost_mem_region){
+		.guest_phys_addr = LGPA0, .size = LOG_REGION,
+		.host_user_addr = (uint64_t)(uintptr_t)lmem0 };
+	mem->regions[1] = (struct rte_vhost_mem_region){
+		.guest_phys_addr = LGPA1, .size = LOG_REGION,
+		.host_user_addr = (uint64_t)(uintptr_t)lmem1 };
+	memset(&ld, 0, sizeof(ld));
+	ld.mem = mem;
+	ld.ready = true;
+	ld.logging = true;
+	ld.log_base = bitmap;
+	ld.log_size = sizeof(bitmap);
+	lr = (struct vd_ring){ .size = 8, .used_gpa = LGPA1 + used_off,
+			       .used = (struct vring_used *)(lmem1 + used_off) };
+
+	for (int round = 0; round < 200; round++) {
+		struct vd_chain dst = { .n = 0 }, src = { .n = 1 };
+		uint8_t frame[3000];
+		uint32_t flen = 1 + rand_r(&seed) % sizeof(frame), room = 0;
+		uint8_t hdr[12];
+
+		for (uint32_t i = 0; i < flen; i++)
+			frame[i] = (uint8_t)rand_r(&seed) | 1;
+		src.seg[0] = (struct vd_seg){ frame, flen, 0 };
+		src.len = flen;
+		memset(hdr, 0x5a + round, sizeof(hdr));
+		/* a receive chain of 1..4 buffers anywhere in guest memory,
+		 * as the guest's descriptors would give them (gpa + va) */
+		while (room < flen + sizeof(hdr) && dst.n < 4) {
+			bool r1 = rand_r(&seed) & 1;
+			uint32_t len = (dst.n == 0 ? sizeof(hdr) : 1) +
+				       rand_r(&seed) % 2048;
+			uint32_t off = rand_r(&seed) % (LOG_REGION - len);
+
+			if (dst.n == 3)
+				len = RTE_MAX(len, flen + sizeof(hdr) - room);
+			if (len > LOG_REGION / 2)
+				len = LOG_REGION / 2;
+			off = rand_r(&seed) % (LOG_REGION - len);
+			/* keep clear of the used ring (page 3/4 of region 1) */
+			if (r1 && off < 5 * 4096 && off + len > 3 * 4096)
+				off = 5 * 4096 + off % (LOG_REGION - 5 * 4096 - len);
+			dst.seg[dst.n++] = (struct vd_seg){
+				(r1 ? lmem1 : lmem0) + off, len,
+				(r1 ? LGPA1 : LGPA0) + off };
+			room += len;
+		}
+		dst.len = room;
+		if (room < flen + sizeof(hdr))
+			continue;
+		memcpy(before0, lmem0, sizeof(before0));
+		memcpy(before1, lmem1, sizeof(before1));
+		memset(bitmap, 0, sizeof(bitmap));
+		vd_hdr_write(&ld, &dst, hdr, sizeof(hdr));
+		vd_chain_put(&ld, &dst, sizeof(hdr), &src, 0, flen);
+		vd_used_write(&ld, &lr, (uint16_t)round, (uint16_t)round,
+			      flen + sizeof(hdr));
+		vd_used_publish(&ld, &lr, (uint16_t)(round + 1));
+		check_log();
+		/* the bytes landed where they should */
+		assert_int_equal(lr.used->idx, (uint16_t)(round + 1));
+		assert_int_equal(lr.used->ring[round & 7].len, flen + sizeof(hdr));
+	}
+	/* logging off: nothing is logged */
+	ld.logging = false;
+	memset(bitmap, 0, sizeof(bitmap));
+	vd_used_publish(&ld, &lr, 7);
+	vd_log_slow(&ld, LGPA0, 100);
+	for (size_t i = 0; i < sizeof(bitmap); i++)
+		assert_int_equal(bitmap[i], 0);
+	/* a range past the bitmap's end is cut there, not written past it */
+	ld.logging = true;
+	ld.log_size = 1;
+	vd_log_slow(&ld, 0, 64 * 4096);
+	assert_int_equal(bitmap[0], 0xff);
+	assert_int_equal(bitmap[1], 0);
+	free(mem);
+}
+
 int
 main(void)
 {
@@ -336,6 +477,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_chain_length_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_indirect, setup, teardown),
 		cmocka_unit_test(test_copy_segmentations),
+		cmocka_unit_test(test_dirty_log_covers_writes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
