@@ -64,6 +64,7 @@ struct vhost_port {
 	struct vhost_direct *direct;    /* NULL: library path only */
 	struct vo_port vo;
 	uint64_t announces;     /* SEND_RARP from the owner */
+	bool direct_logging;    /* the direct path logs dirty pages (said once) */
 };
 
 /* A front-end connection, from new_connection to destroy_connection. */
@@ -283,8 +284,14 @@ vhost_post_msg(int vid, void *msg)
 	(void)msg;
 	pthread_mutex_lock(&vhost_lock);
 	s = port_of_vid_locked(vid);
-	if (s != NULL && s->direct != NULL && s->direct->running_vid == vid)
+	if (s != NULL && s->direct != NULL && s->direct->running_vid == vid) {
 		vhost_direct_refresh(s->direct, vid);
+		if (s->direct->logging != s->direct_logging)
+			VHOST_LOG(INFO, "%s: vid %d: dirty-page logging %s (live migration); the direct path %s\n",
+				  s->path, vid, s->direct->logging ? "on" : "off",
+				  s->direct->logging ? "logs what it writes" : "goes on");
+		s->direct_logging = s->direct->logging;
+	}
 	pthread_mutex_unlock(&vhost_lock);
 	return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 }

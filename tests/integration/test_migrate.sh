@@ -22,7 +22,13 @@
 #
 # env: VTOE_MIGRATIONS (default 3), VTOE_MIG_DIRECT (true|false, default
 # true), VTOE_MIG_ABORT (1: also one cancelled migration, default 1),
-# VTOE_IT_BACKEND=testpmd (server mode only: the same against dpdk-testpmd).
+# VTOE_MIG_PINGI (seconds between pings, default 0.02), VTOE_IT_BACKEND=
+# testpmd (server mode only) or ovs (Open vSwitch with DPDK: dpdkvhostuser
+# ports, or dpdkvhostuserclient ports with a second port added for the
+# destination): the same guests against another switch.
+# Last line before the summary: "RESULT backend=B mode=M qemu_downtime_ms=
+# a,b,.. outside_gaps_ms=x,y,.." (outside: the longest runs of B's pings to
+# A that went unanswered, one per migration, the way a peer sees it).
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/guest.sh"
 
@@ -31,6 +37,7 @@ case $MODE in server | client) ;; *) echo "usage: $0 [server|client]" >&2; exit 
 T_NAME="$T_NAME-$MODE"
 BACKEND=${VTOE_IT_BACKEND:-vtoed}
 MIGS=${VTOE_MIGRATIONS:-3}
+PINGI=${VTOE_MIG_PINGI:-0.02}
 DIRECT=${VTOE_MIG_DIRECT:-true}
 ABORT=${VTOE_MIG_ABORT:-1}
 QMP="python3 $(dirname "$0")/lib/qmp.py"
@@ -41,7 +48,7 @@ GUEST_SECS=$(( GUEST_RUN + 120 ))
 
 need_root
 if [ "$BACKEND" = vtoed ]; then need_binaries "$VTOED" "$VTOECTL"; fi
-need_hugepages 256
+need_hugepages $([ "$BACKEND" = ovs ] && echo 600 || echo 256)
 guest_prepare
 log "kernel $(basename "$GUEST_KBOOT"), $MIGS migrations, direct=$DIRECT, worker CPU $WORKER_CPU"
 
@@ -49,8 +56,49 @@ CONF=$WORK/vtoed.yaml
 VLOG=$WORK/vtoed.log
 write_config "$CONF" "$MODE"
 echo "datapath: {direct: $DIRECT}" >>"$CONF"
+OVS_VSWITCHD=${OVS_VSWITCHD:-/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk}
+OVS_DIR=$WORK/ovs
+ovs_vsctl() { timeout 20 ovs-vsctl --db="unix:$OVS_DIR/db.sock" --timeout=15 "$@"; }
+ovs_start() {
+	[ -x "$OVS_VSWITCHD" ] && command -v ovsdb-server >/dev/null ||
+		skip_all "Open vSwitch with DPDK missing (apt-get install openvswitch-switch-dpdk)"
+	mkdir -p "$OVS_DIR"
+	export OVS_RUNDIR=$OVS_DIR OVS_DBDIR=$OVS_DIR OVS_LOGDIR=$OVS_DIR OVS_SYSCONFDIR=$OVS_DIR
+	ovsdb-tool create "$OVS_DIR/conf.db" /usr/share/openvswitch/vswitch.ovsschema || return 1
+	timeout -k 5 $((GUEST_SECS + 60)) taskset -c "$MAIN_CPU" ovsdb-server "--remote=punix:$OVS_DIR/db.sock" \
+		"--pidfile=$OVS_DIR/ovsdb-server.pid" "--unixctl=$OVS_DIR/ovsdb-server.ctl" \
+		"--log-file=$OVS_DIR/ovsdb-server.log" "$OVS_DIR/conf.db" >"$OVS_DIR/ovsdb.out" 2>&1 &
+	track $!
+	wait_for 20 test -S "$OVS_DIR/db.sock" || return 1
+	ovs_vsctl --no-wait init -- set Open_vSwitch . other_config:dpdk-init=true \
+		"other_config:dpdk-lcore-mask=0x$(printf %x $((1 << MAIN_CPU)))" \
+		"other_config:pmd-cpu-mask=0x$(printf %x $((1 << WORKER_CPU)))" \
+		other_config:dpdk-socket-mem=1024 \
+		"other_config:dpdk-extra=--file-prefix=$(dpdk_prefix ovs) --no-pci" || return 1
+	timeout -k 5 $((GUEST_SECS + 60)) taskset -c "$MAIN_CPU" "$OVS_VSWITCHD" "unix:$OVS_DIR/db.sock" \
+		"--pidfile=$OVS_DIR/ovs-vswitchd.pid" "--unixctl=$OVS_DIR/ovs-vswitchd.ctl" \
+		"--log-file=$OVS_DIR/ovs-vswitchd.log" >"$OVS_DIR/vswitchd.out" 2>&1 &
+	track $!
+	wait_for 60 test -S "$OVS_DIR/ovs-vswitchd.ctl" || return 1
+	ovs_vsctl add-br br0 -- set bridge br0 datapath_type=netdev || return 1
+	ovs_port_add vm1 "$VM1_SOCK" && ovs_port_add vm2 "$VM2_SOCK"
+}
+ovs_port_add() {  # NAME SOCK: server mode: OVS's socket is $OVS_DIR/NAME
+	if [ "$MODE" = server ]; then
+		ovs_vsctl add-port br0 "$1" -- set Interface "$1" type=dpdkvhostuser
+	else
+		ovs_vsctl add-port br0 "$1" -- set Interface "$1" type=dpdkvhostuserclient \
+			"options:vhost-server-path=$2"
+	fi
+}
+if [ "$BACKEND" = ovs ] && [ "$MODE" = server ]; then
+	VM1_SOCK=$OVS_DIR/vm1 VM2_SOCK=$OVS_DIR/vm2
+fi
 if [ "$BACKEND" = vtoed ]; then
 	vtoed_start "$CONF" "$VLOG" $((GUEST_SECS + 60)) || die "vtoed did not start"
+elif [ "$BACKEND" = ovs ]; then
+	ovs_start || { tail -20 "$OVS_DIR"/*.log >&2; die "Open vSwitch did not start"; }
+	[ "$MODE" = client ] || wait_for 30 test -S "$VM2_SOCK" || die "OVS made no vhost-user sockets"
 else
 	[ "$MODE" = server ] || skip_all "the testpmd baseline runs in server mode only"
 	pfx=$(dpdk_prefix testpmd)
@@ -70,7 +118,8 @@ start_a() {  # NAME SOCK [INCOMING]
 	local incoming=${3:+-incoming $3}
 	GUEST_QEMU_ARGS="-qmp unix:$WORK/$1.qmp,server=on,wait=off $incoming" \
 		guest_start "$1" "$2" "$VM1_MAC" "$qemu_srv" "$GUEST_SECS" \
-		e2e.ip=10.0.0.1 e2e.peer=10.0.0.2 e2e.role=mig e2e.mb=8 e2e.secs=$GUEST_RUN
+		e2e.ip=10.0.0.1 e2e.peer=10.0.0.2 e2e.role=mig e2e.mb=8 e2e.secs=$GUEST_RUN \
+		e2e.pingi=$PINGI
 }
 a_log() { local n; for n in "${A_NAMES[@]}"; do tr -d '\r' <"$WORK/$n.log" 2>/dev/null; done; }
 a_has() { a_log | grep -a '^E2E ' | grep -qE "$1"; }
@@ -85,9 +134,10 @@ dest_sock() {  # I: the destination's socket (client mode: QEMU's own, new)
 }
 
 guest_start b "$VM2_SOCK" "$VM2_MAC" "$qemu_srv" "$GUEST_SECS" \
-	e2e.ip=10.0.0.2 e2e.peer=10.0.0.1 e2e.role=mig e2e.mb=8 e2e.secs=$GUEST_RUN
+	e2e.ip=10.0.0.2 e2e.peer=10.0.0.1 e2e.role=mig e2e.mb=8 e2e.secs=$GUEST_RUN e2e.pingi=$PINGI
 start_a a0 "$VM1_SOCK"
 A_NAMES=(a0)
+OVS_SRC_PORT=vm1
 on_fail_dump() { guest_show b; a_log | grep -a '^E2E ' | tail -20 >&2; dump_log "$VLOG" 60; }
 
 guest_wait b '^E2E FIRST PING' 120 && wait_for 60 a_has '^E2E FIRST PING' ||
@@ -102,10 +152,14 @@ migrate() {
 	sock=$(dest_sock "$i")
 	start_a "$dst" "$sock" "unix:$WORK/mig$i.sock"
 	if [ "$MODE" = client ]; then
-		# QEMU waits for vtoed on its new socket before anything else
+		# QEMU waits for the switch on its new socket before anything else
 		wait_for 30 test -S "$sock" || { fail "hop $i: destination socket missing"; return 1; }
-		check "hop $i: vtoectl migrate vm1.0 --to the destination's socket" \
-			ctl migrate vm1.0 --to "$sock"
+		if [ "$BACKEND" = vtoed ]; then
+			check "hop $i: vtoectl migrate vm1.0 --to the destination's socket" \
+				ctl migrate vm1.0 --to "$sock"
+		else
+			ovs_port_add "vm1m$i" "$sock" || { fail "hop $i: OVS port for the destination"; return 1; }
+		fi
 	fi
 	wait_for 30 qmp_up "$dst" || { fail "hop $i: destination QEMU has no monitor"; return 1; }
 	if [ "$cancel" = 1 ]; then
@@ -130,12 +184,14 @@ migrate() {
 	if [ "$cancel" = 1 ]; then
 		check "hop $i: cancelled migration ends cancelled (got $st)" test "$st" = cancelled
 		# the destination never ran the guest; the source goes on
-		if [ "$MODE" = client ]; then
+		if [ "$MODE" = client ] && [ "$BACKEND" = vtoed ]; then
 			check "hop $i: vtoectl migrate vm1.0 --cancel drops the standby" \
 				ctl migrate vm1.0 --cancel
+		elif [ "$MODE" = client ] && [ "$BACKEND" = ovs ]; then
+			ovs_vsctl del-port br0 "vm1m$i" >/dev/null 2>&1
 		fi
 		kill "$(guest_pid "$dst")" 2>/dev/null
-		check "hop $i: after the cancel vm1.0 is still up on the source" \
+		[ "$BACKEND" = vtoed ] && check "hop $i: after the cancel vm1.0 is still up on the source" \
 			test "$(port_stat vm1.0 .link)" = up
 		return 0
 	fi
@@ -147,6 +203,11 @@ migrate() {
 	MIG_DOWNTIMES+=("$(jq -r '.downtime' <<<"$r")")
 	log "hop $i: $src -> $dst completed in $(jq -r '."total-time"' <<<"$r") ms, downtime $(jq -r '.downtime' <<<"$r") ms"
 	$QMP "$WORK/$src.qmp" quit >/dev/null 2>&1
+	if [ "$BACKEND" = ovs ] && [ "$MODE" = client ]; then
+		# the source's port goes; the destination's stays
+		ovs_vsctl del-port br0 "$OVS_SRC_PORT" >/dev/null 2>&1
+		OVS_SRC_PORT=vm1m$i
+	fi
 	pass "hop $i: migration $src -> $dst completed (downtime $(jq -r '.downtime' <<<"$r") ms)"
 	if [ "$BACKEND" = vtoed ]; then
 		check "hop $i: vm1.0 is up again, owned by the destination" wait_for 10 ports_up vm1.0
@@ -193,6 +254,14 @@ pings=$(a_log | grep -a '^E2E PINGS.*transmitted' | tail -1)
 log "A's pings at 20 ms: ${pings#E2E PINGS }; downtimes (QEMU): ${MIG_DOWNTIMES[*]:-} ms"
 check "A's pings were answered across the migrations (${pings#E2E PINGS })" \
 	grep -qE '[1-9][0-9]* packets received' <<<"$pings"
+
+# Seen from outside A: B's pings to A, the longest unanswered runs, one
+# per migration.
+gaps=$(guest_log b | grep -a '^E2E GAPS' | tail -1)
+outside=$(tr ' ' '\n' <<<"${gaps#E2E GAPS }" | grep '@' | cut -d@ -f1 | sort -rn | head -"$MIGS" |
+	awk -v i="$PINGI" '{ printf "%s%d", NR > 1 ? "," : "", $1 * i * 1000 }')
+log "B's pings to A every ${PINGI}s: unanswered runs ${gaps#E2E GAPS }"
+echo "RESULT backend=$BACKEND mode=$MODE qemu_downtime_ms=$(IFS=,; echo "${MIG_DOWNTIMES[*]:-}") outside_gaps_ms=$outside"
 
 if [ "$BACKEND" = vtoed ]; then
 	STATS=$(ctl --json stats)

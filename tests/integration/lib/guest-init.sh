@@ -29,8 +29,11 @@
 #   mig:    both directions at once, for live migration tests: a sink on TCP
 #           5001 (as xfer), rounds of e2e.mb MiB (the xfer stream) sent to
 #           e2e.peer for e2e.secs seconds, one "E2E SEND round=N rc=R md5=M
-#           ms=T" line each (rc: nc's; non-zero when refused or cut), and pings to the peer every 20 ms meanwhile; last
-#           "E2E PINGS <busybox ping summary>" and "E2E MIG DONE rounds=N".
+#           ms=T" line each (rc: nc's; non-zero when refused or cut), and
+#           pings to the peer every e2e.pingi seconds (0.02) meanwhile; last
+#           "E2E PINGS <busybox ping summary>", "E2E GAPS N@SEQ ...
+#           interval=S" (runs of N >= 2 replies missing after reply SEQ)
+#           and "E2E MIG DONE rounds=N".
 # e2e.ethtool=1: print `ethtool -k eth0` as "E2E ETHTOOL ..." lines once
 # eth0 is up (the initramfs must carry ethtool: GUEST_EXTRA_BINS in guest.sh).
 # Every report line starts with "E2E " on the serial console.
@@ -44,7 +47,7 @@ echo "E2E INIT uptime=$(up)"
 for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net; do
 	[ -f /lib/modules/$m.ko ] && insmod /lib/modules/$m.ko
 done
-IP= PEER= ROLE=none MAXT=100 KB=1024 SECS=60 LINGER=0 RXWATCH=0
+IP= PEER= ROLE=none MAXT=100 KB=1024 SECS=60 LINGER=0 RXWATCH=0 PINGI=0.02
 SINK=0 SEND= MB=64 ETHTOOL=0 IPERF= OMIT=0 PAR=1
 for w in $(cat /proc/cmdline); do
 	case $w in
@@ -54,6 +57,7 @@ for w in $(cat /proc/cmdline); do
 	e2e.sink=*) SINK=${w#*=} ;; e2e.send=*) SEND=${w#*=} ;; e2e.mb=*) MB=${w#*=} ;;
 	e2e.ethtool=*) ETHTOOL=${w#*=} ;;
 	e2e.iperf=*) IPERF=${w#*=} ;; e2e.omit=*) OMIT=${w#*=} ;; e2e.par=*) PAR=${w#*=} ;;
+	e2e.pingi=*) PINGI=${w#*=} ;;
 	esac
 done
 (sleep $MAXT; echo "E2E RESULT FAIL guest watchdog after ${MAXT}s"; poweroff -f) &
@@ -153,7 +157,7 @@ mig)
 	dd if=/dev/urandom of=/tmp/blk bs=1024 count=1024 2>/dev/null
 	A=$(xfer_gen | md5sum | cut -d' ' -f1)
 	first_ping
-	ping -q -i 0.02 -W 1 $PEER >/tmp/pings 2>&1 &
+	ping -i $PINGI -W 1 $PEER >/tmp/pings 2>&1 &
 	PP=$!
 	end=$(( $(upi) + SECS )) n=0
 	while [ $(upi) -lt $end ]; do
@@ -166,6 +170,11 @@ mig)
 	done
 	kill -INT $PP; wait $PP
 	grep -E 'transmitted|round-trip' /tmp/pings | sed 's/^/E2E PINGS /'
+	# runs of 2+ replies missing in a row, and where (seq before)
+	awk -F'seq=' '/seq=/ { split($2, a, " "); s = a[1] + 0
+		if (s > last + 2) printf "%d@%d ", s - last - 1, last
+		if (s > last) last = s } END { printf "\n" }' /tmp/pings |
+		sed 's/^/E2E GAPS /; s/$/ interval='"$PINGI"'/'
 	echo "E2E MIG DONE rounds=$n uptime=$(up)"
 	while :; do sleep 3600; done
 	;;
