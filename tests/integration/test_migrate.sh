@@ -259,7 +259,7 @@ check "A's pings were answered across the migrations (${pings#E2E PINGS })" \
 # per migration.
 gaps=$(guest_log b | grep -a '^E2E GAPS' | tail -1)
 outside=$(tr ' ' '\n' <<<"${gaps#E2E GAPS }" | grep '@' | cut -d@ -f1 | sort -rn | head -"$MIGS" |
-	awk -v i="$PINGI" '{ printf "%s%d", NR > 1 ? "," : "", $1 * i * 1000 }')
+	awk -v i="$PINGI" '{ printf "%s%d", (NR > 1 ? "," : ""), $1 * i * 1000 }')
 log "B's pings to A every ${PINGI}s: unanswered runs ${gaps#E2E GAPS }"
 echo "RESULT backend=$BACKEND mode=$MODE qemu_downtime_ms=$(IFS=,; echo "${MIG_DOWNTIMES[*]:-}") outside_gaps_ms=$outside"
 
