@@ -217,24 +217,49 @@ static void parse_lcores(struct cfg_parser *p, const yaml_node_t *map,
 	}
 }
 
+/* One of two words: *second says which; false (reported) for anything
+ * else. */
+static bool cfg_get_either(struct cfg_parser *p, const yaml_node_t *n,
+			   const char *ctx, const char *key, const char *first,
+			   const char *other, bool *second)
+{
+	const char *s = cfg_get_scalar(p, n, ctx, key);
+
+	if (s == NULL)
+		return false;
+	if (strcmp(s, first) == 0 || strcmp(s, other) == 0) {
+		*second = strcmp(s, other) == 0;
+		return true;
+	}
+	cfg_error(p, n, "%s%s \"%s\" is not %s or %s", ctx, key, s, first,
+		  other);
+	return false;
+}
+
+/* true or false, nothing else (YAML's yes/on are not taken: too easy
+ * to misread). */
+static void cfg_get_bool(struct cfg_parser *p, const yaml_node_t *n,
+			 const char *ctx, const char *key, bool *out)
+{
+	bool f;
+
+	if (cfg_get_either(p, n, ctx, key, "true", "false", &f))
+		*out = !f;
+}
+
 static void parse_memory(struct cfg_parser *p, const yaml_node_t *map)
 {
 	static const char *const keys[] = { "hugepages", "mbufs", NULL };
 	static const char ctx[] = "memory: ";
 	yaml_node_t *n;
-	const char *s;
 	unsigned long long v;
+	bool second;
 
 	cfg_map_check(p, map, ctx, keys);
 	n = cfg_map_get(p, map, "hugepages");
-	if (n != NULL && (s = cfg_get_scalar(p, n, ctx, "hugepages")) != NULL) {
-		if (strcmp(s, "auto") == 0)
-			p->cfg->hugepages = CFG_HUGEPAGES_AUTO;
-		else if (strcmp(s, "none") == 0)
-			p->cfg->hugepages = CFG_HUGEPAGES_NONE;
-		else
-			cfg_error(p, n, "memory: hugepages \"%s\" is not auto or none", s);
-	}
+	if (n != NULL && cfg_get_either(p, n, ctx, "hugepages", "auto", "none",
+					&second))
+		p->cfg->hugepages = second ? CFG_HUGEPAGES_NONE : CFG_HUGEPAGES_AUTO;
 	n = cfg_map_get(p, map, "mbufs");
 	if (n != NULL && cfg_get_uint(p, n, ctx, "mbufs", CFG_MBUFS_MIN,
 				      CFG_MBUFS_MAX, &v))
@@ -347,17 +372,14 @@ static void parse_membership(struct cfg_parser *p, const yaml_node_t *map)
 	yaml_node_t *n, *uri, *mode, *interval;
 	const char *s;
 	uint64_t ms;
+	bool second;
 
 	cfg_map_check(p, map, ctx, keys);
 	n = cfg_map_get(p, map, "source");
-	if (n != NULL && (s = cfg_get_scalar(p, n, ctx, "source")) != NULL) {
-		if (strcmp(s, "static") == 0)
-			cfg->membership = CFG_MEMBERSHIP_STATIC;
-		else if (strcmp(s, "libvirt") == 0)
-			cfg->membership = CFG_MEMBERSHIP_LIBVIRT;
-		else
-			cfg_error(p, n, "membership: source \"%s\" is not static or libvirt", s);
-	}
+	if (n != NULL && cfg_get_either(p, n, ctx, "source", "static", "libvirt",
+					&second))
+		cfg->membership = second ? CFG_MEMBERSHIP_LIBVIRT :
+					   CFG_MEMBERSHIP_STATIC;
 	uri = cfg_map_get(p, map, "uri");
 	mode = cfg_map_get(p, map, "mode");
 	interval = cfg_map_get(p, map, "interval");
@@ -374,14 +396,10 @@ static void parse_membership(struct cfg_parser *p, const yaml_node_t *map)
 	if (uri != NULL)
 		cfg_get_str(p, uri, ctx, "uri", cfg->membership_uri,
 			    sizeof(cfg->membership_uri));
-	if (mode != NULL && (s = cfg_get_scalar(p, mode, ctx, "mode")) != NULL) {
-		if (strcmp(s, "events") == 0)
-			cfg->membership_mode = CFG_MEMBERSHIP_EVENTS;
-		else if (strcmp(s, "poll") == 0)
-			cfg->membership_mode = CFG_MEMBERSHIP_POLL;
-		else
-			cfg_error(p, mode, "membership: mode \"%s\" is not events or poll", s);
-	}
+	if (mode != NULL && cfg_get_either(p, mode, ctx, "mode", "events", "poll",
+					   &second))
+		cfg->membership_mode = second ? CFG_MEMBERSHIP_POLL :
+						CFG_MEMBERSHIP_EVENTS;
 	if (interval == NULL ||
 	    (s = cfg_get_scalar(p, interval, ctx, "interval")) == NULL)
 		return;
@@ -587,22 +605,6 @@ static void parse_port_uplink(struct cfg_parser *p, const yaml_node_t *n,
 			  ctx, name, known);
 }
 
-/* true or false, nothing else (YAML's yes/on are not taken: too easy
- * to misread). */
-static void cfg_get_bool(struct cfg_parser *p, const yaml_node_t *n,
-			 const char *ctx, const char *key, bool *out)
-{
-	const char *s = cfg_get_scalar(p, n, ctx, key);
-
-	if (s == NULL)
-		return;
-	if (strcmp(s, "true") == 0)
-		*out = true;
-	else if (strcmp(s, "false") == 0)
-		*out = false;
-	else
-		cfg_error(p, n, "%s%s \"%s\" is not true or false", ctx, key, s);
-}
 
 static void parse_datapath(struct cfg_parser *p, const yaml_node_t *map)
 {
@@ -627,7 +629,7 @@ static void parse_port(struct cfg_parser *p, const yaml_node_t *map,
 	char ctx[2 * CFG_NAME_MAX + 32];
 	unsigned long long v;
 	yaml_node_t *n;
-	const char *s;
+	bool second;
 
 	*port = (struct cfg_port){
 		.mode = CFG_VHOST_SERVER, .queues = 1, .uplink = -1,
@@ -646,15 +648,8 @@ static void parse_port(struct cfg_parser *p, const yaml_node_t *map,
 	    cfg_get_path(p, n, ctx, "socket", port->socket))
 		check_port_socket(p, n, ctx, port);
 	if ((n = cfg_map_get(p, map, "mode")) != NULL &&
-	    (s = cfg_get_scalar(p, n, ctx, "mode")) != NULL) {
-		if (strcmp(s, "server") == 0)
-			port->mode = CFG_VHOST_SERVER;
-		else if (strcmp(s, "client") == 0)
-			port->mode = CFG_VHOST_CLIENT;
-		else
-			cfg_error(p, n, "%smode \"%s\" is not server or client",
-				  ctx, s);
-	}
+	    cfg_get_either(p, n, ctx, "mode", "server", "client", &second))
+		port->mode = second ? CFG_VHOST_CLIENT : CFG_VHOST_SERVER;
 	if ((n = cfg_map_require(p, map, ctx, "mac")) != NULL)
 		parse_port_mac(p, n, ctx, port);
 	n = cfg_map_get(p, map, "queues");
@@ -669,15 +664,8 @@ static void parse_port(struct cfg_parser *p, const yaml_node_t *map,
 	if ((n = cfg_map_get(p, map, "offloads")) != NULL)
 		cfg_get_bool(p, n, ctx, "offloads", &port->offloads);
 	if ((n = cfg_map_get(p, map, "takeover")) != NULL &&
-	    (s = cfg_get_scalar(p, n, ctx, "takeover")) != NULL) {
-		if (strcmp(s, "refuse") == 0)
-			port->takeover_newest = false;
-		else if (strcmp(s, "newest") == 0)
-			port->takeover_newest = true;
-		else
-			cfg_error(p, n, "%stakeover \"%s\" is not refuse or newest",
-				  ctx, s);
-	}
+	    cfg_get_either(p, n, ctx, "takeover", "refuse", "newest", &second))
+		port->takeover_newest = second;
 }
 
 static void parse_vm(struct cfg_parser *p, const yaml_node_t *map, size_t pos)

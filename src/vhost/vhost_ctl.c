@@ -137,6 +137,17 @@ port_release_locked(struct vhost_port *s, int vid, const char *why)
 	vo_release(&s->vo, vid);
 }
 
+/* vid stopped its device or went away: the port goes down if vid owns
+ * it.  True then. */
+static bool
+owner_stop_locked(struct vhost_port *s, int vid, const char *why)
+{
+	if (vo_stop(&s->vo, vid) != VO_RELEASE)
+		return false;
+	port_release_locked(s, vid, why);
+	return true;
+}
+
 static int
 vhost_new_device(int vid)
 {
@@ -237,13 +248,9 @@ vhost_destroy_device(int vid)
 
 	pthread_mutex_lock(&vhost_lock);
 	s = port_of_vid_locked(vid);
-	if (s != NULL) {
-		if (vo_stop(&s->vo, vid) == VO_RELEASE)
-			port_release_locked(s, vid, "device stopped");
-		else
-			VHOST_LOG(INFO, "%s: vid %d stopped; not the owner (vid %d), nothing changes\n",
-				  s->path, vid, s->vo.owner);
-	}
+	if (s != NULL && !owner_stop_locked(s, vid, "device stopped"))
+		VHOST_LOG(INFO, "%s: vid %d stopped; not the owner (vid %d), nothing changes\n",
+			  s->path, vid, s->vo.owner);
 	pthread_mutex_unlock(&vhost_lock);
 }
 
@@ -347,8 +354,7 @@ vhost_destroy_connection(int vid)
 	pthread_mutex_lock(&vhost_lock);
 	s = port_of_vid_locked(vid);
 	if (s != NULL) {
-		if (vo_stop(&s->vo, vid) == VO_RELEASE)
-			port_release_locked(s, vid, "connection closed");
+		owner_stop_locked(s, vid, "connection closed");
 		VHOST_LOG(INFO, "%s: front-end disconnected (vid %d)\n",
 			  conns[vid].path, vid);
 		conns[vid].port_no = 0;

@@ -59,6 +59,16 @@ check "vm1 keeps talking after the intruder exits" ok_since "$n" 30
 check "vm1.0 is up, owned by vid $VID, no owner change" \
 	test "$(port_stat vm1.0 .link)" = up -a "$(owner vid)" = "$VID" -a "$(owner owner_changes)" = 0
 check "no standby left once the intruder is gone" wait_for 10 test "$(owner standby)" = 0
+# migrate is for client-mode ports; hostile or wrong requests change nothing
+out=$(ctl migrate vm1.0 --to "$WORK/elsewhere.sock" 2>&1)
+check "migrate on a server-mode port is refused, saying why ($out)" grep -q 'server mode' <<<"$out"
+out=$(ctl migrate nosuch --to "$WORK/x.sock" 2>&1)
+check "migrate of an unknown port is refused ($out)" grep -q 'no port named' <<<"$out"
+out=$(ctl raw '{"cmd":"migrate","args":{"port":"vm1.0","to":"relative.sock","cancel":true}}' 2>&1)
+check "migrate with both --to and --cancel is a usage error ($out)" grep -q 'usage' <<<"$out"
+out=$(ctl migrate vm1.0 --cancel 2>&1)
+check "migrate --cancel with none under way says so ($out)" grep -q 'server mode\|no migration' <<<"$out"
+check "vm1.0 still up after the refused requests" test "$(port_stat vm1.0 .link)" = up
 bad=$(guest_log vm1 | grep -c '^E2E ROUND .*=fail')
 log "vm1: $(rounds_ok) good rounds, $bad failed"
 check "no round of vm1 failed" test "$bad" = 0
