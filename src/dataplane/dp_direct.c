@@ -102,7 +102,7 @@ dp_direct_dst_close(struct dp_direct_dst *dst, struct dp_direct_calls *calls)
 		/* The copies and used entries before the index.  (Writing the
 		 * used entries as each frame is copied measured faster here
 		 * than gathering them for one pass at the end.) */
-		vd_used_publish(dst->d, dst->r, dst->last_used);
+		vd_used_publish(dst->d, dst->r, dst->moved, dst->last_used);
 		rte_vhost_set_vring_base(dst->d->vid, dst->vring,
 					 dst->last_avail, dst->last_used);
 		calls->c[calls->n].vid = dst->d->vid;
@@ -319,7 +319,7 @@ dp_direct_put(struct dp_direct_dst *dst, const struct vd_chain *sc,
 	vd_chain_put(dst->d, dc, dhdr, &ec, 0, ETH_HDR_LEN);
 	vd_chain_put(dst->d, dc, dhdr + ETH_HDR_LEN, sc, hdr_len + ETH_HDR_LEN,
 		     frame_len - ETH_HDR_LEN);
-	vd_used_write(dst->d, dst->r, dst->last_used, dc->head, dhdr + frame_len);
+	vd_used_write(dst->r, dst->last_used, dc->head, dhdr + frame_len);
 	dst->last_used++;
 	dst->last_avail++;
 	dst->pos++;
@@ -392,8 +392,7 @@ dp_direct_put_ol(struct dp_direct_dst *dst, const struct vd_chain *sc,
 
 		vd_chain_put(dst->d, dc, doff, &src, off, take);
 		off += take;
-		vd_used_write(dst->d, dst->r, dst->last_used, dc->head,
-			      doff + take);
+		vd_used_write(dst->r, dst->last_used, dc->head, doff + take);
 		dst->last_used++;
 	}
 	dst->last_avail += k;
@@ -553,7 +552,7 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 				toe_count_lie(w->toe[in], lie);
 				st->drops[DP_DROP_OFFLOAD_BAD]++;
 				n_lies++;
-				vd_used_write(sd, sr, (uint16_t)(s_used + i),
+				vd_used_write(sr, (uint16_t)(s_used + i),
 					      sc[i].head, 0);
 				continue;
 			}
@@ -604,7 +603,7 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 					   ohdr, peek, &ovh) :
 			 !dp_direct_put(&dst, &sc[i], hdr_len, frame_len, eth))
 			DS_STOP(FULL);
-		vd_used_write(sd, sr, (uint16_t)(s_used + i), sc[i].head, 0);
+		vd_used_write(sr, (uint16_t)(s_used + i), sc[i].head, 0);
 		n_ol += ol;
 		st->rx_bytes += frame_len;
 		w->stats[dport].tx_packets++;
@@ -615,7 +614,7 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 	if (i > 0) {
 		s_avail += i;
 		s_used += i;
-		vd_used_publish(sd, sr, s_used);
+		vd_used_publish(sd, sr, i, s_used);
 		rte_vhost_set_vring_base(sd->vid, vring, s_avail, s_used);
 		calls.c[calls.n].vid = sd->vid;
 		calls.c[calls.n].vring = vring;

@@ -43,6 +43,7 @@ struct dp_port {
 	const struct cfg_uplink *ucfg;  /* uplinks */
 	uint16_t queues;
 	uint16_t eth_port;              /* uplinks */
+	int vhost_handle;               /* VM ports, once opened */
 	bool nic_ip_csum;               /* uplinks: TSO frames get the NIC's
 					 * IPv4 header checksum offload */
 
@@ -55,7 +56,6 @@ struct dp_port {
 	_Atomic int vid;
 	_Atomic uint32_t vrings_enabled;        /* bit v: vring v enabled */
 	bool opened;                            /* main thread only */
-	int vhost_handle;                       /* VM ports, once opened */
 	struct dp_qos *qos;                     /* uplinks: the scheduler */
 	_Atomic uint32_t weight;                /* VM ports: DWRR weight now */
 	/* TOE_CAP_* this egress does itself: a guest's negotiated offloads

@@ -101,7 +101,8 @@ vhost_direct_refresh(struct vhost_direct *d, int vid)
 		if (d->logging && vr.log_guest_addr == 0)
 			goto out;
 		d->ring[i] = (struct vd_ring){ vr.desc, vr.avail, vr.used,
-					       vr.size, vr.log_guest_addr };
+					       vr.size };
+		d->used_gpa[i] = vr.log_guest_addr;
 	}
 	if (rte_vhost_get_mem_table(vid, &mem) != 0 || mem == NULL)
 		goto out;
@@ -171,7 +172,6 @@ vd_chain_read(const struct vhost_direct *d, const struct vd_ring *r,
 		if (c->seg[n].va == NULL && desc.len != 0)
 			return -1;
 		c->seg[n].len = desc.len;
-		c->seg[n].gpa = desc.addr;
 		total += desc.len;
 		if (total < desc.len)
 			return -1;      /* 4 GiB of chain */
@@ -232,12 +232,21 @@ vd_chain_copy(struct vd_chain *dst, uint32_t doff, const struct vd_chain *src,
 	}
 }
 
-void
-vd_chain_put(const struct vhost_direct *d, struct vd_chain *dst, uint32_t doff,
-	     const struct vd_chain *src, uint32_t off, uint32_t len)
+/* The guest-physical address of host address va in d's memory. */
+static bool
+vd_gpa_of(const struct vhost_direct *d, const uint8_t *va, uint64_t *gpa)
 {
-	vd_chain_copy(dst, doff, src, off, len);
-	vd_log_chain(d, dst, doff, len);
+	uint64_t a = (uint64_t)(uintptr_t)va;
+
+	for (uint32_t i = 0; i < d->mem->nregions; i++) {
+		const struct rte_vhost_mem_region *r = &d->mem->regions[i];
+
+		if (a >= r->host_user_addr && a - r->host_user_addr < r->size) {
+			*gpa = r->guest_phys_addr + (a - r->host_user_addr);
+			return true;
+		}
+	}
+	return false;
 }
 
 void
@@ -252,10 +261,32 @@ vd_log_chain(const struct vhost_direct *d, const struct vd_chain *c,
 	vd_seek(c, off, &s, &o);
 	for (; s < c->n && len > 0; s++, o = 0) {
 		uint32_t take = RTE_MIN(len, c->seg[s].len - o);
+		uint64_t gpa;
 
-		vd_log_slow(d, c->seg[s].gpa + o, take);
+		/* vd_chain_read mapped every segment through this table, so
+		 * each lies whole in one region. */
+		if (vd_gpa_of(d, c->seg[s].va + o, &gpa))
+			vd_log_slow(d, gpa, take);
 		len -= take;
 	}
+}
+
+void
+vd_log_used(const struct vhost_direct *d, const struct vd_ring *r,
+	    uint16_t from, uint16_t n)
+{
+	const uint64_t used_gpa = d->used_gpa[r - d->ring];
+	const uint64_t ring = used_gpa + offsetof(struct vring_used, ring);
+	const uint64_t elem = sizeof(struct vring_used_elem);
+	uint16_t slot = from & (r->size - 1);
+	uint16_t first = RTE_MIN(n, (uint16_t)(r->size - slot));
+
+	/* The entries, in two pieces where they wrap; then the index. */
+	vd_log_slow(d, ring + slot * elem, first * elem);
+	if (n > first)
+		vd_log_slow(d, ring, (uint64_t)(n - first) * elem);
+	vd_log_slow(d, used_gpa + offsetof(struct vring_used, idx),
+		    sizeof(r->used->idx));
 }
 
 void

@@ -35,7 +35,8 @@
  * burst's indices are handed back, so the front-end's last log sync
  * (after GET_VRING_BASE, which stops this path first) sees all of it.
  * Writes into a guest go through vd_hdr_write, vd_chain_put,
- * vd_used_write and vd_used_publish only, which log.
+ * vd_used_write and vd_used_publish only, which log (the used entries of
+ * a burst at its publish).
  *
  * Not direct: packed rings and IOMMU (IOVA) translation - the library
  * handles those.
@@ -65,7 +66,6 @@
 struct vd_seg {
 	uint8_t *va;
 	uint32_t len;
-	uint64_t gpa;           /* guest-physical address of va (dirty log) */
 };
 
 /* One descriptor chain, translated.  One seg more than a chain may have,
@@ -82,8 +82,6 @@ struct vd_ring {
 	struct vring_avail *avail;
 	struct vring_used *used;
 	uint16_t size;          /* a power of two */
-	uint64_t used_gpa;      /* where the guest put the used ring (dirty
-				 * log; 0 when it gave none) */
 };
 
 struct vhost_direct {
@@ -101,13 +99,16 @@ struct vhost_direct {
 	bool mrg_rxbuf;         /* a received frame may span several chains */
 	uint16_t n_vrings;
 	struct rte_vhost_memory *mem;   /* the library's copy, ours to free */
+	struct vd_ring ring[2 * VHOST_QUEUES_MAX];
 	/* Live migration: the front-end's dirty-page bitmap (one bit per
 	 * 4 KiB guest page), set for every byte this path writes into the
-	 * guest while logging (VHOST_F_LOG_ALL) is on. */
+	 * guest while logging (VHOST_F_LOG_ALL) is on, and where each used
+	 * ring is in guest memory.  After the rest: the fast path reads
+	 * only logging. */
 	bool logging;
 	uint8_t *log_base;
 	uint64_t log_size;      /* bytes of bitmap */
-	struct vd_ring ring[2 * VHOST_QUEUES_MAX];
+	uint64_t used_gpa[2 * VHOST_QUEUES_MAX];
 };
 
 void vhost_direct_init(struct vhost_direct *d);
@@ -158,11 +159,6 @@ void vd_seek(const struct vd_chain *c, uint32_t off, uint16_t *s, uint32_t *o);
 void vd_chain_copy(struct vd_chain *dst, uint32_t doff,
 		   const struct vd_chain *src, uint32_t off, uint32_t len);
 
-/* vd_chain_copy into a guest's receive chain dst, logged. */
-void vd_chain_put(const struct vhost_direct *d, struct vd_chain *dst,
-		  uint32_t doff, const struct vd_chain *src, uint32_t off,
-		  uint32_t len);
-
 /* Mark guest-physical [gpa, gpa + len) dirty, when logging. */
 void vd_log_slow(const struct vhost_direct *d, uint64_t gpa, uint64_t len);
 
@@ -173,9 +169,22 @@ vd_log(const struct vhost_direct *d, uint64_t gpa, uint64_t len)
 		vd_log_slow(d, gpa, len);
 }
 
-/* Bytes [off, off + len) of chain c were written: log them. */
+/* Bytes [off, off + len) of chain c were written: log them (each
+ * segment's guest address found from the memory table: only while
+ * logging, so chains need not carry it). */
 void vd_log_chain(const struct vhost_direct *d, const struct vd_chain *c,
 		  uint32_t off, uint32_t len);
+
+/* vd_chain_copy into a guest's receive chain dst, logged. */
+static inline void
+vd_chain_put(const struct vhost_direct *d, struct vd_chain *dst,
+	     uint32_t doff, const struct vd_chain *src, uint32_t off,
+	     uint32_t len)
+{
+	vd_chain_copy(dst, doff, src, off, len);
+	if (__builtin_expect(d->logging, 0))
+		vd_log_chain(d, dst, doff, len);
+}
 
 /* Write len bytes of hdr at the start of receive chain c (its first
  * segment holds them; checked by the caller), logged. */
@@ -184,30 +193,32 @@ vd_hdr_write(const struct vhost_direct *d, struct vd_chain *c,
 	     const void *hdr, uint32_t len)
 {
 	memcpy(c->seg[0].va, hdr, len);
-	vd_log(d, c->seg[0].gpa, len);
+	if (__builtin_expect(d->logging, 0))
+		vd_log_chain(d, c, 0, len);
 }
 
-/* Used entry idx (free-running) of ring r of d := {id, len}, logged. */
+/* Used entry idx (free-running) of ring r := {id, len}.  Logged by the
+ * vd_used_publish that covers it. */
 static inline void
-vd_used_write(const struct vhost_direct *d, const struct vd_ring *r,
-	      uint16_t idx, uint16_t id, uint32_t len)
+vd_used_write(const struct vd_ring *r, uint16_t idx, uint16_t id, uint32_t len)
 {
-	uint16_t slot = idx & (r->size - 1);
-
-	r->used->ring[slot] = (struct vring_used_elem){ .id = id, .len = len };
-	vd_log(d, r->used_gpa + offsetof(struct vring_used, ring) +
-		  slot * sizeof(struct vring_used_elem),
-	       sizeof(struct vring_used_elem));
+	r->used->ring[idx & (r->size - 1)] =
+		(struct vring_used_elem){ .id = id, .len = len };
 }
 
-/* used->idx := idx, after the entries and buffers it covers; logged. */
+void vd_log_used(const struct vhost_direct *d, const struct vd_ring *r,
+		 uint16_t from, uint16_t n);
+
+/* used->idx := idx, after the n entries before it (written with
+ * vd_used_write) and the buffers they cover; the entries and the index
+ * are logged. */
 static inline void
 vd_used_publish(const struct vhost_direct *d, const struct vd_ring *r,
-		uint16_t idx)
+		uint16_t n, uint16_t idx)
 {
 	__atomic_store_n(&r->used->idx, idx, __ATOMIC_RELEASE);
-	vd_log(d, r->used_gpa + offsetof(struct vring_used, idx),
-	       sizeof(r->used->idx));
+	if (__builtin_expect(d->logging, 0))
+		vd_log_used(d, r, (uint16_t)(idx - n), n);
 }
 
 #endif /* VTOE_VHOST_DIRECT_H */

@@ -379,10 +379,10 @@ test_dirty_log_covers_writes(void **state)
 {
 	struct rte_vhost_memory *mem;
 	struct vhost_direct ld;
-	struct vd_ring lr;
-	/* used ring of 8 entries at the end of region 1's page 3 and
-	 * running into page 4: an entry and the index on different pages */
-	const uint64_t used_off = 4 * 4096 - 2 * sizeof(uint16_t) - 3 * 8;
+	/* a used ring of 1024 entries in region 1: its index at the end of
+	 * page 3, its entries on pages 4 and 5, so entries that wrap from
+	 * page 5 to page 4 are on pages of their own */
+	const uint64_t used_off = 4 * 4096 - 2 * sizeof(uint16_t);
 	unsigned int seed = 12345;
 
 	(void)state;
@@ -401,8 +401,9 @@ test_dirty_log_covers_writes(void **state)
 	ld.logging = true;
 	ld.log_base = bitmap;
 	ld.log_size = sizeof(bitmap);
-	lr = (struct vd_ring){ .size = 8, .used_gpa = LGPA1 + used_off,
-			       .used = (struct vring_used *)(lmem1 + used_off) };
+	ld.ring[0] = (struct vd_ring){ .size = 1024,
+				       .used = (struct vring_used *)(lmem1 + used_off) };
+	ld.used_gpa[0] = LGPA1 + used_off;
 
 	for (int round = 0; round < 200; round++) {
 		struct vd_chain dst = { .n = 0 }, src = { .n = 1 };
@@ -412,7 +413,7 @@ test_dirty_log_covers_writes(void **state)
 
 		for (uint32_t i = 0; i < flen; i++)
 			frame[i] = (uint8_t)rand_r(&seed) | 1;
-		src.seg[0] = (struct vd_seg){ frame, flen, 0 };
+		src.seg[0] = (struct vd_seg){ frame, flen };
 		src.len = flen;
 		memset(hdr, 0x5a + round, sizeof(hdr));
 		/* a receive chain of 1..4 buffers anywhere in guest memory,
@@ -428,12 +429,11 @@ test_dirty_log_covers_writes(void **state)
 			if (len > LOG_REGION / 2)
 				len = LOG_REGION / 2;
 			off = rand_r(&seed) % (LOG_REGION - len);
-			/* keep clear of the used ring (page 3/4 of region 1) */
-			if (r1 && off < 5 * 4096 && off + len > 3 * 4096)
-				off = 5 * 4096 + off % (LOG_REGION - 5 * 4096 - len);
+			/* keep clear of the used ring (pages 3-5 of region 1) */
+			if (r1 && off < 6 * 4096 && off + len > 3 * 4096)
+				off = 6 * 4096 + off % (LOG_REGION - 6 * 4096 - len);
 			dst.seg[dst.n++] = (struct vd_seg){
-				(r1 ? lmem1 : lmem0) + off, len,
-				(r1 ? LGPA1 : LGPA0) + off };
+				(r1 ? lmem1 : lmem0) + off, len };
 			room += len;
 		}
 		dst.len = room;
@@ -444,18 +444,29 @@ test_dirty_log_covers_writes(void **state)
 		memset(bitmap, 0, sizeof(bitmap));
 		vd_hdr_write(&ld, &dst, hdr, sizeof(hdr));
 		vd_chain_put(&ld, &dst, sizeof(hdr), &src, 0, flen);
-		vd_used_write(&ld, &lr, (uint16_t)round, (uint16_t)round,
+		vd_used_write(&ld.ring[0], (uint16_t)round, (uint16_t)round,
 			      flen + sizeof(hdr));
-		vd_used_publish(&ld, &lr, (uint16_t)(round + 1));
+		vd_used_publish(&ld, &ld.ring[0], 1, (uint16_t)(round + 1));
 		check_log();
 		/* the bytes landed where they should */
-		assert_int_equal(lr.used->idx, (uint16_t)(round + 1));
-		assert_int_equal(lr.used->ring[round & 7].len, flen + sizeof(hdr));
+		assert_int_equal(ld.ring[0].used->idx, (uint16_t)(round + 1));
+		assert_int_equal(ld.ring[0].used->ring[round].len, flen + sizeof(hdr));
 	}
+	/* a burst of entries that wraps the ring, published at once */
+	memcpy(before0, lmem0, sizeof(before0));
+	memcpy(before1, lmem1, sizeof(before1));
+	memset(bitmap, 0, sizeof(bitmap));
+	for (uint16_t k = 0; k < 5; k++)
+		vd_used_write(&ld.ring[0], (uint16_t)(1022 + k), (uint16_t)(100 + k), 60 + k);
+	vd_used_publish(&ld, &ld.ring[0], 5, 1027);
+	check_log();
+	assert_true(log_bit(LGPA1 + 4 * 4096));        /* slots 0..2 */
+	assert_true(log_bit(LGPA1 + 5 * 4096));        /* slots 1022, 1023 */
+	assert_int_equal(ld.ring[0].used->ring[2].id, 104);
 	/* logging off: nothing is logged */
 	ld.logging = false;
 	memset(bitmap, 0, sizeof(bitmap));
-	vd_used_publish(&ld, &lr, 7);
+	vd_used_publish(&ld, &ld.ring[0], 3, 7);
 	vd_log_slow(&ld, LGPA0, 100);
 	for (size_t i = 0; i < sizeof(bitmap); i++)
 		assert_int_equal(bitmap[i], 0);
