@@ -135,6 +135,7 @@ port_release_locked(struct vhost_port *s, int vid, const char *why)
 	}
 	s->events->down(s->arg, vid);
 	vo_release(&s->vo, vid);
+	s->direct_logging = false;
 }
 
 /* vid stopped its device or went away: the port goes down if vid owns
