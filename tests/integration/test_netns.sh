@@ -41,8 +41,8 @@ round() {  # OFFLOADS(true|false)
 	# and 2<->3); its taps appear in the root namespace, then move.
 	timeout -k 5 200 taskset -c "$OTHER_CPUS" dpdk-testpmd --lcores "0@$MAIN_CPU,1@$MAIN_CPU" --main-lcore 0 \
 		--no-pci --no-huge -m 512 --file-prefix="$(dpdk_prefix "tp$off")" \
-		--vdev "net_tap0,iface=$TAPA" --vdev "net_virtio_user0,path=$VM1_SOCK,mac=$VM1_MAC" \
-		--vdev "net_tap1,iface=$TAPB" --vdev "net_virtio_user1,path=$VM2_SOCK,mac=$VM2_MAC" \
+		--vdev "net_tap0,iface=$TAPA,mac=$VM1_MAC" --vdev "net_virtio_user0,path=$VM1_SOCK,mac=$VM1_MAC" \
+		--vdev "net_tap1,iface=$TAPB,mac=$VM2_MAC" --vdev "net_virtio_user1,path=$VM2_SOCK,mac=$VM2_MAC" \
 		-- --no-mlockall --total-num-mbufs=16384 --forward-mode=io -a \
 		< <(sleep 190) >"$WORK/testpmd-$off.log" 2>&1 &
 	local tp=$!; track $tp
@@ -54,7 +54,9 @@ round() {  # OFFLOADS(true|false)
 	cleanup_ns
 	ip netns add "$NSA"; ip netns add "$NSB"
 	ip link set "$TAPA" netns "$NSA"; ip link set "$TAPB" netns "$NSB"
-	# the namespace's stack sends as the VM port's MAC (vtoed checks it)
+	# the namespace's stack sends as the VM port's MAC (vtoed checks it);
+	# the tap PMD is given it too, or starting its port may set its own
+	# random one again after this
 	ip -n "$NSA" link set "$TAPA" address "$VM1_MAC"
 	ip -n "$NSB" link set "$TAPB" address "$VM2_MAC"
 	ip -n "$NSA" addr add 10.79.0.1/24 dev "$TAPA"; ip -n "$NSB" addr add 10.79.0.2/24 dev "$TAPB"
