@@ -31,25 +31,29 @@ trap 'cleanup_ns; t_cleanup' EXIT
 
 MD5PY=$(dirname "$0")/lib/tcp_md5.py
 
-round() {  # OFFLOADS(true|false)
-	local off=$1 conf=$WORK/vtoed-$1.yaml vlog=$WORK/vtoed-$1.log s t0 secs
-	write_config "$conf" server
-	sed -i "s|queues: 1}|queues: 1, offloads: $off}|" "$conf"
-	vtoed_start "$conf" "$vlog" 300 || { dump_log "$vlog"; fail "offloads $off: vtoed did not start"; return; }
+# ns_resolves: A's stack has resolved B's address (a datagram sent to
+# start ARP, then the neighbour entry).
+ns_resolves() {
+	ip netns exec "$NSA" python3 -c "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('10.79.0.2', 9))" 2>/dev/null
+	sleep 0.3
+	ip -n "$NSA" neigh show 10.79.0.2 2>/dev/null | grep -qE 'REACHABLE|STALE|DELAY|PROBE.*lladdr'
+}
 
-	# one testpmd bridges both namespaces (io forwarding pairs ports 0<->1
-	# and 2<->3); its taps appear in the root namespace, then move.
+# bridge_up OFFLOADS: testpmd and the two namespaces; true once A
+# resolves B.  Sets tp (testpmd's timeout wrapper).
+bridge_up() {
+	local off=$1
 	timeout -k 5 200 taskset -c "$OTHER_CPUS" dpdk-testpmd --lcores "0@$MAIN_CPU,1@$MAIN_CPU" --main-lcore 0 \
 		--no-pci --no-huge -m 512 --file-prefix="$(dpdk_prefix "tp$off")" \
 		--vdev "net_tap0,iface=$TAPA,mac=$VM1_MAC" --vdev "net_virtio_user0,path=$VM1_SOCK,mac=$VM1_MAC" \
 		--vdev "net_tap1,iface=$TAPB,mac=$VM2_MAC" --vdev "net_virtio_user1,path=$VM2_SOCK,mac=$VM2_MAC" \
 		-- --no-mlockall --total-num-mbufs=16384 --forward-mode=io -a \
 		< <(sleep 190) >"$WORK/testpmd-$off.log" 2>&1 &
-	local tp=$!; track $tp
+	tp=$!; track $tp
 	if ! wait_for 30 eval "ip link show $TAPA >/dev/null 2>&1 && ip link show $TAPB >/dev/null 2>&1" ||
 	   ! wait_for 30 ports_up vm1.0 vm2.0; then
-		dump_log "$WORK/testpmd-$off.log"; fail "offloads $off: testpmd bridge did not come up"
-		vtoed_stop; return
+		dump_log "$WORK/testpmd-$off.log"
+		return 1
 	fi
 	cleanup_ns
 	ip netns add "$NSA"; ip netns add "$NSB"
@@ -62,6 +66,31 @@ round() {  # OFFLOADS(true|false)
 	ip -n "$NSA" addr add 10.79.0.1/24 dev "$TAPA"; ip -n "$NSB" addr add 10.79.0.2/24 dev "$TAPB"
 	ip -n "$NSA" link set "$TAPA" up; ip -n "$NSB" link set "$TAPB" up
 	ip -n "$NSA" link set lo up; ip -n "$NSB" link set lo up
+	wait_for 8 ns_resolves
+}
+
+round() {  # OFFLOADS(true|false)
+	local off=$1 conf=$WORK/vtoed-$1.yaml vlog=$WORK/vtoed-$1.log s t0 secs
+	write_config "$conf" server
+	sed -i "s|queues: 1}|queues: 1, offloads: $off}|" "$conf"
+	vtoed_start "$conf" "$vlog" 300 || { dump_log "$vlog"; fail "offloads $off: vtoed did not start"; return; }
+
+	# One testpmd bridges both namespaces (io forwarding pairs ports 0<->1
+	# and 2<->3); its taps appear in the root namespace, then move.  Now
+	# and then a bridge never carries the namespaces' ARP although vtoed
+	# forwards every frame (rx = tx, no drops): the harness, not what this
+	# measures, so a bridge whose A cannot resolve B is built again.
+	local tp attempt
+	for attempt in 1 2 3; do
+		bridge_up "$off" && break
+		log "offloads $off: the tap bridge does not carry ARP (attempt $attempt); building it again"
+		kill "$(pgrep -P "$tp" | head -1)" 2>/dev/null; wait "$tp" 2>/dev/null
+		cleanup_ns
+		wait_for 10 eval '! ports_up vm1.0 && ! ports_up vm2.0'
+	done
+	if [ "$attempt" = 3 ] && ! ns_resolves; then
+		fail "offloads $off: testpmd bridge did not come up"; vtoed_stop; return
+	fi
 
 	ip netns exec "$NSB" taskset -c "$OTHER_CPUS" python3 -u "$MD5PY" sink 0.0.0.0 >"$WORK/sink-$off.log" 2>&1 &
 	local sink=$!; track $sink
