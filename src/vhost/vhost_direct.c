@@ -116,10 +116,8 @@ vhost_direct_refresh(struct vhost_direct *d, int vid)
 	d->vid = vid;
 	d->ready = true;
 out:
-	if (!d->ready) {
-		d->logging = false;
-		d->log_base = NULL;
-	}
+	if (!d->ready)
+		vd_clear_locked(d);     /* whatever was set before the step that failed */
 	vd_unlock_all(d);
 }
 

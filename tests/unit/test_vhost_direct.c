@@ -37,23 +37,35 @@ static struct vring_desc desc[RING_SIZE];
 static struct vhost_direct d;
 static struct vd_ring ring = { .desc = desc, .size = RING_SIZE };
 
+/* A guest memory table of two regions of size bytes each: guest-physical
+ * gpa0 at host va0, gpa1 at va1. */
+static struct rte_vhost_memory *
+mem_two_regions(uint64_t gpa0, uint8_t *va0, uint64_t gpa1, uint8_t *va1,
+		uint64_t size)
+{
+	struct rte_vhost_memory *mem;
+
+	mem = calloc(1, sizeof(*mem) + 2 * sizeof(mem->regions[0]));
+	assert_non_null(mem);
+	mem->nregions = 2;
+	mem->regions[0] = (struct rte_vhost_mem_region){
+		.guest_phys_addr = gpa0, .size = size,
+		.host_user_addr = (uint64_t)(uintptr_t)va0,
+	};
+	mem->regions[1] = (struct rte_vhost_mem_region){
+		.guest_phys_addr = gpa1, .size = size,
+		.host_user_addr = (uint64_t)(uintptr_t)va1,
+	};
+	return mem;
+}
+
 static int
 setup(void **state)
 {
 	struct rte_vhost_memory *mem;
 
 	(void)state;
-	mem = calloc(1, sizeof(*mem) + 2 * sizeof(mem->regions[0]));
-	assert_non_null(mem);
-	mem->nregions = 2;
-	mem->regions[0] = (struct rte_vhost_mem_region){
-		.guest_phys_addr = GPA0, .size = REGION_SIZE,
-		.host_user_addr = (uint64_t)(uintptr_t)region0,
-	};
-	mem->regions[1] = (struct rte_vhost_mem_region){
-		.guest_phys_addr = GPA1, .size = REGION_SIZE,
-		.host_user_addr = (uint64_t)(uintptr_t)region1,
-	};
+	mem = mem_two_regions(GPA0, region0, GPA1, region1, REGION_SIZE);
 	memset(&d, 0, sizeof(d));
 	d.mem = mem;
 	d.ready = true;
@@ -386,15 +398,7 @@ test_dirty_log_covers_writes(void **state)
 	unsigned int seed = 12345;
 
 	(void)state;
-	mem = calloc(1, sizeof(*mem) + 2 * sizeof(mem->regions[0]));
-	assert_non_null(mem);
-	mem->nregions = 2;
-	mem->regions[0] = (struct rte_vhost_mem_region){
-		.guest_phys_addr = LGPA0, .size = LOG_REGION,
-		.host_user_addr = (uint64_t)(uintptr_t)lmem0 };
-	mem->regions[1] = (struct rte_vhost_mem_region){
-		.guest_phys_addr = LGPA1, .size = LOG_REGION,
-		.host_user_addr = (uint64_t)(uintptr_t)lmem1 };
+	mem = mem_two_regions(LGPA0, lmem0, LGPA1, lmem1, LOG_REGION);
 	memset(&ld, 0, sizeof(ld));
 	ld.mem = mem;
 	ld.ready = true;
