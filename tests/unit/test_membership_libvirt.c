@@ -541,8 +541,9 @@ test_unreachable(void **state)
 
 	lv_start(fx, "qemu+unix:///system?socket=/nonexistent/libvirt-sock",
 		 MEMBERSHIP_LV_EVENTS, 0);
+	/* Failures, not attempts: an attempt is counted before it fails. */
 	WAIT_FOR(fx, (membership_lv_stats_get(fx->lv, &st),
-		      st.connect_attempts >= 4));
+		      st.connect_failures >= 4));
 	WAIT_FOR(fx, logged(fx, "retrying in 80 ms", NULL));
 	membership_lv_stats_get(fx->lv, &st);
 	assert_false(st.connected);
