@@ -9,6 +9,7 @@
 #include "cfg.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -22,6 +23,46 @@
 #define CFG_FDB_SIZE_MIN 64
 #define CFG_FDB_SIZE_MAX (1u << 20)
 #define CFG_AGEING_MAX 86400            /* one day */
+
+/* The keys each section takes: the schema walker checks them, and the
+ * config diff classes every one (cfg_schema_keys). */
+static const char *const keys_lcores[] = { "main", "workers", NULL };
+static const char *const keys_memory[] = { "hugepages", "mbufs", NULL };
+static const char *const keys_control[] = { "socket", "mode", NULL };
+static const char *const keys_fdb[] = { "size", "ageing", NULL };
+static const char *const keys_eal[] = { "file_prefix", "args", NULL };
+static const char *const keys_membership[] = { "source", "uri", "mode", "interval", NULL };
+static const char *const keys_uplink[] = { "name", "device", "rate", "queue_packets", "queue_bytes", NULL };
+static const char *const keys_datapath[] = { "direct", NULL };
+static const char *const keys_port[] = { "name", "socket", "mode", "mac", "queues", "uplink", "weight", "offloads", "takeover", NULL };
+static const char *const keys_vm[] = { "name", "ports", NULL };
+static const char *const keys_root[] = { "lcores", "memory", "control", "fdb", "eal", "membership", "datapath", "uplinks", "vms", NULL };
+
+const char *const *
+cfg_schema_keys(const char *section)
+{
+	static const struct {
+		const char *name;
+		const char *const *keys;
+	} sections[] = {
+		{ "lcores", keys_lcores },
+		{ "memory", keys_memory },
+		{ "control", keys_control },
+		{ "fdb", keys_fdb },
+		{ "eal", keys_eal },
+		{ "membership", keys_membership },
+		{ "uplink", keys_uplink },
+		{ "datapath", keys_datapath },
+		{ "port", keys_port },
+		{ "vm", keys_vm },
+		{ "", keys_root },
+	};
+
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		if (strcmp(sections[i].name, section) == 0)
+			return sections[i].keys;
+	return NULL;
+}
 
 /* ------------------------------------------------------------------ */
 /* CPUs                                                               */
@@ -159,7 +200,6 @@ static bool parse_lcore_at(const char *s, unsigned int *lcore, unsigned int *cpu
 static void parse_lcores(struct cfg_parser *p, const yaml_node_t *map,
 			 const yaml_node_t *at)
 {
-	static const char *const keys[] = { "main", "workers", NULL };
 	static const char ctx[] = "lcores: ";
 	struct cfg *cfg = p->cfg;
 	yaml_node_t *main_n = NULL, *workers = NULL;
@@ -168,7 +208,7 @@ static void parse_lcores(struct cfg_parser *p, const yaml_node_t *map,
 	size_t i;
 
 	if (map != NULL) {
-		cfg_map_check(p, map, ctx, keys);
+		cfg_map_check(p, map, ctx, keys_lcores);
 		main_n = cfg_map_get(p, map, "main");
 		workers = cfg_map_get(p, map, "workers");
 		at = map;
@@ -249,13 +289,12 @@ static void cfg_get_bool(struct cfg_parser *p, const yaml_node_t *n,
 
 static void parse_memory(struct cfg_parser *p, const yaml_node_t *map)
 {
-	static const char *const keys[] = { "hugepages", "mbufs", NULL };
 	static const char ctx[] = "memory: ";
 	yaml_node_t *n;
 	unsigned long long v;
 	bool second;
 
-	cfg_map_check(p, map, ctx, keys);
+	cfg_map_check(p, map, ctx, keys_memory);
 	n = cfg_map_get(p, map, "hugepages");
 	if (n != NULL && cfg_get_either(p, n, ctx, "hugepages", "auto", "none",
 					&second))
@@ -268,11 +307,10 @@ static void parse_memory(struct cfg_parser *p, const yaml_node_t *map)
 
 static void parse_control(struct cfg_parser *p, const yaml_node_t *map)
 {
-	static const char *const keys[] = { "socket", "mode", NULL };
 	static const char ctx[] = "control: ";
 	yaml_node_t *n;
 
-	cfg_map_check(p, map, ctx, keys);
+	cfg_map_check(p, map, ctx, keys_control);
 	if ((n = cfg_map_get(p, map, "socket")) != NULL)
 		cfg_get_path(p, n, ctx, "socket", p->cfg->ctl_socket);
 	if ((n = cfg_map_get(p, map, "mode")) != NULL)
@@ -281,12 +319,11 @@ static void parse_control(struct cfg_parser *p, const yaml_node_t *map)
 
 static void parse_fdb(struct cfg_parser *p, const yaml_node_t *map)
 {
-	static const char *const keys[] = { "size", "ageing", NULL };
 	static const char ctx[] = "fdb: ";
 	yaml_node_t *n;
 	unsigned long long v;
 
-	cfg_map_check(p, map, ctx, keys);
+	cfg_map_check(p, map, ctx, keys_fdb);
 	n = cfg_map_get(p, map, "size");
 	if (n != NULL && cfg_get_uint(p, n, ctx, "size", CFG_FDB_SIZE_MIN,
 				      CFG_FDB_SIZE_MAX, &v))
@@ -298,14 +335,13 @@ static void parse_fdb(struct cfg_parser *p, const yaml_node_t *map)
 
 static void parse_eal(struct cfg_parser *p, const yaml_node_t *map)
 {
-	static const char *const keys[] = { "file_prefix", "args", NULL };
 	static const char ctx[] = "eal: ";
 	struct cfg *cfg = p->cfg;
 	yaml_node_t *n, *args;
 	const char *s;
 	size_t i;
 
-	cfg_map_check(p, map, ctx, keys);
+	cfg_map_check(p, map, ctx, keys_eal);
 	/* The prefix names a directory under /var/run/dpdk. */
 	if ((n = cfg_map_get(p, map, "file_prefix")) != NULL)
 		cfg_get_name(p, n, ctx, "file_prefix", cfg->eal_file_prefix);
@@ -364,9 +400,6 @@ int cfg_interval_parse(const char *s, uint64_t *ms)
 
 static void parse_membership(struct cfg_parser *p, const yaml_node_t *map)
 {
-	static const char *const keys[] = {
-		"source", "uri", "mode", "interval", NULL
-	};
 	static const char ctx[] = "membership: ";
 	struct cfg *cfg = p->cfg;
 	yaml_node_t *n, *uri, *mode, *interval;
@@ -374,7 +407,7 @@ static void parse_membership(struct cfg_parser *p, const yaml_node_t *map)
 	uint64_t ms;
 	bool second;
 
-	cfg_map_check(p, map, ctx, keys);
+	cfg_map_check(p, map, ctx, keys_membership);
 	n = cfg_map_get(p, map, "source");
 	if (n != NULL && cfg_get_either(p, n, ctx, "source", "static", "libvirt",
 					&second))
@@ -413,6 +446,13 @@ static void parse_membership(struct cfg_parser *p, const yaml_node_t *map)
 		cfg->membership_interval_ms = (uint32_t)ms;
 }
 
+static struct cfg_mark mark_of(const yaml_node_t *n)
+{
+	return (struct cfg_mark){
+		(uint32_t)n->start_mark.line + 1, (uint32_t)n->start_mark.column + 1,
+	};
+}
+
 /* A label for one list entry in messages: its name once known, else its
  * position (1-based, as an operator counts). */
 static void entry_ctx(char *buf, size_t size, const char *kind,
@@ -447,9 +487,6 @@ static void parse_uplink_rate(struct cfg_parser *p, const yaml_node_t *n,
 static void parse_uplink(struct cfg_parser *p, const yaml_node_t *map,
 			 size_t pos)
 {
-	static const char *const keys[] = {
-		"name", "device", "rate", "queue_packets", "queue_bytes", NULL
-	};
 	struct cfg *cfg = p->cfg;
 	struct cfg_uplink *up = &cfg->uplinks[cfg->n_uplinks++];
 	char ctx[CFG_NAME_MAX + 16];
@@ -457,6 +494,7 @@ static void parse_uplink(struct cfg_parser *p, const yaml_node_t *map,
 	yaml_node_t *n;
 	unsigned int i;
 
+	up->at = mark_of(map);
 	entry_ctx(ctx, sizeof(ctx), "uplink", "", pos);
 	if ((n = cfg_map_require(p, map, ctx, "name")) != NULL &&
 	    cfg_get_name(p, n, ctx, "name", up->name)) {
@@ -466,7 +504,7 @@ static void parse_uplink(struct cfg_parser *p, const yaml_node_t *map,
 					  up->name);
 		entry_ctx(ctx, sizeof(ctx), "uplink", up->name, pos);
 	}
-	cfg_map_check(p, map, ctx, keys);
+	cfg_map_check(p, map, ctx, keys_uplink);
 	up->queue_packets = CFG_QOS_QUEUE_PACKETS;
 	up->queue_bytes = CFG_QOS_QUEUE_BYTES;
 	if ((n = cfg_map_get(p, map, "rate")) != NULL)
@@ -608,11 +646,10 @@ static void parse_port_uplink(struct cfg_parser *p, const yaml_node_t *n,
 
 static void parse_datapath(struct cfg_parser *p, const yaml_node_t *map)
 {
-	static const char *const keys[] = { "direct", NULL };
 	static const char ctx[] = "datapath: ";
 	yaml_node_t *n;
 
-	cfg_map_check(p, map, ctx, keys);
+	cfg_map_check(p, map, ctx, keys_datapath);
 	if ((n = cfg_map_get(p, map, "direct")) != NULL)
 		cfg_get_bool(p, n, ctx, "direct", &p->cfg->direct);
 }
@@ -620,10 +657,6 @@ static void parse_datapath(struct cfg_parser *p, const yaml_node_t *map)
 static void parse_port(struct cfg_parser *p, const yaml_node_t *map,
 		       const char *vm_ctx, size_t pos)
 {
-	static const char *const keys[] = {
-		"name", "socket", "mode", "mac", "queues", "uplink", "weight",
-		"offloads", "takeover", NULL
-	};
 	struct cfg *cfg = p->cfg;
 	struct cfg_port *port = &cfg->ports[cfg->n_ports++];
 	char ctx[2 * CFG_NAME_MAX + 32];
@@ -634,6 +667,7 @@ static void parse_port(struct cfg_parser *p, const yaml_node_t *map,
 	*port = (struct cfg_port){
 		.mode = CFG_VHOST_SERVER, .queues = 1, .uplink = -1,
 		.weight = 1, .vm = cfg->n_vms - 1, .offloads = true,
+		.at = mark_of(map),
 	};
 	/* vm_ctx ends in ": " */
 	snprintf(ctx, sizeof(ctx), "%.*s port %zu: ",
@@ -643,7 +677,7 @@ static void parse_port(struct cfg_parser *p, const yaml_node_t *map,
 		check_port_name(p, n, port);
 		entry_ctx(ctx, sizeof(ctx), "port", port->name, pos);
 	}
-	cfg_map_check(p, map, ctx, keys);
+	cfg_map_check(p, map, ctx, keys_port);
 	if ((n = cfg_map_require(p, map, ctx, "socket")) != NULL &&
 	    cfg_get_path(p, n, ctx, "socket", port->socket))
 		check_port_socket(p, n, ctx, port);
@@ -670,7 +704,6 @@ static void parse_port(struct cfg_parser *p, const yaml_node_t *map,
 
 static void parse_vm(struct cfg_parser *p, const yaml_node_t *map, size_t pos)
 {
-	static const char *const keys[] = { "name", "ports", NULL };
 	struct cfg *cfg = p->cfg;
 	struct cfg_vm *vm = &cfg->vms[cfg->n_vms++];
 	char ctx[CFG_NAME_MAX + 16];
@@ -688,7 +721,7 @@ static void parse_vm(struct cfg_parser *p, const yaml_node_t *map, size_t pos)
 					  vm->name);
 		entry_ctx(ctx, sizeof(ctx), "vm", vm->name, pos);
 	}
-	cfg_map_check(p, map, ctx, keys);
+	cfg_map_check(p, map, ctx, keys_vm);
 	vm->port_first = cfg->n_ports;
 	ports = cfg_map_require(p, map, ctx, "ports");
 	if (ports == NULL)
@@ -750,12 +783,31 @@ static yaml_node_t *section(struct cfg_parser *p, const yaml_node_t *root,
 	return n;
 }
 
+/* The sections' places, for messages about a running config. */
+static void record_marks(struct cfg_parser *p, const yaml_node_t *root)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} at[] = {
+		{ "lcores", offsetof(struct cfg, at_lcores) },
+		{ "memory", offsetof(struct cfg, at_memory) },
+		{ "control", offsetof(struct cfg, at_control) },
+		{ "fdb", offsetof(struct cfg, at_fdb) },
+		{ "eal", offsetof(struct cfg, at_eal) },
+		{ "membership", offsetof(struct cfg, at_membership) },
+		{ "datapath", offsetof(struct cfg, at_datapath) },
+	};
+	const yaml_node_t *n;
+
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++)
+		if ((n = cfg_map_get(p, root, at[i].key)) != NULL)
+			*(struct cfg_mark *)((char *)p->cfg + at[i].off) =
+				mark_of(n);
+}
+
 static void parse_root(struct cfg_parser *p, const yaml_node_t *root)
 {
-	static const char *const keys[] = {
-		"lcores", "memory", "control", "fdb", "eal", "membership",
-		"datapath", "uplinks", "vms", NULL
-	};
 	yaml_node_t *n;
 
 	if (root->type != YAML_MAPPING_NODE) {
@@ -763,7 +815,8 @@ static void parse_root(struct cfg_parser *p, const yaml_node_t *root)
 			  cfg_node_kind(root));
 		return;
 	}
-	cfg_map_check(p, root, "", keys);
+	cfg_map_check(p, root, "", keys_root);
+	record_marks(p, root);
 	parse_lcores(p, section(p, root, "lcores", YAML_MAPPING_NODE,
 				"a mapping like {main: 0, workers: [1]}"), root);
 	if ((n = section(p, root, "memory", YAML_MAPPING_NODE,

@@ -51,12 +51,20 @@ enum cfg_membership_mode {
 #define CFG_QOS_QUEUE_PACKETS 1024       /* default per-class bound */
 #define CFG_QOS_QUEUE_BYTES (1024 * 1518)
 
+/* Where something is in the file (1-based); line 0: not in it (a
+ * default).  For messages about a running config (reload). */
+struct cfg_mark {
+	uint32_t line;
+	uint32_t col;
+};
+
 struct cfg_uplink {
 	char name[CFG_NAME_MAX];
 	char device[CFG_DEVARGS_MAX];   /* DPDK devargs: PCI address or vdev */
 	uint64_t rate_bps;              /* shaper rate; 0: the link's speed */
 	uint32_t queue_packets;         /* DWRR per-class bound, packets */
 	uint64_t queue_bytes;           /* DWRR per-class bound, bytes */
+	struct cfg_mark at;             /* its entry in uplinks: */
 };
 
 struct cfg_port {
@@ -74,6 +82,7 @@ struct cfg_port {
 	 * device while the port's owner runs is refused (default), or
 	 * takes the port over (newest). */
 	bool takeover_newest;
+	struct cfg_mark at;             /* its entry in ports: */
 };
 
 struct cfg_vm {
@@ -125,7 +134,19 @@ struct cfg {
 	unsigned int n_vms;
 	struct cfg_port ports[CFG_MAX_PORTS];           /* vhost ports, all VMs */
 	unsigned int n_ports;
+
+	/* Where each section is, for messages about it. */
+	struct cfg_mark at_lcores, at_memory, at_control, at_fdb, at_eal,
+			at_membership, at_datapath;
 };
+
+/*
+ * The keys the parser takes in a section: "" (the top level), "lcores",
+ * "memory", "control", "fdb", "eal", "membership", "datapath", and the
+ * list entries "uplink", "vm", "port".  NULL-terminated; NULL for any
+ * other name.  The config diff (cfg_diff.h) classes every one of them.
+ */
+const char *const *cfg_schema_keys(const char *section);
 
 /* Seam for the unit tests: is this CPU one of this machine's? */
 typedef bool (*cfg_cpu_present_fn)(unsigned int cpu);
