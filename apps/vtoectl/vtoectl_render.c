@@ -500,6 +500,39 @@ static int render_fields(FILE *out, json_t *args, json_t *result)
 	return 0;
 }
 
+/* "reload": the file, then what became of the ports, one line each. */
+static int render_reload(FILE *out, json_t *args, json_t *result)
+{
+	static const char *const lists[] = {
+		"added", "removed", "changed", "unchanged",
+	};
+	const char *file = json_string_value(json_object_get(result, "file"));
+	char buf[CELL_MAX];
+
+	(void)args;
+	if (file == NULL)
+		return RENDER_SHAPE_UNKNOWN;
+	snprintf(buf, sizeof(buf), "%s", file);
+	text_clean(buf);
+	fprintf(out, "reloaded %s\n", buf);
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		json_t *names = json_object_get(result, lists[i]), *n;
+		size_t j;
+
+		if (!json_is_array(names))
+			continue;
+		fprintf(out, "%-10s %zu", lists[i], json_array_size(names));
+		json_array_foreach(names, j, n) {
+			snprintf(buf, sizeof(buf), "%s",
+				 json_is_string(n) ? json_string_value(n) : "?");
+			text_clean(buf);
+			fprintf(out, "%s%s", j == 0 ? ": " : ", ", buf);
+		}
+		fputc('\n', out);
+	}
+	return 0;
+}
+
 /* "qos show": per uplink a heading line, then one row per class;
  * "qos set" answers with a flat object. */
 static int render_qos(FILE *out, json_t *args, json_t *result)
@@ -659,7 +692,7 @@ static const struct renderer {
 	{ "membership", render_membership },
 	{ "ports", render_ports },
 	{ "qos", render_qos },
-	{ "reload", render_fields },
+	{ "reload", render_reload },
 	{ "stats", render_stats },
 	{ "version", render_fields },
 };

@@ -20,6 +20,7 @@
 #include <rte_log.h>
 
 #include "config/cfg.h"
+#include "config/cfg_diff.h"
 #include "control/ctl.h"
 #include "dataplane/dp.h"
 #include "dataplane/dp_api.h"
@@ -111,9 +112,10 @@ serve(struct ctl_server *srv, struct dp *dp)
 		rc = 0;
 		dp_housekeeping(dp);
 		if (atomic_exchange(&reload_requested, false)) {
+			static struct cfg_diff d;       /* ~7 KB */
 			char err[512];
 
-			if (dp_config_reload(dp, err, sizeof(err)) != 0)
+			if (dp_config_reload(dp, &d, err, sizeof(err)) != 0)
 				VTOED_LOG(ERR, "SIGHUP: %s\n", err);
 		}
 	}

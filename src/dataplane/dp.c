@@ -8,6 +8,7 @@
 #include "dp_priv.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include "config/cfg_diff.h"
 #include "dp_members.h"
 #include "fdb.h"
 #include "toe_stack/toe_offload.h"
@@ -31,97 +33,52 @@
 
 RTE_LOG_REGISTER(dp_logtype, vtoe.dataplane, INFO);
 
+static pthread_mutex_t dp_table_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+void
+dp_table_lock(void)
+{
+	pthread_mutex_lock(&dp_table_mutex);
+}
+
+void
+dp_table_unlock(void)
+{
+	pthread_mutex_unlock(&dp_table_mutex);
+}
+
 #define DP_MBUF_CACHE 256
 #define DP_AGE_INTERVAL_S 1
 
+/* Uplinks take ids 0..n_uplinks-1 so VM ports can name theirs; VM ports
+ * are added after the workers exist (dp_port_add). */
 static int
-dp_ports_build(struct dp *dp)
+dp_uplinks_build(struct dp *dp)
 {
 	const struct cfg *cfg = dp->cfg;
 
 	if (cfg->n_uplinks + cfg->n_ports > DP_PORTS_MAX)
 		return -E2BIG;
-	/* Uplinks take ids 0..n_uplinks-1 so VM ports can name theirs. */
 	for (unsigned int u = 0; u < cfg->n_uplinks; u++) {
-		struct dp_port *port = &dp->ports[dp->n_ports];
+		struct dp_port *port = &dp->ports[u];
 
-		port->ucfg = &cfg->uplinks[u];
+		port->uconf = cfg->uplinks[u];
+		port->ucfg = &port->uconf;
 		port->kind = DP_PORT_UPLINK;
 		port->queues = 1;
+		port->used = true;
+		port->dp = dp;
+		port->id = (uint16_t)u;
+		port->worker_of_queue[0] = -1;
+		atomic_init(&port->vid, -1);
+		atomic_init(&port->vrings_enabled, 0);
 		snprintf(port->name, sizeof(port->name), "%s", cfg->uplinks[u].name);
-		dp->fwd_ports[dp->n_ports] = (struct fwd_port){
+		dp->fwd_ports[u] = (struct fwd_port){
 			.is_uplink = true, .uplink = -1,
 		};
-		dp->n_ports++;
 	}
-	for (unsigned int i = 0; i < cfg->n_ports; i++) {
-		const struct cfg_port *pc = &cfg->ports[i];
-		struct dp_port *port = &dp->ports[dp->n_ports];
-		struct fwd_port *fp = &dp->fwd_ports[dp->n_ports];
-		int rc;
-
-		port->cfg = pc;
-		port->kind = DP_PORT_VHOST;
-		port->queues = pc->queues;
-		snprintf(port->name, sizeof(port->name), "%s", pc->name);
-		memcpy(fp->mac, pc->mac, 6);
-		fp->is_uplink = false;
-		fp->uplink = (int16_t)pc->uplink;  /* uplink index == port id */
-		atomic_init(&port->weight, pc->weight);
-		rc = fdb_add_static(dp->fdb, pc->mac, dp->n_ports);
-		if (rc != 0)
-			return rc;
-		dp->n_ports++;
-	}
-	for (uint16_t p = 0; p < dp->n_ports; p++) {
-		dp->ports[p].dp = dp;
-		dp->ports[p].id = p;
-		atomic_init(&dp->ports[p].vid, -1);
-		atomic_init(&dp->ports[p].vrings_enabled, 0);
-	}
-	return 0;
-}
-
-/* Round-robin every rx queue of every port over the workers. */
-static int
-dp_queues_assign(struct dp *dp)
-{
-	unsigned int next = 0;
-
-	for (uint16_t p = 0; p < dp->n_ports; p++) {
-		for (uint16_t q = 0; q < dp->ports[p].queues; q++) {
-			struct dp_worker *w = &dp->workers[next];
-
-			if (w->n_rxqs == DP_WORKER_QUEUES_MAX)
-				return -E2BIG;
-			w->rxqs[w->n_rxqs++] = (struct dp_rxq){ p, q };
-			next = (next + 1) % dp->n_workers;
-		}
-	}
-	/* Each worker reads the co-resident ring of every VM whose queues it
-	 * polls, delivering into the first of them. */
-	for (unsigned int i = 0; i < dp->n_workers; i++) {
-		struct dp_worker *w = &dp->workers[i];
-
-		for (uint16_t p = 0; p < DP_PORTS_MAX; p++)
-			w->corx_of_port[p] = -1;
-		for (unsigned int j = 0; j < w->n_rxqs; j++) {
-			const struct dp_rxq *rq = &w->rxqs[j];
-			bool seen = false;
-
-			if (dp->ports[rq->port].kind != DP_PORT_VHOST)
-				continue;
-			for (unsigned int k = 0; k < w->n_corx && !seen; k++)
-				seen = w->corx[k].port == rq->port;
-			if (!seen) {
-				w->corx_of_port[rq->port] = (int16_t)w->n_corx;
-				dp->ports[rq->port].n_readers++;
-				w->corx[w->n_corx++] = (struct dp_corx){
-					rq->port, rq->queue,
-				};
-			}
-		}
-	}
+	dp->n_uplinks = (uint16_t)cfg->n_uplinks;
+	atomic_store_explicit(&dp->n_ports, dp->n_uplinks, memory_order_relaxed);
 	return 0;
 }
 
@@ -156,7 +113,8 @@ dp_workers_create(struct dp *dp)
 					 sizeof(*w->seg_out) * DP_SEG_OUT, 0);
 		if (w->seg_out == NULL)
 			return -ENOMEM;
-		for (uint16_t p = 0; p < dp->n_ports; p++) {
+		/* VM ports get theirs when they are added. */
+		for (uint16_t p = 0; p < dp->n_uplinks; p++) {
 			w->toe[p] = toe_ctx_create(dp->pool, (int)rte_socket_id());
 			if (w->toe[p] == NULL)
 				return -ENOMEM;
@@ -168,7 +126,7 @@ dp_workers_create(struct dp *dp)
 		return -ENOMEM;
 	if (rte_rcu_qsbr_init(dp->rcu, dp->n_workers) != 0)
 		return -rte_errno;
-	return dp_queues_assign(dp);
+	return dp_plans_publish(dp);
 }
 
 struct dp *
@@ -204,13 +162,18 @@ dp_create(const struct cfg *cfg)
 		rc = -ENOMEM;
 		goto err;
 	}
-	rc = dp_ports_build(dp);
+	rc = dp_uplinks_build(dp);
 	if (rc == 0)
 		rc = dp_workers_create(dp);
 	if (rc == 0)
 		rc = dp_members_create(dp);
 	if (rc == 0)
 		rc = dp_ports_open(dp);
+	for (unsigned int i = 0; rc == 0 && i < cfg->n_ports; i++) {
+		int p = dp_port_add(dp, cfg, i);
+
+		rc = p < 0 ? p : 0;
+	}
 	if (rc != 0)
 		goto err;
 	return dp;
@@ -276,7 +239,10 @@ dp_destroy(struct dp *dp)
 		for (uint16_t p = 0; p < DP_PORTS_MAX; p++)
 			toe_ctx_destroy(dp->workers[i].toe[p]);
 		rte_free(dp->workers[i].seg_out);
+		free(atomic_load(&dp->workers[i].plan));
 	}
+	if (dp->cfg_owned != NULL)
+		cfg_free(dp->cfg_owned);
 	rte_mempool_free(dp->pool);
 	rte_free(dp->rcu);
 	rte_free(dp->workers);
@@ -287,14 +253,14 @@ dp_destroy(struct dp *dp)
 unsigned int
 dp_port_count(const struct dp *dp)
 {
-	return dp->n_ports;
+	return atomic_load_explicit(&dp->n_ports, memory_order_relaxed);
 }
 
 int
 dp_port_find(const struct dp *dp, const char *name)
 {
-	for (uint16_t p = 0; p < dp->n_ports; p++)
-		if (strcmp(dp->ports[p].name, name) == 0)
+	for (uint16_t p = 0; p < dp_port_count(dp); p++)
+		if (dp->ports[p].used && strcmp(dp->ports[p].name, name) == 0)
 			return p;
 	return -ENOENT;
 }
@@ -305,7 +271,7 @@ dp_port_info(const struct dp *dp, unsigned int p, struct dp_port_info *info)
 	const struct dp_port *port;
 	uint64_t up;
 
-	if (p >= dp->n_ports)
+	if (p >= DP_PORTS_MAX || !dp->ports[p].used)
 		return -ENOENT;
 	port = &dp->ports[p];
 	up = atomic_load_explicit(&dp->up_mask, memory_order_acquire);
@@ -366,8 +332,8 @@ dp_port_migrate(struct dp *dp, unsigned int p, const char *path, char *err,
 	struct dp_port *port;
 	int rc;
 
-	if (p >= dp->n_ports || dp->ports[p].kind != DP_PORT_VHOST ||
-	    !dp->ports[p].opened) {
+	if (p >= DP_PORTS_MAX || !dp->ports[p].used ||
+	    dp->ports[p].kind != DP_PORT_VHOST || !dp->ports[p].opened) {
 		snprintf(err, err_size, "not a VM port");
 		return -ENOENT;
 	}
@@ -408,7 +374,7 @@ dp_port_migrate(struct dp *dp, unsigned int p, const char *path, char *err,
 int
 dp_port_offload_stats(const struct dp *dp, unsigned int p, struct toe_stats *st)
 {
-	if (p >= dp->n_ports)
+	if (p >= DP_PORTS_MAX || !dp->ports[p].used)
 		return -ENOENT;
 	memset(st, 0, sizeof(*st));
 	/* Each context has one writer, its worker; a reader sees each
@@ -418,42 +384,65 @@ dp_port_offload_stats(const struct dp *dp, unsigned int p, struct toe_stats *st)
 	return 0;
 }
 
+/* The counters of slot p since the switch started. */
+void
+dp_port_stats_raw(const struct dp *dp, unsigned int p, struct dp_port_stats *out)
+{
+	uint64_t *o = (uint64_t *)out;
+	const size_t n = sizeof(*out) / sizeof(uint64_t);
+
+	_Static_assert(sizeof(struct dp_port_stats) % sizeof(uint64_t) == 0,
+		       "dp_port_stats is a list of 64-bit counters");
+	memset(out, 0, sizeof(*out));
+	for (unsigned int i = 0; i <= dp->n_workers; i++) {
+		/* Each worker's counters, then what the main thread dropped
+		 * (rings drained when a VM left).  Each counter has one
+		 * writer; relaxed loads give a whole value of each (not of
+		 * the set at one instant). */
+		const uint64_t *s = (const uint64_t *)(i < dp->n_workers ?
+			&dp->workers[i].stats[p] : &dp->ctl_stats[p]);
+
+		for (size_t k = 0; k < n; k++)
+			o[k] += __atomic_load_n(&s[k], __ATOMIC_RELAXED);
+	}
+}
+
 int
 dp_port_stats(const struct dp *dp, unsigned int p, struct dp_port_stats *out)
 {
-	if (p >= dp->n_ports)
-		return -ENOENT;
-	memset(out, 0, sizeof(*out));
-	for (unsigned int i = 0; i < dp->n_workers; i++) {
-		const struct dp_port_stats *s = &dp->workers[i].stats[p];
+	const uint64_t *b = (const uint64_t *)&dp->stats_base[p];
+	uint64_t *o = (uint64_t *)out;
 
-		/* Each counter has one writer; relaxed loads are enough for a
-		 * consistent value of each (not of the set). */
-		out->rx_packets += __atomic_load_n(&s->rx_packets, __ATOMIC_RELAXED);
-		out->rx_bytes += __atomic_load_n(&s->rx_bytes, __ATOMIC_RELAXED);
-		out->tx_packets += __atomic_load_n(&s->tx_packets, __ATOMIC_RELAXED);
-		out->tx_bytes += __atomic_load_n(&s->tx_bytes, __ATOMIC_RELAXED);
-		out->flood_copies += __atomic_load_n(&s->flood_copies,
-						     __ATOMIC_RELAXED);
-		out->gso_extra += __atomic_load_n(&s->gso_extra, __ATOMIC_RELAXED);
-		out->gro_merged += __atomic_load_n(&s->gro_merged, __ATOMIC_RELAXED);
-		out->tx_retries += __atomic_load_n(&s->tx_retries, __ATOMIC_RELAXED);
-		out->direct_packets += __atomic_load_n(&s->direct_packets,
-						       __ATOMIC_RELAXED);
-		out->nic_tso += __atomic_load_n(&s->nic_tso, __ATOMIC_RELAXED);
-		out->announces += __atomic_load_n(&s->announces, __ATOMIC_RELAXED);
-		for (int r = 0; r < DP_DIRECT_STOP_MAX; r++)
-			out->direct_stops[r] +=
-				__atomic_load_n(&s->direct_stops[r], __ATOMIC_RELAXED);
-		for (int r = 0; r < DP_DROP_MAX; r++)
-			out->drops[r] += __atomic_load_n(&s->drops[r],
-							 __ATOMIC_RELAXED);
-	}
-	/* What the main thread dropped (rings drained when a VM left). */
-	for (int r = 0; r < DP_DROP_MAX; r++)
-		out->drops[r] += __atomic_load_n(&dp->ctl_stats[p].drops[r],
-						 __ATOMIC_RELAXED);
+	if (p >= DP_PORTS_MAX || !dp->ports[p].used)
+		return -ENOENT;
+	dp_port_stats_raw(dp, p, out);
+	/* Counters from the slot's earlier ports do not belong to it. */
+	for (size_t k = 0; k < sizeof(*out) / sizeof(uint64_t); k++)
+		o[k] -= b[k];
 	return 0;
+}
+
+void
+dp_stats_totals(const struct dp *dp, struct dp_port_stats *sum)
+{
+	uint64_t *o = (uint64_t *)sum;
+
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned int p = 0; p < DP_PORTS_MAX; p++) {
+		struct dp_port_stats st;
+		const uint64_t *s = (const uint64_t *)&st;
+
+		dp_port_stats_raw(dp, p, &st);
+		for (size_t k = 0; k < sizeof(st) / sizeof(uint64_t); k++)
+			o[k] += s[k];
+	}
+}
+
+uint64_t
+dp_ports_removed(const struct dp *dp, uint64_t *drained)
+{
+	*drained = dp->removed_drained;
+	return dp->ports_removed;
 }
 
 unsigned int
@@ -466,15 +455,18 @@ int
 dp_worker_info(const struct dp *dp, unsigned int i, struct dp_worker_info *info)
 {
 	const struct dp_worker *w;
+	const struct dp_plan *pl;
 
 	if (i >= dp->n_workers)
 		return -ENOENT;
 	w = &dp->workers[i];
 	info->lcore = w->lcore;
-	info->n_queues = w->n_rxqs;
-	for (unsigned int q = 0; q < w->n_rxqs; q++) {
-		info->queues[q].port = w->rxqs[q].port;
-		info->queues[q].queue = w->rxqs[q].queue;
+	/* The main thread is the only one that swaps plans. */
+	pl = atomic_load_explicit(&w->plan, memory_order_acquire);
+	info->n_queues = pl->n_rxqs;
+	for (unsigned int q = 0; q < pl->n_rxqs; q++) {
+		info->queues[q].port = pl->rxqs[q].port;
+		info->queues[q].queue = pl->rxqs[q].queue;
 	}
 	info->busy_cycles = __atomic_load_n(&w->busy_cycles, __ATOMIC_RELAXED);
 	info->idle_cycles = __atomic_load_n(&w->idle_cycles, __ATOMIC_RELAXED);
@@ -525,75 +517,102 @@ dp_fdb_ageing_s(const struct dp *dp)
 	return dp->fdb_ageing_s;
 }
 
-/* What a reload cannot change, each with the words for the error. */
-static const char *
-dp_reload_blocker(const struct cfg *a, const struct cfg *b)
+/* A reload that would add, remove or change an uplink: refused for now
+ * (an uplink's scheduler and its worker are set up with the switch). */
+static bool
+dp_reload_uplinks_refused(const struct cfg *a, const struct cfg *b,
+			  const struct cfg_diff *d, char *err, size_t err_size)
 {
-	if (a->main_lcore != b->main_lcore || a->n_workers != b->n_workers ||
-	    memcmp(a->workers, b->workers, sizeof(a->workers)) != 0)
-		return "lcores";
-	if (a->hugepages != b->hugepages || a->mbufs != b->mbufs)
-		return "memory";
-	if (strcmp(a->ctl_socket, b->ctl_socket) != 0 || a->ctl_mode != b->ctl_mode)
-		return "control";
-	if (a->fdb_size != b->fdb_size)
-		return "fdb size";
-	if (a->membership != b->membership ||
-	    strcmp(a->membership_uri, b->membership_uri) != 0 ||
-	    a->membership_mode != b->membership_mode ||
-	    a->membership_interval_ms != b->membership_interval_ms)
-		return "membership";
-	if (strcmp(a->eal_file_prefix, b->eal_file_prefix) != 0 ||
-	    a->n_eal_args != b->n_eal_args)
-		return "eal";
-	for (unsigned int i = 0; i < a->n_eal_args; i++)
-		if (strcmp(a->eal_args[i], b->eal_args[i]) != 0)
-			return "eal";
-	if (a->n_uplinks != b->n_uplinks)
-		return "the uplinks";
-	for (unsigned int u = 0; u < a->n_uplinks; u++) {
-		const struct cfg_uplink *x = &a->uplinks[u], *y = &b->uplinks[u];
+	for (unsigned int i = 0; i < d->n_uplinks; i++) {
+		const struct cfg_diff_entry *e = &d->uplinks[i];
+		const struct cfg_uplink *u = e->new_idx >= 0 ?
+			&b->uplinks[e->new_idx] : &a->uplinks[e->old_idx];
+		const char *file = e->new_idx >= 0 ? b->path : a->path;
 
-		if (strcmp(x->name, y->name) != 0 || strcmp(x->device, y->device) != 0)
-			return "the uplinks";
-		if (x->rate_bps != y->rate_bps || x->queue_packets != y->queue_packets ||
-		    x->queue_bytes != y->queue_bytes)
-			return "an uplink's rate or queue bounds";
+		if (e->change == CFG_UNCHANGED)
+			continue;
+		snprintf(err, err_size, "%s:%u:%u: uplink \"%s\" %s%s%s: uplinks are not added, removed or changed while vtoed runs: it needs a restart; nothing was changed",
+			 file, u->at.line, u->at.col, u->name,
+			 cfg_entry_change_name(e->change),
+			 e->key != NULL ? " " : "",
+			 e->key != NULL ? e->key : "");
+		return true;
 	}
-	if (a->n_vms != b->n_vms || a->n_ports != b->n_ports)
-		return "the VMs or their ports";
-	for (unsigned int v = 0; v < a->n_vms; v++)
-		if (strcmp(a->vms[v].name, b->vms[v].name) != 0 ||
-		    a->vms[v].n_ports != b->vms[v].n_ports)
-			return "the VMs or their ports";
-	for (unsigned int i = 0; i < a->n_ports; i++) {
-		const struct cfg_port *x = &a->ports[i], *y = &b->ports[i];
-
-		if (strcmp(x->name, y->name) != 0 || strcmp(x->socket, y->socket) != 0 ||
-		    x->mode != y->mode || memcmp(x->mac, y->mac, 6) != 0 ||
-		    x->queues != y->queues || x->uplink != y->uplink ||
-		    x->offloads != y->offloads ||
-		    x->takeover_newest != y->takeover_newest)
-			return "a port's name, socket, mode, MAC, queues, uplink, offloads or takeover";
-	}
-	return NULL;
+	return false;
 }
 
 int
-dp_reload(struct dp *dp, const struct cfg *next, char *err, size_t err_size)
+dp_reload(struct dp *dp, struct cfg *next, struct cfg_diff *d, char *err,
+	  size_t err_size)
 {
-	const char *blocker = dp_reload_blocker(dp->cfg, next);
-	uint16_t first_vm_port = (uint16_t)dp->cfg->n_uplinks;
+	const struct cfg *prev = dp->cfg;
+	unsigned int failed = 0;
+	size_t len = 0;
 
-	if (blocker != NULL) {
-		snprintf(err, err_size, "%s: changing %s needs a restart; nothing was changed",
-			 next->path, blocker);
+	cfg_diff(prev, next, d);
+	if (d->restart) {
+		snprintf(err, err_size, "%s; nothing was changed", d->why);
 		return -EINVAL;
 	}
-	/* Weights were validated by the parser (1..1000): this cannot fail. */
-	for (unsigned int i = 0; i < next->n_ports; i++)
-		dp_qos_weight_set(dp, first_vm_port + i, next->ports[i].weight);
+	if (dp_reload_uplinks_refused(prev, next, d, err, err_size))
+		return -EINVAL;
+
+	dp_table_lock();
+	/* Removed and re-created ports go first: the ports that are added
+	 * may take their MACs and sockets. */
+	for (unsigned int i = 0; i < d->n_ports; i++) {
+		const struct cfg_diff_entry *e = &d->ports[i];
+		int p;
+
+		if (e->change != CFG_REMOVED && e->change != CFG_CHANGED)
+			continue;
+		p = dp_port_find(dp, e->name);
+		if (p >= 0)
+			dp_port_remove(dp, (uint16_t)p);
+	}
+	for (unsigned int i = 0; i < d->n_ports; i++) {
+		struct cfg_diff_entry *e = &d->ports[i];
+		const struct cfg_port *pc = e->new_idx >= 0 ?
+					    &next->ports[e->new_idx] : NULL;
+		int p = e->change == CFG_REMOVED ? -1 : dp_port_find(dp, e->name);
+		struct dp_port *port;
+
+		if (pc == NULL)
+			continue;
+		if (p < 0) {
+			/* Added, re-created, or missing since a reload that
+			 * could not create it. */
+			p = dp_port_add(dp, next, (unsigned int)e->new_idx);
+			if (p < 0) {
+				len += (size_t)snprintf(err + len, len < err_size ? err_size - len : 0,
+					"%sport %s: cannot create it: %s",
+					failed++ > 0 ? "; " : "", e->name,
+					strerror(-p));
+				len = len < err_size ? len : err_size;
+			}
+			continue;
+		}
+		/* Kept: its LIVE fields, and its indexes into the new file. */
+		port = &dp->ports[p];
+		if (port->conf.weight != pc->weight)
+			dp_qos_weight_set(dp, (unsigned int)p, pc->weight);
+		port->conf.weight = pc->weight;
+		port->conf.vm = pc->vm;
+		port->conf.uplink = pc->uplink;
+		port->conf.at = pc->at;
+	}
 	dp->fdb_ageing_s = next->fdb_ageing_s;
-	DP_LOG(NOTICE, "reloaded %s: weights and MAC ageing applied\n", next->path);
-	return 0;
+	/* The new file is the config in effect from now on. */
+	dp->cfg = next;
+	if (dp->cfg_owned != NULL)
+		cfg_free(dp->cfg_owned);
+	dp->cfg_owned = next;
+	dp_table_unlock();
+	DP_LOG(NOTICE, "reloaded %s: %u added, %u removed, %u changed, %u unchanged%s\n",
+	       next->path, cfg_diff_count(d, CFG_ADDED),
+	       cfg_diff_count(d, CFG_REMOVED),
+	       cfg_diff_count(d, CFG_CHANGED) + cfg_diff_count(d, CFG_CHANGED_LIVE),
+	       cfg_diff_count(d, CFG_UNCHANGED),
+	       failed > 0 ? " (some ports could not be created)" : "");
+	return failed > 0 ? -EIO : 0;
 }

@@ -136,22 +136,38 @@ void dp_stop(struct dp *dp);
 /* Close ports, free everything.  Accepts NULL. */
 void dp_destroy(struct dp *dp);
 
+/* Serialises the port table between the main thread, which changes it
+ * (reload), and readers on other threads (telemetry). */
+void dp_table_lock(void);
+void dp_table_unlock(void);
+
+/* Port ids are below this; dp_port_info() says -ENOENT for a free one. */
 unsigned int dp_port_count(const struct dp *dp);
 int dp_port_find(const struct dp *dp, const char *name);
 int dp_port_info(const struct dp *dp, unsigned int port,
 		 struct dp_port_info *info);
-/* Sum of every worker's counters for port. */
+/* Sum of every worker's counters for port, since it was built. */
 int dp_port_stats(const struct dp *dp, unsigned int port,
 		  struct dp_port_stats *stats);
+/* Every port's counters summed since the switch started, those of ports
+ * removed since included (they balance: rx + copies = tx + drops). */
+void dp_stats_totals(const struct dp *dp, struct dp_port_stats *sum);
+/* VM ports removed while running; *drained: frames dropped with them. */
+uint64_t dp_ports_removed(const struct dp *dp, uint64_t *drained);
 
 /*
- * Apply a re-read config (validated by the same parser, so by the same
- * rules) to the running switch: port weights and MAC ageing change at
- * once; anything else that differs (ports, sockets, MACs, uplinks,
- * rates, lcores, memory) needs a restart: then nothing is changed and err
- * says what differs.  Returns 0 or -EINVAL.  dp keeps its own config.
+ * Apply a re-read config (validated by the same parser) to the running
+ * switch, by the classification of cfg_diff.h: VM ports added, removed
+ * and re-created, LIVE fields applied, untouched ports left alone.  A
+ * RESTART difference (or an uplink change) refuses it: -EINVAL, err says
+ * which key and where, nothing changed.  Otherwise the switch takes next
+ * (it frees it) and d says what became of every port; -EIO when some
+ * port could not be created (err names them; the others are applied, and
+ * the next reload tries those again).  A caller keeps next on -EINVAL.
  */
-int dp_reload(struct dp *dp, const struct cfg *next, char *err, size_t err_size);
+struct cfg_diff;
+int dp_reload(struct dp *dp, struct cfg *next, struct cfg_diff *d, char *err,
+	      size_t err_size);
 uint32_t dp_fdb_ageing_s(const struct dp *dp);
 
 /* Client-mode live migration of VM port: connect the destination's

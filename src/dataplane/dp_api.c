@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <rte_version.h>
 
+#include "config/cfg_diff.h"
 #include "config/cfg.h"
 #include "control/ctl.h"
 #include "dp.h"
@@ -83,7 +84,8 @@ api_ports(void *ctx, json_t *args, char *err, size_t err_size)
 		struct dp_port_info in;
 		bool vhost;
 
-		dp_port_info(dp, p, &in);
+		if (dp_port_info(dp, p, &in) != 0)
+			continue;       /* a free slot */
 		vhost = in.kind == DP_PORT_VHOST;
 		json_array_append_new(list, json_pack(
 			"{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:s}",
@@ -233,6 +235,7 @@ api_stats(void *ctx, json_t *args, char *err, size_t err_size)
 {
 	const struct dp *dp = ctx;
 	struct dp_port_stats sum = { 0 };
+	uint64_t drained;
 	json_t *jport = json_object_get(args, "port");
 	json_t *ports = json_array();
 	uint64_t drops = 0, queued = 0, ring_queued = 0;
@@ -253,13 +256,16 @@ api_stats(void *ctx, json_t *args, char *err, size_t err_size)
 		}
 	}
 	for (unsigned int p = 0; p < dp_port_count(dp); p++) {
-		if (only >= 0 && (int)p != only) {
-			/* Still summed: the totals are the switch's. */
-			json_decref(port_stats_json(dp, p, &sum));
-			continue;
-		}
-		json_array_append_new(ports, port_stats_json(dp, p, &sum));
+		struct dp_port_stats unused;
+
+		if ((only >= 0 && (int)p != only) ||
+		    dp_port_info(dp, p, &(struct dp_port_info){ 0 }) != 0)
+			continue;       /* not asked for, or a free slot */
+		json_array_append_new(ports, port_stats_json(dp, p, &unused));
 	}
+	/* The switch's totals: every slot since the start, so frames of
+	 * ports since removed still balance. */
+	dp_stats_totals(dp, &sum);
 	for (int r = 0; r < DP_DROP_MAX; r++)
 		drops += sum.drops[r];
 	for (unsigned int p = 0; p < dp_port_count(dp); p++) {
@@ -278,8 +284,11 @@ api_stats(void *ctx, json_t *args, char *err, size_t err_size)
 	 * in co-resident rings (ring_queued) plus those inside a worker's
 	 * burst; 0 once the switch is idle.
 	 */
-	return json_pack("{s:o, s:{s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+	return json_pack("{s:o, s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 			 "ports", ports,
+			 "removed",
+			 "ports", (json_int_t)dp_ports_removed(dp, &drained),
+			 "drained", (json_int_t)drained,
 			 "mbufs",
 			 "total", (json_int_t)dp_mbufs_total(dp),
 			 "in_use", (json_int_t)dp_mbufs_in_use(dp),
@@ -587,7 +596,7 @@ reload_cpu_present(unsigned int cpu)
 }
 
 int
-dp_config_reload(struct dp *dp, char *err, size_t err_size)
+dp_config_reload(struct dp *dp, struct cfg_diff *d, char *err, size_t err_size)
 {
 	char *msgs = NULL;
 	size_t msgs_size = 0;
@@ -610,18 +619,53 @@ dp_config_reload(struct dp *dp, char *err, size_t err_size)
 		return -EINVAL;
 	}
 	free(msgs);
-	rc = dp_reload(dp, next, err, err_size);
-	cfg_free(next);
+	rc = dp_reload(dp, next, d, err, err_size);
+	if (rc == -EINVAL)
+		cfg_free(next);         /* refused: the switch did not take it */
 	return rc;
+}
+
+/* The names of d's ports and uplinks with that change. */
+static json_t *
+diff_names(const struct cfg_diff *d, enum cfg_entry_change a,
+	   enum cfg_entry_change b)
+{
+	json_t *names = json_array();
+
+	for (unsigned int i = 0; i < d->n_ports + d->n_uplinks; i++) {
+		const struct cfg_diff_entry *e = i < d->n_ports ? &d->ports[i] :
+						 &d->uplinks[i - d->n_ports];
+
+		if (e->change == a || e->change == b)
+			json_array_append_new(names, json_string(e->name));
+	}
+	return names;
 }
 
 static json_t *
 api_reload(void *ctx, json_t *args, char *err, size_t err_size)
 {
+	struct cfg_diff *d = malloc(sizeof(*d));
+	json_t *res = NULL;
+	int rc;
+
 	(void)args;
-	if (dp_config_reload(ctx, err, err_size) != 0)
+	if (d == NULL) {
+		snprintf(err, err_size, "out of memory");
 		return NULL;
-	return json_pack("{s:s, s:b}", "file", dp_cfg(ctx)->path, "applied", 1);
+	}
+	rc = dp_config_reload(ctx, d, err, err_size);
+	if (rc == 0)
+		res = json_pack("{s:s, s:b, s:o, s:o, s:o, s:o}",
+				"file", dp_cfg(ctx)->path, "applied", 1,
+				"added", diff_names(d, CFG_ADDED, CFG_ADDED),
+				"removed", diff_names(d, CFG_REMOVED, CFG_REMOVED),
+				"changed", diff_names(d, CFG_CHANGED,
+						      CFG_CHANGED_LIVE),
+				"unchanged", diff_names(d, CFG_UNCHANGED,
+							CFG_UNCHANGED));
+	free(d);
+	return res;
 }
 
 /* migrate PORT --to SOCKET | --cancel: a client-mode live migration. */
@@ -668,7 +712,7 @@ static const struct ctl_cmd dp_api_cmds[] = {
 	{ "config", "the configuration in effect", api_config },
 	{ "qos", "uplink DWRR schedulers: show [UPLINK] | set PORT weight N", api_qos },
 	{ "membership", "which VMs run here (static or libvirt), their state, and the path to each VM port", api_membership },
-	{ "reload", "re-read the config file: weights and MAC ageing change live", api_reload },
+	{ "reload", "re-read the config file and apply it: ports added, removed and re-created, weights and MAC ageing changed, the other ports untouched", api_reload },
 	{ "migrate", "client-mode live migration: {\"port\": NAME, \"to\": SOCKET} connects the destination as standby; {\"port\": NAME, \"cancel\": true} drops it", api_migrate },
 };
 

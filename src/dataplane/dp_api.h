@@ -15,9 +15,12 @@ struct dp;
 const struct ctl_cmd *dp_api_commands(size_t *n_cmds);
 
 /* Re-read the config file with the same parser and checks as at start
- * and apply what can change live (dp_reload): 0, or -errno with err set
- * and nothing changed.  For the "reload" command and SIGHUP. */
-int dp_config_reload(struct dp *dp, char *err, size_t err_size);
+ * and apply it (dp_reload); d says what became of each port.  0, or
+ * -errno with err set (-EINVAL: nothing changed).  For the "reload"
+ * command and SIGHUP. */
+struct cfg_diff;
+int dp_config_reload(struct dp *dp, struct cfg_diff *d, char *err,
+		     size_t err_size);
 
 /* Register /vtoe/... telemetry commands reading dp.  0 or -errno.
  * dp must outlive the EAL (telemetry has no unregister). */

@@ -200,7 +200,7 @@ dp_direct_dst_open(struct dp_worker *w, uint16_t p, uint16_t want,
 		   struct dp_direct_dst *dst)
 {
 	struct dp_port *port = &w->dp->ports[p];
-	int16_t k = w->corx_of_port[p];
+	int16_t k = w->pl->corx_of_port[p];
 	uint16_t q, vring, used, posted;
 	uint32_t enabled;
 
@@ -210,7 +210,7 @@ dp_direct_dst_open(struct dp_worker *w, uint16_t p, uint16_t want,
 	    atomic_load_explicit(&port->vid, memory_order_acquire) < 0 ||
 	    !rte_ring_empty(port->coring))
 		return false;
-	q = w->corx[k].queue;
+	q = w->pl->corx[k].queue;
 	vring = VHOST_VRING_GUEST_RX(q);
 	enabled = atomic_load_explicit(&port->vrings_enabled,
 				       memory_order_acquire);

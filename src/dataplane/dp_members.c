@@ -32,7 +32,6 @@
 #include "membership/membership.h"
 #include "membership/membership_libvirt.h"
 
-#define DP_CORING_SIZE 1024     /* frames per VM; a power of two */
 
 struct dp_members {
 	struct membership *table;       /* NULL: static */
@@ -62,17 +61,6 @@ mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t
-vm_ports_mask(const struct dp *dp)
-{
-	uint64_t mask = 0;
-
-	for (uint16_t p = 0; p < dp->n_ports; p++)
-		if (dp->ports[p].kind == DP_PORT_VHOST)
-			mask |= UINT64_C(1) << p;
-	return mask;
 }
 
 static void
@@ -127,11 +115,12 @@ dp_members_publish(struct dp *dp, uint64_t away_mask, uint64_t generation)
 	 * (to enqueue into, or read from, a ring of a VM now away). */
 	rte_rcu_qsbr_synchronize(dp->rcu, RTE_QSBR_THRID_INVALID);
 	was = prev != NULL ? prev->away_mask : 0;
-	for (uint16_t p = 0; p < dp->n_ports; p++) {
+	for (uint16_t p = 0; p < dp_port_count(dp); p++) {
 		uint64_t bit = UINT64_C(1) << p, n;
 		char mac[18];
 
-		if (dp->ports[p].kind != DP_PORT_VHOST || !((away_mask ^ was) & bit))
+		if (!dp->ports[p].used || dp->ports[p].kind != DP_PORT_VHOST ||
+		    !((away_mask ^ was) & bit))
 			continue;
 		mc->changed_ns[p] = now;
 		if (!(away_mask & bit)) {
@@ -160,32 +149,12 @@ dp_members_create(struct dp *dp)
 {
 	const struct cfg *cfg = dp->cfg;
 	struct dp_members *mc;
-	uint64_t away = 0;
 
 	mc = calloc(1, sizeof(*mc));
 	if (mc == NULL)
 		return -ENOMEM;
 	dp->mctl = mc;
 	mc->started_ns = realtime_ns();
-	for (uint16_t p = 0; p < dp->n_ports; p++) {
-		struct dp_port *port = &dp->ports[p];
-		char key[8];
-
-		port->coring = NULL;
-		if (port->kind != DP_PORT_VHOST)
-			continue;
-		/* Named by port id: port names (31 characters) do not fit a
-		 * ring name. */
-		snprintf(key, sizeof(key), "p%u", p);
-		port->coring = coring_create(key, (int)rte_socket_id(),
-					     DP_CORING_SIZE);
-		if (port->coring == NULL) {
-			DP_LOG(ERR, "%s: cannot create its co-resident ring: %s\n",
-			       port->name, strerror(errno));
-			return -errno;
-		}
-		mc->changed_ns[p] = mc->started_ns;
-	}
 	if (cfg->membership == CFG_MEMBERSHIP_LIBVIRT) {
 		struct membership_params mp = {
 			/* The adapter logs each change; the dispatch compares
@@ -210,14 +179,14 @@ dp_members_create(struct dp *dp)
 			return -errno;
 		}
 		/* Nobody is known to run here until libvirt says so: VM
-		 * ports are reached through their uplink until then. */
-		away = vm_ports_mask(dp);
+		 * ports (added after this) are reached through their uplink
+		 * until then. */
 		DP_LOG(NOTICE, "membership: from libvirt %s (%s); VM ports take the uplink path until their domain runs here\n",
 		       cfg->membership_uri,
 		       cfg->membership_mode == CFG_MEMBERSHIP_POLL ? "polling" :
 		       "events");
 	}
-	(void)dp_members_publish(dp, away, 0);
+	(void)dp_members_publish(dp, 0, 0);
 	mc->publishes = 0;
 	return 0;
 }
@@ -233,7 +202,7 @@ dp_members_destroy(struct dp *dp)
 		free(mc);
 		dp->mctl = NULL;
 	}
-	for (uint16_t p = 0; p < dp->n_ports; p++) {
+	for (uint16_t p = 0; p < DP_PORTS_MAX; p++) {
 		coring_free(dp->ports[p].coring);
 		dp->ports[p].coring = NULL;
 	}
@@ -247,11 +216,45 @@ dp_members_fd(const struct dp *dp)
 	       membership_lv_fd(dp->mctl->lv) : -1;
 }
 
+/* The away mask by the table (static: every VM port is here). */
+static uint64_t
+members_away(const struct dp *dp)
+{
+	const struct dp_members *mc = dp->mctl;
+	uint64_t away = 0;
+
+	if (mc == NULL || mc->table == NULL)
+		return 0;
+	for (uint16_t p = 0; p < dp_port_count(dp); p++)
+		if (dp->ports[p].used && dp->ports[p].kind == DP_PORT_VHOST &&
+		    !port_here(dp, mc->table, p))
+			away |= UINT64_C(1) << p;
+	return away;
+}
+
+void
+dp_members_refresh(struct dp *dp)
+{
+	struct dp_members *mc = dp->mctl;
+	uint64_t away = members_away(dp), now = realtime_ns();
+
+	if (mc == NULL)
+		return;
+	/* Ports just added start their state's clock now. */
+	for (uint16_t p = 0; p < dp_port_count(dp); p++)
+		if (dp->ports[p].used && mc->changed_ns[p] == 0)
+			mc->changed_ns[p] = now;
+		else if (!dp->ports[p].used)
+			mc->changed_ns[p] = 0;
+	if (away != atomic_load_explicit(&dp->away_mask, memory_order_relaxed))
+		(void)dp_members_publish(dp, away, mc->generation);
+}
+
 void
 dp_members_dispatch(struct dp *dp)
 {
 	struct dp_members *mc = dp->mctl;
-	uint64_t t0 = mono_ns(), gen, away = 0, dt;
+	uint64_t t0 = mono_ns(), gen, away, dt;
 
 	if (mc == NULL || mc->lv == NULL)
 		return;
@@ -259,10 +262,7 @@ dp_members_dispatch(struct dp *dp)
 	gen = membership_generation(mc->table);
 	if (gen == mc->generation)
 		return;
-	for (uint16_t p = 0; p < dp->n_ports; p++)
-		if (dp->ports[p].kind == DP_PORT_VHOST &&
-		    !port_here(dp, mc->table, p))
-			away |= UINT64_C(1) << p;
+	away = members_away(dp);
 	if (away == atomic_load_explicit(&dp->away_mask, memory_order_relaxed)) {
 		mc->generation = gen;   /* nothing the workers see moved */
 		return;
@@ -301,10 +301,10 @@ time_json(uint64_t ns)
 static const struct dp_port *
 port_of_iface(const struct dp *dp, const struct membership_iface *ifc)
 {
-	for (uint16_t p = 0; p < dp->n_ports; p++) {
+	for (uint16_t p = 0; p < dp_port_count(dp); p++) {
 		const struct dp_port *port = &dp->ports[p];
 
-		if (port->kind == DP_PORT_VHOST &&
+		if (port->used && port->kind == DP_PORT_VHOST &&
 		    strcmp(port->cfg->socket, ifc->socket) == 0)
 			return port;
 	}
@@ -383,10 +383,10 @@ dp_members_json(const struct dp *dp)
 	const struct cfg *cfg = dp->cfg;
 	json_t *ports = json_array(), *res, *reasons;
 
-	for (uint16_t p = 0; p < dp->n_ports; p++) {
+	for (uint16_t p = 0; p < dp_port_count(dp); p++) {
 		const struct dp_port *port = &dp->ports[p];
 
-		if (port->kind != DP_PORT_VHOST)
+		if (!port->used || port->kind != DP_PORT_VHOST)
 			continue;
 		json_array_append_new(ports, json_pack(
 			"{s:s, s:s, s:s, s:o, s:I, s:I}",
@@ -395,9 +395,10 @@ dp_members_json(const struct dp *dp)
 			"path", dp_port_here(dp, p) ? "coresident" : "uplink",
 			"changed", time_json(mc->changed_ns[p]),
 			"ring_queued", (json_int_t)rte_ring_count(port->coring),
-			"drained", (json_int_t)__atomic_load_n(
+			"drained", (json_int_t)(__atomic_load_n(
 				&dp->ctl_stats[p].drops[DP_DROP_VM_LEFT],
-				__ATOMIC_RELAXED)));
+				__ATOMIC_RELAXED) -
+				dp->stats_base[p].drops[DP_DROP_VM_LEFT])));
 	}
 	if (mc->table == NULL)
 		return json_pack("{s:s, s:o, s:o}", "source", "static",

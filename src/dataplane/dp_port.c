@@ -11,12 +11,17 @@
 #include "dp_priv.h"
 
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 
+#include "coring.h"
+#include "dp_members.h"
 #include "fdb.h"
 #include "toe_stack/toe_offload.h"
 #include "vhost/vhost.h"
@@ -258,12 +263,8 @@ dp_ports_open(struct dp *dp)
 
 	/* Uplinks first: VM ports may reference them and frames may flow as
 	 * soon as a guest connects. */
-	for (uint16_t p = 0; p < dp->n_ports && rc == 0; p++)
-		if (dp->ports[p].kind == DP_PORT_UPLINK)
-			rc = dp_uplink_open(dp, &dp->ports[p]);
-	for (uint16_t p = 0; p < dp->n_ports && rc == 0; p++)
-		if (dp->ports[p].kind == DP_PORT_VHOST)
-			rc = dp_vhost_open(&dp->ports[p]);
+	for (uint16_t p = 0; p < dp->n_uplinks && rc == 0; p++)
+		rc = dp_uplink_open(dp, &dp->ports[p]);
 	return rc;
 }
 
@@ -272,7 +273,7 @@ dp_ports_close(struct dp *dp)
 {
 	/* VM ports first: unregistering runs dp_vhost_down for connected
 	 * guests, which waits for the workers (already offline here). */
-	for (uint16_t p = 0; p < dp->n_ports; p++) {
+	for (uint16_t p = 0; p < DP_PORTS_MAX; p++) {
 		struct dp_port *port = &dp->ports[p];
 
 		if (port->kind != DP_PORT_VHOST || !port->opened)
@@ -280,10 +281,10 @@ dp_ports_close(struct dp *dp)
 		vhost_port_close(port->vhost_handle);
 		port->opened = false;
 	}
-	for (uint16_t p = 0; p < dp->n_ports; p++) {
+	for (uint16_t p = 0; p < dp->n_uplinks; p++) {
 		struct dp_port *port = &dp->ports[p];
 
-		if (port->kind != DP_PORT_UPLINK || !port->opened)
+		if (!port->opened)
 			continue;
 		atomic_fetch_and_explicit(&dp->up_mask,
 					  ~(UINT64_C(1) << port->id),
@@ -293,4 +294,215 @@ dp_ports_close(struct dp *dp)
 		rte_eth_dev_close(port->eth_port);
 		port->opened = false;
 	}
+}
+
+/* --- plans: which worker polls what ------------------------------------ */
+
+static unsigned int
+dp_least_loaded(const unsigned int *load, unsigned int n)
+{
+	unsigned int best = 0;
+
+	for (unsigned int i = 1; i < n; i++)
+		if (load[i] < load[best])
+			best = i;
+	return best;
+}
+
+int
+dp_plans_publish(struct dp *dp)
+{
+	struct dp_plan *next[CFG_MAX_WORKERS] = { NULL };
+	unsigned int load[CFG_MAX_WORKERS] = { 0 };
+	uint16_t n_ports = dp_port_count(dp);
+	int rc = 0;
+
+	for (uint16_t p = 0; p < n_ports; p++)
+		for (uint16_t q = 0; dp->ports[p].used && q < dp->ports[p].queues; q++)
+			if (dp->ports[p].worker_of_queue[q] >= 0)
+				load[dp->ports[p].worker_of_queue[q]]++;
+	/* New queues go to the worker with the fewest; the others stay
+	 * where they are (a moved queue would reorder its frames). */
+	for (uint16_t p = 0; p < n_ports; p++) {
+		struct dp_port *port = &dp->ports[p];
+
+		for (uint16_t q = 0; port->used && q < port->queues; q++) {
+			unsigned int w;
+
+			if (port->worker_of_queue[q] >= 0)
+				continue;
+			w = dp_least_loaded(load, dp->n_workers);
+			port->worker_of_queue[q] = (int8_t)w;
+			load[w]++;
+		}
+	}
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		next[i] = calloc(1, sizeof(*next[i]));
+		if (next[i] == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		for (uint16_t p = 0; p < DP_PORTS_MAX; p++)
+			next[i]->corx_of_port[p] = -1;
+	}
+	for (uint16_t p = 0; p < n_ports; p++) {
+		struct dp_port *port = &dp->ports[p];
+
+		if (!port->used)
+			continue;
+		port->n_readers = 0;
+		for (uint16_t q = 0; q < port->queues; q++) {
+			struct dp_plan *pl = next[port->worker_of_queue[q]];
+
+			if (pl->n_rxqs == DP_WORKER_QUEUES_MAX) {
+				rc = -E2BIG;
+				goto out;
+			}
+			pl->rxqs[pl->n_rxqs++] = (struct dp_rxq){ p, q };
+			/* Each worker reads the co-resident ring of every VM
+			 * whose queues it polls, delivering into the first. */
+			if (port->kind != DP_PORT_VHOST || pl->corx_of_port[p] >= 0)
+				continue;
+			pl->corx_of_port[p] = (int16_t)pl->n_corx;
+			pl->corx[pl->n_corx++] = (struct dp_corx){ p, q };
+			port->n_readers++;
+		}
+	}
+	for (unsigned int i = 0; i < dp->n_workers; i++)
+		next[i] = atomic_exchange_explicit(&dp->workers[i].plan, next[i],
+						   memory_order_acq_rel);
+	/* No worker still polls from an old plan after this. */
+	rte_rcu_qsbr_synchronize(dp->rcu, RTE_QSBR_THRID_INVALID);
+out:
+	for (unsigned int i = 0; i < dp->n_workers; i++)
+		free(next[i]);
+	return rc;
+}
+
+/* --- one place that builds and tears down a VM port -------------------- */
+
+int
+dp_port_add(struct dp *dp, const struct cfg *cfg, unsigned int idx)
+{
+	const struct cfg_port *pc = &cfg->ports[idx];
+	struct dp_port *port = NULL;
+	char key[8];
+	uint16_t p;
+	int rc;
+
+	for (p = dp->n_uplinks; p < DP_PORTS_MAX; p++)
+		if (!dp->ports[p].used)
+			break;
+	if (p == DP_PORTS_MAX)
+		return -ENOSPC;
+	port = &dp->ports[p];
+	/* Nothing refers to a free slot: every worker passed a quiescent
+	 * state after its last port was unpublished. */
+	memset(port, 0, sizeof(*port));
+	port->dp = dp;
+	port->id = p;
+	port->kind = DP_PORT_VHOST;
+	port->conf = *pc;
+	port->cfg = &port->conf;
+	port->queues = pc->queues;
+	snprintf(port->name, sizeof(port->name), "%s", pc->name);
+	for (uint16_t q = 0; q < CFG_MAX_QUEUES; q++)
+		port->worker_of_queue[q] = -1;
+	atomic_init(&port->vid, -1);
+	atomic_init(&port->vrings_enabled, 0);
+	atomic_init(&port->caps, 0);
+	atomic_init(&port->weight, pc->weight);
+	dp->fwd_ports[p] = (struct fwd_port){
+		.is_uplink = false, .uplink = (int16_t)pc->uplink,
+	};
+	memcpy(dp->fwd_ports[p].mac, pc->mac, 6);
+
+	/* Named by slot: port names (31 characters) do not fit a ring name. */
+	snprintf(key, sizeof(key), "p%u", p);
+	port->coring = coring_create(key, (int)rte_socket_id(), DP_CORING_SIZE);
+	if (port->coring == NULL) {
+		rc = -errno;
+		DP_LOG(ERR, "port %s: cannot create its co-resident ring: %s\n",
+		       port->name, strerror(-rc));
+		return rc;
+	}
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		dp->workers[i].toe[p] = toe_ctx_create(dp->pool,
+						       (int)rte_socket_id());
+		if (dp->workers[i].toe[p] == NULL) {
+			rc = -ENOMEM;
+			goto err;
+		}
+	}
+	dp_port_stats_raw(dp, p, &dp->stats_base[p]);
+	dp_qos_port_added(dp, p);
+	rc = fdb_add_static(dp->fdb, pc->mac, p);
+	if (rc != 0) {
+		DP_LOG(ERR, "port %s: MAC table: %s\n", port->name, strerror(-rc));
+		goto err;
+	}
+	port->used = true;
+	if (dp_port_count(dp) <= p)
+		atomic_store_explicit(&dp->n_ports, p + 1, memory_order_release);
+	rc = dp_plans_publish(dp);
+	if (rc != 0)
+		goto err_used;
+	dp_members_refresh(dp);
+	/* Last: from here on the guest may come up and frames flow. */
+	rc = dp_vhost_open(port);
+	if (rc != 0)
+		goto err_used;
+	DP_LOG(INFO, "port %s: added (id %u, %u queue(s), socket %s)\n",
+	       port->name, p, port->queues, pc->socket);
+	return p;
+err_used:
+	dp_port_remove(dp, p);
+	return rc;
+err:
+	fdb_del_static(dp->fdb, pc->mac, p);
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		toe_ctx_destroy(dp->workers[i].toe[p]);
+		dp->workers[i].toe[p] = NULL;
+	}
+	coring_free(port->coring);
+	port->coring = NULL;
+	return rc;
+}
+
+void
+dp_port_remove(struct dp *dp, uint16_t p)
+{
+	struct dp_port *port = &dp->ports[p];
+	uint64_t drained;
+
+	/* The guest first: no vhost event reaches the port after this, and
+	 * dp_vhost_down has waited out the workers that held its vid. */
+	if (port->opened) {
+		vhost_port_close(port->vhost_handle);
+		port->opened = false;
+	}
+	atomic_fetch_and_explicit(&dp->up_mask, ~(UINT64_C(1) << p),
+				  memory_order_release);
+	/* Then every way a worker finds the port: its MAC, the MACs learned
+	 * behind it, its queues (the new plans' grace period covers all). */
+	fdb_del_static(dp->fdb, port->conf.mac, p);
+	fdb_flush_port(dp->fdb, p);
+	port->used = false;
+	if (dp_plans_publish(dp) != 0)
+		rte_rcu_qsbr_synchronize(dp->rcu, RTE_QSBR_THRID_INVALID);
+	dp_members_refresh(dp);
+	/* No worker holds the port now: what is still queued for it goes. */
+	drained = coring_drain(port->coring);
+	__atomic_fetch_add(&dp->ctl_stats[p].drops[DP_DROP_PORT_REMOVED],
+			   drained, __ATOMIC_RELAXED);
+	dp->ports_removed++;
+	dp->removed_drained += drained;
+	coring_free(port->coring);
+	port->coring = NULL;
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		toe_ctx_destroy(dp->workers[i].toe[p]);
+		dp->workers[i].toe[p] = NULL;
+	}
+	DP_LOG(INFO, "port %s: removed (%" PRIu64 " queued frame(s) dropped: port_removed)\n",
+	       port->name, drained);
 }

@@ -13,6 +13,7 @@
 #include "config/cfg.h"
 #include "dp.h"
 #include "fwd.h"
+#include "qos_dwrr/dwrr.h"
 #include "qos_dwrr/shaper.h"
 #include "vhost/vhost_direct.h"
 
@@ -33,15 +34,26 @@ struct rte_mbuf;
 struct rte_rcu_qsbr;
 struct dp;
 
+/*
+ * A port slot.  VM ports come and go while the switch runs (dp_port_add,
+ * dp_port_remove: the one place that builds and tears down a port and
+ * everything attached to it); a slot is reused only after every worker
+ * has passed a quiescent state with nothing of the old port left.
+ */
 struct dp_port {
-	/* Set at creation, then read-only. */
+	/* Set when the port is built, then read-only while it lives
+	 * (a reload updates the LIVE fields of conf in place). */
 	struct dp *dp;
 	uint16_t id;
 	enum dp_port_kind kind;
+	bool used;                      /* main thread: the slot holds a port */
 	char name[CFG_NAME_MAX];
-	const struct cfg_port *cfg;     /* vhost ports */
-	const struct cfg_uplink *ucfg;  /* uplinks */
+	const struct cfg_port *cfg;     /* vhost ports: &conf */
+	const struct cfg_uplink *ucfg;  /* uplinks: &uconf */
+	struct cfg_port conf;           /* the port's own copy of its config */
+	struct cfg_uplink uconf;
 	uint16_t queues;
+	int8_t worker_of_queue[CFG_MAX_QUEUES]; /* rx queue q: its worker */
 	uint16_t eth_port;              /* uplinks */
 	int vhost_handle;               /* VM ports, once opened */
 	bool nic_ip_csum;               /* uplinks: TSO frames get the NIC's
@@ -65,7 +77,7 @@ struct dp_port {
 	 * enqueues frames for this VM, the workers polling its queues
 	 * dequeue and deliver them. */
 	struct rte_ring *coring;
-	/* VM ports: workers that read coring (set at start). */
+	/* VM ports: workers that read coring (set when it is built). */
 	uint16_t n_readers;
 	/* VM ports: the guest's rings for the direct path (dp_direct.c),
 	 * kept in step with the library by the vhost thread. */
@@ -110,6 +122,8 @@ struct dp_qos {
 					 * nothing, 0 while the NIC takes frames */
 	struct rte_mbuf *pending[DP_SEG_OUT];   /* segments of a burst */
 
+	/* Main thread: each class's counters when its port was built. */
+	struct dwrr_class_stats base[DP_PORTS_MAX];
 	/* Main thread: measured share of the last second, in ppm. */
 	uint64_t last_sent_bytes[DP_PORTS_MAX];
 	_Atomic uint32_t share_ppm[DP_PORTS_MAX];
@@ -128,6 +142,21 @@ struct dp_corx {
 	uint16_t queue;
 };
 
+/*
+ * What one worker polls, published by RCU: the worker loads its plan once
+ * per loop iteration and holds it until its quiescent state; the main
+ * thread swaps in a new one when ports come or go, waits for a grace
+ * period, then frees the old one.
+ */
+struct dp_plan {
+	unsigned int n_rxqs;
+	struct dp_rxq rxqs[DP_WORKER_QUEUES_MAX];
+	/* Co-resident rings this worker reads. */
+	uint16_t n_corx;
+	struct dp_corx corx[DP_WORKER_QUEUES_MAX];
+	int16_t corx_of_port[DP_PORTS_MAX];     /* index in corx, -1: none */
+};
+
 struct dp_txbuf {
 	uint16_t n;
 	struct rte_mbuf *pkts[DP_BURST];
@@ -141,8 +170,8 @@ struct dp_worker {
 	struct dp *dp;
 	unsigned int lcore;
 	unsigned int index;             /* RCU thread id */
-	unsigned int n_rxqs;
-	struct dp_rxq rxqs[DP_WORKER_QUEUES_MAX];
+	_Atomic(struct dp_plan *) plan; /* swapped by the main thread */
+	const struct dp_plan *pl;       /* this iteration's (worker only) */
 
 	/* Data path scratch. */
 	struct dp_txbuf txbufs[DP_PORTS_MAX];
@@ -154,10 +183,6 @@ struct dp_worker {
 	struct toe_ctx *toe[DP_PORTS_MAX];
 	struct rte_mbuf **seg_out;      /* DP_SEG_OUT entries */
 
-	/* Co-resident rings this worker reads. */
-	uint16_t n_corx;
-	struct dp_corx corx[DP_WORKER_QUEUES_MAX];
-	int16_t corx_of_port[DP_PORTS_MAX];     /* index in corx, -1: none */
 	struct dp_txbuf corx_buf;
 
 	/* Uplinks whose scheduler this worker runs. */
@@ -177,7 +202,10 @@ struct dp {
 	struct rte_rcu_qsbr *rcu;
 	uint64_t tsc_hz;
 
-	uint16_t n_ports;
+	/* Port ids are below n_ports (slots in use or free); workers load
+	 * it once per iteration for floods. */
+	_Atomic uint16_t n_ports;
+	uint16_t n_uplinks;             /* ids 0..n_uplinks-1 */
 	struct dp_port ports[DP_PORTS_MAX];
 	struct fwd_port fwd_ports[DP_PORTS_MAX];        /* read-only view */
 
@@ -196,6 +224,16 @@ struct dp {
 	struct dp_members *mctl;
 	/* Counters the main thread writes (frames drained from rings). */
 	struct dp_port_stats ctl_stats[DP_PORTS_MAX];
+	/* What the counters of a slot read when its port was built: a
+	 * port's counters start at zero. */
+	struct dp_port_stats stats_base[DP_PORTS_MAX];
+	/* Ports removed while running, and the frames still queued for them
+	 * then (dropped as port_removed). */
+	uint64_t ports_removed;
+	uint64_t removed_drained;
+	/* The config in effect, when a reload replaced the one the switch
+	 * was created with (which its caller owns). */
+	struct cfg *cfg_owned;
 
 	unsigned int n_workers;
 	struct dp_worker *workers;      /* n_workers, rte_zmalloc'd */
@@ -250,17 +288,37 @@ void dp_qos_destroy(struct dp *dp, struct dp_port *uplink);
 void dp_qos_housekeeping(struct dp *dp, uint64_t now);
 /* Frames held by the scheduler (classes, inbox, NIC retry). */
 uint64_t dp_qos_queued(const struct dp_qos *qos);
+/* VM port p was just built: its class on every uplink starts now, at its
+ * weight. */
+void dp_qos_port_added(struct dp *dp, uint16_t p);
 
 /* dp_members.c (main thread) */
+#define DP_CORING_SIZE 1024     /* frames per VM; a power of two */
 int dp_members_create(struct dp *dp);
+/* After ports came or went: publish the away mask of the ports in use. */
+void dp_members_refresh(struct dp *dp);
 void dp_members_destroy(struct dp *dp);
 /* Publish a snapshot with this away mask; after a grace period, drain the
  * rings of the ports that went away.  Returns frames drained. */
 uint64_t dp_members_publish(struct dp *dp, uint64_t away_mask,
 			    uint64_t generation);
 
+/* dp.c: the counters of slot p since the switch started (no base). */
+void dp_port_stats_raw(const struct dp *dp, unsigned int p,
+		       struct dp_port_stats *out);
+
 /* dp_port.c */
 int dp_ports_open(struct dp *dp);
 void dp_ports_close(struct dp *dp);
+/* Build VM port number idx of cfg in a free slot and open its socket
+ * (workers may be running): returns its id, or -errno (nothing left
+ * behind). */
+int dp_port_add(struct dp *dp, const struct cfg *cfg, unsigned int idx);
+/* Close VM port p and free its slot, draining what is queued for it. */
+void dp_port_remove(struct dp *dp, uint16_t p);
+/* Spread the rx queues of every port in use over the workers (ports
+ * keep the workers they had) and publish the plans. 0 or -E2BIG. */
+int dp_plans_publish(struct dp *dp);
+
 
 #endif /* VTOE_DP_PRIV_H */

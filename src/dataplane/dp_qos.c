@@ -28,11 +28,9 @@
 static unsigned int
 dp_qos_owner(const struct dp *dp, uint16_t port)
 {
-	for (unsigned int i = 0; i < dp->n_workers; i++)
-		for (unsigned int q = 0; q < dp->workers[i].n_rxqs; q++)
-			if (dp->workers[i].rxqs[q].port == port)
-				return i;
-	return 0;
+	int8_t w = dp->ports[port].worker_of_queue[0];
+
+	return w >= 0 ? (unsigned int)w : 0;
 }
 
 static uint64_t
@@ -66,12 +64,13 @@ dp_qos_create(struct dp *dp, struct dp_port *up)
 	qos = rte_zmalloc("vtoe_qos", sizeof(*qos), RTE_CACHE_LINE_SIZE);
 	if (qos == NULL)
 		return -ENOMEM;
-	/* Every VM port gets a class, also those without an uplink of their
-	 * own: they reach stations learned on this one.  Idle classes are
-	 * never visited, so they cost nothing. */
-	for (uint16_t p = 0; p < dp->n_ports; p++) {
+	/* A class for every slot a VM port may take (the class is the
+	 * slot), also for ports without an uplink of their own: they reach
+	 * stations learned on this one.  Idle classes are never visited, so
+	 * they cost nothing, and ports come and go without a new scheduler. */
+	for (uint16_t p = 0; p < DP_PORTS_MAX; p++) {
 		qos->class_of_port[p] = UINT32_MAX;
-		if (dp->ports[p].kind != DP_PORT_VHOST)
+		if (p < dp->n_uplinks)
 			continue;
 		qos->class_of_port[p] = qos->n_classes;
 		qos->port_of_class[qos->n_classes++] = p;
@@ -95,9 +94,6 @@ dp_qos_create(struct dp *dp, struct dp_port *up)
 	qos->dwrr = dwrr_create(&params);
 	if (qos->dwrr == NULL)
 		goto err;
-	for (uint32_t c = 0; c < qos->n_classes; c++)
-		dwrr_weight_set(qos->dwrr, c,
-				dp->ports[qos->port_of_class[c]].cfg->weight);
 
 	snprintf(name, sizeof(name), "vtoe_qos_%u", up->id);
 	/*
@@ -170,7 +166,7 @@ dp_qos_queued(const struct dp_qos *qos)
 void
 dp_qos_housekeeping(struct dp *dp, uint64_t now)
 {
-	for (uint16_t p = 0; p < dp->n_ports; p++) {
+	for (uint16_t p = 0; p < dp->n_uplinks; p++) {
 		struct dp_qos *qos = dp->ports[p].qos;
 		uint64_t delta[DP_PORTS_MAX], total = 0;
 
@@ -193,38 +189,79 @@ dp_qos_housekeeping(struct dp *dp, uint64_t now)
 	}
 }
 
+/* Cumulative class counters since the port in that slot was built. */
+static void
+dp_qos_class_since(const struct dp_qos *qos, uint32_t c,
+		   struct dwrr_class_stats *st)
+{
+	const struct dwrr_class_stats *b = &qos->base[c];
+
+	dwrr_class_stats(qos->dwrr, c, st);
+	st->enqueued_packets -= b->enqueued_packets;
+	st->enqueued_bytes -= b->enqueued_bytes;
+	st->sent_packets -= b->sent_packets;
+	st->sent_bytes -= b->sent_bytes;
+	st->dropped_packets -= b->dropped_packets;
+	st->dropped_bytes -= b->dropped_bytes;
+	st->drained_packets -= b->drained_packets;
+	st->drained_bytes -= b->drained_bytes;
+}
+
+void
+dp_qos_port_added(struct dp *dp, uint16_t p)
+{
+	for (uint16_t u = 0; u < dp->n_uplinks; u++) {
+		struct dp_qos *qos = dp->ports[u].qos;
+		uint32_t c;
+
+		if (qos == NULL)
+			continue;
+		c = qos->class_of_port[p];
+		dwrr_class_stats(qos->dwrr, c, &qos->base[c]);
+		dwrr_weight_set(qos->dwrr, c, dp->ports[p].conf.weight);
+	}
+}
+
 int
 dp_qos_info(const struct dp *dp, unsigned int port, struct dp_qos_info *info)
 {
 	const struct dp_qos *qos;
+	uint32_t n = 0;
 
-	if (port >= dp->n_ports || dp->ports[port].qos == NULL)
+	if (port >= dp->n_uplinks || dp->ports[port].qos == NULL)
 		return -ENOENT;
 	qos = dp->ports[port].qos;
 	info->rate_bps = qos->rate_bps;
 	info->base_quantum = qos->base_quantum;
 	info->owner_lcore = dp->workers[qos->owner].lcore;
 	info->queued = dp_qos_queued(qos);
-	info->n_classes = qos->n_classes;
+	/* The classes of the VM ports there are now. */
 	for (uint32_t c = 0; c < qos->n_classes; c++) {
-		info->classes[c].port = qos->port_of_class[c];
-		info->classes[c].share_ppm = atomic_load_explicit(
+		uint16_t p = qos->port_of_class[c];
+
+		if (!dp->ports[p].used || n == RTE_DIM(info->classes))
+			continue;
+		info->classes[n].port = p;
+		info->classes[n].share_ppm = atomic_load_explicit(
 			&qos->share_ppm[c], memory_order_relaxed);
-		dwrr_class_stats(qos->dwrr, c, &info->classes[c].st);
+		dp_qos_class_since(qos, c, &info->classes[n].st);
+		n++;
 	}
+	info->n_classes = n;
 	return 0;
 }
 
 int
 dp_qos_weight_set(struct dp *dp, unsigned int port, uint32_t weight)
 {
-	if (port >= dp->n_ports || dp->ports[port].kind != DP_PORT_VHOST)
+	if (port >= DP_PORTS_MAX || !dp->ports[port].used ||
+	    dp->ports[port].kind != DP_PORT_VHOST)
 		return -ENOENT;
 	if (weight < DWRR_WEIGHT_MIN || weight > DWRR_WEIGHT_MAX)
 		return -EINVAL;
 	/* One atomic word per class: the owner picks it up at the class's
 	 * next quantum grant, with no pause and no frame lost. */
-	for (uint16_t u = 0; u < dp->n_ports; u++) {
+	for (uint16_t u = 0; u < dp->n_uplinks; u++) {
 		struct dp_qos *qos = dp->ports[u].qos;
 
 		if (qos != NULL)

@@ -38,7 +38,9 @@ fn##_guarded(const char *cmd, const char *params, struct rte_tel_data *d) \
 { \
 	int rc; \
 	atomic_fetch_add(&tel_busy, 1); \
+	dp_table_lock(); \
 	rc = fn(cmd, params, d); \
+	dp_table_unlock(); \
 	atomic_fetch_sub(&tel_busy, 1); \
 	return rc; \
 }
@@ -55,8 +57,8 @@ tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 	for (unsigned int p = 0; p < dp_port_count(dp); p++) {
 		struct dp_port_info in;
 
-		dp_port_info(dp, p, &in);
-		rte_tel_data_add_array_string(d, in.name);
+		if (dp_port_info(dp, p, &in) == 0)
+			rte_tel_data_add_array_string(d, in.name);
 	}
 	return 0;
 }

@@ -209,11 +209,11 @@ dp_coring_put(struct dp_worker *w, uint16_t p, struct rte_mbuf **pkts,
 	      uint16_t n)
 {
 	const struct dp_port *port = &w->dp->ports[p];
-	int16_t k = w->corx_of_port[p];
+	int16_t k = w->pl->corx_of_port[p];
 	unsigned int took = 0;
 
 	if (k >= 0 && rte_ring_empty(port->coring)) {
-		dp_vhost_deliver(w, &w->corx[k], pkts, n);
+		dp_vhost_deliver(w, &w->pl->corx[k], pkts, n);
 		return;
 	}
 	if (atomic_load_explicit(&port->vid, memory_order_relaxed) >= 0)
@@ -400,7 +400,6 @@ dp_worker_main(void *arg)
 	struct rte_mbuf *pkts[DP_BURST];
 	struct fwd_ctx fctx = {
 		.ports = dp->fwd_ports,
-		.n_ports = dp->n_ports,
 		.fdb = dp->fdb,
 	};
 	uint64_t prev = rte_rdtsc();
@@ -408,7 +407,7 @@ dp_worker_main(void *arg)
 	rte_rcu_qsbr_thread_register(dp->rcu, w->index);
 	rte_rcu_qsbr_thread_online(dp->rcu, w->index);
 	DP_LOG(INFO, "worker %u on lcore %u: %u rx queue(s)\n", w->index,
-	       w->lcore, w->n_rxqs);
+	       w->lcore, atomic_load(&w->plan)->n_rxqs);
 
 	while (!atomic_load_explicit(&dp->stop, memory_order_relaxed)) {
 		uint64_t now;
@@ -417,18 +416,23 @@ dp_worker_main(void *arg)
 		/* Held until the quiescent state below. */
 		const struct dp_members_snap *snap =
 			atomic_load_explicit(&dp->members, memory_order_acquire);
+		const struct dp_plan *pl =
+			atomic_load_explicit(&w->plan, memory_order_acquire);
 
+		w->pl = pl;
+		fctx.n_ports = atomic_load_explicit(&dp->n_ports,
+						    memory_order_acquire);
 		fctx.up_mask = atomic_load_explicit(&dp->up_mask,
 						    memory_order_acquire);
 		fctx.away_mask = snap->away_mask;
 		fctx.now_s = (uint32_t)(prev / dp->tsc_hz);
-		for (unsigned int i = 0; i < w->n_rxqs; i++)
-			busy |= dp_poll_rxq(w, &w->rxqs[i], pkts, &fctx);
+		for (unsigned int i = 0; i < pl->n_rxqs; i++)
+			busy |= dp_poll_rxq(w, &pl->rxqs[i], pkts, &fctx);
 		/* Deliver to co-resident VMs; a VM that went away is
 		 * skipped: the main thread drains its ring after this
 		 * snapshot's grace period. */
-		for (uint16_t i = 0; i < w->n_corx; i++) {
-			const struct dp_corx *cr = &w->corx[i];
+		for (uint16_t i = 0; i < pl->n_corx; i++) {
+			const struct dp_corx *cr = &pl->corx[i];
 
 			if (snap->away_mask & (UINT64_C(1) << cr->port))
 				continue;
@@ -445,7 +449,7 @@ dp_worker_main(void *arg)
 		for (uint16_t i = 0; i < w->n_qos_ports; i++)
 			if (dp_qos_run(w, w->qos_ports[i], now) > 0)
 				busy = true;
-		/* No vid or port state is held across this point. */
+		/* No vid, port state or plan is held across this point. */
 		rte_rcu_qsbr_quiescent(dp->rcu, w->index);
 
 		if (busy)

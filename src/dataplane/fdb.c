@@ -157,6 +157,26 @@ fdb_add_static(struct fdb *fdb, const uint8_t mac[6], uint16_t port)
 }
 
 int
+fdb_del_static(struct fdb *fdb, const uint8_t mac[6], uint16_t port)
+{
+	uint64_t m = mac_to_u64(mac);
+	struct fdb_bucket *b = bucket_of(fdb, m);
+	uint64_t want = key_make(m, port, true);
+
+	for (int i = 0; i < FDB_BUCKET_SLOTS; i++) {
+		uint64_t k = want;
+
+		/* Learners never overwrite a static entry, so the CAS only
+		 * races with nothing; a lookup sees the entry or an empty
+		 * slot (no probe chains: a bucket is scanned whole). */
+		if (atomic_compare_exchange_strong_explicit(&b->keys[i], &k, 0,
+				memory_order_release, memory_order_relaxed))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+int
 fdb_lookup(const struct fdb *fdb, const uint8_t mac[6])
 {
 	uint64_t m = mac_to_u64(mac);

@@ -29,6 +29,10 @@ void fdb_destroy(struct fdb *fdb);
 /* Control path: 0, -EEXIST (MAC already static), -ENOSPC, -EINVAL. */
 int fdb_add_static(struct fdb *fdb, const uint8_t mac[6], uint16_t port);
 
+/* Control path: remove the static entry of mac on port (the port went
+ * away).  0, -ENOENT (no such entry). */
+int fdb_del_static(struct fdb *fdb, const uint8_t mac[6], uint16_t port);
+
 /* Data path: port id, or -1 when the MAC is unknown. */
 int fdb_lookup(const struct fdb *fdb, const uint8_t mac[6]);
 

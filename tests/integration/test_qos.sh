@@ -185,10 +185,10 @@ sed -i 's/weight: 5}/weight: 0}/' "$CONF"
 out=$(ctl reload 2>&1); rc=$?
 check "reload refuses weight 0 with FILE:LINE:COL, same rule as qos set ($out)" \
 	eval '[ $rc = 1 ] && grep -q "vtoed.yaml:[0-9]*:[0-9]*:.*weight" <<<"$out" && [ "$(weight_of vm2.0)" = 5 ]'
-sed -i 's/weight: 0}/weight: 7}/; s#vm3.sock#vm3-moved.sock#' "$CONF"
+sed -i 's/weight: 0}/weight: 7}/; s/mbufs: 16384/mbufs: 8192/' "$CONF"
 out=$(ctl reload 2>&1); rc=$?
-check "reload refuses what needs a restart and changes nothing ($out)" \
-	eval '[ $rc = 1 ] && grep -q "needs a restart" <<<"$out" && [ "$(weight_of vm2.0)" = 5 ]'
+check "reload refuses a change that needs a restart, naming key and place, and changes nothing ($out)" \
+	eval '[ $rc = 1 ] && grep -q "vtoed.yaml:2:[0-9]*: memory.mbufs: changing it needs a restart" <<<"$out" && [ "$(weight_of vm2.0)" = 5 ]'
 cp "$WORK/good.yaml" "$CONF"
 sed -i 's/weight: 2}/weight: 3}/' "$CONF"
 kill -HUP "$VTOED_PID"

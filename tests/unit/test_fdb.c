@@ -46,6 +46,17 @@ test_static_entries(void **state)
 	assert_int_equal(fdb_age(fdb, 1000000, 1), 0);
 	assert_int_equal(fdb_lookup(fdb, a), 3);
 	assert_int_equal(fdb_add_static(fdb, b, FDB_PORT_MAX), -EINVAL);
+	/* A removed port's entry goes; only that port's. */
+	assert_int_equal(fdb_del_static(fdb, a, 4), -ENOENT);
+	assert_int_equal(fdb_lookup(fdb, a), 3);
+	assert_int_equal(fdb_del_static(fdb, a, 3), 0);
+	assert_int_equal(fdb_lookup(fdb, a), -1);
+	assert_int_equal(fdb_del_static(fdb, a, 3), -ENOENT);
+	/* The MAC can be learned, or be another port's, afterwards. */
+	assert_int_equal(fdb_learn(fdb, a, 7, 10), 1);
+	assert_int_equal(fdb_lookup(fdb, a), 7);
+	assert_int_equal(fdb_add_static(fdb, a, 5), 0);
+	assert_int_equal(fdb_lookup(fdb, a), 5);
 	fdb_destroy(fdb);
 	fdb_destroy(NULL);
 }
