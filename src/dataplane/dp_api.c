@@ -83,11 +83,12 @@ api_ports(void *ctx, json_t *args, char *err, size_t err_size)
 	for (unsigned int p = 0; p < dp_port_count(dp); p++) {
 		struct dp_port_info in;
 		bool vhost;
+		json_t *o;
 
 		if (dp_port_info(dp, p, &in) != 0)
 			continue;       /* a free slot */
 		vhost = in.kind == DP_PORT_VHOST;
-		json_array_append_new(list, json_pack(
+		o = json_pack(
 			"{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:s}",
 			"name", in.name,
 			"vm", json_str_or_null(in.vm),
@@ -100,16 +101,16 @@ api_ports(void *ctx, json_t *args, char *err, size_t err_size)
 			"queues", (int)in.queues,
 			"uplink", json_str_or_null(port_name(dp, in.uplink)),
 			"weight", vhost ? json_integer(in.weight) : json_null(),
-			"link", in.link_up ? "up" : "down"));
+			"link", in.link_up ? "up" : "down");
 		/* Where frames for this VM go: its co-resident ring, or its
 		 * uplink because the VM does not run here now. */
 		if (vhost) {
-			json_object_set_new(json_array_get(list, p), "path",
+			json_object_set_new(o, "path",
 					    json_string(in.here ? "coresident" :
 							"uplink"));
-			json_object_set_new(json_array_get(list, p), "owner",
-					    owner_json(&in));
+			json_object_set_new(o, "owner", owner_json(&in));
 		}
+		json_array_append_new(list, o);
 	}
 	return list;
 }

@@ -19,10 +19,14 @@
  *   order PORT N        frames on PORT whose sequence number was not above
  *                       the one before (reordered or duplicated)
  *   corrupt PORT N      frames on PORT whose pattern did not match
+ * --pps N paces the sending to at most N frames a second.  SIGINT or
+ * SIGTERM ends the sending (and then the --wait) early: the counts are
+ * printed all the same, so a test can run a flow for as long as it needs.
  * Exit 0 when every requested frame was sent, 1 otherwise.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,7 +60,20 @@ struct inject_opts {
 	unsigned int alt_every;         /* 0: never */
 	unsigned int wait_ms;
 	unsigned int link_timeout_s;
+	unsigned int pps;               /* 0: as fast as the port takes them */
 };
+
+static volatile sig_atomic_t inject_stop;
+/* --tx-offloads: ask for the checksum and TSO offloads the device offers
+ * (what a virtio guest negotiates then shows what the switch offered). */
+static bool inject_tx_offloads;
+
+static void
+inject_on_signal(int sig)
+{
+	(void)sig;
+	inject_stop = 1;
+}
 
 static void
 inject_usage(const char *prog)
@@ -68,7 +85,9 @@ inject_usage(const char *prog)
 		"  --dst MAC         destination MAC (default ff:ff:ff:ff:ff:ff)\n"
 		"  --wait MS         keep counting received frames for MS after sending\n"
 		"  --link-timeout S  wait at most S seconds for every link (default 10)\n"
-		"  --alt-dst MAC     with --alt-every K: every K-th frame goes to MAC\n",
+		"  --alt-dst MAC     with --alt-every K: every K-th frame goes to MAC\n"
+		"  --pps N           send at most N frames a second\n"
+		"  --tx-offloads     ask for the device's checksum and TSO offloads\n",
 		prog, INJECT_LEN_MAX);
 }
 
@@ -82,6 +101,8 @@ inject_parse(int argc, char **argv, struct inject_opts *o)
 		{ "link-timeout", required_argument, NULL, 'l' },
 		{ "alt-dst", required_argument, NULL, 'a' },
 		{ "alt-every", required_argument, NULL, 'e' },
+		{ "pps", required_argument, NULL, 'p' },
+		{ "tx-offloads", no_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -118,6 +139,12 @@ inject_parse(int argc, char **argv, struct inject_opts *o)
 		case 'e':
 			o->alt_every = (unsigned int)strtoul(optarg, NULL, 10);
 			break;
+		case 'p':
+			o->pps = (unsigned int)strtoul(optarg, NULL, 10);
+			break;
+		case 'o':
+			inject_tx_offloads = true;
+			break;
 		default:
 			return -EINVAL;
 		}
@@ -132,6 +159,16 @@ inject_port_init(uint16_t port, struct rte_mempool *pool)
 	int ret;
 
 	memset(&conf, 0, sizeof(conf));
+	if (inject_tx_offloads) {
+		struct rte_eth_dev_info info;
+
+		ret = rte_eth_dev_info_get(port, &info);
+		if (ret != 0)
+			return ret;
+		conf.txmode.offloads = info.tx_offload_capa &
+			(RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
+			 RTE_ETH_TX_OFFLOAD_TCP_TSO);
+	}
 	ret = rte_eth_dev_configure(port, 1, 1, &conf);
 	if (ret == 0)
 		ret = rte_eth_rx_queue_setup(port, 0, INJECT_RING_SIZE,
@@ -250,12 +287,26 @@ inject_send(struct rte_mempool *pool, const struct inject_opts *o,
 	struct rte_mbuf *pkts[INJECT_BURST];
 	uint64_t stall_limit = 2 * rte_get_timer_hz();
 	uint64_t last_progress = rte_get_timer_cycles();
+	uint64_t hz = rte_get_timer_hz(), start = rte_get_timer_cycles();
 	unsigned int sent = 0, n, i;
 	uint16_t done;
 
 	rte_eth_macaddr_get(0, &src);
-	while (sent < s->count) {
+	while (sent < s->count && !inject_stop) {
 		n = RTE_MIN(s->count - sent, (unsigned int)INJECT_BURST);
+		if (o->pps > 0) {
+			/* What the rate allows by now, at most a burst. */
+			uint64_t due = (rte_get_timer_cycles() - start) *
+				       o->pps / hz + 1;
+
+			if (due <= sent) {
+				inject_rx_poll(rx);
+				rte_delay_us(50);
+				last_progress = rte_get_timer_cycles();
+				continue;
+			}
+			n = (unsigned int)RTE_MIN((uint64_t)n, due - sent);
+		}
 		for (i = 0; i < n; i++) {
 			uint32_t k = *seq + i;
 			bool alt = o->alt_every > 0 &&
@@ -291,6 +342,8 @@ main(int argc, char **argv)
 	uint16_t port;
 	int ret, rc = 0;
 
+	signal(SIGINT, inject_on_signal);
+	signal(SIGTERM, inject_on_signal);
 	ret = rte_eal_init(argc, argv);
 	if (ret < 0) {
 		fprintf(stderr, "vtoe-inject: EAL init failed\n");
@@ -298,6 +351,9 @@ main(int argc, char **argv)
 	}
 	argc -= ret;
 	argv += ret;
+	/* Waits sleep: several generators share a CPU with vtoed's main
+	 * thread on a small box. */
+	rte_delay_us_callback_register(rte_delay_us_sleep);
 	memset(&opts, 0, sizeof(opts));
 	for (i = 0; i < RTE_MAX_ETHPORTS; i++)
 		rx.last_seq[i] = -1;
@@ -339,7 +395,8 @@ main(int argc, char **argv)
 			rc = 1;
 	}
 	end = rte_get_timer_cycles() + (uint64_t)opts.wait_ms * rte_get_timer_hz() / 1000;
-	while (rte_get_timer_cycles() < end) {
+	inject_stop = 0;        /* a second signal ends the wait */
+	while (rte_get_timer_cycles() < end && !inject_stop) {
 		inject_rx_poll(&rx);
 		rte_delay_us(100);
 	}
