@@ -12,6 +12,7 @@
 #        test_guests.sh server  two QEMU/TCG Linux guests, vtoed as vhost-user server
 #        test_guests.sh client  QEMU as server, vtoed restarted under running guests
 #        test_migrate.sh server|client  live migrations of a guest under TCP both ways
+#        test_reload.sh         VM ports added, changed, removed by reload under traffic
 #        any other tests/integration/test_*.sh (without arguments)
 #      then the first three and the restart test again with vtoed built with
 #      ASan + UBSan (build-asan/).
@@ -130,6 +131,7 @@ if [ $INTEGRATION = 1 ]; then
 		"build-asan:test_direct.sh"
 		"build-asan:test_tso.sh"
 		"build-asan:test_owner.sh"
+		"build-asan:test_reload.sh"
 	)
 	for entry in "${INTEGRATION_TESTS[@]}"; do
 		dir=${entry%%:*} t=${entry#*:} suffix=

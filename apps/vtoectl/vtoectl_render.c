@@ -396,9 +396,9 @@ static int render_lcores(FILE *out, json_t *args, json_t *result)
 {
 	static const char *const heads[] = {
 		"LCORE", "ROLE", "BUSY%", "BUSY_CYCLES", "IDLE_CYCLES",
-		"QUEUES",
+		"LOOP_MAX_US", "QUEUES",
 	};
-	struct table t = TABLE_INIT(heads, "rlrrrl");
+	struct table t = TABLE_INIT(heads, "rlrrrrl");
 	char buf[CELL_MAX], queue[CELL_MAX];
 	json_t *lcore, *v;
 	size_t i, k;
@@ -418,6 +418,13 @@ static int render_lcores(FILE *out, json_t *args, json_t *result)
 		}
 		table_add_field(&t, lcore, "busy_cycles");
 		table_add_field(&t, lcore, "idle_cycles");
+		v = json_object_get(lcore, "loop_max_us");
+		if (json_is_number(v)) {
+			snprintf(buf, sizeof(buf), "%.1f", json_number_value(v));
+			table_add(&t, buf);
+		} else {
+			table_add_value(&t, v);
+		}
 		v = json_object_get(lcore, "queues");
 		if (json_is_array(v) && json_array_size(v) > 0) {
 			json_t *q;

@@ -279,9 +279,9 @@ diff_list(const struct cfg *a, const void *la, unsigned int na,
 		const char *y = (const char *)lb + j * stride;
 		struct cfg_diff_entry *e = &out[n++];
 
-		*e = (struct cfg_diff_entry){ .name = y, .old_idx = -1,
-					      .new_idx = (int)j,
+		*e = (struct cfg_diff_entry){ .old_idx = -1, .new_idx = (int)j,
 					      .change = CFG_ADDED };
+		snprintf(e->name, sizeof(e->name), "%s", y);
 		for (unsigned int i = 0; i < na; i++) {
 			const char *x = (const char *)la + i * stride;
 			enum cfg_class cls;
@@ -304,11 +304,13 @@ diff_list(const struct cfg *a, const void *la, unsigned int na,
 
 		for (unsigned int j = 0; j < nb && !kept; j++)
 			kept = strcmp(x, (const char *)lb + j * stride) == 0;
-		if (!kept)
-			out[n++] = (struct cfg_diff_entry){
-				.name = x, .old_idx = (int)i, .new_idx = -1,
-				.change = CFG_REMOVED,
-			};
+		if (kept)
+			continue;
+		out[n] = (struct cfg_diff_entry){
+			.old_idx = (int)i, .new_idx = -1, .change = CFG_REMOVED,
+		};
+		snprintf(out[n].name, sizeof(out[n].name), "%s", x);
+		n++;
 	}
 	return n;
 }

@@ -40,7 +40,7 @@ enum cfg_entry_change {
 
 /* One VM port or uplink of either config. */
 struct cfg_diff_entry {
-	const char *name;
+	char name[CFG_NAME_MAX];        /* a copy: outlives either config */
 	int old_idx;                    /* in the running config, -1: added */
 	int new_idx;                    /* in the new one, -1: removed */
 	enum cfg_entry_change change;

@@ -470,6 +470,12 @@ dp_worker_info(const struct dp *dp, unsigned int i, struct dp_worker_info *info)
 	}
 	info->busy_cycles = __atomic_load_n(&w->busy_cycles, __ATOMIC_RELAXED);
 	info->idle_cycles = __atomic_load_n(&w->idle_cycles, __ATOMIC_RELAXED);
+	for (unsigned int b = 0; b < DP_LOOP_HIST; b++)
+		info->loop_hist[b] = __atomic_load_n(&w->loop_hist[b],
+						     __ATOMIC_RELAXED);
+	info->loop_max_cycles = __atomic_load_n(&w->loop_max_cycles,
+						__ATOMIC_RELAXED);
+	info->tsc_hz = dp->tsc_hz;
 	return 0;
 }
 

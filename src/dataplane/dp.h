@@ -98,6 +98,7 @@ struct dp_port_stats {
 };
 
 #define DP_WORKER_QUEUES_MAX 128
+#define DP_LOOP_HIST 40         /* 2^39 cycles: minutes */
 
 struct dp_worker_info {
 	unsigned int lcore;
@@ -108,6 +109,12 @@ struct dp_worker_info {
 	} queues[DP_WORKER_QUEUES_MAX];
 	uint64_t busy_cycles;   /* loop iterations that moved frames */
 	uint64_t idle_cycles;
+	/* How long loop iterations took: loop_hist[b] counts those of
+	 * 2^(b-1) to 2^b - 1 TSC cycles (b = 0: none); the longest one.  A
+	 * stall of the worker (a lock, a slow guest) shows at the top. */
+	uint64_t loop_hist[DP_LOOP_HIST];
+	uint64_t loop_max_cycles;
+	uint64_t tsc_hz;
 };
 
 struct dp_qos_class_info {

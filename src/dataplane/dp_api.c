@@ -305,6 +305,25 @@ api_stats(void *ctx, json_t *args, char *err, size_t err_size)
 			 "ring_queued", (json_int_t)ring_queued);
 }
 
+/* Loop iterations by duration: {"UPPER_US": count} for the non-empty
+ * buckets, bucket b holding those shorter than 2^b cycles. */
+static json_t *
+loop_hist_json(const struct dp_worker_info *wi)
+{
+	json_t *h = json_object();
+
+	for (unsigned int b = 0; b < DP_LOOP_HIST; b++) {
+		char key[32];
+
+		if (wi->loop_hist[b] == 0)
+			continue;
+		snprintf(key, sizeof(key), "%.3g",
+			 (double)(UINT64_C(1) << b) * 1e6 / (double)wi->tsc_hz);
+		json_object_set_new(h, key, json_integer((json_int_t)wi->loop_hist[b]));
+	}
+	return h;
+}
+
 static json_t *
 api_lcores(void *ctx, json_t *args, char *err, size_t err_size)
 {
@@ -332,11 +351,14 @@ api_lcores(void *ctx, json_t *args, char *err, size_t err_size)
 			100.0 * (double)wi.busy_cycles /
 			(double)(wi.busy_cycles + wi.idle_cycles);
 		json_array_append_new(list, json_pack(
-			"{s:i, s:s, s:o, s:I, s:I, s:f}",
+			"{s:i, s:s, s:o, s:I, s:I, s:f, s:f, s:o}",
 			"lcore", (int)wi.lcore, "role", "worker", "queues", queues,
 			"busy_cycles", (json_int_t)wi.busy_cycles,
 			"idle_cycles", (json_int_t)wi.idle_cycles,
-			"busy_pct", pct));
+			"busy_pct", pct,
+			"loop_max_us", (double)wi.loop_max_cycles * 1e6 /
+				       (double)wi.tsc_hz,
+			"loop_us", loop_hist_json(&wi)));
 	}
 	return list;
 }

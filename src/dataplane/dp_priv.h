@@ -192,6 +192,8 @@ struct dp_worker {
 	/* Counters, written only by this worker. */
 	uint64_t busy_cycles;
 	uint64_t idle_cycles;
+	uint64_t loop_hist[DP_LOOP_HIST];
+	uint64_t loop_max_cycles;
 	struct dp_port_stats stats[DP_PORTS_MAX];
 } __rte_cache_aligned;
 

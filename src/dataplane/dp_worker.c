@@ -392,6 +392,16 @@ dp_poll_rxq(struct dp_worker *w, const struct dp_rxq *rxq,
 	return busy;
 }
 
+static inline void
+dp_loop_account(struct dp_worker *w, uint64_t cycles)
+{
+	unsigned int b = cycles == 0 ? 0 : 64 - (unsigned int)__builtin_clzll(cycles);
+
+	w->loop_hist[b < DP_LOOP_HIST ? b : DP_LOOP_HIST - 1]++;
+	if (cycles > w->loop_max_cycles)
+		w->loop_max_cycles = cycles;
+}
+
 int
 dp_worker_main(void *arg)
 {
@@ -456,6 +466,7 @@ dp_worker_main(void *arg)
 			w->busy_cycles += now - prev;
 		else
 			w->idle_cycles += now - prev;
+		dp_loop_account(w, now - prev);
 		prev = now;
 	}
 

@@ -56,33 +56,7 @@ CONF=$WORK/vtoed.yaml
 VLOG=$WORK/vtoed.log
 write_config "$CONF" "$MODE"
 echo "datapath: {direct: $DIRECT}" >>"$CONF"
-OVS_VSWITCHD=${OVS_VSWITCHD:-/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk}
-OVS_DIR=$WORK/ovs
-ovs_vsctl() { timeout 20 ovs-vsctl --db="unix:$OVS_DIR/db.sock" --timeout=15 "$@"; }
-ovs_start() {
-	[ -x "$OVS_VSWITCHD" ] && command -v ovsdb-server >/dev/null ||
-		skip_all "Open vSwitch with DPDK missing (apt-get install openvswitch-switch-dpdk)"
-	mkdir -p "$OVS_DIR"
-	export OVS_RUNDIR=$OVS_DIR OVS_DBDIR=$OVS_DIR OVS_LOGDIR=$OVS_DIR OVS_SYSCONFDIR=$OVS_DIR
-	ovsdb-tool create "$OVS_DIR/conf.db" /usr/share/openvswitch/vswitch.ovsschema || return 1
-	timeout -k 5 $((GUEST_SECS + 60)) taskset -c "$MAIN_CPU" ovsdb-server "--remote=punix:$OVS_DIR/db.sock" \
-		"--pidfile=$OVS_DIR/ovsdb-server.pid" "--unixctl=$OVS_DIR/ovsdb-server.ctl" \
-		"--log-file=$OVS_DIR/ovsdb-server.log" "$OVS_DIR/conf.db" >"$OVS_DIR/ovsdb.out" 2>&1 &
-	track $!
-	wait_for 20 test -S "$OVS_DIR/db.sock" || return 1
-	ovs_vsctl --no-wait init -- set Open_vSwitch . other_config:dpdk-init=true \
-		"other_config:dpdk-lcore-mask=0x$(printf %x $((1 << MAIN_CPU)))" \
-		"other_config:pmd-cpu-mask=0x$(printf %x $((1 << WORKER_CPU)))" \
-		other_config:dpdk-socket-mem=1024 \
-		"other_config:dpdk-extra=--file-prefix=$(dpdk_prefix ovs) --no-pci" || return 1
-	timeout -k 5 $((GUEST_SECS + 60)) taskset -c "$MAIN_CPU" "$OVS_VSWITCHD" "unix:$OVS_DIR/db.sock" \
-		"--pidfile=$OVS_DIR/ovs-vswitchd.pid" "--unixctl=$OVS_DIR/ovs-vswitchd.ctl" \
-		"--log-file=$OVS_DIR/ovs-vswitchd.log" >"$OVS_DIR/vswitchd.out" 2>&1 &
-	track $!
-	wait_for 60 test -S "$OVS_DIR/ovs-vswitchd.ctl" || return 1
-	ovs_vsctl add-br br0 -- set bridge br0 datapath_type=netdev || return 1
-	ovs_port_add vm1 "$VM1_SOCK" && ovs_port_add vm2 "$VM2_SOCK"
-}
+source "$(dirname "$0")/lib/ovs.sh"
 ovs_port_add() {  # NAME SOCK: server mode: OVS's socket is $OVS_DIR/NAME
 	if [ "$MODE" = server ]; then
 		ovs_vsctl add-port br0 "$1" -- set Interface "$1" type=dpdkvhostuser
@@ -97,7 +71,8 @@ fi
 if [ "$BACKEND" = vtoed ]; then
 	vtoed_start "$CONF" "$VLOG" $((GUEST_SECS + 60)) || die "vtoed did not start"
 elif [ "$BACKEND" = ovs ]; then
-	ovs_start || { tail -20 "$OVS_DIR"/*.log >&2; die "Open vSwitch did not start"; }
+	{ ovs_start $((GUEST_SECS + 60)) && ovs_port_add vm1 "$VM1_SOCK" && ovs_port_add vm2 "$VM2_SOCK"; } ||
+		{ tail -20 "$OVS_DIR"/*.log >&2; die "Open vSwitch did not start"; }
 	[ "$MODE" = client ] || wait_for 30 test -S "$VM2_SOCK" || die "OVS made no vhost-user sockets"
 else
 	[ "$MODE" = server ] || skip_all "the testpmd baseline runs in server mode only"

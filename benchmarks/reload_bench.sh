@@ -1,0 +1,179 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# reload_bench.sh - VM ports added and removed while traffic flows: vtoed's
+# reload against Open vSwitch with DPDK's add-port/del-port, alternating
+# rounds, same generators.
+#
+#   benchmarks/reload_bench.sh [--rounds N] [--pps N] [--many N]
+#
+# Both switches run their poll thread on CPU 1 and everything else on CPU 0;
+# every port is in client mode (the generator, vtoe-inject on virtio-user
+# with server=1, owns the socket), vm1 <-> vm2 carry --pps frames/s each way
+# for the whole run.  Per round and system:
+#   first_ms   a generator already waits on vm3's socket, sending 1000
+#              frames/s to vm1; time from the add (vtoectl reload with vm3
+#              in the file / ovs-vsctl add-port) to the switch's first frame
+#              received from vm3, polled every few ms
+#   add_ms     how long the add command itself took
+#   del_ms     the same for removing vm3
+#   many_add_ms, many_del_ms
+#              --many ports (no guests) added in one reload / one ovs-vsctl
+#              transaction, then removed (vtoed holds at most 64 ports in
+#              all, so 100 and 1,000 cannot be asked of it)
+# At the end, vtoed's worker loop-time distribution (vtoectl lcores) over
+# the whole run, which includes every add and remove, against a stretch of
+# the same length with no reload in the same run: the longest stall a
+# port change causes the worker.
+#
+# Defaults: 5 rounds, --pps 20000, --many 60.  Needs root, hugepages,
+# build/ (vtoed, vtoectl, vtoe-inject), openvswitch-switch-dpdk.
+set -u -o pipefail
+ROUNDS=5 PPS=20000 MANY=60
+while [ $# -gt 0 ]; do
+	case $1 in
+	--rounds) ROUNDS=$2; shift ;;
+	--pps) PPS=$2; shift ;;
+	--many) MANY=$2; shift ;;
+	-h | --help) sed -n '3,30p' "$0"; exit 0 ;;
+	*) echo "reload_bench.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+source "$(dirname "$0")/../tests/integration/lib/common.sh"
+source "$(dirname "$0")/../tests/integration/lib/ovs.sh"
+need_root
+need_binaries "$VTOED" "$VTOECTL" "$VTOE_INJECT"
+need_hugepages 600
+ovs_available || skip_all "openvswitch-switch-dpdk missing: no peer to compare with"
+
+RES=$WORK/results
+now_ms() { date +%s%3N; }
+inject() {  # NAME SOCK MAC ARGS...: a generator owning SOCK (server=1)
+	local name=$1 sock=$2 mac=$3; shift 3
+	rm -f "$sock"
+	timeout -k 5 900 taskset -c "$OTHER_CPUS" "$VTOE_INJECT" -l "$MAIN_CPU" --no-pci --no-huge -m 64 \
+		--file-prefix="$(dpdk_prefix "$name")" --log-level=3 \
+		--vdev "net_virtio_user0,path=$sock,mac=$mac,server=1,queue_size=1024" -- \
+		--link-timeout 120 "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+	INJ_PID=$!; track $INJ_PID
+}
+stop_inject() { kill -INT "$(pgrep -P "$1" | head -1)" 2>/dev/null; wait "$1" 2>/dev/null; }
+S1=$WORK/vm1.sock S2=$WORK/vm2.sock S3=$WORK/vm3.sock
+MAC3=52:54:00:00:03:01
+
+vtoed_conf() {  # [vm3] [many]
+	config_head
+	echo "vms:"
+	echo "  - {name: vm1, ports: [{name: vm1.0, socket: $S1, mode: client, mac: \"$VM1_MAC\", offloads: false}]}"
+	echo "  - {name: vm2, ports: [{name: vm2.0, socket: $S2, mode: client, mac: \"$VM2_MAC\", offloads: false}]}"
+	[ "${1:-}" = vm3 ] &&
+		echo "  - {name: vm3, ports: [{name: vm3.0, socket: $S3, mode: client, mac: \"$MAC3\", offloads: false}]}"
+	if [ "${2:-}" = many ]; then
+		for i in $(seq 1 "$MANY"); do
+			printf '  - {name: m%d, ports: [{name: m%d.0, socket: %s/m%d.sock, mac: "52:54:00:10:%02x:%02x"}]}\n' \
+				"$i" "$i" "$WORK" "$i" $((i / 256)) $((i % 256))
+		done
+	fi
+}
+rx_of_vtoed() { port_stat vm3.0 .rx_packets 2>/dev/null; }
+rx_of_ovs() { ovs_vsctl get Interface vm3 statistics:rx_packets 2>/dev/null | tr -d '"'; }
+got_first() { local n; n=$("rx_of_$1"); [ -n "$n" ] && [ "$n" -gt 0 ]; }
+wait_first() {  # SYSTEM: poll as fast as the tools answer, for 30 s
+	local end=$(( $(date +%s) + 30 ))
+	while [ "$(date +%s)" -lt $end ]; do got_first "$1" && return 0; done
+	return 1
+}
+
+run_vtoed() {  # ROUND
+	local CONF=$WORK/vtoed.yaml VLOG=$WORK/vtoed.log t0 t1 t2 a b pa pb
+	vtoed_conf >"$CONF"
+	inject A "$S1" "$VM1_MAC" --send 64:1000000000 --pps "$PPS" --dst "$VM2_MAC"; pa=$INJ_PID
+	inject B "$S2" "$VM2_MAC" --send 64:1000000000 --pps "$PPS" --dst "$VM1_MAC"; pb=$INJ_PID
+	sleep 1
+	vtoed_start "$CONF" "$VLOG" 600 || die "vtoed did not start"
+	wait_for 30 ports_up vm1.0 vm2.0 || die "vtoed: generators did not attach"
+	inject C "$S3" "$MAC3" --send 64:1000000000 --pps 1000 --dst "$VM1_MAC"
+	sleep 1
+	vtoed_conf vm3 >"$CONF"
+	t0=$(now_ms); ctl reload >/dev/null || die "vtoed: reload adding vm3 failed"; t1=$(now_ms)
+	wait_first vtoed || die "vtoed: no frame from vm3"
+	t2=$(now_ms)
+	a=$((t1 - t0)) b=$((t2 - t0))
+	vtoed_conf >"$CONF"
+	t0=$(now_ms); ctl reload >/dev/null || die "vtoed: reload removing vm3 failed"; t1=$(now_ms)
+	echo "vtoed $1 first_ms $b add_ms $a del_ms $((t1 - t0))" >>"$RES"
+	stop_inject "$INJ_PID"
+	vtoed_conf "" many >"$CONF"
+	t0=$(now_ms); ctl reload >/dev/null || die "vtoed: adding $MANY ports failed"; t1=$(now_ms)
+	vtoed_conf >"$CONF"
+	t2=$(now_ms); ctl reload >/dev/null || die "vtoed: removing $MANY ports failed"
+	echo "vtoed $1 many_add_ms $((t1 - t0)) many_del_ms $(( $(now_ms) - t2 ))" >>"$RES"
+	ctl --json lcores | jq -c '.[] | select(.role == "worker") | {loop_max_us, loop_us}' |
+		sed "s/^/vtoed $1 loops_with_reloads /" >>"$RES"
+	# The same stretch without any reload, for comparison.
+	a=$(ctl --json lcores | jq -c '.[] | select(.role == "worker") | .loop_us')
+	sleep 3
+	b=$(ctl --json lcores | jq -c '.[] | select(.role == "worker") | .loop_us')
+	echo "vtoed $1 loops_quiet_3s $(jq -cn --argjson a "$a" --argjson b "$b" \
+		'$b | to_entries | map(.value -= ($a[.key] // 0)) | map(select(.value > 0)) | from_entries')" >>"$RES"
+	vtoed_stop TERM
+	stop_inject "$pa"; stop_inject "$pb"
+}
+
+run_ovs() {  # ROUND
+	local t0 t1 t2 a b pa pb c=()
+	OVS_DIR=$WORK/ovs$1
+	inject A "$S1" "$VM1_MAC" --send 64:1000000000 --pps "$PPS" --dst "$VM2_MAC"; pa=$INJ_PID
+	inject B "$S2" "$VM2_MAC" --send 64:1000000000 --pps "$PPS" --dst "$VM1_MAC"; pb=$INJ_PID
+	sleep 1
+	ovs_start 600 || die "Open vSwitch did not start"
+	ovs_vsctl add-port br0 vm1 -- set Interface vm1 type=dpdkvhostuserclient "options:vhost-server-path=$S1" \
+		-- add-port br0 vm2 -- set Interface vm2 type=dpdkvhostuserclient "options:vhost-server-path=$S2" ||
+		die "ovs: ports"
+	wait_for 30 eval '[ "$(ovs_vsctl get Interface vm1 link_state)" = up ]' || die "ovs: vm1 not up"
+	inject C "$S3" "$MAC3" --send 64:1000000000 --pps 1000 --dst "$VM1_MAC"
+	sleep 1
+	t0=$(now_ms)
+	ovs_vsctl add-port br0 vm3 -- set Interface vm3 type=dpdkvhostuserclient "options:vhost-server-path=$S3" ||
+		die "ovs: add-port vm3"
+	t1=$(now_ms)
+	wait_first ovs || die "ovs: no frame from vm3"
+	t2=$(now_ms)
+	a=$((t1 - t0)) b=$((t2 - t0))
+	t0=$(now_ms); ovs_vsctl del-port br0 vm3 || die "ovs: del-port vm3"; t1=$(now_ms)
+	echo "ovs $1 first_ms $b add_ms $a del_ms $((t1 - t0))" >>"$RES"
+	stop_inject "$INJ_PID"
+	for i in $(seq 1 "$MANY"); do
+		c+=(-- add-port br0 "m$i" -- set Interface "m$i" type=dpdkvhostuser)
+	done
+	t0=$(now_ms); ovs_vsctl "${c[@]:1}" >/dev/null || die "ovs: adding $MANY ports"; t1=$(now_ms)
+	c=()
+	for i in $(seq 1 "$MANY"); do c+=(-- del-port br0 "m$i"); done
+	t2=$(now_ms); ovs_vsctl "${c[@]:1}" >/dev/null || die "ovs: removing $MANY ports"
+	echo "ovs $1 many_add_ms $((t1 - t0)) many_del_ms $(( $(now_ms) - t2 ))" >>"$RES"
+	ovs_stop
+	stop_inject "$pa"; stop_inject "$pb"
+}
+
+log "results in $RES; $ROUNDS rounds, flow $PPS frames/s each way, $MANY ports at once"
+for r in $(seq 1 "$ROUNDS"); do
+	if [ $((r % 2)) = 1 ]; then run_vtoed "$r"; run_ovs "$r"; else run_ovs "$r"; run_vtoed "$r"; fi
+	grep " $r " "$RES" | grep -v loops >&2
+done
+
+med() {  # SYSTEM KEY: the median over the rounds
+	awk -v s="$1" -v k="$2" '$1 == s { for (i = 3; i < NF; i += 2) if ($i == k) print $(i + 1) }' "$RES" |
+		sort -n | awk '{ a[NR] = $1 } END { print NR ? a[int((NR + 1) / 2)] : "nan" }'
+}
+echo
+echo "median of $ROUNDS rounds (ms)   vtoed   ovs   vtoed/ovs"
+for k in first_ms add_ms del_ms many_add_ms many_del_ms; do
+	v=$(med vtoed $k) o=$(med ovs $k)
+	printf '%-28s %7s %5s   %s\n' "$k" "$v" "$o" "$(awk -v v="$v" -v o="$o" 'BEGIN { if (o > 0) printf "%.2f", v / o; else print "-" }')"
+done
+echo
+echo "vtoed worker loop iterations by duration (upper bound, us: count):"
+grep 'loops_' "$RES" | sed 's/^vtoed /  round /'
+VTOE_KEEP=1
+pass "measured $ROUNDS rounds"
+t_finish
