@@ -9,6 +9,8 @@
 #include "cfg.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <limits.h>
 #include <sched.h>
@@ -34,9 +36,10 @@ static const char *const keys_eal[] = { "file_prefix", "args", NULL };
 static const char *const keys_membership[] = { "source", "uri", "mode", "interval", NULL };
 static const char *const keys_uplink[] = { "name", "device", "rate", "queue_packets", "queue_bytes", NULL };
 static const char *const keys_datapath[] = { "direct", NULL };
-static const char *const keys_port[] = { "name", "socket", "mode", "mac", "queues", "uplink", "weight", "offloads", "takeover", NULL };
+static const char *const keys_port[] = { "name", "socket", "mode", "mac", "queues", "uplink", "weight", "offloads", "takeover", "owner", "group", "perms", NULL };
+static const char *const keys_socket_dir[] = { "path", "group", "mode", NULL };
 static const char *const keys_vm[] = { "name", "ports", NULL };
-static const char *const keys_root[] = { "lcores", "memory", "control", "fdb", "eal", "membership", "datapath", "uplinks", "vms", NULL };
+static const char *const keys_root[] = { "lcores", "memory", "control", "fdb", "eal", "membership", "datapath", "socket_dir", "uplinks", "vms", NULL };
 
 const char *const *
 cfg_schema_keys(const char *section)
@@ -53,6 +56,7 @@ cfg_schema_keys(const char *section)
 		{ "membership", keys_membership },
 		{ "uplink", keys_uplink },
 		{ "datapath", keys_datapath },
+		{ "socket_dir", keys_socket_dir },
 		{ "port", keys_port },
 		{ "vm", keys_vm },
 		{ "", keys_root },
@@ -315,6 +319,60 @@ static void parse_control(struct cfg_parser *p, const yaml_node_t *map)
 		cfg_get_path(p, n, ctx, "socket", p->cfg->ctl_socket);
 	if ((n = cfg_map_get(p, map, "mode")) != NULL)
 		cfg_get_mode(p, n, ctx, "mode", &p->cfg->ctl_mode);
+}
+
+/* A user or group of this host, by name or number. */
+static bool cfg_get_id(struct cfg_parser *p, const yaml_node_t *n,
+		       const char *ctx, const char *key, bool group,
+		       int64_t *out)
+{
+	const char *s = cfg_get_scalar(p, n, ctx, key);
+	char buf[4096];
+	char *end;
+	unsigned long v;
+
+	if (s == NULL)
+		return false;
+	if (s[0] >= '0' && s[0] <= '9') {
+		errno = 0;
+		v = strtoul(s, &end, 10);
+		if (*end == '\0' && errno == 0 && v < UINT32_MAX) {
+			*out = (int64_t)v;
+			return true;
+		}
+	} else if (group) {
+		struct group gr, *g = NULL;
+
+		if (getgrnam_r(s, &gr, buf, sizeof(buf), &g) == 0 && g != NULL) {
+			*out = g->gr_gid;
+			return true;
+		}
+	} else {
+		struct passwd pw, *u = NULL;
+
+		if (getpwnam_r(s, &pw, buf, sizeof(buf), &u) == 0 && u != NULL) {
+			*out = u->pw_uid;
+			return true;
+		}
+	}
+	cfg_error(p, n, "%s%s \"%s\" is no %s of this host (want a name or a number)",
+		  ctx, key, s, group ? "group" : "user");
+	return false;
+}
+
+static void parse_socket_dir(struct cfg_parser *p, const yaml_node_t *map)
+{
+	static const char ctx[] = "socket_dir: ";
+	struct cfg *cfg = p->cfg;
+	yaml_node_t *n;
+
+	cfg_map_check(p, map, ctx, keys_socket_dir);
+	if ((n = cfg_map_require(p, map, ctx, "path")) != NULL)
+		cfg_get_path(p, n, ctx, "path", cfg->sockdir);
+	if ((n = cfg_map_get(p, map, "group")) != NULL)
+		cfg_get_id(p, n, ctx, "group", true, &cfg->sockdir_group);
+	if ((n = cfg_map_get(p, map, "mode")) != NULL)
+		cfg_get_mode(p, n, ctx, "mode", &cfg->sockdir_mode);
 }
 
 static void parse_fdb(struct cfg_parser *p, const yaml_node_t *map)
@@ -654,6 +712,31 @@ static void parse_datapath(struct cfg_parser *p, const yaml_node_t *map)
 		cfg_get_bool(p, n, ctx, "direct", &p->cfg->direct);
 }
 
+/* owner, group, perms: who may connect to a server-mode socket. */
+static void parse_port_access(struct cfg_parser *p, const yaml_node_t *map,
+			      const char *ctx, struct cfg_port *port)
+{
+	static const char *const keys[] = { "owner", "group", "perms" };
+	yaml_node_t *n;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if ((n = cfg_map_get(p, map, keys[i])) == NULL)
+			continue;
+		/* In client mode QEMU creates the socket: it is its own. */
+		if (port->mode == CFG_VHOST_CLIENT) {
+			cfg_error(p, n, "%s%s needs mode: server (in client mode QEMU creates the socket; see socket_dir for its directory)",
+				  ctx, keys[i]);
+			continue;
+		}
+		if (i == 0)
+			cfg_get_id(p, n, ctx, "owner", false, &port->sock_owner);
+		else if (i == 1)
+			cfg_get_id(p, n, ctx, "group", true, &port->sock_group);
+		else
+			cfg_get_mode(p, n, ctx, "perms", &port->sock_perms);
+	}
+}
+
 static void parse_port(struct cfg_parser *p, const yaml_node_t *map,
 		       const char *vm_ctx, size_t pos)
 {
@@ -667,6 +750,7 @@ static void parse_port(struct cfg_parser *p, const yaml_node_t *map,
 	*port = (struct cfg_port){
 		.mode = CFG_VHOST_SERVER, .queues = 1, .uplink = -1,
 		.weight = 1, .vm = cfg->n_vms - 1, .offloads = true,
+		.sock_owner = -1, .sock_group = -1,
 		.at = mark_of(map),
 	};
 	/* vm_ctx ends in ": " */
@@ -700,6 +784,7 @@ static void parse_port(struct cfg_parser *p, const yaml_node_t *map,
 	if ((n = cfg_map_get(p, map, "takeover")) != NULL &&
 	    cfg_get_either(p, n, ctx, "takeover", "refuse", "newest", &second))
 		port->takeover_newest = second;
+	parse_port_access(p, map, ctx, port);
 }
 
 static void parse_vm(struct cfg_parser *p, const yaml_node_t *map, size_t pos)
@@ -797,6 +882,7 @@ static void record_marks(struct cfg_parser *p, const yaml_node_t *root)
 		{ "eal", offsetof(struct cfg, at_eal) },
 		{ "membership", offsetof(struct cfg, at_membership) },
 		{ "datapath", offsetof(struct cfg, at_datapath) },
+		{ "socket_dir", offsetof(struct cfg, at_socket_dir) },
 	};
 	const yaml_node_t *n;
 
@@ -837,6 +923,9 @@ static void parse_root(struct cfg_parser *p, const yaml_node_t *root)
 	if ((n = section(p, root, "datapath", YAML_MAPPING_NODE,
 			 "a mapping like {direct: true}")))
 		parse_datapath(p, n);
+	if ((n = section(p, root, "socket_dir", YAML_MAPPING_NODE,
+			 "a mapping like {path: /run/vtoe, group: libvirt-qemu, mode: \"0770\"}")))
+		parse_socket_dir(p, n);
 	/* Uplinks before VMs: ports refer to them by name. */
 	if ((n = section(p, root, "uplinks", YAML_SEQUENCE_NODE,
 			 "a list of {name: ..., device: ...}")))
@@ -948,6 +1037,7 @@ struct cfg *cfg_parse(const char *name, const char *text, size_t size,
 	cfg->fdb_size = 4096;
 	cfg->fdb_ageing_s = 300;
 	cfg->direct = true;
+	cfg->sockdir_group = -1;
 	cfg->membership = CFG_MEMBERSHIP_STATIC;
 	snprintf(cfg->membership_uri, sizeof(cfg->membership_uri), "%s",
 		 CFG_MEMBERSHIP_URI_DEFAULT);

@@ -82,6 +82,11 @@ struct cfg_port {
 	 * device while the port's owner runs is refused (default), or
 	 * takes the port over (newest). */
 	bool takeover_newest;
+	/* Server mode: who may connect to the socket (owner, group: ids;
+	 * -1: left as created, root's) and its mode (0: the umask's). */
+	int64_t sock_owner;
+	int64_t sock_group;
+	uint32_t sock_perms;
 	struct cfg_mark at;             /* its entry in ports: */
 };
 
@@ -124,6 +129,14 @@ struct cfg {
 	enum cfg_membership_mode membership_mode;       /* default events */
 	uint32_t membership_interval_ms;                /* poll only */
 
+	/* socket_dir: {path: PATH, group: NAME|GID, mode: "0770"}: the
+	 * directory of the vhost-user sockets, made (or fixed) at start so
+	 * that QEMU running as another user can create (client mode) or
+	 * reach (server mode) its socket there.  path "" : none. */
+	char sockdir[CFG_PATH_MAX];
+	int64_t sockdir_group;          /* -1: left as it is */
+	uint32_t sockdir_mode;          /* 0: left as it is */
+
 	/* datapath: {direct: true|false}: frames between co-resident guests
 	 * copied vring to vring by the worker (default true) */
 	bool direct;
@@ -137,12 +150,13 @@ struct cfg {
 
 	/* Where each section is, for messages about it. */
 	struct cfg_mark at_lcores, at_memory, at_control, at_fdb, at_eal,
-			at_membership, at_datapath;
+			at_membership, at_datapath, at_socket_dir;
 };
 
 /*
  * The keys the parser takes in a section: "" (the top level), "lcores",
- * "memory", "control", "fdb", "eal", "membership", "datapath", and the
+ * "memory", "control", "fdb", "eal", "membership", "datapath",
+ * "socket_dir", and the
  * list entries "uplink", "vm", "port".  NULL-terminated; NULL for any
  * other name.  The config diff (cfg_diff.h) classes every one of them.
  */

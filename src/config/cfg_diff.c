@@ -81,6 +81,10 @@ static const struct cfg_field cfg_fields_cfg[] = {
 	  CFG_RESTART, NULL),
 	/* Each VM port's direct-path state is set up when it opens. */
 	F(struct cfg, direct, "datapath.direct", CFG_RECREATE, NULL),
+	/* Made at start; the sockets in it are the ports'. */
+	F(struct cfg, sockdir, "socket_dir.path", CFG_RESTART, same_str),
+	F(struct cfg, sockdir_group, "socket_dir.group", CFG_RESTART, NULL),
+	F(struct cfg, sockdir_mode, "socket_dir.mode", CFG_RESTART, NULL),
 	F(struct cfg, uplinks, "uplinks", CFG_DERIVED, NULL),
 	F(struct cfg, n_uplinks, "uplinks", CFG_DERIVED, NULL),
 	F(struct cfg, vms, "vms", CFG_DERIVED, NULL),
@@ -94,6 +98,7 @@ static const struct cfg_field cfg_fields_cfg[] = {
 	F(struct cfg, at_eal, "(place)", CFG_DERIVED, NULL),
 	F(struct cfg, at_membership, "(place)", CFG_DERIVED, NULL),
 	F(struct cfg, at_datapath, "(place)", CFG_DERIVED, NULL),
+	F(struct cfg, at_socket_dir, "(place)", CFG_DERIVED, NULL),
 };
 
 static const struct cfg_field cfg_fields_uplink[] = {
@@ -128,6 +133,10 @@ static const struct cfg_field cfg_fields_port[] = {
 	F(struct cfg_port, offloads, "port.offloads", CFG_RECREATE, NULL),
 	F(struct cfg_port, takeover_newest, "port.takeover", CFG_RECREATE,
 	  NULL),
+	/* Applied as the socket is made. */
+	F(struct cfg_port, sock_owner, "port.owner", CFG_RECREATE, NULL),
+	F(struct cfg_port, sock_group, "port.group", CFG_RECREATE, NULL),
+	F(struct cfg_port, sock_perms, "port.perms", CFG_RECREATE, NULL),
 	F(struct cfg_port, at, "(place)", CFG_DERIVED, NULL),
 };
 
@@ -203,6 +212,7 @@ section_mark(const struct cfg *b, const char *key)
 		{ "eal.", offsetof(struct cfg, at_eal) },
 		{ "membership.", offsetof(struct cfg, at_membership) },
 		{ "datapath.", offsetof(struct cfg, at_datapath) },
+		{ "socket_dir.", offsetof(struct cfg, at_socket_dir) },
 	};
 
 	for (size_t i = 0; i < N(at); i++)

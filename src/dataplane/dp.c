@@ -162,6 +162,15 @@ dp_create(const struct cfg *cfg)
 		rc = -ENOMEM;
 		goto err;
 	}
+	if (cfg->sockdir[0] != '\0') {
+		rc = vhost_socket_dir_prepare(cfg->sockdir, cfg->sockdir_group,
+					      cfg->sockdir_mode);
+		if (rc != 0) {
+			DP_LOG(ERR, "socket_dir %s: %s\n", cfg->sockdir,
+			       strerror(-rc));
+			goto err;
+		}
+	}
 	rc = dp_uplinks_build(dp);
 	if (rc == 0)
 		rc = dp_workers_create(dp);

@@ -243,6 +243,9 @@ dp_vhost_open(struct dp_port *port)
 		.events = &dp_vhost_events,
 		.arg = port,
 		.direct = port->dp->direct ? &port->direct : NULL,
+		.owner = port->cfg->sock_owner,
+		.group = port->cfg->sock_group,
+		.perms = port->cfg->sock_perms,
 	};
 	int rc = vhost_port_open(&conf);
 

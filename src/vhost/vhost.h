@@ -43,7 +43,17 @@ struct vhost_port_conf {
 	/* Kept in step with the library for the worker's direct vring path
 	 * (vhost_direct.h); NULL for the library path only. */
 	struct vhost_direct *direct;
+	/* Server mode: the socket's owner and group (-1: root's, as made)
+	 * and mode (0: the umask's), set before any front-end can connect. */
+	int64_t owner;
+	int64_t group;
+	uint32_t perms;
 };
+
+/* Make the directory of the sockets (if missing) and give it group gid
+ * (-1: keep) and mode (0: keep), so that QEMU running as another user can
+ * create its socket there (client mode) or reach vtoed's.  0 or -errno. */
+int vhost_socket_dir_prepare(const char *dir, int64_t gid, uint32_t mode);
 
 /* Register and start a socket.  A handle (>= 0) for the calls below, or
  * -errno. */

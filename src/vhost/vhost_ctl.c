@@ -63,6 +63,8 @@ struct vhost_port {
 	void *arg;
 	struct vhost_direct *direct;    /* NULL: library path only */
 	struct vo_port vo;
+	int64_t owner, group;   /* server socket's, -1: as made */
+	uint32_t perms;         /* server socket's mode, 0: as made */
 	uint64_t announces;     /* SEND_RARP from the owner */
 	bool direct_logging;    /* the direct path logs dirty pages (said once) */
 };
@@ -434,14 +436,62 @@ vhost_server_path_prepare(const char *path)
 static int
 vhost_socket_start(const struct vhost_port *s, const char *path)
 {
+	bool server = !(s->flags & RTE_VHOST_USER_CLIENT);
+	bool access = server && (s->owner >= 0 || s->group >= 0 || s->perms != 0);
+	mode_t umask_was = 0;
+	int rc;
+
 	if (rte_vhost_driver_register(path, s->flags) != 0)
 		return -EIO;
 	if (rte_vhost_driver_disable_features(path, s->disabled) != 0 ||
-	    rte_vhost_driver_callback_register(path, &vhost_ops) != 0 ||
-	    rte_vhost_driver_start(path) != 0) {
+	    rte_vhost_driver_callback_register(path, &vhost_ops) != 0) {
 		rte_vhost_driver_unregister(path);
 		return -EIO;
 	}
+	/*
+	 * The library binds and listens in rte_vhost_driver_start.  Made
+	 * under umask 0177 the socket is root's alone (0600) until the chown
+	 * and chmod below: no front-end but root's can connect in between.
+	 * The umask is the process's; only this path (under vhost_lock,
+	 * main thread) creates files while vtoed runs.
+	 */
+	errno = 0;
+	if (access)
+		umask_was = umask(0177);
+	rc = rte_vhost_driver_start(path);
+	if (access)
+		umask(umask_was);
+	if (rc == 0 && access &&
+	    ((s->owner >= 0 || s->group >= 0) &&
+	     chown(path, s->owner >= 0 ? (uid_t)s->owner : (uid_t)-1,
+		   s->group >= 0 ? (gid_t)s->group : (gid_t)-1) != 0))
+		rc = -1;
+	if (rc == 0 && access && chmod(path, s->perms != 0 ? s->perms : 0600) != 0)
+		rc = -1;
+	if (rc != 0) {
+		rc = errno != 0 ? -errno : -EIO;
+		VHOST_LOG(ERR, "%s: cannot start the socket: %s\n", path,
+			  strerror(-rc));
+		rte_vhost_driver_unregister(path);
+		return rc;
+	}
+	return 0;
+}
+
+int
+vhost_socket_dir_prepare(const char *dir, int64_t gid, uint32_t mode)
+{
+	char probe[112];
+	int rc;
+
+	snprintf(probe, sizeof(probe), "%s/x", dir);
+	rc = vhost_parent_dir_make(probe);
+	if (rc != 0)
+		return rc;
+	if (gid >= 0 && chown(dir, (uid_t)-1, (gid_t)gid) != 0)
+		return -errno;
+	if (mode != 0 && chmod(dir, mode) != 0)
+		return -errno;
 	return 0;
 }
 
@@ -495,6 +545,9 @@ vhost_port_open(const struct vhost_port_conf *conf)
 			.events = conf->events,
 			.arg = conf->arg,
 			.direct = conf->direct,
+			.owner = conf->owner,
+			.group = conf->group,
+			.perms = conf->perms,
 		};
 		strcpy(slot->path, conf->path);
 		vo_init(&slot->vo, conf->takeover_newest);

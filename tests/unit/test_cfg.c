@@ -125,6 +125,7 @@ static const char full_yaml[] =
 	"control: {socket: /tmp/vtoe/ctl.sock, mode: \"0600\"}\n"
 	"fdb: {size: 65536, ageing: 60}\n"
 	"eal: {file_prefix: vt-test, args: [\"--log-level=lib.eal:info\", --no-pci]}\n"
+	"socket_dir: {path: /run/vtoe, group: root, mode: \"0770\"}\n"
 	"uplinks:\n"
 	"  - {name: up0, device: \"net_tap0,iface=vtoe0\"}\n"
 	"  - {name: up1, device: \"0000:3b:02.0\"}\n"
@@ -132,7 +133,8 @@ static const char full_yaml[] =
 	"  - name: vm1\n"
 	"    ports:\n"
 	"      - {name: vm1.0, socket: /run/vtoe/vm1.0.sock, mode: server,\n"
-	"         mac: \"52:54:00:00:01:01\", queues: 2, uplink: up1, weight: 10}\n"
+	"         mac: \"52:54:00:00:01:01\", queues: 2, uplink: up1, weight: 10,\n"
+	"         owner: root, group: 0, perms: \"0660\"}\n"
 	"      - {name: vm1.1, socket: /run/vtoe/vm1.1.sock, mode: client,\n"
 	"         mac: \"52:54:00:00:01:02\", offloads: false, takeover: newest}\n"
 	"  - name: vm2\n"
@@ -194,6 +196,16 @@ static void test_full(void **state)
 	assert_true(cfg->ports[1].takeover_newest);
 	assert_int_equal(cfg->ports[1].uplink, -1);
 	assert_int_equal(cfg->ports[1].vm, 0);
+	/* who may connect: by name or number; unset is -1 / 0 */
+	assert_int_equal(cfg->ports[0].sock_owner, 0);
+	assert_int_equal(cfg->ports[0].sock_group, 0);
+	assert_int_equal(cfg->ports[0].sock_perms, 0660);
+	assert_int_equal(cfg->ports[1].sock_owner, -1);
+	assert_int_equal(cfg->ports[1].sock_group, -1);
+	assert_int_equal(cfg->ports[1].sock_perms, 0);
+	assert_string_equal(cfg->sockdir, "/run/vtoe");
+	assert_int_equal(cfg->sockdir_group, 0);
+	assert_int_equal(cfg->sockdir_mode, 0770);
 	assert_string_equal(cfg->ports[2].name, "vm2.0");
 	assert_memory_equal(cfg->ports[2].mac, mac, 6);
 	assert_int_equal(cfg->ports[2].uplink, 0);
@@ -346,7 +358,7 @@ static const struct bad_case bad_cases[] = {
 	{ "second document", VM1 "---\n" VM1, "t.yaml:6:1:",
 	  "second YAML document" },
 	{ "unknown section", "vm:\n  - name: vm1\n" VM1, "t.yaml:1:1:",
-	  "unknown key \"vm\" (allowed: lcores, memory, control, fdb, eal, membership, datapath, uplinks, vms)" },
+	  "unknown key \"vm\" (allowed: lcores, memory, control, fdb, eal, membership, datapath, socket_dir, uplinks, vms)" },
 	{ "datapath direct not a boolean", "datapath: {direct: yes}\n" VM1,
 	  "t.yaml:1:20:", "datapath: direct \"yes\" is not true or false" },
 	{ "datapath unknown key", "datapath: {zero_copy: true}\n" VM1,
@@ -554,7 +566,19 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:4:9:", "each port must be a mapping" },
 	{ "port unknown key", PORT_HEAD SOCK MAC "        macaddr: x\n",
 	  "t.yaml:7:9:",
-	  "port \"vm1.0\": unknown key \"macaddr\" (allowed: name, socket, mode, mac, queues, uplink, weight, offloads, takeover)" },
+	  "port \"vm1.0\": unknown key \"macaddr\" (allowed: name, socket, mode, mac, queues, uplink, weight, offloads, takeover, owner, group, perms)" },
+	{ "port owner unknown", PORT_HEAD SOCK MAC "        owner: nosuchuser-vtoe\n",
+	  "t.yaml:7:16:", "owner \"nosuchuser-vtoe\" is no user of this host" },
+	{ "port group unknown", PORT_HEAD SOCK MAC "        group: nosuchgroup-vtoe\n",
+	  "t.yaml:7:16:", "group \"nosuchgroup-vtoe\" is no group of this host" },
+	{ "port perms not octal", PORT_HEAD SOCK MAC "        perms: \"0968\"\n",
+	  "t.yaml:7:16:", "perms" },
+	{ "port perms in client mode", PORT_HEAD SOCK MAC "        mode: client\n        perms: \"0660\"\n",
+	  "t.yaml:8:16:", "perms needs mode: server (in client mode QEMU creates the socket" },
+	{ "socket_dir without path", "socket_dir: {group: root}\n" PORT_HEAD SOCK MAC,
+	  "t.yaml:1:13:", "socket_dir: missing required key \"path\"" },
+	{ "socket_dir relative", "socket_dir: {path: run/vtoe}\n" PORT_HEAD SOCK MAC,
+	  "t.yaml:1:20:", "must be an absolute path" },
 	{ "port key twice", PORT_HEAD SOCK MAC MAC, "t.yaml:7:9:",
 	  "key \"mac\" is given twice (first on line 6)" },
 	{ "port without name",

@@ -266,7 +266,7 @@ static void test_every_key_classed(void **state)
 {
 	static const char *const sections[] = {
 		"", "lcores", "memory", "control", "fdb", "eal", "membership",
-		"datapath", "uplink", "vm", "port",
+		"datapath", "socket_dir", "uplink", "vm", "port",
 	};
 
 	(void)state;
