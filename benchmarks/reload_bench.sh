@@ -20,10 +20,9 @@
 #              --many ports (no guests) added in one reload / one ovs-vsctl
 #              transaction, then removed (vtoed holds at most 64 ports in
 #              all, so 100 and 1,000 cannot be asked of it)
-# At the end, vtoed's worker loop-time distribution (vtoectl lcores) over
-# the whole run, which includes every add and remove, against a stretch of
-# the same length with no reload in the same run: the longest stall a
-# port change causes the worker.
+# And vtoed's worker loop-time distribution (vtoectl lcores) over the
+# stretch with the adds and removes, against a stretch as long right after
+# with none: the longest stall a port change causes the worker.
 #
 # Defaults: 5 rounds, --pps 20000, --many 60.  Needs root, hugepages,
 # build/ (vtoed, vtoectl, vtoe-inject), openvswitch-switch-dpdk.
@@ -84,6 +83,12 @@ wait_first() {  # SYSTEM: poll as fast as the tools answer, for 30 s
 	return 1
 }
 
+loop_hist() { ctl --json lcores | jq -c '.[] | select(.role == "worker") | .loop_us'; }
+hist_delta() {  # BEFORE AFTER: the iterations in between, by duration
+	jq -cn --argjson a "$1" --argjson b "$2" \
+		'$b | to_entries | map(.value -= ($a[.key] // 0)) | map(select(.value > 0)) | from_entries'
+}
+
 run_vtoed() {  # ROUND
 	local CONF=$WORK/vtoed.yaml VLOG=$WORK/vtoed.log t0 t1 t2 a b pa pb
 	vtoed_conf >"$CONF"
@@ -95,27 +100,34 @@ run_vtoed() {  # ROUND
 	inject C "$S3" "$MAC3" --send 64:1000000000 --pps 1000 --dst "$VM1_MAC"
 	sleep 1
 	vtoed_conf vm3 >"$CONF"
+	h0=$(loop_hist) s0=$(now_ms)
 	t0=$(now_ms); ctl reload >/dev/null || die "vtoed: reload adding vm3 failed"; t1=$(now_ms)
 	wait_first vtoed || die "vtoed: no frame from vm3"
 	t2=$(now_ms)
 	a=$((t1 - t0)) b=$((t2 - t0))
+	sleep 0.5
+	hp=$(loop_hist); echo "vtoed $1 phase_add_vm3 $(hist_delta "$h0" "$hp")" >>"$RES"
 	vtoed_conf >"$CONF"
 	t0=$(now_ms); ctl reload >/dev/null || die "vtoed: reload removing vm3 failed"; t1=$(now_ms)
 	echo "vtoed $1 first_ms $b add_ms $a del_ms $((t1 - t0))" >>"$RES"
+	sleep 0.5
+	hq=$(loop_hist); echo "vtoed $1 phase_del_vm3 $(hist_delta "$hp" "$hq")" >>"$RES"
 	stop_inject "$INJ_PID"
 	vtoed_conf "" many >"$CONF"
+	hp=$(loop_hist)
 	t0=$(now_ms); ctl reload >/dev/null || die "vtoed: adding $MANY ports failed"; t1=$(now_ms)
+	sleep 0.5
+	hq=$(loop_hist); echo "vtoed $1 phase_add_many $(hist_delta "$hp" "$hq")" >>"$RES"
 	vtoed_conf >"$CONF"
 	t2=$(now_ms); ctl reload >/dev/null || die "vtoed: removing $MANY ports failed"
 	echo "vtoed $1 many_add_ms $((t1 - t0)) many_del_ms $(( $(now_ms) - t2 ))" >>"$RES"
-	ctl --json lcores | jq -c '.[] | select(.role == "worker") | {loop_max_us, loop_us}' |
-		sed "s/^/vtoed $1 loops_with_reloads /" >>"$RES"
-	# The same stretch without any reload, for comparison.
-	a=$(ctl --json lcores | jq -c '.[] | select(.role == "worker") | .loop_us')
-	sleep 3
-	b=$(ctl --json lcores | jq -c '.[] | select(.role == "worker") | .loop_us')
-	echo "vtoed $1 loops_quiet_3s $(jq -cn --argjson a "$a" --argjson b "$b" \
-		'$b | to_entries | map(.value -= ($a[.key] // 0)) | map(select(.value > 0)) | from_entries')" >>"$RES"
+	sleep 0.5
+	h1=$(loop_hist) s1=$(now_ms)
+	echo "vtoed $1 phase_del_many $(hist_delta "$hq" "$h1")" >>"$RES"
+	echo "vtoed $1 loops_adding_removing_$((s1 - s0))ms $(hist_delta "$h0" "$h1")" >>"$RES"
+	# A stretch as long without any change, for comparison.
+	sleep "$(( (s1 - s0) / 1000 )).$(( (s1 - s0) % 1000 ))"
+	echo "vtoed $1 loops_quiet_$(( $(now_ms) - s1 ))ms $(hist_delta "$h1" "$(loop_hist)")" >>"$RES"
 	vtoed_stop TERM
 	stop_inject "$pa"; stop_inject "$pb"
 }
@@ -173,7 +185,7 @@ for k in first_ms add_ms del_ms many_add_ms many_del_ms; do
 done
 echo
 echo "vtoed worker loop iterations by duration (upper bound, us: count):"
-grep 'loops_' "$RES" | sed 's/^vtoed /  round /'
+grep 'loops_\|phase_' "$RES" | sed 's/^vtoed /  round /'
 VTOE_KEEP=1
 pass "measured $ROUNDS rounds"
 t_finish
