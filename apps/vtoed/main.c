@@ -23,7 +23,7 @@
 #include "config/cfg_diff.h"
 #include "control/ctl.h"
 #include "dataplane/dp.h"
-#include "dataplane/dp_api.h"
+#include "mgmt/mgmt.h"
 #include "eal_args.h"
 
 #define HOUSEKEEPING_MS 100
@@ -115,7 +115,7 @@ serve(struct ctl_server *srv, struct dp *dp)
 			static struct cfg_diff d;       /* ~7 KB */
 			char err[512];
 
-			if (dp_config_reload(dp, &d, err, sizeof(err)) != 0)
+			if (mgmt_config_reload(dp, &d, err, sizeof(err)) != 0)
 				VTOED_LOG(ERR, "SIGHUP: %s\n", err);
 		}
 	}
@@ -196,10 +196,10 @@ main(int argc, char **argv)
 			strerror(errno));
 		goto err_eal;
 	}
-	if (dp_telemetry_register(dp) != 0)
+	if (mgmt_telemetry_register(dp) != 0)
 		fprintf(stderr, "vtoed: telemetry commands not registered\n");
 
-	cmds = dp_api_commands(&n_cmds);
+	cmds = mgmt_commands(&n_cmds);
 	srv = ctl_server_create(cfg->ctl_socket, cfg->ctl_mode, cmds, n_cmds, dp);
 	if (srv == NULL) {
 		fprintf(stderr, "vtoed: control socket %s: %s\n",
@@ -218,7 +218,7 @@ main(int argc, char **argv)
 err_ctl:
 	ctl_server_destroy(srv);
 err_dp:
-	dp_telemetry_unregister();
+	mgmt_telemetry_unregister();
 	dp_destroy(dp);
 err_eal:
 	rte_eal_cleanup();

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,14 @@
 #include "vhost/vhost.h"
 
 RTE_LOG_REGISTER(dp_logtype, vtoe.dataplane, INFO);
+
+const struct dp_counter dp_port_counters[] = {
+#define DP_COUNTER_ROW(f, name, view, help) \
+	{ name, DP_VIEW_##view, offsetof(struct dp_port_stats, f) },
+	DP_PORT_COUNTERS(DP_COUNTER_ROW)
+#undef DP_COUNTER_ROW
+};
+const unsigned int dp_n_port_counters = RTE_DIM(dp_port_counters);
 
 static pthread_mutex_t dp_table_mutex = PTHREAD_MUTEX_INITIALIZER;
 

@@ -80,22 +80,45 @@ enum dp_direct_stop {
 
 const char *dp_direct_stop_name(enum dp_direct_stop s);
 
+/*
+ * A port's counters, declared once: X(field, "name", VIEW, "what it
+ * counts").  VIEW PORT: shown with the port (vtoectl stats, telemetry
+ * NAME); OFFLOAD: with its offload work (vtoectl's offload block,
+ * telemetry offload_NAME).  The per-worker sum, the JSON, telemetry and
+ * vtoectl's tables all iterate this list.
+ */
+#define DP_PORT_COUNTERS(X) \
+	X(rx_packets, "rx_packets", PORT, "frames received from the port") \
+	X(rx_bytes, "rx_bytes", PORT, "bytes of those") \
+	X(tx_packets, "tx_packets", PORT, "frames the port took") \
+	X(tx_bytes, "tx_bytes", PORT, "bytes of those") \
+	X(tx_retries, "tx_retries", PORT, "bursts a guest took part of: tried again") \
+	X(direct_packets, "direct", PORT, "frames from this port copied vring to vring") \
+	X(flood_copies, "flood_copies", PORT, "extra copies made of frames from this port") \
+	X(announces, "announces", PORT, "gratuitous ARP / RARP flooded from this port (a guest telling where it is now)") \
+	X(nic_tso, "nic_tso", OFFLOAD, "uplinks: super-frames the NIC segments") \
+	X(gso_extra, "gso_extra", OFFLOAD, "frames to this port: segments minus super-frames") \
+	X(gro_merged, "gro_merged", OFFLOAD, "frames to this port absorbed by GRO")
+
+enum dp_counter_view { DP_VIEW_PORT, DP_VIEW_OFFLOAD };
+
 struct dp_port_stats {
-	uint64_t rx_packets;
-	uint64_t rx_bytes;
-	uint64_t tx_packets;
-	uint64_t tx_bytes;
-	uint64_t flood_copies;  /* extra copies made of frames from this port */
-	uint64_t gso_extra;     /* frames to this port: segments - super-frames */
-	uint64_t gro_merged;    /* frames to this port absorbed by GRO */
-	uint64_t tx_retries;    /* guest took part of a burst: tried again */
-	uint64_t direct_packets; /* frames from this port copied vring to vring */
-	uint64_t nic_tso;       /* uplinks: super-frames the NIC segments */
-	uint64_t announces;     /* gratuitous ARP / RARP flooded from this
-				 * port (a guest telling where it is now) */
+#define DP_COUNTER_FIELD(f, name, view, help) uint64_t f;
+	DP_PORT_COUNTERS(DP_COUNTER_FIELD)
+#undef DP_COUNTER_FIELD
 	uint64_t direct_stops[DP_DIRECT_STOP_MAX];
 	uint64_t drops[DP_DROP_MAX];
 };
+
+/* The list above as a table, for the views. */
+struct dp_counter {
+	const char *name;
+	enum dp_counter_view view;
+	size_t off;                     /* in struct dp_port_stats */
+};
+extern const struct dp_counter dp_port_counters[];
+extern const unsigned int dp_n_port_counters;
+#define DP_COUNTER(st, c) (*(const uint64_t *)((const char *)(st) + (c)->off))
 
 #define DP_WORKER_QUEUES_MAX 128
 #define DP_LOOP_HIST 40         /* 2^39 cycles: minutes */

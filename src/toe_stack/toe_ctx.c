@@ -75,15 +75,9 @@ toe_caps_from_eth(uint64_t capa)
 void
 toe_stats_add(struct toe_stats *sum, const struct toe_stats *s)
 {
-	sum->validated += s->validated;
-	sum->passed += s->passed;
-	sum->csum_sw += s->csum_sw;
-	sum->segmented += s->segmented;
-	sum->segments += s->segments;
-	sum->coalesced += s->coalesced;
-	sum->gro_frames += s->gro_frames;
-	sum->csum_checked += s->csum_checked;
-	sum->csum_bad += s->csum_bad;
+#define TOE_COUNTER_ADD(f, help) sum->f += s->f;
+	TOE_COUNTERS(TOE_COUNTER_ADD)
+#undef TOE_COUNTER_ADD
 	for (int r = 0; r < TOE_DROP_MAX; r++)
 		sum->drops[r] += s->drops[r];
 }

@@ -76,17 +76,23 @@ uint32_t toe_caps_from_eth(uint64_t tx_offload_capa);
  * validate: out = in - drops;  egress: out = in - drops - segmented +
  * segments;  gro: out = in - coalesced.
  */
+/* The TOE's counters, declared once: X(field, "what it counts").  Every
+ * view (vtoectl's offload block, telemetry's offload_*) iterates this. */
+#define TOE_COUNTERS(X) \
+	X(validated, "guest frames with offload metadata kept") \
+	X(passed, "of those, passed on as they were to a guest (toe_vnet_passable, direct path)") \
+	X(csum_sw, "L4 checksums completed in software") \
+	X(segmented, "super-frames split in software") \
+	X(segments, "frames those became") \
+	X(coalesced, "segments absorbed into a GRO frame") \
+	X(gro_frames, "GRO frames made (2..TOE_GRO_SEGS_MAX segments)") \
+	X(csum_checked, "segments whose checksums GRO verified in software") \
+	X(csum_bad, "segments GRO found corrupt: passed on unmerged")
+
 struct toe_stats {
-	uint64_t validated;     /* guest frames with offload metadata kept */
-	uint64_t passed;        /* of those, passed on as they were to a
-				 * guest (toe_vnet_passable, direct path) */
-	uint64_t csum_sw;       /* L4 checksums completed in software */
-	uint64_t segmented;     /* super-frames split in software */
-	uint64_t segments;      /* frames those became */
-	uint64_t coalesced;     /* segments absorbed into a GRO frame */
-	uint64_t gro_frames;    /* GRO frames made (2..TOE_GRO_SEGS_MAX segments) */
-	uint64_t csum_checked;  /* segments whose checksums GRO verified in software */
-	uint64_t csum_bad;      /* segments GRO found corrupt: passed on unmerged */
+#define TOE_COUNTER_FIELD(f, help) uint64_t f;
+	TOE_COUNTERS(TOE_COUNTER_FIELD)
+#undef TOE_COUNTER_FIELD
 	uint64_t drops[TOE_DROP_MAX];
 };
 

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The switch's control commands (for the ctl socket) and its DPDK
- * telemetry commands: both read the same counters through dp.h.
+ * Management of the switch, kept out of the data path: the control
+ * socket's commands, DPDK telemetry, reading the config file again.  All
+ * of it goes through the dataplane's public API (dp.h).
  */
-#ifndef VTOE_DP_API_H
-#define VTOE_DP_API_H
+#ifndef VTOE_MGMT_H
+#define VTOE_MGMT_H
 
 #include <stddef.h>
 
@@ -12,20 +13,20 @@ struct ctl_cmd;
 struct dp;
 
 /* The command table; handlers take the struct dp as their ctx. */
-const struct ctl_cmd *dp_api_commands(size_t *n_cmds);
+const struct ctl_cmd *mgmt_commands(size_t *n_cmds);
 
 /* Re-read the config file with the same parser and checks as at start
  * and apply it (dp_reload); d says what became of each port.  0, or
  * -errno with err set (-EINVAL: nothing changed).  For the "reload"
  * command and SIGHUP. */
 struct cfg_diff;
-int dp_config_reload(struct dp *dp, struct cfg_diff *d, char *err,
+int mgmt_config_reload(struct dp *dp, struct cfg_diff *d, char *err,
 		     size_t err_size);
 
 /* Register /vtoe/... telemetry commands reading dp.  0 or -errno.
  * dp must outlive the EAL (telemetry has no unregister). */
-int dp_telemetry_register(struct dp *dp);
+int mgmt_telemetry_register(struct dp *dp);
 /* Before dp is destroyed: make the telemetry commands answer "stopped". */
-void dp_telemetry_unregister(void);
+void mgmt_telemetry_unregister(void);
 
-#endif /* VTOE_DP_API_H */
+#endif /* VTOE_MGMT_H */

@@ -5,7 +5,7 @@
  * to the port and the software TOE's counters), /vtoe/lcores, /vtoe/fdb,
  * /vtoe/qos,UPLINK.  Callbacks run on the telemetry thread and only read.
  */
-#include "dp_api.h"
+#include "mgmt.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -17,14 +17,14 @@
 #include <rte_telemetry.h>
 
 #include "config/cfg.h"
-#include "dp.h"
-#include "fdb.h"
+#include "dataplane/dp.h"
+#include "dataplane/fdb.h"
 #include "toe_stack/toe_offload.h"
 
 /*
  * Cleared before the switch is destroyed; telemetry cannot unregister.  A
  * callback counts itself in tel_busy before it loads tel_dp, and
- * dp_telemetry_unregister() waits for the count to drop after clearing
+ * mgmt_telemetry_unregister() waits for the count to drop after clearing
  * tel_dp (both sequentially consistent: either the callback sees NULL or
  * the unregister sees it busy), so no callback still reads a switch that
  * is being freed.
@@ -63,6 +63,21 @@ tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* The port counters of one view, as PREFIX + their names. */
+static void
+tel_counters(struct rte_tel_data *d, const struct dp_port_stats *st,
+	     enum dp_counter_view view, const char *prefix)
+{
+	for (unsigned int c = 0; c < dp_n_port_counters; c++) {
+		char key[64];
+
+		if (dp_port_counters[c].view != view)
+			continue;
+		snprintf(key, sizeof(key), "%s%s", prefix, dp_port_counters[c].name);
+		rte_tel_data_add_dict_u64(d, key, DP_COUNTER(st, &dp_port_counters[c]));
+	}
+}
+
 /* The software TOE's work for this port, as "offload_*" keys. */
 static void
 tel_offload(struct rte_tel_data *d, const struct dp *dp, unsigned int p,
@@ -71,17 +86,11 @@ tel_offload(struct rte_tel_data *d, const struct dp *dp, unsigned int p,
 	struct toe_stats ts;
 
 	dp_port_offload_stats(dp, p, &ts);
-	rte_tel_data_add_dict_u64(d, "offload_validated", ts.validated);
-	rte_tel_data_add_dict_u64(d, "offload_passed", ts.passed);
-	rte_tel_data_add_dict_u64(d, "offload_csum_sw", ts.csum_sw);
-	rte_tel_data_add_dict_u64(d, "offload_segmented", ts.segmented);
-	rte_tel_data_add_dict_u64(d, "offload_segments", ts.segments);
-	rte_tel_data_add_dict_u64(d, "offload_gso_extra", st->gso_extra);
-	rte_tel_data_add_dict_u64(d, "offload_coalesced", ts.coalesced);
-	rte_tel_data_add_dict_u64(d, "offload_gro_frames", ts.gro_frames);
-	rte_tel_data_add_dict_u64(d, "offload_gro_merged", st->gro_merged);
-	rte_tel_data_add_dict_u64(d, "offload_csum_checked", ts.csum_checked);
-	rte_tel_data_add_dict_u64(d, "offload_csum_bad", ts.csum_bad);
+#define TOE_COUNTER_TEL(f, help) \
+	rte_tel_data_add_dict_u64(d, "offload_" #f, ts.f);
+	TOE_COUNTERS(TOE_COUNTER_TEL)
+#undef TOE_COUNTER_TEL
+	tel_counters(d, st, DP_VIEW_OFFLOAD, "offload_");
 	for (int r = 1; r < TOE_DROP_MAX; r++) {
 		char key[64];
 
@@ -109,12 +118,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_string(d, "name", in.name);
 	rte_tel_data_add_dict_string(d, "link", in.link_up ? "up" : "down");
-	rte_tel_data_add_dict_u64(d, "rx_packets", st.rx_packets);
-	rte_tel_data_add_dict_u64(d, "rx_bytes", st.rx_bytes);
-	rte_tel_data_add_dict_u64(d, "tx_packets", st.tx_packets);
-	rte_tel_data_add_dict_u64(d, "tx_bytes", st.tx_bytes);
-	rte_tel_data_add_dict_u64(d, "direct", st.direct_packets);
-	rte_tel_data_add_dict_u64(d, "flood_copies", st.flood_copies);
+	tel_counters(d, &st, DP_VIEW_PORT, "");
 	for (int r = 0; r < DP_DROP_MAX; r++) {
 		char key[64];
 
@@ -124,7 +128,6 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	}
 	rte_tel_data_add_dict_u64(d, "drops_total", total);
 	rte_tel_data_add_dict_u64(d, "features", in.features);
-	rte_tel_data_add_dict_u64(d, "announces", st.announces);
 	if (in.kind == DP_PORT_VHOST) {
 		rte_tel_data_add_dict_string(d, "path", in.here ? "coresident" :
 					     "uplink");
@@ -306,7 +309,7 @@ TEL_GUARDED(tel_qos)
 TEL_GUARDED(tel_fdb)
 
 int
-dp_telemetry_register(struct dp *dp)
+mgmt_telemetry_register(struct dp *dp)
 {
 	atomic_store(&tel_dp, dp);
 	if (rte_telemetry_register_cmd("/vtoe/ports", tel_ports_guarded,
@@ -324,7 +327,7 @@ dp_telemetry_register(struct dp *dp)
 }
 
 void
-dp_telemetry_unregister(void)
+mgmt_telemetry_unregister(void)
 {
 	atomic_store(&tel_dp, NULL);
 	while (atomic_load(&tel_busy) != 0)

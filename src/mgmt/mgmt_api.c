@@ -4,7 +4,7 @@
  * ports, stats [port], lcores, fdb, config.  Runs on the main thread and
  * only reads: counters through dp_port_stats, the MAC table by walking it.
  */
-#include "dp_api.h"
+#include "mgmt.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -19,9 +19,9 @@
 #include "config/cfg_diff.h"
 #include "config/cfg.h"
 #include "control/ctl.h"
-#include "dp.h"
-#include "dp_members.h"
-#include "fdb.h"
+#include "dataplane/dp.h"
+#include "dataplane/dp_members.h"
+#include "dataplane/fdb.h"
 #include "toe_stack/toe_offload.h"
 #include "vhost/vhost.h"
 
@@ -145,7 +145,7 @@ offload_json(const struct dp *dp, unsigned int p, const struct dp_port_info *in,
 	     const struct dp_port_stats *st)
 {
 	struct toe_stats ts;
-	json_t *drops = json_object(), *caps = json_array();
+	json_t *drops = json_object(), *caps = json_array(), *o;
 
 	dp_port_offload_stats(dp, p, &ts);
 	for (int r = 1; r < TOE_DROP_MAX; r++)
@@ -158,26 +158,22 @@ offload_json(const struct dp *dp, unsigned int p, const struct dp_port_info *in,
 		json_array_append_new(caps, json_string("tso4"));
 	if (in->caps & TOE_CAP_TSO6)
 		json_array_append_new(caps, json_string("tso6"));
-	return json_pack("{s:b, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
-			 "enabled", in->kind == DP_PORT_UPLINK || in->offloads,
-			 "egress_does", caps,
-			 "validated", (json_int_t)ts.validated,
-			 "passed", (json_int_t)ts.passed,
-			 "csum_sw", (json_int_t)ts.csum_sw,
-			 "segmented", (json_int_t)ts.segmented,
-			 "segments", (json_int_t)ts.segments,
-			 "nic_tso", (json_int_t)st->nic_tso,
-			 "gso_extra", (json_int_t)st->gso_extra,
-			 "coalesced", (json_int_t)ts.coalesced,
-			 "gro_frames", (json_int_t)ts.gro_frames,
-			 "gro_merged", (json_int_t)st->gro_merged,
-			 "csum_checked", (json_int_t)ts.csum_checked,
-			 "csum_bad", (json_int_t)ts.csum_bad,
-			 "drops", drops);
+	o = json_pack("{s:b, s:o, s:o}",
+		      "enabled", in->kind == DP_PORT_UPLINK || in->offloads,
+		      "egress_does", caps, "drops", drops);
+#define TOE_COUNTER_JSON(f, help) \
+	json_object_set_new(o, #f, json_integer((json_int_t)ts.f));
+	TOE_COUNTERS(TOE_COUNTER_JSON)
+#undef TOE_COUNTER_JSON
+	for (unsigned int c = 0; c < dp_n_port_counters; c++)
+		if (dp_port_counters[c].view == DP_VIEW_OFFLOAD)
+			json_object_set_new(o, dp_port_counters[c].name,
+				json_integer((json_int_t)DP_COUNTER(st, &dp_port_counters[c])));
+	return o;
 }
 
 static json_t *
-port_stats_json(const struct dp *dp, unsigned int p, struct dp_port_stats *sum)
+port_stats_json(const struct dp *dp, unsigned int p)
 {
 	struct dp_port_info in;
 	struct dp_port_stats st;
@@ -192,27 +188,16 @@ port_stats_json(const struct dp *dp, unsigned int p, struct dp_port_stats *sum)
 		json_object_set_new(drops, dp_drop_name(r),
 				    json_integer((json_int_t)st.drops[r]));
 		total += st.drops[r];
-		sum->drops[r] += st.drops[r];
 	}
-	sum->rx_packets += st.rx_packets;
-	sum->tx_packets += st.tx_packets;
-	sum->flood_copies += st.flood_copies;
-	sum->gso_extra += st.gso_extra;
-	sum->gro_merged += st.gro_merged;
 	snprintf(feat, sizeof(feat), "0x%" PRIx64, in.features);
-	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
-		      "name", in.name,
-		      "link", in.link_up ? "up" : "down",
-		      "rx_packets", (json_int_t)st.rx_packets,
-		      "rx_bytes", (json_int_t)st.rx_bytes,
-		      "tx_packets", (json_int_t)st.tx_packets,
-		      "tx_bytes", (json_int_t)st.tx_bytes,
-		      "tx_retries", (json_int_t)st.tx_retries,
-		      "direct", (json_int_t)st.direct_packets,
-		      "flood_copies", (json_int_t)st.flood_copies,
-		      "announces", (json_int_t)st.announces,
-		      "drops_total", (json_int_t)total,
-		      "drops", drops);
+	o = json_pack("{s:s, s:s}", "name", in.name,
+		      "link", in.link_up ? "up" : "down");
+	for (unsigned int c = 0; c < dp_n_port_counters; c++)
+		if (dp_port_counters[c].view == DP_VIEW_PORT)
+			json_object_set_new(o, dp_port_counters[c].name,
+				json_integer((json_int_t)DP_COUNTER(&st, &dp_port_counters[c])));
+	json_object_set_new(o, "drops_total", json_integer((json_int_t)total));
+	json_object_set_new(o, "drops", drops);
 	if (in.kind == DP_PORT_VHOST) {
 		json_object_set_new(o, "owner", owner_json(&in));
 		json_object_set_new(o, "features", json_string(feat));
@@ -257,12 +242,10 @@ api_stats(void *ctx, json_t *args, char *err, size_t err_size)
 		}
 	}
 	for (unsigned int p = 0; p < dp_port_count(dp); p++) {
-		struct dp_port_stats unused;
-
 		if ((only >= 0 && (int)p != only) ||
 		    dp_port_info(dp, p, &(struct dp_port_info){ 0 }) != 0)
 			continue;       /* not asked for, or a free slot */
-		json_array_append_new(ports, port_stats_json(dp, p, &unused));
+		json_array_append_new(ports, port_stats_json(dp, p));
 	}
 	/* The switch's totals: every slot since the start, so frames of
 	 * ports since removed still balance. */
@@ -619,7 +602,7 @@ reload_cpu_present(unsigned int cpu)
 }
 
 int
-dp_config_reload(struct dp *dp, struct cfg_diff *d, char *err, size_t err_size)
+mgmt_config_reload(struct dp *dp, struct cfg_diff *d, char *err, size_t err_size)
 {
 	char *msgs = NULL;
 	size_t msgs_size = 0;
@@ -677,7 +660,7 @@ api_reload(void *ctx, json_t *args, char *err, size_t err_size)
 		snprintf(err, err_size, "out of memory");
 		return NULL;
 	}
-	rc = dp_config_reload(ctx, d, err, err_size);
+	rc = mgmt_config_reload(ctx, d, err, err_size);
 	if (rc == 0)
 		res = json_pack("{s:s, s:b, s:o, s:o, s:o, s:o}",
 				"file", dp_cfg(ctx)->path, "applied", 1,
@@ -726,7 +709,7 @@ api_membership(void *ctx, json_t *args, char *err, size_t err_size)
 	return dp_members_json(ctx);
 }
 
-static const struct ctl_cmd dp_api_cmds[] = {
+static const struct ctl_cmd mgmt_cmds[] = {
 	{ "version", "vtoed and DPDK versions", api_version },
 	{ "ports", "every port: kind, socket or device, MAC, link state", api_ports },
 	{ "stats", "counters and drops by reason; args {\"port\": NAME} for one", api_stats },
@@ -740,8 +723,8 @@ static const struct ctl_cmd dp_api_cmds[] = {
 };
 
 const struct ctl_cmd *
-dp_api_commands(size_t *n_cmds)
+mgmt_commands(size_t *n_cmds)
 {
-	*n_cmds = sizeof(dp_api_cmds) / sizeof(dp_api_cmds[0]);
-	return dp_api_cmds;
+	*n_cmds = sizeof(mgmt_cmds) / sizeof(mgmt_cmds[0]);
+	return mgmt_cmds;
 }
