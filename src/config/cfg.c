@@ -33,7 +33,8 @@ static const char *const keys_memory[] = { "hugepages", "mbufs", NULL };
 static const char *const keys_control[] = { "socket", "mode", NULL };
 static const char *const keys_fdb[] = { "size", "ageing", NULL };
 static const char *const keys_eal[] = { "file_prefix", "args", NULL };
-static const char *const keys_membership[] = { "source", "uri", "mode", "interval", NULL };
+static const char *const keys_membership[] = { "source", "uri", "mode", "interval", "attach", "sockets", "defaults", NULL };
+static const char *const keys_defaults[] = { "uplink", "weight", "offloads", "owner", "group", "perms", NULL };
 static const char *const keys_uplink[] = { "name", "device", "rate", "queue_packets", "queue_bytes", NULL };
 static const char *const keys_datapath[] = { "direct", NULL };
 static const char *const keys_port[] = { "name", "socket", "mode", "mac", "queues", "uplink", "weight", "offloads", "takeover", "owner", "group", "perms", NULL };
@@ -57,6 +58,7 @@ cfg_schema_keys(const char *section)
 		{ "uplink", keys_uplink },
 		{ "datapath", keys_datapath },
 		{ "socket_dir", keys_socket_dir },
+		{ "defaults", keys_defaults },
 		{ "port", keys_port },
 		{ "vm", keys_vm },
 		{ "", keys_root },
@@ -456,6 +458,102 @@ int cfg_interval_parse(const char *s, uint64_t *ms)
 #define CFG_MEMBERSHIP_INTERVAL_MS_MIN 10
 #define CFG_MEMBERSHIP_INTERVAL_MS_MAX 3600000
 
+/* attach: auto|off and sockets: [DIR, ...] (defaults: after the uplinks,
+ * which it may name: parse_attach_defaults). */
+static void parse_attach(struct cfg_parser *p, const yaml_node_t *map)
+{
+	static const char ctx[] = "membership: ";
+	struct cfg *cfg = p->cfg;
+	yaml_node_t *n, *dirs;
+	bool second;
+
+	if ((n = cfg_map_get(p, map, "attach")) != NULL &&
+	    cfg_get_either(p, n, ctx, "attach", "off", "auto", &second))
+		cfg->attach_auto = second;
+	dirs = cfg_map_get(p, map, "sockets");
+	if (!cfg->attach_auto) {
+		if (dirs != NULL)
+			cfg_error(p, dirs, "membership: sockets needs attach: auto");
+		if ((n = cfg_map_get(p, map, "defaults")) != NULL)
+			cfg_error(p, n, "membership: defaults needs attach: auto");
+		return;
+	}
+	if (dirs == NULL) {
+		cfg_error(p, map, "membership: attach: auto needs sockets: [DIR, ...], the directories a domain's socket may be in");
+		return;
+	}
+	if (!cfg_want(p, dirs, YAML_SEQUENCE_NODE, ctx, "sockets",
+		      "a list of directories like [/run/vtoe/]"))
+		return;
+	if (cfg_list_len(dirs) == 0)
+		cfg_error(p, dirs, "membership: sockets is empty (want at least one directory)");
+	for (size_t i = 0; i < cfg_list_len(dirs); i++) {
+		yaml_node_t *d = cfg_list_item(p, dirs, i);
+		char *dir;
+		size_t len;
+
+		if (i == CFG_ATTACH_DIRS_MAX) {
+			cfg_error(p, d, "membership: too many sockets directories (max %d)",
+				  CFG_ATTACH_DIRS_MAX);
+			break;
+		}
+		dir = cfg->attach_dirs[cfg->n_attach_dirs];
+		if (!cfg_get_path(p, d, ctx, "sockets", dir))
+			continue;
+		/* A directory, named without ".." or "." steps: a domain's
+		 * socket is checked against it by its text. */
+		if (strstr(dir, "/../") != NULL || strstr(dir, "/./") != NULL ||
+		    strcmp(dir, "/") == 0) {
+			cfg_error(p, d, "membership: sockets directory \"%s\" must be a plain absolute directory (no . or .. steps, not /)",
+				  dir);
+			continue;
+		}
+		len = strlen(dir);
+		if (dir[len - 1] != '/') {
+			if (len + 1 >= CFG_PATH_MAX) {
+				cfg_error(p, d, "membership: sockets directory \"%s\" is too long", dir);
+				continue;
+			}
+			dir[len] = '/';
+			dir[len + 1] = '\0';
+		}
+		cfg->n_attach_dirs++;
+	}
+}
+
+static void parse_port_uplink(struct cfg_parser *p, const yaml_node_t *n,
+			      const char *ctx, struct cfg_port *port);
+static void parse_port_access(struct cfg_parser *p, const yaml_node_t *map,
+			      const char *ctx, struct cfg_port *port);
+
+/* membership: defaults: what a port made from a domain gets unless its
+ * <metadata> says otherwise. */
+static void parse_attach_defaults(struct cfg_parser *p,
+				  const yaml_node_t *membership)
+{
+	static const char ctx[] = "membership: defaults: ";
+	struct cfg_port *d = &p->cfg->attach_defaults;
+	yaml_node_t *map, *n;
+	unsigned long long v;
+
+	if (membership == NULL || !p->cfg->attach_auto ||
+	    (map = cfg_map_get(p, membership, "defaults")) == NULL ||
+	    !cfg_want(p, map, YAML_MAPPING_NODE, "membership: ", "defaults",
+		      "a mapping like {uplink: up0, weight: 1, offloads: true}"))
+		return;
+	cfg_map_check(p, map, ctx, keys_defaults);
+	if ((n = cfg_map_get(p, map, "uplink")) != NULL)
+		parse_port_uplink(p, n, ctx, d);
+	n = cfg_map_get(p, map, "weight");
+	if (n != NULL && cfg_get_uint(p, n, ctx, "weight", CFG_WEIGHT_MIN,
+				      CFG_WEIGHT_MAX, &v))
+		d->weight = (uint32_t)v;
+	if ((n = cfg_map_get(p, map, "offloads")) != NULL)
+		cfg_get_bool(p, n, ctx, "offloads", &d->offloads);
+	/* Server-mode ports only (the domain's QEMU connects to them). */
+	parse_port_access(p, map, ctx, d);
+}
+
 static void parse_membership(struct cfg_parser *p, const yaml_node_t *map)
 {
 	static const char ctx[] = "membership: ";
@@ -475,6 +573,10 @@ static void parse_membership(struct cfg_parser *p, const yaml_node_t *map)
 	mode = cfg_map_get(p, map, "mode");
 	interval = cfg_map_get(p, map, "interval");
 	if (cfg->membership == CFG_MEMBERSHIP_STATIC) {
+		static const char *const libvirt_only[] = {
+			"attach", "sockets", "defaults",
+		};
+
 		/* Settings that would do nothing are a mistake to point at. */
 		if (uri != NULL)
 			cfg_error(p, uri, "membership: uri needs source: libvirt (static takes the port map as the table)");
@@ -482,8 +584,13 @@ static void parse_membership(struct cfg_parser *p, const yaml_node_t *map)
 			cfg_error(p, mode, "membership: mode needs source: libvirt");
 		if (interval != NULL)
 			cfg_error(p, interval, "membership: interval needs source: libvirt and mode: poll");
+		for (size_t i = 0; i < sizeof(libvirt_only) / sizeof(libvirt_only[0]); i++)
+			if ((n = cfg_map_get(p, map, libvirt_only[i])) != NULL)
+				cfg_error(p, n, "membership: %s needs source: libvirt",
+					  libvirt_only[i]);
 		return;
 	}
+	parse_attach(p, map);
 	if (uri != NULL)
 		cfg_get_str(p, uri, ctx, "uri", cfg->membership_uri,
 			    sizeof(cfg->membership_uri));
@@ -930,6 +1037,8 @@ static void parse_root(struct cfg_parser *p, const yaml_node_t *root)
 	if ((n = section(p, root, "uplinks", YAML_SEQUENCE_NODE,
 			 "a list of {name: ..., device: ...}")))
 		parse_uplinks(p, n);
+	n = cfg_map_get(p, root, "membership");
+	parse_attach_defaults(p, n != NULL && n->type == YAML_MAPPING_NODE ? n : NULL);
 	n = cfg_map_get(p, root, "vms");
 	if (n == NULL)
 		cfg_error(p, root, "missing required section \"vms\" (want at least one VM with one port)");
@@ -1038,6 +1147,10 @@ struct cfg *cfg_parse(const char *name, const char *text, size_t size,
 	cfg->fdb_ageing_s = 300;
 	cfg->direct = true;
 	cfg->sockdir_group = -1;
+	cfg->attach_defaults = (struct cfg_port){
+		.mode = CFG_VHOST_SERVER, .queues = 1, .uplink = -1, .weight = 1,
+		.offloads = true, .sock_owner = -1, .sock_group = -1,
+	};
 	cfg->membership = CFG_MEMBERSHIP_STATIC;
 	snprintf(cfg->membership_uri, sizeof(cfg->membership_uri), "%s",
 		 CFG_MEMBERSHIP_URI_DEFAULT);

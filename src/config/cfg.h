@@ -21,6 +21,7 @@
 #define CFG_MAX_PORTS 64        /* all ports: vhost + uplinks */
 #define CFG_MAX_QUEUES 8        /* queue pairs per vhost port */
 #define CFG_MAX_EAL_ARGS 16
+#define CFG_ATTACH_DIRS_MAX 8
 #define CFG_WEIGHT_MIN 1
 #define CFG_WEIGHT_MAX 1000
 
@@ -137,6 +138,15 @@ struct cfg {
 	int64_t sockdir_group;          /* -1: left as it is */
 	uint32_t sockdir_mode;          /* 0: left as it is */
 
+	/* membership: {attach: auto|off, sockets: [DIR, ...], defaults:
+	 * {uplink, weight, offloads, owner, group, perms}}: with libvirt, a
+	 * domain's vhost-user interfaces become VM ports by themselves, for
+	 * sockets under one of these directories only (each ends in '/'). */
+	bool attach_auto;
+	char attach_dirs[CFG_ATTACH_DIRS_MAX][CFG_PATH_MAX];
+	unsigned int n_attach_dirs;
+	struct cfg_port attach_defaults; /* uplink, weight, offloads, access */
+
 	/* datapath: {direct: true|false}: frames between co-resident guests
 	 * copied vring to vring by the worker (default true) */
 	bool direct;
@@ -156,7 +166,7 @@ struct cfg {
 /*
  * The keys the parser takes in a section: "" (the top level), "lcores",
  * "memory", "control", "fdb", "eal", "membership", "datapath",
- * "socket_dir", and the
+ * "socket_dir", "defaults" (membership.defaults), and the
  * list entries "uplink", "vm", "port".  NULL-terminated; NULL for any
  * other name.  The config diff (cfg_diff.h) classes every one of them.
  */

@@ -59,6 +59,32 @@ same_port_vm(const struct cfg *a, const void *x, const struct cfg *b,
 		      b->vms[*(const unsigned int *)y].name) == 0;
 }
 
+static bool
+same_attach_dirs(const struct cfg *a, const void *x, const struct cfg *b,
+		 const void *y)
+{
+	(void)x;
+	(void)y;
+	if (a->n_attach_dirs != b->n_attach_dirs)
+		return false;
+	for (unsigned int i = 0; i < a->n_attach_dirs; i++)
+		if (strcmp(a->attach_dirs[i], b->attach_dirs[i]) != 0)
+			return false;
+	return true;
+}
+
+static bool
+same_attach_defaults(const struct cfg *a, const void *x, const struct cfg *b,
+		     const void *y)
+{
+	const struct cfg_port *p = x, *q = y;
+
+	return same_port_uplink(a, &p->uplink, b, &q->uplink) &&
+	       p->weight == q->weight && p->offloads == q->offloads &&
+	       p->sock_owner == q->sock_owner &&
+	       p->sock_group == q->sock_group && p->sock_perms == q->sock_perms;
+}
+
 static const struct cfg_field cfg_fields_cfg[] = {
 	F(struct cfg, path, "(the file)", CFG_DERIVED, NULL),
 	F(struct cfg, main_lcore, "lcores.main", CFG_RESTART, NULL),
@@ -79,6 +105,12 @@ static const struct cfg_field cfg_fields_cfg[] = {
 	F(struct cfg, membership_mode, "membership.mode", CFG_RESTART, NULL),
 	F(struct cfg, membership_interval_ms, "membership.interval",
 	  CFG_RESTART, NULL),
+	F(struct cfg, attach_auto, "membership.attach", CFG_RESTART, NULL),
+	F(struct cfg, attach_dirs, "membership.sockets", CFG_RESTART,
+	  same_attach_dirs),
+	F(struct cfg, n_attach_dirs, "membership.sockets", CFG_DERIVED, NULL),
+	F(struct cfg, attach_defaults, "membership.defaults", CFG_RESTART,
+	  same_attach_defaults),
 	/* Each VM port's direct-path state is set up when it opens. */
 	F(struct cfg, direct, "datapath.direct", CFG_RECREATE, NULL),
 	/* Made at start; the sockets in it are the ports'. */

@@ -445,6 +445,7 @@ ifaces_copy(const struct membership_vm_info *info)
 		return NULL;
 	for (uint32_t i = 0; i < info->n_ifaces; i++) {
 		memcpy(ifaces[i].mac, info->ifaces[i].mac, MEMBERSHIP_MAC_LEN);
+		ifaces[i].hint = info->ifaces[i].hint;
 		ifaces[i].socket = strdup(info->ifaces[i].socket);
 		if (ifaces[i].socket == NULL) {
 			ifaces_free(ifaces, i);
@@ -820,6 +821,7 @@ membership_vm_device_added(struct membership *m, const char *uuid,
 	vm->pub.ifaces = ifaces;
 	ifaces[n] = (struct membership_iface){ .refused = false };
 	memcpy(ifaces[n].mac, iface->mac, MEMBERSHIP_MAC_LEN);
+	ifaces[n].hint = iface->hint;
 	ifaces[n].socket = strdup(iface->socket);
 	if (ifaces[n].socket == NULL)
 		return -ENOMEM;

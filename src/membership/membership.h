@@ -76,9 +76,25 @@ typedef void (*membership_log_fn)(void *ctx, enum membership_log_level level,
 
 /* --- What the event sources hand in. ---------------------------------- */
 
+/*
+ * What a domain's XML says about the port a switch would make for one of
+ * its interfaces (attach: auto): who makes the socket, the interface's
+ * name, and overrides from the domain's <metadata> (docs/CONFIG.md).
+ * Unset fields are 0 / "" / -1.  Fixed size: copied as it is.
+ */
+#define MEMBERSHIP_HINT_NAME_MAX 32
+struct membership_port_hint {
+	bool qemu_server;                       /* <source mode='server'> */
+	char name[MEMBERSHIP_HINT_NAME_MAX];    /* <target dev=...> */
+	uint32_t weight;
+	char uplink[MEMBERSHIP_HINT_NAME_MAX];
+	int8_t offloads;                        /* -1: unset, 0, 1 */
+};
+
 struct membership_iface_info {
 	uint8_t mac[MEMBERSHIP_MAC_LEN];        /* unicast, not all zero */
 	const char *socket;                     /* vhost-user socket path */
+	struct membership_port_hint hint;
 };
 
 struct membership_vm_info {
@@ -94,6 +110,7 @@ struct membership_vm_info {
 struct membership_iface {
 	uint8_t mac[MEMBERSHIP_MAC_LEN];
 	char *socket;
+	struct membership_port_hint hint;
 	/* The MAC is claimed by an interface that came first (this domain's
 	 * or another's): lookups never answer with this interface.  Cleared
 	 * as soon as the holder lets go (stops, goes away, loses the

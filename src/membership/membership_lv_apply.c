@@ -44,6 +44,7 @@ info_of(const struct lv_domain *d, struct membership_vm_info *info,
 	for (uint32_t i = 0; i < d->xml.n_ifaces; i++) {
 		memcpy(ifaces[i].mac, d->xml.ifaces[i].mac, MEMBERSHIP_MAC_LEN);
 		ifaces[i].socket = d->xml.ifaces[i].socket;
+		ifaces[i].hint = d->xml.ifaces[i].hint;
 	}
 	*info = (struct membership_vm_info){
 		.uuid = d->xml.uuid,

@@ -108,6 +108,80 @@ skip(struct membership_xml_domain *dom, enum membership_xml_reason reason,
 	dom->skipped[reason]++;
 }
 
+/* A name as vtoed's port map takes it (letters, digits, . _ -), else "". */
+static void
+hint_name(char *dst, const char *src)
+{
+	size_t n = strlen(src);
+
+	dst[0] = '\0';
+	if (n == 0 || n >= MEMBERSHIP_HINT_NAME_MAX ||
+	    strspn(src, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n)
+		return;
+	memcpy(dst, src, n + 1);
+}
+
+/* What the interface at node and vtoe's <metadata> element for its MAC
+ * say about its port.  Values that do not parse are left unset (the
+ * switch's defaults apply): a hint is never a reason to skip. */
+static int
+hint_parse(xmlXPathContextPtr xp, xmlNodePtr node,
+	   const uint8_t mac[MEMBERSHIP_MAC_LEN],
+	   struct membership_port_hint *h)
+{
+	static const char meta[] =
+		"/domain/metadata/*[local-name()='port' and namespace-uri()='" MEMBERSHIP_XML_NS "']";
+	xmlXPathObjectPtr obj;
+	char *s;
+	xmlNodePtr m = NULL;
+
+	memset(h, 0, sizeof(*h));
+	h->offloads = -1;
+	if ((s = xpath_string(xp, node, "string(source[@type='unix']/@mode)")) == NULL)
+		return -ENOMEM;
+	h->qemu_server = strcmp(s, "server") == 0;
+	free(s);
+	if ((s = xpath_string(xp, node, "string(target/@dev)")) == NULL)
+		return -ENOMEM;
+	hint_name(h->name, s);
+	free(s);
+
+	xp->node = node;
+	obj = xmlXPathEvalExpression((const xmlChar *)meta, xp);
+	for (int i = 0; obj != NULL && obj->nodesetval != NULL &&
+	     i < obj->nodesetval->nodeNr && m == NULL; i++) {
+		uint8_t other[MEMBERSHIP_MAC_LEN];
+
+		s = xpath_string(xp, obj->nodesetval->nodeTab[i], "string(@mac)");
+		if (s != NULL && membership_xml_mac_parse(s, other) == 0 &&
+		    memcmp(other, mac, MEMBERSHIP_MAC_LEN) == 0)
+			m = obj->nodesetval->nodeTab[i];
+		free(s);
+	}
+	if (m != NULL) {
+		char *end;
+		unsigned long w;
+
+		if ((s = xpath_string(xp, m, "string(@weight)")) != NULL) {
+			w = strtoul(s, &end, 10);
+			if (s[0] != '\0' && *end == '\0' && w >= 1 && w <= 1000)
+				h->weight = (uint32_t)w;
+			free(s);
+		}
+		if ((s = xpath_string(xp, m, "string(@uplink)")) != NULL) {
+			hint_name(h->uplink, s);
+			free(s);
+		}
+		if ((s = xpath_string(xp, m, "string(@offloads)")) != NULL) {
+			if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0)
+				h->offloads = strcmp(s, "true") == 0;
+			free(s);
+		}
+	}
+	xmlXPathFreeObject(obj);
+	return 0;
+}
+
 /* One <interface type='vhostuser'>: appended to dom, or skipped. */
 static int
 iface_parse(struct membership_xml_domain *dom, xmlXPathContextPtr xp,
@@ -154,7 +228,7 @@ iface_parse(struct membership_xml_domain *dom, xmlXPathContextPtr xp,
 	ifc = &dom->ifaces[dom->n_ifaces++];
 	memcpy(ifc->mac, mac, MEMBERSHIP_MAC_LEN);
 	ifc->socket = path;
-	return 0;
+	return hint_parse(xp, node, mac, &ifc->hint);
 }
 
 /* Trim surrounding whitespace in place. */

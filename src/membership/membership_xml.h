@@ -2,7 +2,8 @@
 /*
  * membership_xml: a libvirt domain XML -> its UUID, name and vhost-user
  * interfaces (<interface type='vhostuser'> with <mac address=...> and
- * <source type='unix' path=...>).  libxml2 only, no libvirt: the adapter
+ * <source type='unix' path=... mode=...>, <target dev=...>, and vtoe's
+ * <metadata> element for it).  libxml2 only, no libvirt: the adapter
  * feeds it virDomainGetXMLDesc() output, the tests feed it anything.
  * Never trusts the text: garbage is rejected with a reason, an interface
  * that cannot be used is skipped with a counted reason, a domain without
@@ -43,7 +44,14 @@ const char *membership_xml_reason_name(enum membership_xml_reason reason);
 struct membership_xml_iface {
 	uint8_t mac[MEMBERSHIP_MAC_LEN];
 	char *socket;
+	struct membership_port_hint hint;
 };
+
+/* The namespace of vtoe's element in a domain's <metadata>:
+ *   <vtoe:port xmlns:vtoe="urn:vtoe:libvirt:1" mac="52:54:00:00:01:01"
+ *              weight="4" uplink="up1" offloads="false"/>
+ * one per interface, matched by MAC. */
+#define MEMBERSHIP_XML_NS "urn:vtoe:libvirt:1"
 
 struct membership_xml_domain {
 	char uuid[MEMBERSHIP_UUID_LEN + 1];

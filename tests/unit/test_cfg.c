@@ -284,6 +284,22 @@ static void test_membership(void **state)
 
 	cfg = expect_ok("membership: {source: static}\n" VM1);
 	assert_int_equal(cfg->membership, CFG_MEMBERSHIP_STATIC);
+	assert_false(cfg->attach_auto);
+	cfg_free(cfg);
+
+	cfg = expect_ok("uplinks: [{name: up0, device: net_null0}]\n"
+			"membership: {source: libvirt, attach: auto,\n"
+			"  sockets: [/run/vtoe, /var/lib/libvirt/qemu/],\n"
+			"  defaults: {uplink: up0, weight: 3, offloads: false, group: root, perms: \"0660\"}}\n" VM1);
+	assert_true(cfg->attach_auto);
+	assert_int_equal(cfg->n_attach_dirs, 2);
+	assert_string_equal(cfg->attach_dirs[0], "/run/vtoe/");
+	assert_string_equal(cfg->attach_dirs[1], "/var/lib/libvirt/qemu/");
+	assert_int_equal(cfg->attach_defaults.uplink, 0);
+	assert_int_equal(cfg->attach_defaults.weight, 3);
+	assert_false(cfg->attach_defaults.offloads);
+	assert_int_equal(cfg->attach_defaults.sock_group, 0);
+	assert_int_equal(cfg->attach_defaults.sock_perms, 0660);
 	cfg_free(cfg);
 
 	cfg = expect_ok("datapath: {direct: false}\n" VM1);
@@ -687,7 +703,26 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:1:36:", "uri is empty" },
 	{ "membership unknown key",
 	  "membership: {source: libvirt, url: x}\n" VM1, "t.yaml:1:31:",
-	  "unknown key \"url\" (allowed: source, uri, mode, interval)" },
+	  "unknown key \"url\" (allowed: source, uri, mode, interval, attach, sockets, defaults)" },
+	{ "attach with static membership", "membership: {attach: auto}\n" VM1,
+	  "t.yaml:1:22:", "membership: attach needs source: libvirt" },
+	{ "attach without sockets", "membership: {source: libvirt, attach: auto}\n" VM1,
+	  "t.yaml:1:13:", "attach: auto needs sockets: [DIR, ...]" },
+	{ "attach sockets with a .. step",
+	  "membership: {source: libvirt, attach: auto, sockets: [/run/vtoe/../etc]}\n" VM1,
+	  "t.yaml:1:55:", "must be a plain absolute directory" },
+	{ "attach sockets relative",
+	  "membership: {source: libvirt, attach: auto, sockets: [run/vtoe]}\n" VM1,
+	  "t.yaml:1:55:", "must be an absolute path" },
+	{ "sockets without attach",
+	  "membership: {source: libvirt, sockets: [/run/vtoe]}\n" VM1,
+	  "t.yaml:1:40:", "membership: sockets needs attach: auto" },
+	{ "attach defaults unknown uplink",
+	  "membership: {source: libvirt, attach: auto, sockets: [/run/vtoe], defaults: {uplink: up9}}\n" VM1,
+	  "t.yaml:1:86:", "uplink \"up9\" does not exist" },
+	{ "attach defaults unknown key",
+	  "membership: {source: libvirt, attach: auto, sockets: [/run/vtoe], defaults: {mac: x}}\n" VM1,
+	  "t.yaml:1:78:", "unknown key \"mac\"" },
 	{ "membership a list", "membership: [libvirt]\n" VM1, "t.yaml:1:13:",
 	  "membership must be a mapping" },
 };

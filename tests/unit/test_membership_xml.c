@@ -72,6 +72,59 @@ test_two_vhost_user(void **state)
 	membership_xml_domain_clear(NULL);
 }
 
+/* What the XML says about each interface's port: who makes the socket,
+ * its name, and vtoe's <metadata> element matched by MAC; values that do
+ * not parse stay unset. */
+static void
+test_port_hints(void **state)
+{
+	static const char xml[] =
+		"<domain type='kvm'>\n"
+		"  <name>vm1</name>\n"
+		"  <uuid>0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9</uuid>\n"
+		"  <metadata>\n"
+		"    <vtoe:port xmlns:vtoe='urn:vtoe:libvirt:1' mac='52:54:00:00:01:02'"
+		" weight='4' uplink='up1' offloads='false'/>\n"
+		"    <vtoe:port xmlns:vtoe='urn:vtoe:libvirt:1' mac='52:54:00:00:01:03'"
+		" weight='5000' uplink='a b' offloads='maybe'/>\n"
+		"    <other:port xmlns:other='urn:someone:else' mac='52:54:00:00:01:01' weight='9'/>\n"
+		"  </metadata>\n"
+		"  <devices>\n"
+		"    <interface type='vhostuser'><mac address='52:54:00:00:01:01'/>"
+		"<source type='unix' path='/run/vtoe/a.sock' mode='server'/>"
+		"<target dev='vm1-eth0'/></interface>\n"
+		"    <interface type='vhostuser'><mac address='52:54:00:00:01:02'/>"
+		"<source type='unix' path='/run/vtoe/b.sock' mode='client'/>"
+		"<target dev='bad name/../x'/></interface>\n"
+		"    <interface type='vhostuser'><mac address='52:54:00:00:01:03'/>"
+		"<source type='unix' path='/run/vtoe/c.sock'/></interface>\n"
+		TAIL;
+	struct membership_xml_domain dom;
+	const struct membership_port_hint *h;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(xml, &dom, err), 0);
+	assert_int_equal(dom.n_ifaces, 3);
+	h = &dom.ifaces[0].hint;
+	assert_true(h->qemu_server);
+	assert_string_equal(h->name, "vm1-eth0");
+	assert_int_equal(h->weight, 0);         /* another namespace's element */
+	assert_int_equal(h->offloads, -1);
+	h = &dom.ifaces[1].hint;
+	assert_false(h->qemu_server);
+	assert_string_equal(h->name, "");       /* not a name vtoed takes */
+	assert_int_equal(h->weight, 4);
+	assert_string_equal(h->uplink, "up1");
+	assert_int_equal(h->offloads, 0);
+	h = &dom.ifaces[2].hint;
+	assert_false(h->qemu_server);
+	assert_int_equal(h->weight, 0);         /* out of range */
+	assert_string_equal(h->uplink, "");
+	assert_int_equal(h->offloads, -1);
+	membership_xml_domain_clear(&dom);
+}
+
 static void
 test_no_vhost_user(void **state)
 {
@@ -292,6 +345,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_vhost_user),
+		cmocka_unit_test(test_port_hints),
 		cmocka_unit_test(test_no_vhost_user),
 		cmocka_unit_test(test_bad_interfaces_skipped),
 		cmocka_unit_test(test_too_many),
