@@ -188,7 +188,8 @@ dp_create(const struct cfg *cfg)
 	if (rc == 0)
 		rc = dp_ports_open(dp);
 	for (unsigned int i = 0; rc == 0 && i < cfg->n_ports; i++) {
-		int p = dp_port_add(dp, cfg, i);
+		int p = dp_port_add(dp, &cfg->ports[i],
+				    cfg->vms[cfg->ports[i].vm].name, false);
 
 		rc = p < 0 ? p : 0;
 	}
@@ -308,7 +309,8 @@ dp_port_info(const struct dp *dp, unsigned int p, struct dp_port_info *info)
 				    (struct rte_ether_addr *)info->mac);
 		return 0;
 	}
-	info->vm = dp->cfg->vms[port->cfg->vm].name;
+	info->vm = port->vm;
+	info->from_libvirt = port->from_libvirt;
 	info->socket = port->cfg->socket;
 	if (port->opened) {
 		struct vhost_port_status vs;
@@ -590,7 +592,7 @@ dp_reload(struct dp *dp, struct cfg *next, struct cfg_diff *d, char *err,
 
 		if (e->change != CFG_REMOVED && e->change != CFG_CHANGED)
 			continue;
-		p = dp_port_find(dp, e->name);
+		p = dp_config_port_find(dp, e->name);
 		if (p >= 0)
 			dp_port_remove(dp, (uint16_t)p);
 	}
@@ -598,7 +600,8 @@ dp_reload(struct dp *dp, struct cfg *next, struct cfg_diff *d, char *err,
 		struct cfg_diff_entry *e = &d->ports[i];
 		const struct cfg_port *pc = e->new_idx >= 0 ?
 					    &next->ports[e->new_idx] : NULL;
-		int p = e->change == CFG_REMOVED ? -1 : dp_port_find(dp, e->name);
+		int p = e->change == CFG_REMOVED ? -1 :
+			dp_config_port_find(dp, e->name);
 		struct dp_port *port;
 
 		if (pc == NULL)
@@ -606,7 +609,7 @@ dp_reload(struct dp *dp, struct cfg *next, struct cfg_diff *d, char *err,
 		if (p < 0) {
 			/* Added, re-created, or missing since a reload that
 			 * could not create it. */
-			p = dp_port_add(dp, next, (unsigned int)e->new_idx);
+			p = dp_port_add(dp, pc, next->vms[pc->vm].name, false);
 			if (p < 0) {
 				len += (size_t)snprintf(err + len, len < err_size ? err_size - len : 0,
 					"%sport %s: cannot create it: %s",
@@ -624,6 +627,7 @@ dp_reload(struct dp *dp, struct cfg *next, struct cfg_diff *d, char *err,
 		port->conf.vm = pc->vm;
 		port->conf.uplink = pc->uplink;
 		port->conf.at = pc->at;
+		snprintf(port->vm, sizeof(port->vm), "%s", next->vms[pc->vm].name);
 	}
 	dp->fdb_ageing_s = next->fdb_ageing_s;
 	/* The new file is the config in effect from now on. */

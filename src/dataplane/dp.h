@@ -26,6 +26,7 @@ enum dp_port_kind {
 struct dp_port_info {
 	const char *name;
 	const char *vm;                 /* NULL for uplinks */
+	bool from_libvirt;              /* made from a domain (attach: auto) */
 	enum dp_port_kind kind;
 	const char *socket;             /* vhost */
 	bool client;                    /* vhost: client (reconnect) mode */

@@ -391,7 +391,7 @@ dp_members_json(const struct dp *dp)
 		json_array_append_new(ports, json_pack(
 			"{s:s, s:s, s:s, s:o, s:I, s:I}",
 			"port", port->name,
-			"vm", cfg->vms[port->cfg->vm].name,
+			"vm", port->vm,
 			"path", dp_port_here(dp, p) ? "coresident" : "uplink",
 			"changed", time_json(mc->changed_ns[p]),
 			"ring_queued", (json_int_t)rte_ring_count(port->coring),

@@ -385,9 +385,17 @@ out:
 /* --- one place that builds and tears down a VM port -------------------- */
 
 int
-dp_port_add(struct dp *dp, const struct cfg *cfg, unsigned int idx)
+dp_config_port_find(const struct dp *dp, const char *name)
 {
-	const struct cfg_port *pc = &cfg->ports[idx];
+	int p = dp_port_find(dp, name);
+
+	return p >= 0 && !dp->ports[p].from_libvirt ? p : -1;
+}
+
+int
+dp_port_add(struct dp *dp, const struct cfg_port *pc, const char *vm,
+	    bool from_libvirt)
+{
 	struct dp_port *port = NULL;
 	char key[8];
 	uint16_t p;
@@ -407,6 +415,8 @@ dp_port_add(struct dp *dp, const struct cfg *cfg, unsigned int idx)
 	port->kind = DP_PORT_VHOST;
 	port->conf = *pc;
 	port->cfg = &port->conf;
+	port->from_libvirt = from_libvirt;
+	snprintf(port->vm, sizeof(port->vm), "%s", vm);
 	port->queues = pc->queues;
 	snprintf(port->name, sizeof(port->name), "%s", pc->name);
 	for (uint16_t q = 0; q < CFG_MAX_QUEUES; q++)

@@ -52,6 +52,8 @@ struct dp_port {
 	const struct cfg_uplink *ucfg;  /* uplinks: &uconf */
 	struct cfg_port conf;           /* the port's own copy of its config */
 	struct cfg_uplink uconf;
+	char vm[CFG_NAME_MAX];          /* VM ports: the VM (domain) name */
+	bool from_libvirt;              /* made from a domain (attach: auto) */
 	uint16_t queues;
 	int8_t worker_of_queue[CFG_MAX_QUEUES]; /* rx queue q: its worker */
 	uint16_t eth_port;              /* uplinks */
@@ -312,10 +314,13 @@ void dp_port_stats_raw(const struct dp *dp, unsigned int p,
 /* dp_port.c */
 int dp_ports_open(struct dp *dp);
 void dp_ports_close(struct dp *dp);
-/* Build VM port number idx of cfg in a free slot and open its socket
- * (workers may be running): returns its id, or -errno (nothing left
- * behind). */
-int dp_port_add(struct dp *dp, const struct cfg *cfg, unsigned int idx);
+/* Build VM port pc of VM vm in a free slot and open its socket (workers
+ * may be running): returns its id, or -errno (nothing left behind).
+ * from_libvirt: made from a domain's XML rather than the port map. */
+int dp_port_add(struct dp *dp, const struct cfg_port *pc, const char *vm,
+		bool from_libvirt);
+/* The port of the port map (not made from a domain) named name, or -1. */
+int dp_config_port_find(const struct dp *dp, const char *name);
 /* Close VM port p and free its slot, draining what is queued for it. */
 void dp_port_remove(struct dp *dp, uint16_t p);
 /* Spread the rx queues of every port in use over the workers (ports
