@@ -51,20 +51,20 @@ static void test_ports(void **state)
 		"[{\"name\":\"vm1.0\",\"vm\":\"vm1\",\"kind\":\"vhost\","
 		"\"socket\":\"/run/vtoe/vm1.0.sock\",\"mode\":\"server\","
 		"\"device\":null,\"mac\":\"52:54:00:00:01:01\",\"queues\":1,"
-		"\"uplink\":\"up0\",\"weight\":1,\"link\":\"up\","
+		"\"uplink\":\"up0\",\"weight\":1,\"link\":\"up\",\"origin\":\"libvirt\","
 		"\"path\":\"coresident\",\"owner\":{\"vid\":2,\"standby\":1,"
 		"\"migrating_to\":\"/run/q/vm1.sock\",\"dirty_logging\":true}},"
 		"{\"name\":\"up0\",\"vm\":null,\"kind\":\"uplink\","
 		"\"socket\":null,\"mode\":null,\"device\":\"net_tap0\","
 		"\"mac\":\"02:00:00:00:00:01\",\"queues\":2,\"uplink\":null,"
-		"\"weight\":100,\"link\":\"down\"}]",
-		"NAME   KIND    VM   LINK  PATH        MAC                QUEUES  WEIGHT  UPLINK  ENDPOINT                       OWNER\n"
-		"vm1.0  vhost   vm1  up    coresident  52:54:00:00:01:01       1       1  up0     /run/vtoe/vm1.0.sock (server)  vid 2 +1 standby, logging, -> /run/q/vm1.sock\n"
-		"up0    uplink  -    down  -           02:00:00:00:00:01       2     100  -       net_tap0                       -\n");
+		"\"weight\":100,\"link\":\"down\",\"origin\":\"config\"}]",
+		"NAME   KIND    VM   ORIGIN   LINK  PATH        MAC                QUEUES  WEIGHT  UPLINK  ENDPOINT                       OWNER\n"
+		"vm1.0  vhost   vm1  libvirt  up    coresident  52:54:00:00:01:01       1       1  up0     /run/vtoe/vm1.0.sock (server)  vid 2 +1 standby, logging, -> /run/q/vm1.sock\n"
+		"up0    uplink  -    config   down  -           02:00:00:00:00:01       2     100  -       net_tap0                       -\n");
 	/* fields missing or of another type */
 	expect_render("ports", NULL, "[{\"name\":\"p\",\"socket\":true}]",
-		"NAME  KIND  VM  LINK  PATH  MAC  QUEUES  WEIGHT  UPLINK  ENDPOINT  OWNER\n"
-		"p     -     -   -     -     -         -       -  -       true (-)  -\n");
+		"NAME  KIND  VM  ORIGIN  LINK  PATH  MAC  QUEUES  WEIGHT  UPLINK  ENDPOINT  OWNER\n"
+		"p     -     -   -       -     -     -         -       -  -       true (-)  -\n");
 }
 
 #define STATS_RESULT \

@@ -206,10 +206,10 @@ static void owner_text(const json_t *owner, char *buf, size_t size)
 static int render_ports(FILE *out, json_t *args, json_t *result)
 {
 	static const char *const heads[] = {
-		"NAME", "KIND", "VM", "LINK", "PATH", "MAC", "QUEUES", "WEIGHT",
-		"UPLINK", "ENDPOINT", "OWNER",
+		"NAME", "KIND", "VM", "ORIGIN", "LINK", "PATH", "MAC", "QUEUES",
+		"WEIGHT", "UPLINK", "ENDPOINT", "OWNER",
 	};
-	struct table t = TABLE_INIT(heads, "llllllrrlll");
+	struct table t = TABLE_INIT(heads, "lllllllrrlll");
 	char buf[CELL_MAX], mode[CELL_MAX], endpoint[CELL_MAX];
 	json_t *port, *socket;
 	size_t i;
@@ -221,6 +221,7 @@ static int render_ports(FILE *out, json_t *args, json_t *result)
 		table_add_field(&t, port, "name");
 		table_add_field(&t, port, "kind");
 		table_add_field(&t, port, "vm");
+		table_add_field(&t, port, "origin");    /* config or libvirt */
 		table_add_field(&t, port, "link");
 		table_add_field(&t, port, "path");
 		table_add_field(&t, port, "mac");

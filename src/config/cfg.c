@@ -946,7 +946,7 @@ static void parse_vms(struct cfg_parser *p, const yaml_node_t *list)
 {
 	size_t i;
 
-	if (cfg_list_len(list) == 0)
+	if (cfg_list_len(list) == 0 && !p->cfg->attach_auto)
 		cfg_error(p, list, "vms is empty (want at least one VM with one port)");
 	for (i = 0; i < cfg_list_len(list); i++) {
 		yaml_node_t *n = cfg_list_item(p, list, i);
@@ -1039,12 +1039,14 @@ static void parse_root(struct cfg_parser *p, const yaml_node_t *root)
 		parse_uplinks(p, n);
 	n = cfg_map_get(p, root, "membership");
 	parse_attach_defaults(p, n != NULL && n->type == YAML_MAPPING_NODE ? n : NULL);
+	/* With attach: auto the domains bring their ports: vms may be
+	 * left out. */
 	n = cfg_map_get(p, root, "vms");
-	if (n == NULL)
-		cfg_error(p, root, "missing required section \"vms\" (want at least one VM with one port)");
-	else if (cfg_is_null(n))
-		cfg_error(p, n, "vms is empty (want at least one VM with one port)");
-	else if (cfg_want(p, n, YAML_SEQUENCE_NODE, "", "vms",
+	if ((n == NULL || cfg_is_null(n)) && !p->cfg->attach_auto)
+		cfg_error(p, n != NULL ? n : root, n != NULL ?
+			  "vms is empty (want at least one VM with one port)" :
+			  "missing required section \"vms\" (want at least one VM with one port, or membership attach: auto)");
+	else if (n != NULL && !cfg_is_null(n) && cfg_want(p, n, YAML_SEQUENCE_NODE, "", "vms",
 			  "a list of {name: ..., ports: [...]}"))
 		parse_vms(p, n);
 }

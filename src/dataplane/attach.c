@@ -159,6 +159,19 @@ taken(const struct cfg *cfg, const struct attach_port *ports,
 	return NULL;
 }
 
+/* The interface is a port of the port map already (same MAC, same
+ * socket): that port serves it, as it did without attach. */
+static bool
+served_by_config(const struct attach_port *ports, unsigned int n_ports,
+		 const struct membership_iface *ifc)
+{
+	for (unsigned int p = 0; p < n_ports; p++)
+		if (!ports[p].from_libvirt && memcmp(ports[p].mac, ifc->mac, 6) == 0 &&
+		    strcmp(ports[p].socket, ifc->socket) == 0)
+			return true;
+	return false;
+}
+
 void
 attach_plan(const struct cfg *cfg, const struct membership *table,
 	    const struct attach_port *ports, unsigned int n_ports,
@@ -202,6 +215,10 @@ attach_plan(const struct cfg *cfg, const struct membership *table,
 
 			if (ifc->refused) {
 				refuse(plan, vm, ifc, ATTACH_MAC_TAKEN, NULL);
+				continue;
+			}
+			if (served_by_config(ports, n_ports, ifc)) {
+				plan->n_config++;
 				continue;
 			}
 			if (!under_dirs(cfg, ifc->socket)) {

@@ -8,14 +8,17 @@
  * Every vhost-user interface of every domain in the table (running,
  * paused, migrating, or defined and shut off: a port goes only when its
  * domain is undefined or a transient one ends) becomes a port:
- *  - named by its <target dev=...>, else DOMAIN.N (N: its index among the
- *    domain's vhost-user interfaces), cut to fit;
+ *  - named by its <target dev=...> as libvirt reports it (libvirt names
+ *    one itself when the XML gives none), else DOMAIN.N (N: its index
+ *    among the domain's vhost-user interfaces), cut to fit;
  *  - socket and MAC from the XML; vtoed connects (client mode) when the
  *    domain's QEMU is the server, else makes the socket (server mode,
  *    with defaults.owner/group/perms);
  *  - uplink, weight, offloads from vtoe's <metadata> element, else from
  *    membership.defaults.
- * An interface is refused, with a reason, when its socket is not under
+ * An interface that is a port of the port map already (same MAC and
+ * socket) is left to that port.  Any other is refused, with a reason,
+ * when its socket is not under
  * one of membership.sockets (a domain XML must not point vtoed at any
  * socket on the host) or when its name, MAC or socket is another port's.
  * No DPDK here.
@@ -78,6 +81,7 @@ struct attach_plan {
 	unsigned int n_add;
 	struct attach_want add[ATTACH_MAX];
 	unsigned int n_keep;            /* made from domains, unchanged */
+	unsigned int n_config;          /* interfaces the port map serves */
 	unsigned int n_refused;
 	struct attach_refusal refused[ATTACH_MAX];
 };

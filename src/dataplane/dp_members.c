@@ -27,6 +27,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include "attach.h"
 #include "coring.h"
 #include "dp_members.h"
 #include "membership/membership.h"
@@ -35,6 +36,14 @@
 
 struct dp_members {
 	struct membership *table;       /* NULL: static */
+	/* attach: auto: the last plan (its refusals are shown), and
+	 * interfaces refused or ports that failed to open, counted once
+	 * each time they start being refused. */
+	struct attach_plan plan;
+	uint64_t attach_refused;
+	uint64_t attach_added;
+	uint64_t attach_removed;
+	uint64_t attach_failed;
 	struct membership_lv *lv;
 	uint64_t generation;            /* of the table, when published */
 	uint64_t publishes;
@@ -250,6 +259,125 @@ dp_members_refresh(struct dp *dp)
 		(void)dp_members_publish(dp, away, mc->generation);
 }
 
+/* Was this interface refused by the plan before this one? */
+static bool
+refused_before(const struct attach_plan *old, const struct attach_refusal *f)
+{
+	for (unsigned int i = 0; i < old->n_refused; i++)
+		if (memcmp(old->refused[i].mac, f->mac, 6) == 0 &&
+		    strcmp(old->refused[i].socket, f->socket) == 0 &&
+		    old->refused[i].reason == f->reason)
+			return true;
+	return false;
+}
+
+/*
+ * attach: auto: make the ports match the domains of the table (attach.h
+ * decides, this carries it out): ports of domains that went, or whose
+ * interface changed, first; then the new ones.
+ */
+static void
+members_attach(struct dp *dp)
+{
+	struct dp_members *mc = dp->mctl;
+	struct attach_port ports[DP_PORTS_MAX];
+	uint16_t ids[DP_PORTS_MAX];
+	unsigned int n = 0, n_free = 0;
+	struct attach_plan *old, *plan = &mc->plan;
+	char mac[18];
+
+	if (!dp->cfg->attach_auto || mc->table == NULL)
+		return;
+	for (uint16_t p = dp->n_uplinks; p < DP_PORTS_MAX; p++) {
+		const struct dp_port *port = &dp->ports[p];
+
+		if (!port->used) {
+			n_free++;
+			continue;
+		}
+		ports[n] = (struct attach_port){
+			.name = port->name, .socket = port->conf.socket,
+			.client = port->conf.mode == CFG_VHOST_CLIENT,
+			.from_libvirt = port->from_libvirt,
+		};
+		memcpy(ports[n].mac, port->conf.mac, 6);
+		ids[n++] = p;
+	}
+	old = malloc(sizeof(*old));
+	if (old == NULL)
+		return;         /* the next change tries again */
+	*old = *plan;
+	attach_plan(dp->cfg, mc->table, ports, n, n_free, plan);
+	for (unsigned int i = 0; i < plan->n_refused; i++) {
+		const struct attach_refusal *f = &plan->refused[i];
+
+		if (refused_before(old, f))
+			continue;
+		mc->attach_refused++;
+		DP_LOG(WARNING, "membership: domain %s: interface %s on %s gets no port: %s%s%s\n",
+		       f->domain, membership_mac_format(f->mac, mac), f->socket,
+		       attach_reason_name(f->reason), f->other[0] ? ", " : "",
+		       f->other);
+	}
+	free(old);
+	if (plan->n_remove == 0 && plan->n_add == 0)
+		return;
+	dp_table_lock();
+	for (unsigned int i = 0; i < plan->n_remove; i++) {
+		DP_LOG(INFO, "membership: port %s goes with its domain's interface\n",
+		       dp->ports[ids[plan->remove[i]]].name);
+		dp_port_remove(dp, ids[plan->remove[i]]);
+		mc->attach_removed++;
+	}
+	for (unsigned int i = 0; i < plan->n_add; i++) {
+		const struct attach_want *w = &plan->add[i];
+		int rc = dp_port_add(dp, &w->pc, w->vm, true);
+
+		if (rc < 0) {
+			mc->attach_failed++;
+			DP_LOG(ERR, "membership: domain %s: port %s on %s: cannot open it: %s\n",
+			       w->vm, w->pc.name, w->pc.socket, strerror(-rc));
+			continue;
+		}
+		mc->attach_added++;
+		DP_LOG(NOTICE, "membership: port %s made from domain %s (%s, %s mode)\n",
+		       w->pc.name, w->vm, w->pc.socket,
+		       w->pc.mode == CFG_VHOST_CLIENT ? "client" : "server");
+	}
+	dp_table_unlock();
+}
+
+static json_t *
+attach_json(const struct dp *dp)
+{
+	const struct dp_members *mc = dp->mctl;
+	json_t *dirs = json_array(), *refused = json_array(), *ports = json_array();
+	char mac[18];
+
+	for (unsigned int i = 0; i < dp->cfg->n_attach_dirs; i++)
+		json_array_append_new(dirs, json_string(dp->cfg->attach_dirs[i]));
+	for (uint16_t p = 0; p < dp_port_count(dp); p++)
+		if (dp->ports[p].used && dp->ports[p].from_libvirt)
+			json_array_append_new(ports, json_string(dp->ports[p].name));
+	for (unsigned int i = 0; i < mc->plan.n_refused; i++) {
+		const struct attach_refusal *f = &mc->plan.refused[i];
+
+		json_array_append_new(refused, json_pack("{s:s, s:s, s:s, s:s, s:s}",
+			"domain", f->domain,
+			"mac", membership_mac_format(f->mac, mac),
+			"socket", f->socket,
+			"reason", attach_reason_name(f->reason),
+			"other", f->other));
+	}
+	return json_pack("{s:b, s:o, s:o, s:o, s:I, s:I, s:I, s:I}",
+			 "auto", dp->cfg->attach_auto, "sockets", dirs,
+			 "ports", ports, "refused", refused,
+			 "refused_total", (json_int_t)mc->attach_refused,
+			 "added", (json_int_t)mc->attach_added,
+			 "removed", (json_int_t)mc->attach_removed,
+			 "failed", (json_int_t)mc->attach_failed);
+}
+
 void
 dp_members_dispatch(struct dp *dp)
 {
@@ -262,6 +390,7 @@ dp_members_dispatch(struct dp *dp)
 	gen = membership_generation(mc->table);
 	if (gen == mc->generation)
 		return;
+	members_attach(dp);
 	away = members_away(dp);
 	if (away == atomic_load_explicit(&dp->away_mask, memory_order_relaxed)) {
 		mc->generation = gen;   /* nothing the workers see moved */
@@ -389,9 +518,10 @@ dp_members_json(const struct dp *dp)
 		if (!port->used || port->kind != DP_PORT_VHOST)
 			continue;
 		json_array_append_new(ports, json_pack(
-			"{s:s, s:s, s:s, s:o, s:I, s:I}",
+			"{s:s, s:s, s:s, s:s, s:o, s:I, s:I}",
 			"port", port->name,
 			"vm", port->vm,
+			"origin", port->from_libvirt ? "libvirt" : "config",
 			"path", dp_port_here(dp, p) ? "coresident" : "uplink",
 			"changed", time_json(mc->changed_ns[p]),
 			"ring_queued", (json_int_t)rte_ring_count(port->coring),
@@ -433,5 +563,6 @@ dp_members_json(const struct dp *dp)
 	json_object_set_new(res, "reasons", reasons);
 	json_object_set_new(res, "vms", vms_from_table(dp, mc->table));
 	json_object_set_new(res, "ports", ports);
+	json_object_set_new(res, "attach", attach_json(dp));
 	return res;
 }

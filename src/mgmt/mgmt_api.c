@@ -102,6 +102,8 @@ api_ports(void *ctx, json_t *args, char *err, size_t err_size)
 			"uplink", json_str_or_null(port_name(dp, in.uplink)),
 			"weight", vhost ? json_integer(in.weight) : json_null(),
 			"link", in.link_up ? "up" : "down");
+		json_object_set_new(o, "origin",
+				    json_string(in.from_libvirt ? "libvirt" : "config"));
 		/* Where frames for this VM go: its co-resident ring, or its
 		 * uplink because the VM does not run here now. */
 		if (vhost) {

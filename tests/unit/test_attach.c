@@ -219,6 +219,23 @@ static void test_keep_remake_remove(void **state)
 	assert_int_equal(fx->plan.n_remove, 2);
 }
 
+/* A domain whose interface is a port of the port map: that port serves
+ * it, nothing is made or refused. */
+static void test_served_by_config(void **state)
+{
+	struct fx *fx = *state;
+	struct membership_iface_info ifs[1] = {
+		iface(1, "/run/vtoe/yaml.0.sock", false, ""),
+	};
+
+	ifs[0].mac[4] = 0;
+	start(fx, UUID_A, "yaml", ifs, 1);
+	plan(fx, 60);
+	assert_int_equal(fx->plan.n_config, 1);
+	assert_int_equal(fx->plan.n_add, 0);
+	assert_int_equal(fx->plan.n_refused, 0);
+}
+
 static void test_slot_limit(void **state)
 {
 	struct fx *fx = *state;
@@ -241,6 +258,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ports_from_a_domain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outside_and_collisions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keep_remake_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_served_by_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slot_limit, setup, teardown),
 	};
 
