@@ -44,6 +44,8 @@ PKGS=(
 	dpdk-dev qemu-system-x86 busybox-static cpio xz-utils zstd
 	jq bc python3 iproute2 procps util-linux kmod iperf3 coreutils tcpdump
 	libvirt-daemon libvirt-clients ethtool
+	# the libvirt recipe with real domains: libvirtd, virtlogd, the QEMU driver
+	libvirt-daemon-system
 )
 missing=()
 for p in "${PKGS[@]}"; do
