@@ -59,38 +59,6 @@ dp_table_unlock(void)
 #define DP_MBUF_CACHE 256
 #define DP_AGE_INTERVAL_S 1
 
-/* Uplinks take ids 0..n_uplinks-1 so VM ports can name theirs; VM ports
- * are added after the workers exist (dp_port_add). */
-static int
-dp_uplinks_build(struct dp *dp)
-{
-	const struct cfg *cfg = dp->cfg;
-
-	if (cfg->n_uplinks + cfg->n_ports > DP_PORTS_MAX)
-		return -E2BIG;
-	for (unsigned int u = 0; u < cfg->n_uplinks; u++) {
-		struct dp_port *port = &dp->ports[u];
-
-		port->uconf = cfg->uplinks[u];
-		port->ucfg = &port->uconf;
-		port->kind = DP_PORT_UPLINK;
-		port->queues = 1;
-		port->used = true;
-		port->dp = dp;
-		port->id = (uint16_t)u;
-		port->worker_of_queue[0] = -1;
-		atomic_init(&port->vid, -1);
-		atomic_init(&port->vrings_enabled, 0);
-		snprintf(port->name, sizeof(port->name), "%s", cfg->uplinks[u].name);
-		dp->fwd_ports[u] = (struct fwd_port){
-			.is_uplink = true, .uplink = -1,
-		};
-	}
-	dp->n_uplinks = (uint16_t)cfg->n_uplinks;
-	atomic_store_explicit(&dp->n_ports, dp->n_uplinks, memory_order_relaxed);
-	return 0;
-}
-
 static int
 dp_workers_create(struct dp *dp)
 {
@@ -122,12 +90,6 @@ dp_workers_create(struct dp *dp)
 					 sizeof(*w->seg_out) * DP_SEG_OUT, 0);
 		if (w->seg_out == NULL)
 			return -ENOMEM;
-		/* VM ports get theirs when they are added. */
-		for (uint16_t p = 0; p < dp->n_uplinks; p++) {
-			w->toe[p] = toe_ctx_create(dp->pool, (int)rte_socket_id());
-			if (w->toe[p] == NULL)
-				return -ENOMEM;
-		}
 	}
 	sz = rte_rcu_qsbr_get_memsize(dp->n_workers);
 	dp->rcu = rte_zmalloc("vtoe_rcu", sz, RTE_CACHE_LINE_SIZE);
@@ -180,15 +142,20 @@ dp_create(const struct cfg *cfg)
 			goto err;
 		}
 	}
-	rc = dp_uplinks_build(dp);
+	rc = cfg->n_uplinks + cfg->n_ports > DP_PORTS_MAX ? -E2BIG : 0;
 	if (rc == 0)
 		rc = dp_workers_create(dp);
 	if (rc == 0)
 		rc = dp_members_create(dp);
-	if (rc == 0)
-		rc = dp_ports_open(dp);
+	/* Uplinks first: VM ports name theirs, and frames may flow as soon
+	 * as a guest connects. */
+	for (unsigned int u = 0; rc == 0 && u < cfg->n_uplinks; u++) {
+		int p = dp_uplink_add(dp, &cfg->uplinks[u]);
+
+		rc = p < 0 ? p : 0;
+	}
 	for (unsigned int i = 0; rc == 0 && i < cfg->n_ports; i++) {
-		int p = dp_port_add(dp, &cfg->ports[i],
+		int p = dp_port_add(dp, cfg, &cfg->ports[i],
 				    cfg->vms[cfg->ports[i].vm].name, false);
 
 		rc = p < 0 ? p : 0;
@@ -333,7 +300,7 @@ dp_port_info(const struct dp *dp, unsigned int p, struct dp_port_info *info)
 	}
 	info->client = port->cfg->mode == CFG_VHOST_CLIENT;
 	memcpy(info->mac, port->cfg->mac, 6);
-	info->uplink = port->cfg->uplink;
+	info->uplink = port->uplink_id;
 	info->weight = atomic_load_explicit(&port->weight, memory_order_relaxed);
 	info->vid = atomic_load_explicit(&port->vid, memory_order_acquire);
 	info->features = vhost_features(info->vid);
@@ -543,30 +510,6 @@ dp_fdb_ageing_s(const struct dp *dp)
 	return dp->fdb_ageing_s;
 }
 
-/* A reload that would add, remove or change an uplink: refused for now
- * (an uplink's scheduler and its worker are set up with the switch). */
-static bool
-dp_reload_uplinks_refused(const struct cfg *a, const struct cfg *b,
-			  const struct cfg_diff *d, char *err, size_t err_size)
-{
-	for (unsigned int i = 0; i < d->n_uplinks; i++) {
-		const struct cfg_diff_entry *e = &d->uplinks[i];
-		const struct cfg_uplink *u = e->new_idx >= 0 ?
-			&b->uplinks[e->new_idx] : &a->uplinks[e->old_idx];
-		const char *file = e->new_idx >= 0 ? b->path : a->path;
-
-		if (e->change == CFG_UNCHANGED)
-			continue;
-		snprintf(err, err_size, "%s:%u:%u: uplink \"%s\" %s%s%s: uplinks are not added, removed or changed while vtoed runs: it needs a restart; nothing was changed",
-			 file, u->at.line, u->at.col, u->name,
-			 cfg_entry_change_name(e->change),
-			 e->key != NULL ? " " : "",
-			 e->key != NULL ? e->key : "");
-		return true;
-	}
-	return false;
-}
-
 int
 dp_reload(struct dp *dp, struct cfg *next, struct cfg_diff *d, char *err,
 	  size_t err_size)
@@ -580,12 +523,9 @@ dp_reload(struct dp *dp, struct cfg *next, struct cfg_diff *d, char *err,
 		snprintf(err, err_size, "%s; nothing was changed", d->why);
 		return -EINVAL;
 	}
-	if (dp_reload_uplinks_refused(prev, next, d, err, err_size))
-		return -EINVAL;
-
 	dp_table_lock();
 	/* Removed and re-created ports go first: the ports that are added
-	 * may take their MACs and sockets. */
+	 * may take their MACs and sockets (and uplinks their devices). */
 	for (unsigned int i = 0; i < d->n_ports; i++) {
 		const struct cfg_diff_entry *e = &d->ports[i];
 		int p;
@@ -595,6 +535,30 @@ dp_reload(struct dp *dp, struct cfg *next, struct cfg_diff *d, char *err,
 		p = dp_config_port_find(dp, e->name);
 		if (p >= 0)
 			dp_port_remove(dp, (uint16_t)p);
+	}
+	for (unsigned int i = 0; i < d->n_uplinks; i++) {
+		const struct cfg_diff_entry *e = &d->uplinks[i];
+		int p;
+
+		if (e->change != CFG_REMOVED && e->change != CFG_CHANGED)
+			continue;
+		if ((p = dp_uplink_find(dp, e->name)) >= 0)
+			dp_uplink_remove(dp, (uint16_t)p);
+	}
+	/* Then the new uplinks (the VM ports added next name them). */
+	for (unsigned int i = 0; i < d->n_uplinks; i++) {
+		const struct cfg_diff_entry *e = &d->uplinks[i];
+		int p;
+
+		if (e->new_idx < 0 || dp_uplink_find(dp, e->name) >= 0)
+			continue;
+		p = dp_uplink_add(dp, &next->uplinks[e->new_idx]);
+		if (p < 0) {
+			len += (size_t)snprintf(err + len, len < err_size ? err_size - len : 0,
+				"%suplink %s: cannot start it: %s",
+				failed++ > 0 ? "; " : "", e->name, strerror(-p));
+			len = len < err_size ? len : err_size;
+		}
 	}
 	for (unsigned int i = 0; i < d->n_ports; i++) {
 		struct cfg_diff_entry *e = &d->ports[i];
@@ -609,7 +573,7 @@ dp_reload(struct dp *dp, struct cfg *next, struct cfg_diff *d, char *err,
 		if (p < 0) {
 			/* Added, re-created, or missing since a reload that
 			 * could not create it. */
-			p = dp_port_add(dp, pc, next->vms[pc->vm].name, false);
+			p = dp_port_add(dp, next, pc, next->vms[pc->vm].name, false);
 			if (p < 0) {
 				len += (size_t)snprintf(err + len, len < err_size ? err_size - len : 0,
 					"%sport %s: cannot create it: %s",
@@ -626,10 +590,13 @@ dp_reload(struct dp *dp, struct cfg *next, struct cfg_diff *d, char *err,
 		port->conf.weight = pc->weight;
 		port->conf.vm = pc->vm;
 		port->conf.uplink = pc->uplink;
+		snprintf(port->uplink_name, sizeof(port->uplink_name), "%s",
+			 pc->uplink >= 0 ? next->uplinks[pc->uplink].name : "");
 		port->conf.at = pc->at;
 		snprintf(port->vm, sizeof(port->vm), "%s", next->vms[pc->vm].name);
 	}
 	dp->fdb_ageing_s = next->fdb_ageing_s;
+	dp_uplinks_rebind(dp);
 	/* The new file is the config in effect from now on. */
 	dp->cfg = next;
 	if (dp->cfg_owned != NULL)

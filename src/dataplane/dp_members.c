@@ -288,13 +288,15 @@ members_attach(struct dp *dp)
 
 	if (!dp->cfg->attach_auto || mc->table == NULL)
 		return;
-	for (uint16_t p = dp->n_uplinks; p < DP_PORTS_MAX; p++) {
+	for (uint16_t p = 0; p < DP_PORTS_MAX; p++) {
 		const struct dp_port *port = &dp->ports[p];
 
 		if (!port->used) {
 			n_free++;
 			continue;
 		}
+		if (port->kind != DP_PORT_VHOST)
+			continue;
 		ports[n] = (struct attach_port){
 			.name = port->name, .socket = port->conf.socket,
 			.client = port->conf.mode == CFG_VHOST_CLIENT,
@@ -331,7 +333,7 @@ members_attach(struct dp *dp)
 	}
 	for (unsigned int i = 0; i < plan->n_add; i++) {
 		const struct attach_want *w = &plan->add[i];
-		int rc = dp_port_add(dp, &w->pc, w->vm, true);
+		int rc = dp_port_add(dp, dp->cfg, &w->pc, w->vm, true);
 
 		if (rc < 0) {
 			mc->attach_failed++;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_dev.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
@@ -259,18 +260,6 @@ dp_vhost_open(struct dp_port *port)
 	return 0;
 }
 
-int
-dp_ports_open(struct dp *dp)
-{
-	int rc = 0;
-
-	/* Uplinks first: VM ports may reference them and frames may flow as
-	 * soon as a guest connects. */
-	for (uint16_t p = 0; p < dp->n_uplinks && rc == 0; p++)
-		rc = dp_uplink_open(dp, &dp->ports[p]);
-	return rc;
-}
-
 void
 dp_ports_close(struct dp *dp)
 {
@@ -284,10 +273,10 @@ dp_ports_close(struct dp *dp)
 		vhost_port_close(port->vhost_handle);
 		port->opened = false;
 	}
-	for (uint16_t p = 0; p < dp->n_uplinks; p++) {
+	for (uint16_t p = 0; p < DP_PORTS_MAX; p++) {
 		struct dp_port *port = &dp->ports[p];
 
-		if (!port->opened)
+		if (port->kind != DP_PORT_UPLINK || !port->opened)
 			continue;
 		atomic_fetch_and_explicit(&dp->up_mask,
 					  ~(UINT64_C(1) << port->id),
@@ -312,20 +301,19 @@ dp_least_loaded(const unsigned int *load, unsigned int n)
 	return best;
 }
 
-int
-dp_plans_publish(struct dp *dp)
+/* Give every rx queue of the ports in use that has no worker yet the
+ * worker with the fewest; the others stay where they are (a moved queue
+ * would reorder its frames). */
+static void
+dp_queues_place(struct dp *dp)
 {
-	struct dp_plan *next[CFG_MAX_WORKERS] = { NULL };
 	unsigned int load[CFG_MAX_WORKERS] = { 0 };
 	uint16_t n_ports = dp_port_count(dp);
-	int rc = 0;
 
 	for (uint16_t p = 0; p < n_ports; p++)
 		for (uint16_t q = 0; dp->ports[p].used && q < dp->ports[p].queues; q++)
 			if (dp->ports[p].worker_of_queue[q] >= 0)
 				load[dp->ports[p].worker_of_queue[q]]++;
-	/* New queues go to the worker with the fewest; the others stay
-	 * where they are (a moved queue would reorder its frames). */
 	for (uint16_t p = 0; p < n_ports; p++) {
 		struct dp_port *port = &dp->ports[p];
 
@@ -339,6 +327,16 @@ dp_plans_publish(struct dp *dp)
 			load[w]++;
 		}
 	}
+}
+
+int
+dp_plans_publish(struct dp *dp)
+{
+	struct dp_plan *next[CFG_MAX_WORKERS] = { NULL };
+	uint16_t n_ports = dp_port_count(dp);
+	int rc = 0;
+
+	dp_queues_place(dp);
 	for (unsigned int i = 0; i < dp->n_workers; i++) {
 		next[i] = calloc(1, sizeof(*next[i]));
 		if (next[i] == NULL) {
@@ -370,6 +368,13 @@ dp_plans_publish(struct dp *dp)
 			pl->corx[pl->n_corx++] = (struct dp_corx){ p, q };
 			port->n_readers++;
 		}
+		/* An uplink's scheduler runs on the worker of its queue,
+		 * once it is open. */
+		if (port->kind == DP_PORT_UPLINK && port->qos != NULL) {
+			struct dp_plan *pl = next[port->worker_of_queue[0]];
+
+			pl->qos[pl->n_qos++] = p;
+		}
 	}
 	for (unsigned int i = 0; i < dp->n_workers; i++)
 		next[i] = atomic_exchange_explicit(&dp->workers[i].plan, next[i],
@@ -392,18 +397,164 @@ dp_config_port_find(const struct dp *dp, const char *name)
 	return p >= 0 && !dp->ports[p].from_libvirt ? p : -1;
 }
 
+/* A free slot, or DP_PORTS_MAX. */
+static uint16_t
+dp_slot_free(const struct dp *dp)
+{
+	uint16_t p;
+
+	for (p = 0; p < DP_PORTS_MAX; p++)
+		if (!dp->ports[p].used && dp->ports[p].coring == NULL &&
+		    dp->ports[p].qos == NULL)
+			break;
+	return p;
+}
+
 int
-dp_port_add(struct dp *dp, const struct cfg_port *pc, const char *vm,
-	    bool from_libvirt)
+dp_uplink_find(const struct dp *dp, const char *name)
+{
+	for (uint16_t p = 0; p < dp_port_count(dp); p++)
+		if (dp->ports[p].used && dp->ports[p].kind == DP_PORT_UPLINK &&
+		    strcmp(dp->ports[p].name, name) == 0)
+			return p;
+	return -1;
+}
+
+void
+dp_uplinks_rebind(struct dp *dp)
+{
+	for (uint16_t p = 0; p < dp_port_count(dp); p++) {
+		struct dp_port *port = &dp->ports[p];
+		int u;
+
+		if (!port->used || port->kind != DP_PORT_VHOST)
+			continue;
+		u = port->uplink_name[0] != '\0' ?
+		    dp_uplink_find(dp, port->uplink_name) : -1;
+		if (u == port->uplink_id)
+			continue;
+		/* One aligned word the workers read per frame: they see the
+		 * old uplink (gone from up_mask: its frames are counted as
+		 * link_down) or the new one. */
+		__atomic_store_n(&dp->fwd_ports[p].uplink, (int16_t)u,
+				 __ATOMIC_RELEASE);
+		port->uplink_id = (int16_t)u;
+		if (u >= 0)
+			DP_LOG(INFO, "port %s: uplink %s (id %d)\n", port->name,
+			       port->uplink_name, u);
+		else if (port->uplink_name[0] != '\0')
+			DP_LOG(WARNING, "port %s: its uplink %s is not there: frames to unknown MACs are dropped\n",
+			       port->name, port->uplink_name);
+	}
+}
+
+int
+dp_uplink_add(struct dp *dp, const struct cfg_uplink *uc)
+{
+	uint16_t p = dp_slot_free(dp);
+	struct dp_port *port;
+	int rc;
+
+	if (p == DP_PORTS_MAX)
+		return -ENOSPC;
+	port = &dp->ports[p];
+	memset(port, 0, sizeof(*port));
+	port->dp = dp;
+	port->id = p;
+	port->kind = DP_PORT_UPLINK;
+	port->uconf = *uc;
+	port->ucfg = &port->uconf;
+	port->queues = 1;
+	port->worker_of_queue[0] = -1;
+	port->uplink_id = -1;
+	atomic_init(&port->vid, -1);
+	atomic_init(&port->vrings_enabled, 0);
+	atomic_init(&port->caps, 0);
+	snprintf(port->name, sizeof(port->name), "%s", uc->name);
+	dp->fwd_ports[p] = (struct fwd_port){ .is_uplink = true, .uplink = -1 };
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		dp->workers[i].toe[p] = toe_ctx_create(dp->pool,
+						       (int)rte_socket_id());
+		if (dp->workers[i].toe[p] == NULL) {
+			rc = -ENOMEM;
+			goto err;
+		}
+	}
+	dp_port_stats_raw(dp, p, &dp->stats_base[p]);
+	port->used = true;
+	if (dp_port_count(dp) <= p)
+		atomic_store_explicit(&dp->n_ports, p + 1, memory_order_release);
+	/* Its worker first: the scheduler is that worker's to run. */
+	dp_queues_place(dp);
+	rc = dp_uplink_open(dp, port);
+	if (rc == 0)
+		rc = dp_plans_publish(dp);
+	if (rc != 0) {
+		dp_uplink_remove(dp, p);
+		return rc;
+	}
+	dp_uplinks_rebind(dp);
+	return p;
+err:
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		toe_ctx_destroy(dp->workers[i].toe[p]);
+		dp->workers[i].toe[p] = NULL;
+	}
+	return rc;
+}
+
+void
+dp_uplink_remove(struct dp *dp, uint16_t p)
+{
+	struct dp_port *port = &dp->ports[p];
+	struct rte_eth_dev_info info;
+	struct rte_device *dev = NULL;
+	uint64_t dropped = 0;
+
+	atomic_fetch_and_explicit(&dp->up_mask, ~(UINT64_C(1) << p),
+				  memory_order_release);
+	/* Nobody sends to it any more: VM ports lose it, learned MACs
+	 * behind it are forgotten, its queue and scheduler leave the plans. */
+	port->used = false;
+	dp_uplinks_rebind(dp);
+	fdb_flush_port(dp->fdb, p);
+	if (dp_plans_publish(dp) != 0)
+		rte_rcu_qsbr_synchronize(dp->rcu, RTE_QSBR_THRID_INVALID);
+	if (port->opened) {
+		dropped = dp_qos_destroy(dp, port);
+		if (rte_eth_dev_info_get(port->eth_port, &info) == 0)
+			dev = info.device;
+		rte_eth_dev_stop(port->eth_port);
+		rte_eth_dev_close(port->eth_port);
+		/* Let the device go too, so that the same one can be probed
+		 * again by a later reload. */
+		if (dev != NULL)
+			rte_dev_remove(dev);
+		port->opened = false;
+	} else {
+		dropped = dp_qos_destroy(dp, port);
+	}
+	__atomic_fetch_add(&dp->ctl_stats[p].drops[DP_DROP_PORT_REMOVED],
+			   dropped, __ATOMIC_RELAXED);
+	dp->ports_removed++;
+	dp->removed_drained += dropped;
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		toe_ctx_destroy(dp->workers[i].toe[p]);
+		dp->workers[i].toe[p] = NULL;
+	}
+	DP_LOG(INFO, "uplink %s: removed (%" PRIu64 " queued frame(s) dropped: port_removed)\n",
+	       port->name, dropped);
+}
+
+int
+dp_port_add(struct dp *dp, const struct cfg *cfg, const struct cfg_port *pc,
+	    const char *vm, bool from_libvirt)
 {
 	struct dp_port *port = NULL;
 	char key[8];
-	uint16_t p;
+	uint16_t p = dp_slot_free(dp);
 	int rc;
 
-	for (p = dp->n_uplinks; p < DP_PORTS_MAX; p++)
-		if (!dp->ports[p].used)
-			break;
 	if (p == DP_PORTS_MAX)
 		return -ENOSPC;
 	port = &dp->ports[p];
@@ -425,8 +576,13 @@ dp_port_add(struct dp *dp, const struct cfg_port *pc, const char *vm,
 	atomic_init(&port->vrings_enabled, 0);
 	atomic_init(&port->caps, 0);
 	atomic_init(&port->weight, pc->weight);
+	if (pc->uplink >= 0)
+		snprintf(port->uplink_name, sizeof(port->uplink_name), "%s",
+			 cfg->uplinks[pc->uplink].name);
+	port->uplink_id = (int16_t)(port->uplink_name[0] != '\0' ?
+				    dp_uplink_find(dp, port->uplink_name) : -1);
 	dp->fwd_ports[p] = (struct fwd_port){
-		.is_uplink = false, .uplink = (int16_t)pc->uplink,
+		.is_uplink = false, .uplink = port->uplink_id,
 	};
 	memcpy(dp->fwd_ports[p].mac, pc->mac, 6);
 

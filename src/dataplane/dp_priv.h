@@ -54,6 +54,10 @@ struct dp_port {
 	struct cfg_uplink uconf;
 	char vm[CFG_NAME_MAX];          /* VM ports: the VM (domain) name */
 	bool from_libvirt;              /* made from a domain (attach: auto) */
+	/* VM ports: their uplink, by name (the config's) and by id now (-1:
+	 * none, or it went); fwd_ports[].uplink is what workers read. */
+	char uplink_name[CFG_NAME_MAX];
+	int16_t uplink_id;
 	uint16_t queues;
 	int8_t worker_of_queue[CFG_MAX_QUEUES]; /* rx queue q: its worker */
 	uint16_t eth_port;              /* uplinks */
@@ -157,6 +161,9 @@ struct dp_plan {
 	uint16_t n_corx;
 	struct dp_corx corx[DP_WORKER_QUEUES_MAX];
 	int16_t corx_of_port[DP_PORTS_MAX];     /* index in corx, -1: none */
+	/* Uplinks whose scheduler this worker runs. */
+	uint16_t n_qos;
+	uint16_t qos[DP_PORTS_MAX];
 };
 
 struct dp_txbuf {
@@ -187,10 +194,6 @@ struct dp_worker {
 
 	struct dp_txbuf corx_buf;
 
-	/* Uplinks whose scheduler this worker runs. */
-	uint16_t n_qos_ports;
-	uint16_t qos_ports[DP_PORTS_MAX];
-
 	/* Counters, written only by this worker. */
 	uint64_t busy_cycles;
 	uint64_t idle_cycles;
@@ -209,7 +212,6 @@ struct dp {
 	/* Port ids are below n_ports (slots in use or free); workers load
 	 * it once per iteration for floods. */
 	_Atomic uint16_t n_ports;
-	uint16_t n_uplinks;             /* ids 0..n_uplinks-1 */
 	struct dp_port ports[DP_PORTS_MAX];
 	struct fwd_port fwd_ports[DP_PORTS_MAX];        /* read-only view */
 
@@ -288,7 +290,9 @@ uint16_t dp_offload_egress(struct dp_worker *w, uint16_t p, bool gro,
 
 /* dp_qos.c (main thread) */
 int dp_qos_create(struct dp *dp, struct dp_port *uplink);
-void dp_qos_destroy(struct dp *dp, struct dp_port *uplink);
+/* After no worker runs it any more: returns the frames it still held
+ * (dropped). */
+uint64_t dp_qos_destroy(struct dp *dp, struct dp_port *uplink);
 void dp_qos_housekeeping(struct dp *dp, uint64_t now);
 /* Frames held by the scheduler (classes, inbox, NIC retry). */
 uint64_t dp_qos_queued(const struct dp_qos *qos);
@@ -312,13 +316,25 @@ void dp_port_stats_raw(const struct dp *dp, unsigned int p,
 		       struct dp_port_stats *out);
 
 /* dp_port.c */
-int dp_ports_open(struct dp *dp);
 void dp_ports_close(struct dp *dp);
-/* Build VM port pc of VM vm in a free slot and open its socket (workers
- * may be running): returns its id, or -errno (nothing left behind).
- * from_libvirt: made from a domain's XML rather than the port map. */
-int dp_port_add(struct dp *dp, const struct cfg_port *pc, const char *vm,
-		bool from_libvirt);
+/* Build VM port pc (of config cfg: its uplink index is cfg's) of VM vm in
+ * a free slot and open its socket (workers may be running): returns its
+ * id, or -errno (nothing left behind).  from_libvirt: made from a
+ * domain's XML rather than the port map. */
+int dp_port_add(struct dp *dp, const struct cfg *cfg,
+		const struct cfg_port *pc, const char *vm, bool from_libvirt);
+/* Probe, start and schedule uplink uc in a free slot (workers may be
+ * running): its id, or -errno (nothing left behind). */
+int dp_uplink_add(struct dp *dp, const struct cfg_uplink *uc);
+/* Stop uplink p and free its slot: what its scheduler held is dropped
+ * (port_removed); VM ports that used it lose their uplink until it comes
+ * back (dp_uplinks_rebind). */
+void dp_uplink_remove(struct dp *dp, uint16_t p);
+/* The uplink named name, or -1. */
+int dp_uplink_find(const struct dp *dp, const char *name);
+/* Point every VM port at its uplink by name again (after uplinks came or
+ * went). */
+void dp_uplinks_rebind(struct dp *dp);
 /* The port of the port map (not made from a domain) named name, or -1. */
 int dp_config_port_find(const struct dp *dp, const char *name);
 /* Close VM port p and free its slot, draining what is queued for it. */

@@ -56,7 +56,6 @@ dp_qos_create(struct dp *dp, struct dp_port *up)
 		.pkt_len = dp_qos_wire_len,
 	};
 	char name[RTE_RING_NAMESIZE];
-	struct dp_worker *owner;
 	struct dp_qos *qos;
 	uint16_t mtu = RTE_ETHER_MTU;
 	uint64_t depth;
@@ -69,9 +68,6 @@ dp_qos_create(struct dp *dp, struct dp_port *up)
 	 * stations learned on this one.  Idle classes are never visited, so
 	 * they cost nothing, and ports come and go without a new scheduler. */
 	for (uint16_t p = 0; p < DP_PORTS_MAX; p++) {
-		qos->class_of_port[p] = UINT32_MAX;
-		if (p < dp->n_uplinks)
-			continue;
 		qos->class_of_port[p] = qos->n_classes;
 		qos->port_of_class[qos->n_classes++] = p;
 	}
@@ -117,9 +113,15 @@ dp_qos_create(struct dp *dp, struct dp_port *up)
 		depth = DP_QOS_CHARGE_MAX;
 	shaper_init(&qos->shaper, qos->rate_bps, dp->tsc_hz, depth, rte_rdtsc());
 
+	/* The VM ports there are already get their weights (and their
+	 * classes' counters start from here). */
+	for (uint16_t p = 0; p < DP_PORTS_MAX; p++)
+		if (dp->ports[p].used && dp->ports[p].kind == DP_PORT_VHOST)
+			dwrr_weight_set(qos->dwrr, qos->class_of_port[p],
+					atomic_load_explicit(&dp->ports[p].weight,
+							     memory_order_relaxed));
+	/* Run by the worker of its rx queue (the plans say so). */
 	qos->owner = dp_qos_owner(dp, up->id);
-	owner = &dp->workers[qos->owner];
-	owner->qos_ports[owner->n_qos_ports++] = up->id;
 	up->qos = qos;
 	DP_LOG(INFO, "uplink %s: DWRR over %u class(es), quantum %u B x weight, rate %s%" PRIu64 " bit/s, run by worker %u\n",
 	       up->name, qos->n_classes, qos->base_quantum,
@@ -134,25 +136,32 @@ err:
 }
 
 /* After the workers stopped: nothing else touches the queues now. */
-void
+uint64_t
 dp_qos_destroy(struct dp *dp, struct dp_port *up)
 {
 	struct dp_qos *qos = up->qos;
 	void *pkts[DP_BURST];
+	uint64_t dropped = 0;
 	unsigned int n;
 
 	(void)dp;
 	if (qos == NULL)
-		return;
-	while ((n = rte_ring_dequeue_burst(qos->inbox, pkts, DP_BURST, NULL)) > 0)
+		return 0;
+	while ((n = rte_ring_dequeue_burst(qos->inbox, pkts, DP_BURST, NULL)) > 0) {
 		rte_pktmbuf_free_bulk((struct rte_mbuf **)pkts, n);
-	while ((n = dwrr_drain(qos->dwrr, pkts, DP_BURST)) > 0)
+		dropped += n;
+	}
+	while ((n = dwrr_drain(qos->dwrr, pkts, DP_BURST)) > 0) {
 		rte_pktmbuf_free_bulk((struct rte_mbuf **)pkts, n);
+		dropped += n;
+	}
 	rte_pktmbuf_free_bulk(qos->pending, qos->n_pending);
+	dropped += qos->n_pending;
 	rte_ring_free(qos->inbox);
 	dwrr_destroy(qos->dwrr);
 	rte_free(qos);
 	up->qos = NULL;
+	return dropped;
 }
 
 uint64_t
@@ -166,8 +175,8 @@ dp_qos_queued(const struct dp_qos *qos)
 void
 dp_qos_housekeeping(struct dp *dp, uint64_t now)
 {
-	for (uint16_t p = 0; p < dp->n_uplinks; p++) {
-		struct dp_qos *qos = dp->ports[p].qos;
+	for (uint16_t p = 0; p < DP_PORTS_MAX; p++) {
+		struct dp_qos *qos = dp->ports[p].used ? dp->ports[p].qos : NULL;
 		uint64_t delta[DP_PORTS_MAX], total = 0;
 
 		if (qos == NULL ||
@@ -210,8 +219,8 @@ dp_qos_class_since(const struct dp_qos *qos, uint32_t c,
 void
 dp_qos_port_added(struct dp *dp, uint16_t p)
 {
-	for (uint16_t u = 0; u < dp->n_uplinks; u++) {
-		struct dp_qos *qos = dp->ports[u].qos;
+	for (uint16_t u = 0; u < DP_PORTS_MAX; u++) {
+		struct dp_qos *qos = dp->ports[u].used ? dp->ports[u].qos : NULL;
 		uint32_t c;
 
 		if (qos == NULL)
@@ -228,7 +237,8 @@ dp_qos_info(const struct dp *dp, unsigned int port, struct dp_qos_info *info)
 	const struct dp_qos *qos;
 	uint32_t n = 0;
 
-	if (port >= dp->n_uplinks || dp->ports[port].qos == NULL)
+	if (port >= DP_PORTS_MAX || !dp->ports[port].used ||
+	    dp->ports[port].qos == NULL)
 		return -ENOENT;
 	qos = dp->ports[port].qos;
 	info->rate_bps = qos->rate_bps;
@@ -239,7 +249,8 @@ dp_qos_info(const struct dp *dp, unsigned int port, struct dp_qos_info *info)
 	for (uint32_t c = 0; c < qos->n_classes; c++) {
 		uint16_t p = qos->port_of_class[c];
 
-		if (!dp->ports[p].used || n == RTE_DIM(info->classes))
+		if (!dp->ports[p].used || dp->ports[p].kind != DP_PORT_VHOST ||
+		    n == RTE_DIM(info->classes))
 			continue;
 		info->classes[n].port = p;
 		info->classes[n].share_ppm = atomic_load_explicit(
@@ -261,8 +272,8 @@ dp_qos_weight_set(struct dp *dp, unsigned int port, uint32_t weight)
 		return -EINVAL;
 	/* One atomic word per class: the owner picks it up at the class's
 	 * next quantum grant, with no pause and no frame lost. */
-	for (uint16_t u = 0; u < dp->n_uplinks; u++) {
-		struct dp_qos *qos = dp->ports[u].qos;
+	for (uint16_t u = 0; u < DP_PORTS_MAX; u++) {
+		struct dp_qos *qos = dp->ports[u].used ? dp->ports[u].qos : NULL;
 
 		if (qos != NULL)
 			dwrr_weight_set(qos->dwrr, qos->class_of_port[port],

@@ -456,8 +456,8 @@ dp_worker_main(void *arg)
 				busy = true;
 		}
 		now = rte_rdtsc();
-		for (uint16_t i = 0; i < w->n_qos_ports; i++)
-			if (dp_qos_run(w, w->qos_ports[i], now) > 0)
+		for (uint16_t i = 0; i < pl->n_qos; i++)
+			if (dp_qos_run(w, pl->qos[i], now) > 0)
 				busy = true;
 		/* No vid, port state or plan is held across this point. */
 		rte_rcu_qsbr_quiescent(dp->rcu, w->index);
