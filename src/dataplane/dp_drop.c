@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Names and explanations of the drop reasons, from dp_drop.def. */
+/* Names and explanations of the drop reasons, from DP_DROPS. */
 #include "dp_drop.h"
 
 #include <stddef.h>
 
 static const char *const dp_drop_names[] = {
-#define DP_DROP(sym, name, help) [DP_DROP_##sym] = name,
-#include "dp_drop.def"
-#undef DP_DROP
+#define DP_DROP_NAME(sym, name, help) [DP_DROP_##sym] = name,
+	DP_DROPS(DP_DROP_NAME)
+#undef DP_DROP_NAME
 };
 
 static const char *const dp_drop_helps[] = {
-#define DP_DROP(sym, name, help) [DP_DROP_##sym] = help,
-#include "dp_drop.def"
-#undef DP_DROP
+#define DP_DROP_HELP(sym, name, help) [DP_DROP_##sym] = help,
+	DP_DROPS(DP_DROP_HELP)
+#undef DP_DROP_HELP
 };
 
 const char *

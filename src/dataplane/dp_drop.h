@@ -1,12 +1,40 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Drop reasons as an enum and as names, both generated from dp_drop.def. */
 #ifndef VTOE_DP_DROP_H
 #define VTOE_DP_DROP_H
 
+/*
+ * Every reason vtoed drops a frame, declared once (as VPP's error lists):
+ * X(symbol, "name shown by vtoectl and telemetry", "what happened").
+ * Ingress reasons are counted on the port the frame came from, egress
+ * reasons on the port it was being sent to; each dropped frame is counted
+ * exactly once.
+ */
+#define DP_DROPS(X) \
+	/* ingress */ \
+	X(RUNT,             "runt",             "frame shorter than an Ethernet header") \
+	X(SRC_MAC_MISMATCH, "src_mac_mismatch", "guest sent with a source MAC that is not its port's") \
+	X(SRC_MAC_INVALID,  "src_mac_invalid",  "multicast or all-zero source MAC") \
+	X(UNKNOWN_DST,      "unknown_dst",      "unknown unicast destination and no uplink to send it to") \
+	X(SAME_PORT,        "same_port",        "destination is behind the port the frame came from (or an uplink, for frames from an uplink)") \
+	X(NO_DEST,          "no_dest",          "broadcast/multicast with no other port up") \
+	X(VM_AWAY,          "vm_away",          "destination VM is not running on this host (stopped, paused, migrated away) and the frame came from an uplink, or from a VM port without one") \
+	X(OFFLOAD_BAD,      "offload_bad",      "guest offload metadata that does not hold (reason in the port's offload drops)") \
+	/* egress */ \
+	X(LINK_DOWN,        "link_down",        "destination port has no guest connected") \
+	X(QUEUE_DISABLED,   "queue_disabled",   "destination guest has not enabled that queue") \
+	X(TX_FULL,          "tx_full",          "destination queue full: the guest or NIC did not take the frame") \
+	X(OFFLOAD_EGRESS,   "offload_egress",   "could not segment or checksum a frame for its destination (reason in offload drops)") \
+	X(QOS_QUEUE_FULL,   "qos_queue_full",   "the VM's DWRR class on the uplink is full: it sends beyond its share") \
+	X(CORING_FULL,      "coring_full",      "the destination VM's co-resident ring is full: its readers fall behind") \
+	X(VM_LEFT,          "vm_left",          "was in the VM's co-resident ring when the VM stopped, paused or migrated away (drained)") \
+	X(NIC_STUCK,        "nic_stuck",        "the uplink NIC took nothing for 100 ms: the frame it kept refusing is dropped") \
+	X(QOS_INBOX_FULL,   "qos_inbox_full",   "the uplink scheduler's inbox from other workers is full") \
+	X(PORT_REMOVED,     "port_removed",     "was queued for a port (or in an uplink's scheduler) when a reload or its domain removed or re-created it (drained)")
+
 enum dp_drop {
-#define DP_DROP(sym, name, help) DP_DROP_##sym,
-#include "dp_drop.def"
-#undef DP_DROP
+#define DP_DROP_ENUM(sym, name, help) DP_DROP_##sym,
+	DP_DROPS(DP_DROP_ENUM)
+#undef DP_DROP_ENUM
 	DP_DROP_MAX
 };
 

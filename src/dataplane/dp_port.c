@@ -333,7 +333,7 @@ int
 dp_plans_publish(struct dp *dp)
 {
 	struct dp_plan *next[CFG_MAX_WORKERS] = { NULL };
-	uint16_t n_ports = dp_port_count(dp);
+	uint16_t n_ports = dp_port_count(dp), readers[DP_PORTS_MAX] = { 0 };
 	int rc = 0;
 
 	dp_queues_place(dp);
@@ -351,7 +351,6 @@ dp_plans_publish(struct dp *dp)
 
 		if (!port->used)
 			continue;
-		port->n_readers = 0;
 		for (uint16_t q = 0; q < port->queues; q++) {
 			struct dp_plan *pl = next[port->worker_of_queue[q]];
 
@@ -366,7 +365,7 @@ dp_plans_publish(struct dp *dp)
 				continue;
 			pl->corx_of_port[p] = (int16_t)pl->n_corx;
 			pl->corx[pl->n_corx++] = (struct dp_corx){ p, q };
-			port->n_readers++;
+			readers[p]++;
 		}
 		/* An uplink's scheduler runs on the worker of its queue,
 		 * once it is open. */
@@ -376,6 +375,11 @@ dp_plans_publish(struct dp *dp)
 			pl->qos[pl->n_qos++] = p;
 		}
 	}
+	/* A port's readers only change when the port is new (its queues
+	 * never move): workers never see a count that is not true. */
+	for (uint16_t p = 0; p < n_ports; p++)
+		if (dp->ports[p].used && dp->ports[p].n_readers != readers[p])
+			dp->ports[p].n_readers = readers[p];
 	for (unsigned int i = 0; i < dp->n_workers; i++)
 		next[i] = atomic_exchange_explicit(&dp->workers[i].plan, next[i],
 						   memory_order_acq_rel);

@@ -15,15 +15,15 @@
 #include <rte_mbuf.h>
 
 static const char *const toe_drop_names[] = {
-#define TOE_DROP(sym, name, help) [TOE_DROP_##sym] = name,
-#include "toe_drop.def"
-#undef TOE_DROP
+#define TOE_DROP_NAME(sym, name, help) [TOE_DROP_##sym] = name,
+	TOE_DROPS(TOE_DROP_NAME)
+#undef TOE_DROP_NAME
 };
 
 static const char *const toe_drop_helps[] = {
-#define TOE_DROP(sym, name, help) [TOE_DROP_##sym] = help,
-#include "toe_drop.def"
-#undef TOE_DROP
+#define TOE_DROP_HELP(sym, name, help) [TOE_DROP_##sym] = help,
+	TOE_DROPS(TOE_DROP_HELP)
+#undef TOE_DROP_HELP
 };
 
 const char *

@@ -18,7 +18,7 @@
  *
  * Every function is burst-shaped, runs on the lcore that owns the ctx,
  * never blocks, and either hands a frame on or frees it and counts it
- * under one named reason (toe_drop.def).
+ * under one named reason (TOE_DROPS).
  */
 #ifndef VTOE_TOE_OFFLOAD_H
 #define VTOE_TOE_OFFLOAD_H
@@ -30,11 +30,43 @@ struct rte_mbuf;
 struct rte_mempool;
 struct virtio_net_hdr;
 
+/*
+ * Every reason the TOE's offload layer drops a frame, declared once:
+ * X(symbol, "name shown by vtoectl and telemetry", "what happened").
+ * The first group is guest metadata that lies (toe_validate.c), the second
+ * is the egress running out of room (toe_gso.c, toe_csum.c).  Each dropped
+ * frame is counted exactly once, under the first lie found.
+ */
+#define TOE_DROPS(X) \
+	/* guest offload metadata and the headers it describes */ \
+	X(CHAIN_BAD,         "chain_bad",         "mbuf chain whose pkt_len or nb_segs disagrees with its segments, or a segment past its buffer") \
+	X(HDR_TRUNCATED,     "hdr_truncated",     "an Ethernet, IP, TCP or UDP header (or the TCP data offset) runs past the frame or the IP datagram") \
+	X(HDR_TOO_LONG,      "hdr_too_long",      "headers longer than the 256 bytes the offload layer handles") \
+	X(L3_BAD,            "l3_bad",            "offload asked for a frame that is not well-formed IPv4/IPv6 (version, IHL < 5, IPv6 jumbogram)") \
+	X(IP_LEN_BAD,        "ip_len_bad",        "IP total or payload length disagrees with the frame length") \
+	X(IP_FRAG,           "ip_frag",           "checksum or segmentation offload asked for an IP fragment") \
+	X(L4_BAD,            "l4_bad",            "TCP data offset below 5 words, or UDP length disagreeing with the IP length") \
+	X(CSUM_START_OOB,    "csum_start_oob",    "csum_start at or past the end of the frame") \
+	X(CSUM_OFFSET_OOB,   "csum_offset_oob",   "checksum field (csum_start + csum_offset) not inside the frame") \
+	X(CSUM_UNSUPPORTED,  "csum_unsupported",  "checksum offload asked for a protocol other than TCP or UDP over IP") \
+	X(GSO_UNSUPPORTED,   "gso_unsupported",   "segmentation type other than TCPv4/TCPv6 (UFO, USO, unknown)") \
+	X(GSO_NOT_TCP,       "gso_not_tcp",       "TCP segmentation asked for a frame that is not TCP over IP") \
+	X(GSO_TYPE_MISMATCH, "gso_type_mismatch", "gso_type TCPv4 on an IPv6 frame or TCPv6 on an IPv4 frame") \
+	X(GSO_FLAGS_BAD,     "gso_flags_bad",     "TCP segmentation asked for a segment with SYN, RST or URG set") \
+	X(GSO_SIZE_ZERO,     "gso_size_zero",     "TCP segmentation asked with gso_size (MSS) 0") \
+	X(GSO_SIZE_BIG,      "gso_size_big",      "gso_size larger than the TCP payload (or no payload at all)") \
+	X(GSO_TOO_MANY_SEGS, "gso_too_many_segs", "gso_size so small the frame would become more than 1024 segments") \
+	X(HDR_LEN_BAD,       "hdr_len_bad",       "virtio hdr_len past the frame or shorter than the real headers") \
+	X(MBUF_LENS_BAD,     "mbuf_lens_bad",     "mbuf l2/l3/l4_len disagree with the headers in the frame (e.g. l4_len shorter than the TCP header)") \
+	/* egress: software segmentation and checksum completion */ \
+	X(NO_MBUF,           "no_mbuf",           "the mempool ran out while segmenting or copying a frame") \
+	X(OUT_FULL,          "out_full",          "the caller's output array could not take every segment of a frame")
+
 enum toe_drop {
 	TOE_DROP_NONE = 0,              /* not a reason: drops[0] stays 0 */
-#define TOE_DROP(sym, name, help) TOE_DROP_##sym,
-#include "toe_drop.def"
-#undef TOE_DROP
+#define TOE_DROP_ENUM(sym, name, help) TOE_DROP_##sym,
+	TOE_DROPS(TOE_DROP_ENUM)
+#undef TOE_DROP_ENUM
 	TOE_DROP_MAX
 };
 
