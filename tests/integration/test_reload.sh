@@ -166,6 +166,9 @@ removed=$(ctl --json stats | jq -r '(.result // .).removed.ports')
 check "stats count the removed ports ($removed)" [ "$removed" = $((ROUNDS * 4)) ]
 
 # ------------------------------------------- offloads change what is offered
+# vm1's first guest is gone: wait until vtoed has let it go, or the next
+# guest's features would be read off the old one.
+wait_for 10 eval '! ports_up vm1.0' || die "vm1.0 still up after its guest left"
 inject E "$VM1_SOCK" "$VM1_MAC" 1 --tx-offloads --wait 600000
 PID_E=$!; track $PID_E
 wait_for 20 ports_up vm1.0 || die "vm1.0 did not come up again"
