@@ -536,6 +536,14 @@ dp_reload(struct dp *dp, struct cfg *next, struct cfg_diff *d, char *err,
 		if (p >= 0)
 			dp_port_remove(dp, (uint16_t)p);
 	}
+	/* A global that re-creates every VM port: those from libvirt too
+	 * (made again below, from the table). */
+	if (d->recreate_all != NULL) {
+		for (uint16_t p = 0; p < DP_PORTS_MAX; p++)
+			if (dp->ports[p].used && dp->ports[p].from_libvirt)
+				dp_port_remove(dp, p);
+		__atomic_store_n(&dp->direct, next->direct, __ATOMIC_RELAXED);
+	}
 	for (unsigned int i = 0; i < d->n_uplinks; i++) {
 		const struct cfg_diff_entry *e = &d->uplinks[i];
 		int p;
@@ -603,6 +611,7 @@ dp_reload(struct dp *dp, struct cfg *next, struct cfg_diff *d, char *err,
 		cfg_free(dp->cfg_owned);
 	dp->cfg_owned = next;
 	dp_table_unlock();
+	dp_members_attach(dp);
 	DP_LOG(NOTICE, "reloaded %s: %u added, %u removed, %u changed, %u unchanged%s\n",
 	       next->path, cfg_diff_count(d, CFG_ADDED),
 	       cfg_diff_count(d, CFG_REMOVED),

@@ -276,8 +276,8 @@ refused_before(const struct attach_plan *old, const struct attach_refusal *f)
  * decides, this carries it out): ports of domains that went, or whose
  * interface changed, first; then the new ones.
  */
-static void
-members_attach(struct dp *dp)
+void
+dp_members_attach(struct dp *dp)
 {
 	struct dp_members *mc = dp->mctl;
 	struct attach_port ports[DP_PORTS_MAX];
@@ -286,7 +286,7 @@ members_attach(struct dp *dp)
 	struct attach_plan *old, *plan = &mc->plan;
 	char mac[18];
 
-	if (!dp->cfg->attach_auto || mc->table == NULL)
+	if (mc == NULL || !dp->cfg->attach_auto || mc->table == NULL)
 		return;
 	for (uint16_t p = 0; p < DP_PORTS_MAX; p++) {
 		const struct dp_port *port = &dp->ports[p];
@@ -392,7 +392,7 @@ dp_members_dispatch(struct dp *dp)
 	gen = membership_generation(mc->table);
 	if (gen == mc->generation)
 		return;
-	members_attach(dp);
+	dp_members_attach(dp);
 	away = members_away(dp);
 	if (away == atomic_load_explicit(&dp->away_mask, memory_order_relaxed)) {
 		mc->generation = gen;   /* nothing the workers see moved */

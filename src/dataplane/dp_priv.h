@@ -247,7 +247,9 @@ struct dp {
 	bool started;
 	uint64_t last_age_tsc;
 	uint32_t fdb_ageing_s;          /* main thread; changed by reload */
-	bool direct;                    /* datapath.direct: vring to vring */
+	bool direct;                    /* datapath.direct: vring to vring;
+					 * changed by a reload, which
+					 * re-creates every VM port */
 };
 
 /* dp_worker.c */
@@ -305,6 +307,8 @@ void dp_qos_port_added(struct dp *dp, uint16_t p);
 int dp_members_create(struct dp *dp);
 /* After ports came or went: publish the away mask of the ports in use. */
 void dp_members_refresh(struct dp *dp);
+/* attach: auto: make the ports from libvirt match the table now. */
+void dp_members_attach(struct dp *dp);
 void dp_members_destroy(struct dp *dp);
 /* Publish a snapshot with this away mask; after a grace period, drain the
  * rings of the ports that went away.  Returns frames drained. */

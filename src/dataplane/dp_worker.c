@@ -360,7 +360,10 @@ dp_poll_rxq(struct dp_worker *w, const struct dp_rxq *rxq,
 {
 	struct dp *dp = w->dp;
 	const struct dp_port *port = &dp->ports[rxq->port];
-	bool direct = dp->direct && port->kind == DP_PORT_VHOST;
+	/* A port opened while the direct path was off has no ring state for
+	 * it (never ready): the library path takes its frames. */
+	bool direct = __atomic_load_n(&dp->direct, __ATOMIC_RELAXED) &&
+		      port->kind == DP_PORT_VHOST;
 	uint16_t budget = DP_BURST, want, n;
 	bool busy = false;
 
