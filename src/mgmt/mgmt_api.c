@@ -396,6 +396,7 @@ api_config(void *ctx, json_t *args, char *err, size_t err_size)
 	const struct cfg *c = dp_cfg(ctx);
 	json_t *workers = json_array(), *uplinks = json_array();
 	json_t *vms = json_array(), *eal_args = json_array();
+	json_t *dirs = json_array(), *res;
 	char mode[8];
 
 	(void)args; (void)err; (void)err_size;
@@ -415,31 +416,46 @@ api_config(void *ctx, json_t *args, char *err, size_t err_size)
 				&c->ports[c->vms[v].port_first + i];
 
 			json_array_append_new(ports, json_pack(
-				"{s:s, s:s, s:s, s:o, s:i, s:o, s:i}",
+				"{s:s, s:s, s:s, s:o, s:i, s:o, s:i, s:b, s:s}",
 				"name", p->name, "socket", p->socket,
 				"mode", p->mode == CFG_VHOST_CLIENT ? "client" : "server",
 				"mac", json_mac(p->mac), "queues", (int)p->queues,
 				"uplink", p->uplink >= 0 ?
 					json_string(c->uplinks[p->uplink].name) :
 					json_null(),
-				"weight", (int)port_weight(ctx, p->name)));
+				"weight", (int)port_weight(ctx, p->name),
+				"offloads", p->offloads,
+				"takeover", p->takeover_newest ? "newest" : "refuse"));
 		}
 		json_array_append_new(vms, json_pack("{s:s, s:o}",
 			"name", c->vms[v].name, "ports", ports));
 	}
 	snprintf(mode, sizeof(mode), "%04o", c->ctl_mode);
-	return json_pack("{s:s, s:{s:i, s:o}, s:{s:s, s:i}, s:{s:s, s:s},"
-			 " s:{s:i, s:i}, s:{s:s, s:o}, s:o, s:o}",
-			 "file", c->path,
-			 "lcores", "main", (int)c->main_lcore, "workers", workers,
-			 "memory", "hugepages",
-			 c->hugepages == CFG_HUGEPAGES_NONE ? "none" : "auto",
-			 "mbufs", (int)c->mbufs,
-			 "control", "socket", c->ctl_socket, "mode", mode,
-			 "fdb", "size", (int)c->fdb_size,
-			 "ageing", (int)dp_fdb_ageing_s(ctx),
-			 "eal", "file_prefix", c->eal_file_prefix, "args", eal_args,
-			 "uplinks", uplinks, "vms", vms);
+	res = json_pack("{s:s, s:{s:i, s:o}, s:{s:s, s:i}, s:{s:s, s:s},"
+			" s:{s:i, s:i}, s:{s:s, s:o}, s:o, s:o, s:{s:b}}",
+			"file", c->path,
+			"lcores", "main", (int)c->main_lcore, "workers", workers,
+			"memory", "hugepages",
+			c->hugepages == CFG_HUGEPAGES_NONE ? "none" : "auto",
+			"mbufs", (int)c->mbufs,
+			"control", "socket", c->ctl_socket, "mode", mode,
+			"fdb", "size", (int)c->fdb_size,
+			"ageing", (int)dp_fdb_ageing_s(ctx),
+			"eal", "file_prefix", c->eal_file_prefix, "args", eal_args,
+			"uplinks", uplinks, "vms", vms,
+			"datapath", "direct", c->direct);
+	for (unsigned int i = 0; i < c->n_attach_dirs; i++)
+		json_array_append_new(dirs, json_string(c->attach_dirs[i]));
+	json_object_set_new(res, "membership", json_pack("{s:s, s:s, s:o}",
+		"source", c->membership == CFG_MEMBERSHIP_LIBVIRT ? "libvirt" : "static",
+		"attach", c->attach_auto ? "auto" : "off", "sockets", dirs));
+	if (c->sockdir[0] != '\0') {
+		snprintf(mode, sizeof(mode), "%04o", c->sockdir_mode);
+		json_object_set_new(res, "socket_dir", json_pack("{s:s, s:I, s:s}",
+			"path", c->sockdir, "group", (json_int_t)c->sockdir_group,
+			"mode", c->sockdir_mode != 0 ? mode : "unchanged"));
+	}
+	return res;
 }
 
 static json_t *
