@@ -20,6 +20,9 @@
 #              --many ports (no guests) added in one reload / one ovs-vsctl
 #              transaction, then removed (vtoed holds at most 64 ports in
 #              all, so 100 and 1,000 cannot be asked of it)
+# Also, for vtoed alone (OVS has no such path): a domain created in a
+# private libvirtd (test driver) with vtoed's membership attach: auto, from
+# `virsh create` to its port's first frame (first_ms of "attach").
 # And vtoed's worker loop-time distribution (vtoectl lcores) over the
 # stretch with the adds and removes, against a stretch as long right after
 # with none: the longest stall a port change causes the worker.
@@ -167,9 +170,56 @@ run_ovs() {  # ROUND
 	stop_inject "$pa"; stop_inject "$pb"
 }
 
+# A domain's start as the add: a private libvirtd (test driver), vtoed
+# with membership attach: auto and no YAML port; domain a's port receives,
+# domain c is created with a generator already waiting on its socket.
+LV=$WORK/lv LV_SOCK=$WORK/lv/libvirt-sock URI="test+unix:///default?socket=$LV/libvirt-sock"
+lv_start() {
+	mkdir -p "$LV/drivers"
+	printf 'unix_sock_dir = "%s"\nauth_unix_rw = "none"\nauth_unix_ro = "none"\n' "$LV" >"$LV/libvirtd.conf"
+	LIBVIRT_DRIVER_DIR=$LV/drivers taskset -c "$OTHER_CPUS" /usr/sbin/libvirtd \
+		--config "$LV/libvirtd.conf" --pid-file "$LV/libvirtd.pid" >/dev/null 2>&1 &
+	track $!
+	wait_for 15 test -S "$LV_SOCK"
+}
+lv_domain() {  # NAME UUID MAC SOCKET
+	printf "<domain type='test'><name>%s</name><uuid>%s</uuid><memory unit='KiB'>1048576</memory><memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking><os><type>hvm</type></os><devices><interface type='vhostuser'><mac address='%s'/><source type='unix' path='%s' mode='server'/><target dev='%s-eth0'/><model type='virtio'/></interface></devices></domain>\n" \
+		"$1" "$2" "$3" "$4" "$1"
+}
+run_attach() {  # ROUND
+	local CONF=$WORK/attach.yaml VLOG=$WORK/attach.log t0 t1 pa att=$WORK/att
+	mkdir -p "$att"
+	{ config_head; echo "membership: {source: libvirt, uri: \"$URI\", attach: auto, sockets: [$att]}"; } >"$CONF"
+	vtoed_start "$CONF" "$VLOG" 300 || die "vtoed (attach) did not start"
+	wait_for 15 eval '[ "$(ctl --json membership | jq -r .connected)" = true ]' || die "vtoed did not reach libvirtd"
+	inject A "$att/a.sock" "$VM1_MAC" --wait 600000; pa=$INJ_PID
+	lv_domain da$1 33333333-0000-0000-0000-0000000000$((10 + $1)) "$VM1_MAC" "$att/a.sock" >"$WORK/da.xml"
+	timeout 20 virsh -q -c "$URI" create "$WORK/da.xml" >/dev/null || die "virsh create"
+	wait_for 20 ports_up da$1-eth0 || die "domain a's port did not come up"
+	inject C "$att/c.sock" "$MAC3" --send 64:1000000000 --pps 1000 --dst "$VM1_MAC"
+	sleep 1
+	lv_domain dc$1 33333333-0000-0000-0000-0000000000$((20 + $1)) "$MAC3" "$att/c.sock" >"$WORK/dc.xml"
+	t0=$(now_ms)
+	timeout 20 virsh -q -c "$URI" create "$WORK/dc.xml" >/dev/null || die "virsh create"
+	t1=$(now_ms)
+	local end=$(( $(date +%s) + 30 )) n=
+	while [ "$(date +%s)" -lt $end ]; do
+		n=$(port_stat dc$1-eth0 .rx_packets 2>/dev/null)
+		[ -n "$n" ] && [ "$n" -gt 0 ] && break
+	done
+	[ -n "$n" ] && [ "$n" -gt 0 ] || die "no frame from domain c's port"
+	echo "attach $1 first_ms $(( $(now_ms) - t0 )) create_ms $((t1 - t0))" >>"$RES"
+	timeout 20 virsh -q -c "$URI" destroy dc$1 >/dev/null
+	timeout 20 virsh -q -c "$URI" destroy da$1 >/dev/null
+	stop_inject "$INJ_PID"; stop_inject "$pa"
+	vtoed_stop TERM
+}
+
 log "results in $RES; $ROUNDS rounds, flow $PPS frames/s each way, $MANY ports at once"
+[ -x /usr/sbin/libvirtd ] && lv_start || warn_lv=1
 for r in $(seq 1 "$ROUNDS"); do
 	if [ $((r % 2)) = 1 ]; then run_vtoed "$r"; run_ovs "$r"; else run_ovs "$r"; run_vtoed "$r"; fi
+	[ -n "${warn_lv:-}" ] || run_attach "$r"
 	grep " $r " "$RES" | grep -v loops >&2
 done
 
@@ -183,6 +233,8 @@ for k in first_ms add_ms del_ms many_add_ms many_del_ms; do
 	v=$(med vtoed $k) o=$(med ovs $k)
 	printf '%-28s %7s %5s   %s\n' "$k" "$v" "$o" "$(awk -v v="$v" -v o="$o" 'BEGIN { if (o > 0) printf "%.2f", v / o; else print "-" }')"
 done
+[ -n "${warn_lv:-}" ] && echo "(no libvirtd: the domain-start measurement did not run)"
+[ -n "${warn_lv:-}" ] || echo "a domain's start to its port's first frame (attach: auto): median $(med attach first_ms) ms (virsh create itself: $(med attach create_ms) ms)"
 echo
 echo "vtoed worker loop iterations by duration (upper bound, us: count):"
 grep 'loops_\|phase_' "$RES" | sed 's/^vtoed /  round /'
