@@ -43,6 +43,15 @@ while [ $# -gt 0 ]; do
 done
 source "$(dirname "$0")/../tests/integration/lib/common.sh"
 source "$(dirname "$0")/../tests/integration/lib/ovs.sh"
+# This script and everything it starts (vtoectl, jq, virsh, the shell
+# itself) stay off the switches' polling CPU: on a box without isolated
+# cores they would otherwise be scheduled there and stall the worker for a
+# whole time slice, which is no cost of a port change.
+taskset -pc "$OTHER_CPUS" $$ >/dev/null
+# vtoed itself may use every CPU (its worker is pinned by its lcores).
+printf '#!/bin/sh\nexec taskset -c 0-%d %s "$@"\n' $((NCPU - 1)) "$VTOED" >"$WORK/vtoed-all-cpus"
+chmod +x "$WORK/vtoed-all-cpus"
+VTOED=$WORK/vtoed-all-cpus
 need_root
 need_binaries "$VTOED" "$VTOECTL" "$VTOE_INJECT"
 need_hugepages 600
