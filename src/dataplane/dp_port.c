@@ -401,6 +401,16 @@ dp_config_port_find(const struct dp *dp, const char *name)
 	return p >= 0 && !dp->ports[p].from_libvirt ? p : -1;
 }
 
+/* Slot p's TOE contexts go (the slot is free again). */
+static void
+dp_slot_give_back(struct dp *dp, uint16_t p)
+{
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		toe_ctx_destroy(dp->workers[i].toe[p]);
+		dp->workers[i].toe[p] = NULL;
+	}
+}
+
 /* A free slot, or DP_PORTS_MAX. */
 static uint16_t
 dp_slot_free(const struct dp *dp)
@@ -412,6 +422,64 @@ dp_slot_free(const struct dp *dp)
 		    dp->ports[p].qos == NULL)
 			break;
 	return p;
+}
+
+/*
+ * Take free slot p for a port of this kind: cleared, its TOE context on
+ * every worker made, its counters' base taken (a port's counters start
+ * at zero).  Not yet in use.  0 or -ENOMEM (nothing left behind).
+ */
+static int
+dp_slot_take(struct dp *dp, uint16_t p, enum dp_port_kind kind,
+	     const char *name, uint16_t queues)
+{
+	struct dp_port *port = &dp->ports[p];
+
+	/* Nothing refers to a free slot: every worker passed a quiescent
+	 * state after its last port was unpublished. */
+	memset(port, 0, sizeof(*port));
+	port->dp = dp;
+	port->id = p;
+	port->kind = kind;
+	port->queues = queues;
+	port->uplink_id = -1;
+	snprintf(port->name, sizeof(port->name), "%s", name);
+	for (uint16_t q = 0; q < CFG_MAX_QUEUES; q++)
+		port->worker_of_queue[q] = -1;
+	atomic_init(&port->vid, -1);
+	atomic_init(&port->vrings_enabled, 0);
+	atomic_init(&port->caps, 0);
+	for (unsigned int i = 0; i < dp->n_workers; i++) {
+		dp->workers[i].toe[p] = toe_ctx_create(dp->pool,
+						       (int)rte_socket_id());
+		if (dp->workers[i].toe[p] == NULL) {
+			dp_slot_give_back(dp, p);
+			return -ENOMEM;
+		}
+	}
+	dp_port_stats_raw(dp, p, &dp->stats_base[p]);
+	return 0;
+}
+
+/* Slot p's port is in use: plans and readers see it. */
+static void
+dp_slot_use(struct dp *dp, uint16_t p)
+{
+	dp->ports[p].used = true;
+	if (dp_port_count(dp) <= p)
+		atomic_store_explicit(&dp->n_ports, p + 1, memory_order_release);
+}
+
+/* Slot p's port went with dropped frames still queued for it: counted
+ * (port_removed), and its TOE contexts go. */
+static void
+dp_slot_removed(struct dp *dp, uint16_t p, uint64_t dropped)
+{
+	__atomic_fetch_add(&dp->ctl_stats[p].drops[DP_DROP_PORT_REMOVED],
+			   dropped, __ATOMIC_RELAXED);
+	dp->ports_removed++;
+	dp->removed_drained += dropped;
+	dp_slot_give_back(dp, p);
 }
 
 int
@@ -461,33 +529,14 @@ dp_uplink_add(struct dp *dp, const struct cfg_uplink *uc)
 
 	if (p == DP_PORTS_MAX)
 		return -ENOSPC;
+	rc = dp_slot_take(dp, p, DP_PORT_UPLINK, uc->name, 1);
+	if (rc != 0)
+		return rc;
 	port = &dp->ports[p];
-	memset(port, 0, sizeof(*port));
-	port->dp = dp;
-	port->id = p;
-	port->kind = DP_PORT_UPLINK;
 	port->uconf = *uc;
 	port->ucfg = &port->uconf;
-	port->queues = 1;
-	port->worker_of_queue[0] = -1;
-	port->uplink_id = -1;
-	atomic_init(&port->vid, -1);
-	atomic_init(&port->vrings_enabled, 0);
-	atomic_init(&port->caps, 0);
-	snprintf(port->name, sizeof(port->name), "%s", uc->name);
 	dp->fwd_ports[p] = (struct fwd_port){ .is_uplink = true, .uplink = -1 };
-	for (unsigned int i = 0; i < dp->n_workers; i++) {
-		dp->workers[i].toe[p] = toe_ctx_create(dp->pool,
-						       (int)rte_socket_id());
-		if (dp->workers[i].toe[p] == NULL) {
-			rc = -ENOMEM;
-			goto err;
-		}
-	}
-	dp_port_stats_raw(dp, p, &dp->stats_base[p]);
-	port->used = true;
-	if (dp_port_count(dp) <= p)
-		atomic_store_explicit(&dp->n_ports, p + 1, memory_order_release);
+	dp_slot_use(dp, p);
 	/* Its worker first: the scheduler is that worker's to run. */
 	dp_queues_place(dp);
 	rc = dp_uplink_open(dp, port);
@@ -499,12 +548,6 @@ dp_uplink_add(struct dp *dp, const struct cfg_uplink *uc)
 	}
 	dp_uplinks_rebind(dp);
 	return p;
-err:
-	for (unsigned int i = 0; i < dp->n_workers; i++) {
-		toe_ctx_destroy(dp->workers[i].toe[p]);
-		dp->workers[i].toe[p] = NULL;
-	}
-	return rc;
 }
 
 void
@@ -513,7 +556,7 @@ dp_uplink_remove(struct dp *dp, uint16_t p)
 	struct dp_port *port = &dp->ports[p];
 	struct rte_eth_dev_info info;
 	struct rte_device *dev = NULL;
-	uint64_t dropped = 0;
+	uint64_t dropped;
 
 	atomic_fetch_and_explicit(&dp->up_mask, ~(UINT64_C(1) << p),
 				  memory_order_release);
@@ -524,8 +567,8 @@ dp_uplink_remove(struct dp *dp, uint16_t p)
 	fdb_flush_port(dp->fdb, p);
 	if (dp_plans_publish(dp) != 0)
 		rte_rcu_qsbr_synchronize(dp->rcu, RTE_QSBR_THRID_INVALID);
+	dropped = dp_qos_destroy(dp, port);
 	if (port->opened) {
-		dropped = dp_qos_destroy(dp, port);
 		if (rte_eth_dev_info_get(port->eth_port, &info) == 0)
 			dev = info.device;
 		rte_eth_dev_stop(port->eth_port);
@@ -535,17 +578,8 @@ dp_uplink_remove(struct dp *dp, uint16_t p)
 		if (dev != NULL)
 			rte_dev_remove(dev);
 		port->opened = false;
-	} else {
-		dropped = dp_qos_destroy(dp, port);
 	}
-	__atomic_fetch_add(&dp->ctl_stats[p].drops[DP_DROP_PORT_REMOVED],
-			   dropped, __ATOMIC_RELAXED);
-	dp->ports_removed++;
-	dp->removed_drained += dropped;
-	for (unsigned int i = 0; i < dp->n_workers; i++) {
-		toe_ctx_destroy(dp->workers[i].toe[p]);
-		dp->workers[i].toe[p] = NULL;
-	}
+	dp_slot_removed(dp, p, dropped);
 	DP_LOG(INFO, "uplink %s: removed (%" PRIu64 " queued frame(s) dropped: port_removed)\n",
 	       port->name, dropped);
 }
@@ -561,24 +595,14 @@ dp_port_add(struct dp *dp, const struct cfg *cfg, const struct cfg_port *pc,
 
 	if (p == DP_PORTS_MAX)
 		return -ENOSPC;
+	rc = dp_slot_take(dp, p, DP_PORT_VHOST, pc->name, pc->queues);
+	if (rc != 0)
+		return rc;
 	port = &dp->ports[p];
-	/* Nothing refers to a free slot: every worker passed a quiescent
-	 * state after its last port was unpublished. */
-	memset(port, 0, sizeof(*port));
-	port->dp = dp;
-	port->id = p;
-	port->kind = DP_PORT_VHOST;
 	port->conf = *pc;
 	port->cfg = &port->conf;
 	port->from_libvirt = from_libvirt;
 	snprintf(port->vm, sizeof(port->vm), "%s", vm);
-	port->queues = pc->queues;
-	snprintf(port->name, sizeof(port->name), "%s", pc->name);
-	for (uint16_t q = 0; q < CFG_MAX_QUEUES; q++)
-		port->worker_of_queue[q] = -1;
-	atomic_init(&port->vid, -1);
-	atomic_init(&port->vrings_enabled, 0);
-	atomic_init(&port->caps, 0);
 	atomic_init(&port->weight, pc->weight);
 	if (pc->uplink >= 0)
 		snprintf(port->uplink_name, sizeof(port->uplink_name), "%s",
@@ -597,26 +621,15 @@ dp_port_add(struct dp *dp, const struct cfg *cfg, const struct cfg_port *pc,
 		rc = -errno;
 		DP_LOG(ERR, "port %s: cannot create its co-resident ring: %s\n",
 		       port->name, strerror(-rc));
-		return rc;
+		goto err;
 	}
-	for (unsigned int i = 0; i < dp->n_workers; i++) {
-		dp->workers[i].toe[p] = toe_ctx_create(dp->pool,
-						       (int)rte_socket_id());
-		if (dp->workers[i].toe[p] == NULL) {
-			rc = -ENOMEM;
-			goto err;
-		}
-	}
-	dp_port_stats_raw(dp, p, &dp->stats_base[p]);
 	dp_qos_port_added(dp, p);
 	rc = fdb_add_static(dp->fdb, pc->mac, p);
 	if (rc != 0) {
 		DP_LOG(ERR, "port %s: MAC table: %s\n", port->name, strerror(-rc));
 		goto err;
 	}
-	port->used = true;
-	if (dp_port_count(dp) <= p)
-		atomic_store_explicit(&dp->n_ports, p + 1, memory_order_release);
+	dp_slot_use(dp, p);
 	rc = dp_plans_publish(dp);
 	if (rc != 0)
 		goto err_used;
@@ -633,12 +646,9 @@ err_used:
 	return rc;
 err:
 	fdb_del_static(dp->fdb, pc->mac, p);
-	for (unsigned int i = 0; i < dp->n_workers; i++) {
-		toe_ctx_destroy(dp->workers[i].toe[p]);
-		dp->workers[i].toe[p] = NULL;
-	}
 	coring_free(port->coring);
 	port->coring = NULL;
+	dp_slot_give_back(dp, p);
 	return rc;
 }
 
@@ -666,16 +676,9 @@ dp_port_remove(struct dp *dp, uint16_t p)
 	dp_members_refresh(dp);
 	/* No worker holds the port now: what is still queued for it goes. */
 	drained = coring_drain(port->coring);
-	__atomic_fetch_add(&dp->ctl_stats[p].drops[DP_DROP_PORT_REMOVED],
-			   drained, __ATOMIC_RELAXED);
-	dp->ports_removed++;
-	dp->removed_drained += drained;
 	coring_free(port->coring);
 	port->coring = NULL;
-	for (unsigned int i = 0; i < dp->n_workers; i++) {
-		toe_ctx_destroy(dp->workers[i].toe[p]);
-		dp->workers[i].toe[p] = NULL;
-	}
+	dp_slot_removed(dp, p, drained);
 	DP_LOG(INFO, "port %s: removed (%" PRIu64 " queued frame(s) dropped: port_removed)\n",
 	       port->name, drained);
 }
