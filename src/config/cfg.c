@@ -975,28 +975,42 @@ static yaml_node_t *section(struct cfg_parser *p, const yaml_node_t *root,
 	return n;
 }
 
+/* The sections whose place a config keeps, and where it keeps it. */
+static const struct {
+	const char *key;
+	size_t off;
+} section_at[] = {
+	{ "lcores", offsetof(struct cfg, at_lcores) },
+	{ "memory", offsetof(struct cfg, at_memory) },
+	{ "control", offsetof(struct cfg, at_control) },
+	{ "fdb", offsetof(struct cfg, at_fdb) },
+	{ "eal", offsetof(struct cfg, at_eal) },
+	{ "membership", offsetof(struct cfg, at_membership) },
+	{ "datapath", offsetof(struct cfg, at_datapath) },
+	{ "socket_dir", offsetof(struct cfg, at_socket_dir) },
+};
+
 /* The sections' places, for messages about a running config. */
 static void record_marks(struct cfg_parser *p, const yaml_node_t *root)
 {
-	static const struct {
-		const char *key;
-		size_t off;
-	} at[] = {
-		{ "lcores", offsetof(struct cfg, at_lcores) },
-		{ "memory", offsetof(struct cfg, at_memory) },
-		{ "control", offsetof(struct cfg, at_control) },
-		{ "fdb", offsetof(struct cfg, at_fdb) },
-		{ "eal", offsetof(struct cfg, at_eal) },
-		{ "membership", offsetof(struct cfg, at_membership) },
-		{ "datapath", offsetof(struct cfg, at_datapath) },
-		{ "socket_dir", offsetof(struct cfg, at_socket_dir) },
-	};
 	const yaml_node_t *n;
 
-	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++)
-		if ((n = cfg_map_get(p, root, at[i].key)) != NULL)
-			*(struct cfg_mark *)((char *)p->cfg + at[i].off) =
+	for (size_t i = 0; i < sizeof(section_at) / sizeof(section_at[0]); i++)
+		if ((n = cfg_map_get(p, root, section_at[i].key)) != NULL)
+			*(struct cfg_mark *)((char *)p->cfg + section_at[i].off) =
 				mark_of(n);
+}
+
+struct cfg_mark cfg_section_mark(const struct cfg *cfg, const char *key)
+{
+	size_t len = strcspn(key, ".");
+
+	for (size_t i = 0; i < sizeof(section_at) / sizeof(section_at[0]); i++)
+		if (strlen(section_at[i].key) == len &&
+		    strncmp(key, section_at[i].key, len) == 0)
+			return *(const struct cfg_mark *)((const char *)cfg +
+							  section_at[i].off);
+	return (struct cfg_mark){ 0, 0 };
 }
 
 static void parse_root(struct cfg_parser *p, const yaml_node_t *root)

@@ -172,6 +172,10 @@ struct cfg {
  */
 const char *const *cfg_schema_keys(const char *section);
 
+/* Where the section of key ("lcores" or "lcores.workers") is in the
+ * file cfg was read from; line 0 when it is not there. */
+struct cfg_mark cfg_section_mark(const struct cfg *cfg, const char *key);
+
 /* Seam for the unit tests: is this CPU one of this machine's? */
 typedef bool (*cfg_cpu_present_fn)(unsigned int cpu);
 

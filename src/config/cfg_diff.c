@@ -229,31 +229,6 @@ cmp_fields(const struct cfg_field *t, size_t n, const struct cfg *a,
 	return first;
 }
 
-/* Where a global key's section is in the new file. */
-static struct cfg_mark
-section_mark(const struct cfg *b, const char *key)
-{
-	static const struct {
-		const char *section;
-		size_t off;
-	} at[] = {
-		{ "lcores.", offsetof(struct cfg, at_lcores) },
-		{ "memory.", offsetof(struct cfg, at_memory) },
-		{ "control.", offsetof(struct cfg, at_control) },
-		{ "fdb.", offsetof(struct cfg, at_fdb) },
-		{ "eal.", offsetof(struct cfg, at_eal) },
-		{ "membership.", offsetof(struct cfg, at_membership) },
-		{ "datapath.", offsetof(struct cfg, at_datapath) },
-		{ "socket_dir.", offsetof(struct cfg, at_socket_dir) },
-	};
-
-	for (size_t i = 0; i < N(at); i++)
-		if (strncmp(key, at[i].section, strlen(at[i].section)) == 0)
-			return *(const struct cfg_mark *)((const char *)b +
-							  at[i].off);
-	return (struct cfg_mark){ 0, 0 };
-}
-
 static void
 diff_globals(const struct cfg *a, const struct cfg *b, struct cfg_diff *d)
 {
@@ -279,7 +254,7 @@ diff_globals(const struct cfg *a, const struct cfg *b, struct cfg_diff *d)
 			if (d->restart)
 				break;
 			d->restart = true;
-			m = section_mark(b, f->key);
+			m = cfg_section_mark(b, f->key);
 			if (m.line > 0)
 				snprintf(d->why, sizeof(d->why),
 					 "%s:%u:%u: %s: changing it needs a restart",
