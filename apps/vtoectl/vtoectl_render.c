@@ -393,6 +393,19 @@ static int render_stats(FILE *out, json_t *args, json_t *result)
 	return 0;
 }
 
+/* A number with one decimal; anything else as it is. */
+static void table_add_tenths(struct table *t, const json_t *v)
+{
+	char buf[CELL_MAX];
+
+	if (!json_is_number(v)) {
+		table_add_value(t, v);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%.1f", json_number_value(v));
+	table_add(t, buf);
+}
+
 static int render_lcores(FILE *out, json_t *args, json_t *result)
 {
 	static const char *const heads[] = {
@@ -410,22 +423,10 @@ static int render_lcores(FILE *out, json_t *args, json_t *result)
 	json_array_foreach(result, i, lcore) {
 		table_add_field(&t, lcore, "lcore");
 		table_add_field(&t, lcore, "role");
-		v = json_object_get(lcore, "busy_pct");
-		if (json_is_number(v)) {
-			snprintf(buf, sizeof(buf), "%.1f", json_number_value(v));
-			table_add(&t, buf);
-		} else {
-			table_add_value(&t, v);
-		}
+		table_add_tenths(&t, json_object_get(lcore, "busy_pct"));
 		table_add_field(&t, lcore, "busy_cycles");
 		table_add_field(&t, lcore, "idle_cycles");
-		v = json_object_get(lcore, "loop_max_us");
-		if (json_is_number(v)) {
-			snprintf(buf, sizeof(buf), "%.1f", json_number_value(v));
-			table_add(&t, buf);
-		} else {
-			table_add_value(&t, v);
-		}
+		table_add_tenths(&t, json_object_get(lcore, "loop_max_us"));
 		v = json_object_get(lcore, "queues");
 		if (json_is_array(v) && json_array_size(v) > 0) {
 			json_t *q;

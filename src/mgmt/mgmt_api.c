@@ -140,6 +140,17 @@ features_json(uint64_t features)
 	return names;
 }
 
+/* The port counters of one view, into o under their names. */
+static void
+counters_json(json_t *o, const struct dp_port_stats *st,
+	      enum dp_counter_view view)
+{
+	for (unsigned int c = 0; c < dp_n_port_counters; c++)
+		if (dp_port_counters[c].view == view)
+			json_object_set_new(o, dp_port_counters[c].name,
+				json_integer((json_int_t)DP_COUNTER(st, &dp_port_counters[c])));
+}
+
 /* The software TOE's work for this port: what its egress does itself,
  * what was done for it in software, and offload drops by reason. */
 static json_t *
@@ -167,10 +178,7 @@ offload_json(const struct dp *dp, unsigned int p, const struct dp_port_info *in,
 	json_object_set_new(o, #f, json_integer((json_int_t)ts.f));
 	TOE_COUNTERS(TOE_COUNTER_JSON)
 #undef TOE_COUNTER_JSON
-	for (unsigned int c = 0; c < dp_n_port_counters; c++)
-		if (dp_port_counters[c].view == DP_VIEW_OFFLOAD)
-			json_object_set_new(o, dp_port_counters[c].name,
-				json_integer((json_int_t)DP_COUNTER(st, &dp_port_counters[c])));
+	counters_json(o, st, DP_VIEW_OFFLOAD);
 	return o;
 }
 
@@ -194,10 +202,7 @@ port_stats_json(const struct dp *dp, unsigned int p)
 	snprintf(feat, sizeof(feat), "0x%" PRIx64, in.features);
 	o = json_pack("{s:s, s:s}", "name", in.name,
 		      "link", in.link_up ? "up" : "down");
-	for (unsigned int c = 0; c < dp_n_port_counters; c++)
-		if (dp_port_counters[c].view == DP_VIEW_PORT)
-			json_object_set_new(o, dp_port_counters[c].name,
-				json_integer((json_int_t)DP_COUNTER(&st, &dp_port_counters[c])));
+	counters_json(o, &st, DP_VIEW_PORT);
 	json_object_set_new(o, "drops_total", json_integer((json_int_t)total));
 	json_object_set_new(o, "drops", drops);
 	if (in.kind == DP_PORT_VHOST) {
