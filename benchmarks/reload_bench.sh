@@ -182,15 +182,6 @@ run_ovs() {  # ROUND
 # A domain's start as the add: a private libvirtd (test driver), vtoed
 # with membership attach: auto and no YAML port; domain a's port receives,
 # domain c is created with a generator already waiting on its socket.
-LV=$WORK/lv LV_SOCK=$WORK/lv/libvirt-sock URI="test+unix:///default?socket=$LV/libvirt-sock"
-lv_start() {
-	mkdir -p "$LV/drivers"
-	printf 'unix_sock_dir = "%s"\nauth_unix_rw = "none"\nauth_unix_ro = "none"\n' "$LV" >"$LV/libvirtd.conf"
-	LIBVIRT_DRIVER_DIR=$LV/drivers taskset -c "$OTHER_CPUS" /usr/sbin/libvirtd \
-		--config "$LV/libvirtd.conf" --pid-file "$LV/libvirtd.pid" >/dev/null 2>&1 &
-	track $!
-	wait_for 15 test -S "$LV_SOCK"
-}
 lv_domain() {  # NAME UUID MAC SOCKET
 	printf "<domain type='test'><name>%s</name><uuid>%s</uuid><memory unit='KiB'>1048576</memory><memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking><os><type>hvm</type></os><devices><interface type='vhostuser'><mac address='%s'/><source type='unix' path='%s' mode='server'/><target dev='%s-eth0'/><model type='virtio'/></interface></devices></domain>\n" \
 		"$1" "$2" "$3" "$4" "$1"
@@ -203,13 +194,13 @@ run_attach() {  # ROUND
 	wait_for 15 eval '[ "$(ctl --json membership | jq -r .connected)" = true ]' || die "vtoed did not reach libvirtd"
 	inject A "$att/a.sock" "$VM1_MAC" --wait 600000; pa=$INJ_PID
 	lv_domain da$1 33333333-0000-0000-0000-0000000000$((10 + $1)) "$VM1_MAC" "$att/a.sock" >"$WORK/da.xml"
-	timeout 20 virsh -q -c "$URI" create "$WORK/da.xml" >/dev/null || die "virsh create"
+	vsh create "$WORK/da.xml" >/dev/null || die "virsh create"
 	wait_for 20 ports_up da$1-eth0 || die "domain a's port did not come up"
 	inject C "$att/c.sock" "$MAC3" --send 64:1000000000 --pps 1000 --dst "$VM1_MAC"
 	sleep 1
 	lv_domain dc$1 33333333-0000-0000-0000-0000000000$((20 + $1)) "$MAC3" "$att/c.sock" >"$WORK/dc.xml"
 	t0=$(now_ms)
-	timeout 20 virsh -q -c "$URI" create "$WORK/dc.xml" >/dev/null || die "virsh create"
+	vsh create "$WORK/dc.xml" >/dev/null || die "virsh create"
 	t1=$(now_ms)
 	local end=$(( $(date +%s) + 30 )) n=
 	while [ "$(date +%s)" -lt $end ]; do
@@ -218,14 +209,19 @@ run_attach() {  # ROUND
 	done
 	[ -n "$n" ] && [ "$n" -gt 0 ] || die "no frame from domain c's port"
 	echo "attach $1 first_ms $(( $(now_ms) - t0 )) create_ms $((t1 - t0))" >>"$RES"
-	timeout 20 virsh -q -c "$URI" destroy dc$1 >/dev/null
-	timeout 20 virsh -q -c "$URI" destroy da$1 >/dev/null
+	vsh destroy dc$1 >/dev/null
+	vsh destroy da$1 >/dev/null
 	stop_inject "$INJ_PID"; stop_inject "$pa"
 	vtoed_stop TERM
 }
 
 log "results in $RES; $ROUNDS rounds, flow $PPS frames/s each way, $MANY ports at once"
-[ -x /usr/sbin/libvirtd ] && lv_start || warn_lv=1
+if [ -x /usr/sbin/libvirtd ]; then
+	source "$(dirname "$0")/../tests/integration/lib/libvirtd.sh"
+	libvirtd_start || warn_lv=1
+else
+	warn_lv=1
+fi
 for r in $(seq 1 "$ROUNDS"); do
 	if [ $((r % 2)) = 1 ]; then run_vtoed "$r"; run_ovs "$r"; else run_ovs "$r"; run_vtoed "$r"; fi
 	[ -n "${warn_lv:-}" ] || run_attach "$r"

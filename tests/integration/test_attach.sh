@@ -24,21 +24,8 @@ command -v virsh >/dev/null || die "virsh missing (package libvirt-clients; run 
 need_binaries "$VTOED" "$VTOECTL" "$VTOE_INJECT"
 need_hugepages 256
 
-LV=$WORK/lv LV_SOCK=$WORK/lv/libvirt-sock
-URI="test+unix:///default?socket=$LV_SOCK"
-mkdir -p "$LV/drivers"
-cat >"$LV/libvirtd.conf" <<EOF
-unix_sock_dir = "$LV"
-auth_unix_rw = "none"
-auth_unix_ro = "none"
-log_outputs = "3:file:$LV/libvirtd.log"
-EOF
-# An empty driver directory: only the built-in test driver.
-LIBVIRT_DRIVER_DIR=$LV/drivers taskset -c "$OTHER_CPUS" /usr/sbin/libvirtd \
-	--config "$LV/libvirtd.conf" --pid-file "$LV/libvirtd.pid" >/dev/null 2>&1 &
-track $!
-wait_for 15 test -S "$LV_SOCK" || die "libvirtd did not start"
-vsh() { timeout 20 virsh -q -c "$URI" "$@"; }
+source "$(dirname "$0")/lib/libvirtd.sh"
+libvirtd_start || die "libvirtd did not start"
 
 ATT=$WORK/att
 mkdir -p "$ATT"

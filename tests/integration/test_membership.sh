@@ -39,27 +39,7 @@ need_binaries "$VTOED" "$VTOECTL"
 need_hugepages 256
 
 # ------------------------------------------------------------ libvirtd
-LV=$WORK/lv LV_SOCK=$WORK/lv/libvirt-sock
-URI="test+unix:///default?socket=$LV_SOCK"
-mkdir -p "$LV/drivers"
-cat >"$LV/libvirtd.conf" <<EOF
-unix_sock_dir = "$LV"
-auth_unix_rw = "none"
-auth_unix_ro = "none"
-log_outputs = "3:file:$LV/libvirtd.log"
-EOF
-LVD_PID=
-libvirtd_start() {
-	rm -f "$LV_SOCK"
-	# An empty driver directory: only the built-in test driver, nothing
-	# touches the host's QEMU.
-	LIBVIRT_DRIVER_DIR=$LV/drivers taskset -c "$OTHER_CPUS" /usr/sbin/libvirtd \
-		--config "$LV/libvirtd.conf" --pid-file "$LV/libvirtd.pid" >/dev/null 2>&1 &
-	LVD_PID=$!; track $LVD_PID
-	wait_for 15 test -S "$LV_SOCK"
-}
-libvirtd_kill() { kill -KILL "$LVD_PID" 2>/dev/null; wait "$LVD_PID" 2>/dev/null; LVD_PID=; }
-vsh() { timeout 20 virsh -q -c "$URI" "$@"; }
+source "$(dirname "$0")/lib/libvirtd.sh"
 
 # domain_xml NAME UUID MAC SOCKET
 domain_xml() {
