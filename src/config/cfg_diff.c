@@ -362,17 +362,3 @@ cfg_diff_count(const struct cfg_diff *d, enum cfg_entry_change c)
 		n += d->uplinks[i].change == c;
 	return n;
 }
-
-const char *
-cfg_entry_change_name(enum cfg_entry_change c)
-{
-	static const char *const names[] = {
-		[CFG_UNCHANGED] = "unchanged",
-		[CFG_CHANGED_LIVE] = "changed",
-		[CFG_CHANGED] = "changed",
-		[CFG_ADDED] = "added",
-		[CFG_REMOVED] = "removed",
-	};
-
-	return (unsigned int)c < N(names) ? names[c] : "?";
-}

@@ -70,7 +70,6 @@ void cfg_diff(const struct cfg *a, const struct cfg *b, struct cfg_diff *d);
 /* Counts of d's entries (ports and uplinks) with that change. */
 unsigned int cfg_diff_count(const struct cfg_diff *d,
 			    enum cfg_entry_change change);
-const char *cfg_entry_change_name(enum cfg_entry_change c);
 
 /* The classification tables, for their test. */
 enum cfg_struct { CFG_STRUCT_CFG, CFG_STRUCT_UPLINK, CFG_STRUCT_VM,
