@@ -69,7 +69,7 @@ struct vd_seg {
 };
 
 /* One descriptor chain, translated.  One seg more than a chain may have,
- * for a private copy of its headers put in front (dp_direct.c). */
+ * for a private copy of its headers put in front (vhost_burst.c). */
 struct vd_chain {
 	uint16_t head;
 	uint16_t n;
