@@ -37,6 +37,9 @@
 #                     vtoed is skipped with a warning if its binary is missing)
 #   --vtoed PATH      vtoed binary (default: /tmp/build-lead/apps/vtoed/vtoed,
 #                     then /tmp/build-bench/apps/vtoed/vtoed)
+#   --base PATH       a second vtoed binary (e.g. built before a change),
+#                     measured as system "base" and alternated with the
+#                     others: add base to --systems
 #   --sizes LIST      frame sizes in bytes, L2 frame without FCS (default 64,1518)
 #   --rounds N        rounds (default 5)
 #   --warmup S        warm-up seconds before the window (default 3)
@@ -58,6 +61,7 @@ set -uo pipefail
 # ---------------------------------------------------------------- defaults
 SYSTEMS="vtoed,testpmd,ovs"
 VTOED=""
+BASE=""
 SIZES="64,1518"
 ROUNDS=5
 # Like for like: testpmd's net_vhost and OVS (userspace-tso-enable=false, its
@@ -92,6 +96,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
     --systems) SYSTEMS=$2; shift 2 ;;
     --vtoed) VTOED=$2; shift 2 ;;
+    --base) BASE=$2; shift 2 ;;
     --sizes) SIZES=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
@@ -140,7 +145,10 @@ for s in "${_req[@]}"; do
         else
             warn "vtoed: binary not found (${VTOED:-no --vtoed given, none in /tmp/build-lead or /tmp/build-bench}); skipping"
         fi ;;
-    *) die "unknown system '$s' (vtoed,testpmd,ovs)" ;;
+    base)
+        [ -n "$BASE" ] && [ -x "$BASE" ] || die "base: no --base binary given"
+        SYS_LIST+=(base) ;;
+    *) die "unknown system '$s' (vtoed,testpmd,ovs,base)" ;;
     esac
 done
 [ ${#SYS_LIST[@]} -gt 0 ] || die "no system to measure"
@@ -215,7 +223,9 @@ sut_start_testpmd() {
     wait_for 30 "testpmd vhost sockets" sockets_exist "$SOCK1" "$SOCK2"
 }
 
-sut_start_vtoed() {
+sut_start_vtoed() { vtoed_start "$VTOED"; }
+sut_start_base() { vtoed_start "$BASE"; }
+vtoed_start() {  # vtoed_start BINARY
     local d=$WORKDIR/m$MEAS
     SOCK1=$d/vm1.sock; SOCK2=$d/vm2.sock
     cat >"$d/vtoed.yaml" <<EOF
@@ -232,7 +242,7 @@ vms:
       - {name: vm2.0, socket: $SOCK2, mode: server, mac: "$MAC2", queues: 1, offloads: $VTOED_OFFLOADS}
 EOF
     sed 's/^/    | /' "$d/vtoed.yaml"
-    local cmd=("$VTOED" --config "$d/vtoed.yaml")
+    local cmd=("$1" --config "$d/vtoed.yaml")
     show_cmd "${cmd[@]}"
     start_bg "$d/vtoed.log" $((DURATION + WARMUP + 90)) "${cmd[@]}"
     SUT_PIDS=("$BG_PID")
@@ -302,7 +312,7 @@ sut_stop() {
         timeout 10 ovs-appctl -t "$OVS_DIR/ovs-vswitchd.ctl" exit >/dev/null 2>&1
         timeout 5 ovs-appctl -t "$OVS_DIR/ovsdb-server.ctl" exit >/dev/null 2>&1
         unset OVS_RUNDIR OVS_DBDIR OVS_LOGDIR OVS_SYSCONFDIR ;;
-    vtoed)
+    vtoed|base)
         # SIGTERM = graceful stop (timeout(1) forwards it to vtoed)
         for p in "${SUT_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done ;;
     esac
@@ -375,11 +385,11 @@ gen_measure() {
         gen_cmd "show port stats all"
         wait_for 10 "stats" bash -c "[ \$(grep -c Rx-pps: '$glog') -ge $((n + 2)) ]"
         [ "$CUR_SUT" = ovs ] && ovs_appctl dpif-netdev/pmd-stats-clear >/dev/null 2>&1
-        [ "$CUR_SUT" = vtoed ] && c0=$(vtoed_cost_snap)
+        [[ "$CUR_SUT" = vtoed || "$CUR_SUT" = base ]] && c0=$(vtoed_cost_snap)
         s0=$(cpu_snapshot)
         sleep "$DURATION"
         s1=$(cpu_snapshot)
-        [ "$CUR_SUT" = vtoed ] && c1=$(vtoed_cost_snap)
+        [[ "$CUR_SUT" = vtoed || "$CUR_SUT" = base ]] && c1=$(vtoed_cost_snap)
         n=$(count_in "$glog" "Rx-pps:")
         gen_cmd "show port stats all"
         if wait_for 10 "stats" bash -c "[ \$(grep -c Rx-pps: '$glog') -ge $((n + 2)) ]"; then
@@ -387,7 +397,7 @@ gen_measure() {
         fi
         [ "$CUR_SUT" = ovs ] && ovs_appctl dpif-netdev/pmd-perf-show >"$d/ovs-pmd-perf.txt" 2>&1
         case "$CUR_SUT" in
-        vtoed)
+        vtoed|base)
             scpp=$(awk -v a="$c0" -v b="$c1" 'BEGIN { split(a, x, " "); split(b, y, " ")
                 if (y[2] - x[2] > 0) printf "%.0f", (y[1] - x[1]) / (y[2] - x[2]) }') ;;
         ovs)
@@ -438,6 +448,11 @@ if [[ " ${SYS_LIST[*]} " == *" vtoed "* ]]; then
         log "vtoed build: $(python3 -c 'import json,sys; o={x["name"]: x["value"] for x in json.load(open(sys.argv[1]))}; print(" ".join("%s=%s" % (k, o.get(k)) for k in ("buildtype", "optimization", "b_ndebug", "b_sanitize")))' "$bo" 2>/dev/null)"
     fi
     VTOED=$WORKDIR/vtoed.bin
+fi
+if [ -n "$BASE" ]; then
+    cp "$BASE" "$WORKDIR/base.bin" || die "cannot copy $BASE"
+    log "base: $BASE ($(stat -c %y "$BASE" | cut -d. -f1), sha256 $(sha256sum "$BASE" | cut -c1-16)), run from a copy"
+    BASE=$WORKDIR/base.bin
 fi
 setup_hugepages
 
@@ -546,7 +561,7 @@ summary() {
             done
         done
     fi
-    if [ $has_v = 1 ] && { [ $has_t = 1 ] || [ $has_o = 1 ]; }; then
+    if [ $has_v = 1 ] && [ ${#SYS_LIST[@]} -gt 1 ]; then
         echo
         echo "Per-core cost (the SUT forwarding core's busy TSC cycles per frame; other/vtoed,"
         echo "i.e. how many times more frames vtoed's core could forward; median over rounds):"
@@ -555,7 +570,7 @@ summary() {
             for s in "${SYS_LIST[@]}"; do
                 line+=" $s $(awk -F'\t' -v z="$size" -v s="$s" '$2 == z && $3 == s && $12 ~ /^[0-9.]+$/ { print $12 }' "$RES" | median)"
             done
-            for o in testpmd ovs; do
+            for o in testpmd ovs base; do
                 [[ " ${SYS_LIST[*]} " == *" $o "* ]] || continue
                 line+="; $o/vtoed $(per_round "$size" "$o" vtoed 12 | cut -d' ' -f2 | median |
                     awk '{ if ($1 == "nan") printf "n/a"; else printf "%.2fx", $1 }')"
