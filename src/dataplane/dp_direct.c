@@ -147,7 +147,7 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 	 * chains are 22 KB and 11 KB). */
 	struct dp_direct_dst dst;
 	struct vb_tx t;
-	struct vb_calls calls = { .n = 0 };
+	struct vb_calls calls;
 	uint16_t vring = VHOST_VRING_GUEST_TX(q), hdr_len, i = 0;
 	uint16_t dport = DP_PORTS_MAX;
 	uint8_t eth[DP_DIRECT_PEEK], last_hdr[12], ohdr[TOE_HDR_MAX];
@@ -159,6 +159,7 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 	int open;
 
 	dst.port = DP_PORTS_MAX;
+	calls.n = 0;
 	*rest = true;
 	if (atomic_load_explicit(&src->vid, memory_order_acquire) < 0 ||
 	    !(atomic_load_explicit(&src->vrings_enabled, memory_order_acquire) &

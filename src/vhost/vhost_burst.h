@@ -188,9 +188,6 @@ static inline bool
 vb_rx_put(struct vb_rx *q, const uint8_t *pre, uint32_t pre_len,
 	  const struct vd_chain *sc, uint32_t off, uint32_t frame_len)
 {
-	const struct vd_chain pc = { .n = 1, .len = pre_len,
-				     .seg = { { (uint8_t *)(uintptr_t)pre,
-						pre_len } } };
 	uint16_t dhdr = q->d->hdr_len;
 	struct vd_chain *dc;
 
@@ -215,7 +212,7 @@ vb_rx_put(struct vb_rx *q, const uint8_t *pre, uint32_t pre_len,
 
 		vd_hdr_write(q->d, dc, &none, sizeof(none));
 	}
-	vd_chain_put(q->d, dc, dhdr, &pc, 0, pre_len);
+	vd_chain_write(q->d, dc, dhdr, pre, pre_len);
 	vd_chain_put(q->d, dc, dhdr + pre_len, sc, off, frame_len - pre_len);
 	vd_used_write(q->r, q->last_used, dc->head, dhdr + frame_len);
 	q->last_used++;

@@ -230,6 +230,24 @@ vd_chain_copy(struct vd_chain *dst, uint32_t doff, const struct vd_chain *src,
 	}
 }
 
+void
+vd_chain_write_slow(struct vd_chain *dst, uint32_t doff, const void *src,
+		    uint32_t len)
+{
+	const uint8_t *p = src;
+	uint16_t s;
+	uint32_t o;
+
+	vd_seek(dst, doff, &s, &o);
+	for (; s < dst->n && len > 0; s++, o = 0) {
+		uint32_t take = RTE_MIN(len, dst->seg[s].len - o);
+
+		memcpy(dst->seg[s].va + o, p, take);
+		p += take;
+		len -= take;
+	}
+}
+
 /* The guest-physical address of host address va in d's memory. */
 static bool
 vd_gpa_of(const struct vhost_direct *d, const uint8_t *va, uint64_t *gpa)

@@ -186,6 +186,25 @@ vd_chain_put(const struct vhost_direct *d, struct vd_chain *dst,
 		vd_log_chain(d, dst, doff, len);
 }
 
+/* Copy len bytes at src into chain dst from byte doff on, when they do not
+ * all fit in its first segment (dst holds them; checked by the caller). */
+void vd_chain_write_slow(struct vd_chain *dst, uint32_t doff, const void *src,
+			 uint32_t len);
+
+/* len bytes at src into a guest's receive chain dst from byte doff on,
+ * logged. */
+static inline void
+vd_chain_write(const struct vhost_direct *d, struct vd_chain *dst,
+	       uint32_t doff, const void *src, uint32_t len)
+{
+	if (__builtin_expect(doff + len <= dst->seg[0].len, 1))
+		memcpy(dst->seg[0].va + doff, src, len);
+	else
+		vd_chain_write_slow(dst, doff, src, len);
+	if (__builtin_expect(d->logging, 0))
+		vd_log_chain(d, dst, doff, len);
+}
+
 /* Write len bytes of hdr at the start of receive chain c (its first
  * segment holds them; checked by the caller), logged. */
 static inline void
