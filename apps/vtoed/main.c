@@ -112,7 +112,7 @@ serve(struct ctl_server *srv, struct dp *dp)
 		rc = 0;
 		dp_housekeeping(dp);
 		if (atomic_exchange(&reload_requested, false)) {
-			static struct cfg_diff d;       /* ~7 KB */
+			static struct cfg_diff d;       /* ~130 KB */
 			char err[512];
 
 			if (mgmt_config_reload(dp, &d, err, sizeof(err)) != 0)

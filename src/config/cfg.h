@@ -17,8 +17,8 @@
 #define CFG_MAX_WORKERS 64
 #define CFG_MAX_LCORE_ID 128      /* RTE_MAX_LCORE of Debian's DPDK */
 #define CFG_MAX_UPLINKS 8
-#define CFG_MAX_VMS 256
-#define CFG_MAX_PORTS 64        /* all ports: vhost + uplinks */
+#define CFG_MAX_VMS 1024
+#define CFG_MAX_PORTS 1024      /* all ports: vhost + uplinks */
 #define CFG_MAX_QUEUES 8        /* queue pairs per vhost port */
 #define CFG_MAX_EAL_ARGS 16
 #define CFG_ATTACH_DIRS_MAX 8

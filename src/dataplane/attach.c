@@ -177,13 +177,13 @@ attach_plan(const struct cfg *cfg, const struct membership *table,
 	    const struct attach_port *ports, unsigned int n_ports,
 	    unsigned int n_free, struct attach_plan *plan)
 {
-	bool going[ATTACH_MAX * 2] = { false }, kept[ATTACH_MAX * 2] = { false };
+	bool going[ATTACH_MAX] = { false }, kept[ATTACH_MAX] = { false };
 	const struct membership_vm *vm;
 	struct attach_want w;
 
 	memset(plan, 0, sizeof(*plan));
-	if (n_ports > ATTACH_MAX * 2)
-		n_ports = ATTACH_MAX * 2;
+	if (n_ports > ATTACH_MAX)
+		n_ports = ATTACH_MAX;
 	/* A port made from a domain stays when the table still gives it,
 	 * unchanged; every other one of them goes first. */
 	for (vm = membership_next(table, NULL); vm != NULL;

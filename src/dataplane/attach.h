@@ -32,7 +32,7 @@
 #include "config/cfg.h"
 #include "membership/membership.h"
 
-#define ATTACH_MAX 64                   /* ports planned, refusals kept */
+#define ATTACH_MAX 1024                 /* ports given and planned, refusals kept */
 
 /* X(symbol, "name", "why the interface got no port") */
 #define ATTACH_REASONS(X) \

@@ -116,7 +116,6 @@ dp_create(const struct cfg *cfg)
 	dp->direct = cfg->direct;
 	dp->tsc_hz = rte_get_tsc_hz();
 	atomic_init(&dp->stop, false);
-	atomic_init(&dp->up_mask, 0);
 
 	dp->fdb = fdb_create(cfg->fdb_size);
 	if (dp->fdb == NULL) {
@@ -255,17 +254,15 @@ int
 dp_port_info(const struct dp *dp, unsigned int p, struct dp_port_info *info)
 {
 	const struct dp_port *port;
-	uint64_t up;
 
 	if (p >= DP_PORTS_MAX || !dp->ports[p].used)
 		return -ENOENT;
 	port = &dp->ports[p];
-	up = atomic_load_explicit(&dp->up_mask, memory_order_acquire);
 	memset(info, 0, sizeof(*info));
 	info->name = port->name;
 	info->kind = port->kind;
 	info->queues = port->queues;
-	info->link_up = (up & (UINT64_C(1) << p)) != 0;
+	info->link_up = portset_shared_has(&dp->up, (uint16_t)p);
 	info->uplink = -1;
 	info->vid = -1;
 	if (port->kind == DP_PORT_UPLINK) {
@@ -463,6 +460,35 @@ dp_worker_info(const struct dp *dp, unsigned int i, struct dp_worker_info *info)
 	info->loop_max_cycles = __atomic_load_n(&w->loop_max_cycles,
 						__ATOMIC_RELAXED);
 	info->tsc_hz = dp->tsc_hz;
+	info->tid = __atomic_load_n(&w->tid, __ATOMIC_ACQUIRE);
+	/* The ring's latest entries; those the worker may have written over
+	 * while we copied are left out. */
+	{
+		uint64_t n1 = __atomic_load_n(&w->n_long, __ATOMIC_ACQUIRE), n2;
+		uint64_t from = n1 > DP_LONG_LOOPS ? n1 - DP_LONG_LOOPS : 0;
+
+		info->n_long = 0;
+		for (uint64_t k = from; k < n1; k++) {
+			uint64_t c = __atomic_load_n(&w->long_loops[k % DP_LONG_LOOPS].cycles,
+						     __ATOMIC_RELAXED);
+
+			info->long_loops[info->n_long].end_ns =
+				__atomic_load_n(&w->long_loops[k % DP_LONG_LOOPS].end_ns,
+						__ATOMIC_RELAXED);
+			info->long_loops[info->n_long++].ns =
+				c * 1000000000u / dp->tsc_hz;
+		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		n2 = __atomic_load_n(&w->n_long, __ATOMIC_RELAXED);
+		if (n2 > DP_LONG_LOOPS && n2 - DP_LONG_LOOPS > from) {
+			uint64_t lost = n2 - DP_LONG_LOOPS - from;
+
+			lost = lost > info->n_long ? info->n_long : lost;
+			memmove(info->long_loops, info->long_loops + lost,
+				(info->n_long - lost) * sizeof(info->long_loops[0]));
+			info->n_long -= (unsigned int)lost;
+		}
+	}
 	return 0;
 }
 

@@ -121,8 +121,13 @@ extern const struct dp_counter dp_port_counters[];
 extern const unsigned int dp_n_port_counters;
 #define DP_COUNTER(st, c) (*(const uint64_t *)((const char *)(st) + (c)->off))
 
-#define DP_WORKER_QUEUES_MAX 128
+#define DP_WORKER_QUEUES_MAX 4096
 #define DP_LOOP_HIST 40         /* 2^39 cycles: minutes */
+/* The latest loop iterations of DP_LONG_LOOP_US or more are kept, with
+ * when they ended: set beside the scheduler's trace, they tell a stall of
+ * the worker's own from time the kernel gave its CPU to someone else. */
+#define DP_LONG_LOOPS 256
+#define DP_LONG_LOOP_US 100
 
 struct dp_worker_info {
 	unsigned int lcore;
@@ -139,6 +144,12 @@ struct dp_worker_info {
 	uint64_t loop_hist[DP_LOOP_HIST];
 	uint64_t loop_max_cycles;
 	uint64_t tsc_hz;
+	int tid;                        /* the worker thread's, 0 until it runs */
+	unsigned int n_long;            /* long_loops[] filled, oldest first */
+	struct {
+		uint64_t end_ns;        /* CLOCK_MONOTONIC */
+		uint64_t ns;
+	} long_loops[DP_LONG_LOOPS];
 };
 
 struct dp_qos_class_info {

@@ -103,11 +103,14 @@ port_here(const struct dp *dp, const struct membership *table, uint16_t p)
 }
 
 uint64_t
-dp_members_publish(struct dp *dp, uint64_t away_mask, uint64_t generation)
+dp_members_publish(struct dp *dp, const struct portset *away,
+		   uint64_t generation)
 {
+	static const struct portset none;
 	struct dp_members *mc = dp->mctl;
 	struct dp_members_snap *next, *prev;
-	uint64_t was, drained = 0, now = realtime_ns();
+	const struct portset *was;
+	uint64_t drained = 0, now = realtime_ns();
 
 	next = malloc(sizeof(*next));
 	if (next == NULL) {
@@ -115,24 +118,24 @@ dp_members_publish(struct dp *dp, uint64_t away_mask, uint64_t generation)
 		DP_LOG(ERR, "membership: out of memory publishing a snapshot\n");
 		return 0;
 	}
-	next->away_mask = away_mask;
+	next->away = *away;
 	next->generation = generation;
 	prev = atomic_exchange_explicit(&dp->members, next,
 					memory_order_acq_rel);
-	atomic_store_explicit(&dp->away_mask, away_mask, memory_order_release);
+	portset_shared_store(&dp->away, away);
 	/* Every worker has left the iteration that could still use prev
 	 * (to enqueue into, or read from, a ring of a VM now away). */
 	rte_rcu_qsbr_synchronize(dp->rcu, RTE_QSBR_THRID_INVALID);
-	was = prev != NULL ? prev->away_mask : 0;
+	was = prev != NULL ? &prev->away : &none;
 	for (uint16_t p = 0; p < dp_port_count(dp); p++) {
-		uint64_t bit = UINT64_C(1) << p, n;
+		uint64_t n;
 		char mac[18];
 
 		if (!dp->ports[p].used || dp->ports[p].kind != DP_PORT_VHOST ||
-		    !((away_mask ^ was) & bit))
+		    portset_has(away, p) == portset_has(was, p))
 			continue;
 		mc->changed_ns[p] = now;
-		if (!(away_mask & bit)) {
+		if (!portset_has(away, p)) {
 			DP_LOG(INFO, "membership: %s is here: co-resident path\n",
 			       dp->ports[p].name);
 			continue;
@@ -195,7 +198,7 @@ dp_members_create(struct dp *dp)
 		       cfg->membership_mode == CFG_MEMBERSHIP_POLL ? "polling" :
 		       "events");
 	}
-	(void)dp_members_publish(dp, 0, 0);
+	(void)dp_members_publish(dp, &(struct portset){ 0 }, 0);
 	mc->publishes = 0;
 	return 0;
 }
@@ -225,38 +228,50 @@ dp_members_fd(const struct dp *dp)
 	       membership_lv_fd(dp->mctl->lv) : -1;
 }
 
-/* The away mask by the table (static: every VM port is here). */
-static uint64_t
-members_away(const struct dp *dp)
+/* The away set by the table (static: every VM port is here). */
+static void
+members_away(const struct dp *dp, struct portset *away)
 {
 	const struct dp_members *mc = dp->mctl;
-	uint64_t away = 0;
 
+	*away = (struct portset){ 0 };
 	if (mc == NULL || mc->table == NULL)
-		return 0;
+		return;
 	for (uint16_t p = 0; p < dp_port_count(dp); p++)
 		if (dp->ports[p].used && dp->ports[p].kind == DP_PORT_VHOST &&
 		    !port_here(dp, mc->table, p))
-			away |= UINT64_C(1) << p;
-	return away;
+			portset_add(away, p);
+}
+
+/* Main thread (the only writer): does away differ from what the workers
+ * see? */
+static bool
+members_away_moved(const struct dp *dp, const struct portset *away)
+{
+	const struct dp_members_snap *cur =
+		atomic_load_explicit(&dp->members, memory_order_relaxed);
+
+	return cur == NULL || !portset_equal(&cur->away, away);
 }
 
 void
 dp_members_refresh(struct dp *dp)
 {
 	struct dp_members *mc = dp->mctl;
-	uint64_t away = members_away(dp), now = realtime_ns();
+	uint64_t now = realtime_ns();
+	struct portset away;
 
 	if (mc == NULL)
 		return;
+	members_away(dp, &away);
 	/* Ports just added start their state's clock now. */
 	for (uint16_t p = 0; p < dp_port_count(dp); p++)
 		if (dp->ports[p].used && mc->changed_ns[p] == 0)
 			mc->changed_ns[p] = now;
 		else if (!dp->ports[p].used)
 			mc->changed_ns[p] = 0;
-	if (away != atomic_load_explicit(&dp->away_mask, memory_order_relaxed))
-		(void)dp_members_publish(dp, away, mc->generation);
+	if (members_away_moved(dp, &away))
+		(void)dp_members_publish(dp, &away, mc->generation);
 }
 
 /* Was this interface refused by the plan before this one? */
@@ -384,7 +399,8 @@ void
 dp_members_dispatch(struct dp *dp)
 {
 	struct dp_members *mc = dp->mctl;
-	uint64_t t0 = mono_ns(), gen, away, dt;
+	uint64_t t0 = mono_ns(), gen, dt;
+	struct portset away;
 
 	if (mc == NULL || mc->lv == NULL)
 		return;
@@ -393,12 +409,12 @@ dp_members_dispatch(struct dp *dp)
 	if (gen == mc->generation)
 		return;
 	dp_members_attach(dp);
-	away = members_away(dp);
-	if (away == atomic_load_explicit(&dp->away_mask, memory_order_relaxed)) {
+	members_away(dp, &away);
+	if (!members_away_moved(dp, &away)) {
 		mc->generation = gen;   /* nothing the workers see moved */
 		return;
 	}
-	(void)dp_members_publish(dp, away, gen);
+	(void)dp_members_publish(dp, &away, gen);
 	dt = mono_ns() - t0;
 	mc->publish_ns_last = dt;
 	if (dt > mc->publish_ns_max)
@@ -408,8 +424,7 @@ dp_members_dispatch(struct dp *dp)
 bool
 dp_port_here(const struct dp *dp, unsigned int p)
 {
-	return !(atomic_load_explicit(&dp->away_mask, memory_order_acquire) &
-		 (UINT64_C(1) << p));
+	return p >= DP_PORTS_MAX || !portset_shared_has(&dp->away, (uint16_t)p);
 }
 
 /* --- vtoectl membership ------------------------------------------------ */

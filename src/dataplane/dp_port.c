@@ -10,6 +10,7 @@
  */
 #include "dp_priv.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,11 +22,17 @@
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 
+#include "attach.h"
 #include "coring.h"
 #include "dp_members.h"
 #include "fdb.h"
 #include "toe_stack/toe_offload.h"
 #include "vhost/vhost.h"
+
+/* A slot id is a port id everywhere: MAC table, attach plans, config. */
+static_assert(DP_PORTS_MAX <= FDB_PORT_MAX, "slot ids fit the MAC table");
+static_assert(DP_PORTS_MAX <= ATTACH_MAX, "attach plans see every slot");
+static_assert(CFG_MAX_PORTS <= DP_PORTS_MAX, "the config fits the slots");
 
 #define DP_RX_DESC 1024
 #define DP_TX_DESC 1024
@@ -43,8 +50,7 @@ dp_vhost_up(void *arg, int vid)
 			      memory_order_relaxed);
 	/* Pairs with the acquire load of vid in the workers. */
 	atomic_store_explicit(&port->vid, vid, memory_order_release);
-	atomic_fetch_or_explicit(&dp->up_mask, UINT64_C(1) << port->id,
-				 memory_order_release);
+	portset_shared_add(&dp->up, port->id);
 	DP_LOG(INFO, "port %s: link up\n", port->name);
 	return 0;
 }
@@ -63,8 +69,7 @@ dp_vhost_down(void *arg, int vid)
 		       port->name, vid, cur);
 		return;
 	}
-	atomic_fetch_and_explicit(&dp->up_mask, ~(UINT64_C(1) << port->id),
-				  memory_order_release);
+	portset_shared_del(&dp->up, port->id);
 	atomic_store_explicit(&port->vid, -1, memory_order_release);
 	atomic_store_explicit(&port->vrings_enabled, 0, memory_order_release);
 	atomic_store_explicit(&port->caps, 0, memory_order_relaxed);
@@ -221,8 +226,7 @@ dp_uplink_open(struct dp *dp, struct dp_port *port)
 		DP_LOG(ERR, "uplink %s: cannot create its scheduler\n", port->name);
 		return rc;
 	}
-	atomic_fetch_or_explicit(&dp->up_mask, UINT64_C(1) << port->id,
-				 memory_order_release);
+	portset_shared_add(&dp->up, port->id);
 	DP_LOG(INFO, "uplink %s: DPDK port %u (%s) started\n", port->name, id,
 	       info.driver_name);
 	return 0;
@@ -278,9 +282,7 @@ dp_ports_close(struct dp *dp)
 
 		if (port->kind != DP_PORT_UPLINK || !port->opened)
 			continue;
-		atomic_fetch_and_explicit(&dp->up_mask,
-					  ~(UINT64_C(1) << port->id),
-					  memory_order_release);
+		portset_shared_del(&dp->up, port->id);
 		dp_qos_destroy(dp, port);
 		rte_eth_dev_stop(port->eth_port);
 		rte_eth_dev_close(port->eth_port);
@@ -506,7 +508,7 @@ dp_uplinks_rebind(struct dp *dp)
 		if (u == port->uplink_id)
 			continue;
 		/* One aligned word the workers read per frame: they see the
-		 * old uplink (gone from up_mask: its frames are counted as
+		 * old uplink (gone from the up set: its frames are counted as
 		 * link_down) or the new one. */
 		__atomic_store_n(&dp->fwd_ports[p].uplink, (int16_t)u,
 				 __ATOMIC_RELEASE);
@@ -558,8 +560,7 @@ dp_uplink_remove(struct dp *dp, uint16_t p)
 	struct rte_device *dev = NULL;
 	uint64_t dropped;
 
-	atomic_fetch_and_explicit(&dp->up_mask, ~(UINT64_C(1) << p),
-				  memory_order_release);
+	portset_shared_del(&dp->up, p);
 	/* Nobody sends to it any more: VM ports lose it, learned MACs
 	 * behind it are forgotten, its queue and scheduler leave the plans. */
 	port->used = false;
@@ -664,8 +665,7 @@ dp_port_remove(struct dp *dp, uint16_t p)
 		vhost_port_close(port->vhost_handle);
 		port->opened = false;
 	}
-	atomic_fetch_and_explicit(&dp->up_mask, ~(UINT64_C(1) << p),
-				  memory_order_release);
+	portset_shared_del(&dp->up, p);
 	/* Then every way a worker finds the port: its MAC, the MACs learned
 	 * behind it, its queues (the new plans' grace period covers all). */
 	fdb_del_static(dp->fdb, port->conf.mac, p);

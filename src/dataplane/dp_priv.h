@@ -97,7 +97,7 @@ struct dp_port {
  * period, then frees the old one and drains the rings of VMs that left.
  */
 struct dp_members_snap {
-	uint64_t away_mask;     /* VM ports whose VM does not run here now */
+	struct portset away;    /* VM ports whose VM does not run here now */
 	uint64_t generation;    /* of the table it was built from */
 };
 
@@ -199,6 +199,13 @@ struct dp_worker {
 	uint64_t idle_cycles;
 	uint64_t loop_hist[DP_LOOP_HIST];
 	uint64_t loop_max_cycles;
+	uint64_t long_cycles;           /* DP_LONG_LOOP_US in TSC cycles */
+	uint64_t n_long;                /* long loops recorded, ever */
+	struct {
+		uint64_t end_ns;
+		uint64_t cycles;
+	} long_loops[DP_LONG_LOOPS];    /* slot n_long % DP_LONG_LOOPS */
+	int tid;
 	struct dp_port_stats stats[DP_PORTS_MAX];
 } __rte_cache_aligned;
 
@@ -215,18 +222,18 @@ struct dp {
 	struct dp_port ports[DP_PORTS_MAX];
 	struct fwd_port fwd_ports[DP_PORTS_MAX];        /* read-only view */
 
-	/* Bit p set: port p can take frames.  Set and cleared by the vhost
-	 * event thread (guest up/down) and at uplink start; workers load it
-	 * once per burst. */
-	_Atomic uint64_t up_mask;
+	/* Port p can take frames.  Set and cleared by the vhost event thread
+	 * (guest up/down) and at uplink start; workers load it once per loop
+	 * iteration. */
+	struct portset_shared up;
 
 	/* Co-residency (dp_members.c): the snapshot workers read, and the
 	 * main thread's side (table, libvirt adapter; NULL when static). */
 	_Atomic(struct dp_members_snap *) members;
-	/* The published away mask again, for readers outside RCU (control
+	/* The published away set again, for readers outside RCU (control
 	 * socket, telemetry thread): they never touch a snapshot that the
 	 * main thread may free once the workers are past it. */
-	_Atomic uint64_t away_mask;
+	struct portset_shared away;
 	struct dp_members *mctl;
 	/* Counters the main thread writes (frames drained from rings). */
 	struct dp_port_stats ctl_stats[DP_PORTS_MAX];
@@ -312,7 +319,7 @@ void dp_members_attach(struct dp *dp);
 void dp_members_destroy(struct dp *dp);
 /* Publish a snapshot with this away mask; after a grace period, drain the
  * rings of the ports that went away.  Returns frames drained. */
-uint64_t dp_members_publish(struct dp *dp, uint64_t away_mask,
+uint64_t dp_members_publish(struct dp *dp, const struct portset *away,
 			    uint64_t generation);
 
 /* dp.c: the counters of slot p since the switch started (no base). */

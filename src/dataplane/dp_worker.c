@@ -13,6 +13,8 @@
 #include "dp_priv.h"
 
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -403,6 +405,18 @@ dp_loop_account(struct dp_worker *w, uint64_t cycles)
 	w->loop_hist[b < DP_LOOP_HIST ? b : DP_LOOP_HIST - 1]++;
 	if (cycles > w->loop_max_cycles)
 		w->loop_max_cycles = cycles;
+	if (unlikely(cycles >= w->long_cycles)) {
+		uint64_t n = w->n_long;
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		__atomic_store_n(&w->long_loops[n % DP_LONG_LOOPS].end_ns,
+				 (uint64_t)ts.tv_sec * 1000000000u +
+				 (uint64_t)ts.tv_nsec, __ATOMIC_RELAXED);
+		__atomic_store_n(&w->long_loops[n % DP_LONG_LOOPS].cycles,
+				 cycles, __ATOMIC_RELAXED);
+		__atomic_store_n(&w->n_long, n + 1, __ATOMIC_RELEASE);
+	}
 }
 
 int
@@ -417,6 +431,8 @@ dp_worker_main(void *arg)
 	};
 	uint64_t prev = rte_rdtsc();
 
+	w->long_cycles = dp->tsc_hz / 1000000 * DP_LONG_LOOP_US;
+	__atomic_store_n(&w->tid, (int)gettid(), __ATOMIC_RELEASE);
 	rte_rcu_qsbr_thread_register(dp->rcu, w->index);
 	rte_rcu_qsbr_thread_online(dp->rcu, w->index);
 	DP_LOG(INFO, "worker %u on lcore %u: %u rx queue(s)\n", w->index,
@@ -435,9 +451,8 @@ dp_worker_main(void *arg)
 		w->pl = pl;
 		fctx.n_ports = atomic_load_explicit(&dp->n_ports,
 						    memory_order_acquire);
-		fctx.up_mask = atomic_load_explicit(&dp->up_mask,
-						    memory_order_acquire);
-		fctx.away_mask = snap->away_mask;
+		portset_shared_load(&dp->up, fctx.n_ports, &fctx.up);
+		fctx.away = &snap->away;
 		fctx.now_s = (uint32_t)(prev / dp->tsc_hz);
 		for (unsigned int i = 0; i < pl->n_rxqs; i++)
 			busy |= dp_poll_rxq(w, &pl->rxqs[i], pkts, &fctx);
@@ -447,7 +462,7 @@ dp_worker_main(void *arg)
 		for (uint16_t i = 0; i < pl->n_corx; i++) {
 			const struct dp_corx *cr = &pl->corx[i];
 
-			if (snap->away_mask & (UINT64_C(1) << cr->port))
+			if (portset_has(&snap->away, cr->port))
 				continue;
 			/* Up to two bursts: several writers may have filled
 			 * it since the last turn. */

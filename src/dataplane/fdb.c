@@ -8,6 +8,8 @@
  */
 #include "fdb.h"
 
+#include <assert.h>
+
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -18,7 +20,10 @@
 #define KEY_VALID  (UINT64_C(1) << 63)
 #define KEY_STATIC (UINT64_C(1) << 62)
 #define KEY_PORT_SHIFT 48
+#define KEY_PORT_MASK 0x3fff    /* bits 48..61 */
 #define KEY_MAC_MASK ((UINT64_C(1) << 48) - 1)
+
+static_assert(FDB_PORT_MAX <= KEY_PORT_MASK, "a port id fits its bits");
 
 struct fdb_bucket {
 	_Atomic uint64_t keys[FDB_BUCKET_SLOTS];
@@ -60,7 +65,7 @@ key_make(uint64_t mac, uint16_t port, bool is_static)
 static uint16_t
 key_port(uint64_t key)
 {
-	return (key >> KEY_PORT_SHIFT) & 0xff;
+	return (key >> KEY_PORT_SHIFT) & KEY_PORT_MASK;
 }
 
 static struct fdb_bucket *

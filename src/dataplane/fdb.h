@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define FDB_PORT_MAX 255        /* port ids 0..254 */
+#define FDB_PORT_MAX 16383      /* port ids 0..16382: 14 bits of the key */
 
 struct fdb;
 

@@ -34,8 +34,8 @@ fwd_flood(const struct fwd_ctx *ctx, uint16_t in_port, uint16_t *dsts)
 	for (uint16_t p = 0; p < ctx->n_ports; p++) {
 		const struct fwd_port *out = &ctx->ports[p];
 
-		if (p == in_port || !(ctx->up_mask & (UINT64_C(1) << p)) ||
-		    (ctx->away_mask & (UINT64_C(1) << p)))
+		if (p == in_port || !portset_has(&ctx->up, p) ||
+		    portset_has(ctx->away, p))
 			continue;
 		/* Split horizon: frames from an uplink go to VMs only, and
 		 * a VM reaches the outside through its own uplink only. */
@@ -84,7 +84,7 @@ fwd_decide(const struct fwd_ctx *ctx, uint16_t in_port, const uint8_t *frame,
 
 	out = fdb_lookup(ctx->fdb, dst);
 	if (out >= 0 && out < ctx->n_ports &&
-	    (ctx->away_mask & (UINT64_C(1) << out))) {
+	    portset_has(ctx->away, (uint16_t)out)) {
 		/* The VM behind this MAC runs elsewhere now: the outside
 		 * network knows where; what came from outside has nowhere
 		 * to go. */

@@ -13,7 +13,7 @@
  *    to every VM port that is up; known unicast to its port; unknown
  *    unicast is dropped (an uplink never floods back out).
  *  - co-residency: a VM port whose VM does not run on this host now
- *    (stopped, paused, migrated away: bit set in away_mask) is not a
+ *    (stopped, paused, migrated away: in the away set) is not a
  *    destination.  Its MAC is reached like an unknown one: through the
  *    source's uplink from a VM, dropped (vm_away) from an uplink; floods
  *    skip it.
@@ -25,8 +25,9 @@
 #include <stdint.h>
 
 #include "dp_drop.h"
+#include "portset.h"
 
-#define FWD_PORTS_MAX 64        /* up_mask is a 64-bit set */
+#define FWD_PORTS_MAX PORTSET_MAX
 
 struct fdb;
 
@@ -39,8 +40,9 @@ struct fwd_port {
 struct fwd_ctx {
 	const struct fwd_port *ports;
 	uint16_t n_ports;
-	uint64_t up_mask;       /* bit p set: port p can take frames now */
-	uint64_t away_mask;     /* bit p set: VM port p's VM is not here */
+	struct portset up;      /* port p can take frames now (the words
+				 * below n_ports are read) */
+	const struct portset *away;     /* VM port p's VM is not here */
 	struct fdb *fdb;
 	uint32_t now_s;         /* for learning */
 };

@@ -340,15 +340,23 @@ api_lcores(void *ctx, json_t *args, char *err, size_t err_size)
 		pct = wi.busy_cycles + wi.idle_cycles == 0 ? 0.0 :
 			100.0 * (double)wi.busy_cycles /
 			(double)(wi.busy_cycles + wi.idle_cycles);
+		json_t *longs = json_array();
+
+		for (unsigned int k = 0; k < wi.n_long; k++)
+			json_array_append_new(longs, json_pack("[I, I]",
+				(json_int_t)wi.long_loops[k].end_ns,
+				(json_int_t)wi.long_loops[k].ns));
 		json_array_append_new(list, json_pack(
-			"{s:i, s:s, s:o, s:I, s:I, s:f, s:f, s:o}",
-			"lcore", (int)wi.lcore, "role", "worker", "queues", queues,
+			"{s:i, s:s, s:i, s:o, s:I, s:I, s:f, s:f, s:o, s:o}",
+			"lcore", (int)wi.lcore, "role", "worker", "tid", wi.tid,
+			"queues", queues,
 			"busy_cycles", (json_int_t)wi.busy_cycles,
 			"idle_cycles", (json_int_t)wi.idle_cycles,
 			"busy_pct", pct,
 			"loop_max_us", (double)wi.loop_max_cycles * 1e6 /
 				       (double)wi.tsc_hz,
-			"loop_us", loop_hist_json(&wi)));
+			"loop_us", loop_hist_json(&wi),
+			"long_loops_ns", longs));
 	}
 	return list;
 }

@@ -778,9 +778,9 @@ static void test_all_problems_reported(void **state)
 /* The limits, on files generated with one entry too many. */
 static void test_too_many(void **state)
 {
-	size_t cap = 64 * 1024, len;
+	size_t cap = 256 * 1024, len;
 	char *text = malloc(cap);
-	char where[32];
+	char where[32], phrase[64];
 	int i;
 
 	(void)state;
@@ -811,7 +811,7 @@ static void test_too_many(void **state)
 	snprintf(where, sizeof(where), "t.yaml:%d:5:", CFG_MAX_UPLINKS + 2);
 	expect_error(text, where, "too many uplinks (max 8)");
 
-	/* one VM with 65 ports */
+	/* one VM with a port more than the limit */
 	len = (size_t)snprintf(text, cap, "vms:\n  - name: vm1\n    ports:\n");
 	for (i = 0; i <= CFG_MAX_PORTS; i++)
 		len += (size_t)snprintf(text + len, cap - len,
@@ -820,7 +820,7 @@ static void test_too_many(void **state)
 	snprintf(where, sizeof(where), "t.yaml:%d:9:", CFG_MAX_PORTS + 4);
 	expect_error(text, where, "too many ports");
 
-	/* uplinks count against the same limit: 1 uplink + 64 ports */
+	/* uplinks count against the same limit: 1 uplink + the limit in ports */
 	len = (size_t)snprintf(text, cap,
 			       "uplinks: [{name: up, device: net_null0}]\n"
 			       "vms:\n  - name: vm1\n    ports:\n");
@@ -831,14 +831,16 @@ static void test_too_many(void **state)
 	snprintf(where, sizeof(where), "t.yaml:%d:9:", CFG_MAX_PORTS + 4);
 	expect_error(text, where, "vhost ports and uplinks together");
 
-	/* 257 VMs of one port each: the VM limit, past the port limit */
+	/* a VM more than the limit, of one port each: the VM limit is
+	 * reached first */
 	len = (size_t)snprintf(text, cap, "vms:\n");
 	for (i = 0; i <= CFG_MAX_VMS; i++)
 		len += (size_t)snprintf(text + len, cap - len,
 					"  - {name: vm%d, ports: [{name: p%d, socket: /s%d, mac: \"52:54:00:00:%02x:%02x\"}]}\n",
 					i, i, i, i >> 8, i & 0xff);
 	snprintf(where, sizeof(where), "t.yaml:%d:5:", CFG_MAX_VMS + 2);
-	expect_error(text, where, "too many VMs (max 256)");
+	snprintf(phrase, sizeof(phrase), "too many VMs (max %d)", CFG_MAX_VMS);
+	expect_error(text, where, phrase);
 	free(text);
 }
 

@@ -36,7 +36,7 @@ static const uint8_t mac_mcast[6] = { 0x01, 0x00, 0x5e, 0, 0, 1 };
 
 static struct fwd_port ports[4];
 static struct fdb *fdb;
-static uint64_t away;   /* the ctx's away_mask for decide() */
+static uint64_t away;   /* the ctx's away set (ports 0..63) for decide() */
 
 static int
 setup(void **state)
@@ -71,9 +71,10 @@ decide(uint16_t in, const uint8_t *dst, const uint8_t *src, uint32_t len,
        uint64_t up, uint16_t *dsts, enum dp_drop *why)
 {
 	uint8_t frame[64] = { 0 };
+	struct portset a = { .w = { away } };
 	struct fwd_ctx ctx = {
-		.ports = ports, .n_ports = 4, .up_mask = up, .fdb = fdb,
-		.now_s = 100, .away_mask = away,
+		.ports = ports, .n_ports = 4, .up = { .w = { up } }, .fdb = fdb,
+		.now_s = 100, .away = &a,
 	};
 
 	memcpy(frame, dst, 6);
@@ -294,12 +295,74 @@ test_conservation(void **state)
 	assert_true(drops[DP_DROP_LINK_DOWN] > 0);
 }
 
+/* Port ids past the first 64 (the sets are words of 64): a flood from
+ * the last port reaches every other VM port that is up and here, whatever
+ * word its bit is in, and unicast to a port past 64 that is away takes
+ * the uplink. */
+static void
+test_many_ports(void **state)
+{
+	static struct fwd_port wide[FWD_PORTS_MAX];
+	static const uint8_t mac_far[6] = { 0x52, 0x54, 0, 0, 0x7f, 1 };
+	uint16_t n = FWD_PORTS_MAX, dsts[FWD_PORTS_MAX], last = n - 1;
+	struct portset away_set = { 0 };
+	struct fwd_ctx ctx = { .ports = wide, .n_ports = n, .fdb = fdb,
+			       .now_s = 100, .away = &away_set };
+	uint8_t frame[64] = { 0 };
+	enum dp_drop why = DP_DROP_MAX;
+	unsigned int got;
+
+	(void)state;
+	assert_true(FWD_PORTS_MAX >= 1000);
+	for (uint16_t p = 0; p < n; p++) {
+		wide[p].uplink = 0;
+		wide[p].mac[0] = 0x52;
+		wide[p].mac[4] = (uint8_t)(p >> 8);
+		wide[p].mac[5] = (uint8_t)p;
+		if (p % 3 != 1)
+			portset_add(&ctx.up, p);
+	}
+	wide[0].is_uplink = true;
+	wide[0].uplink = -1;
+	portset_add(&away_set, 130);
+	portset_add(&away_set, 700);
+	memset(frame, 0xff, 6);
+	memcpy(frame + 6, wide[last].mac, 6);
+	got = fwd_decide(&ctx, last, frame, 60, dsts, &why);
+	{
+		struct portset seen = { 0 };
+		unsigned int want = 0;
+
+		for (unsigned int i = 0; i < got; i++) {
+			assert_false(portset_has(&seen, dsts[i]));
+			portset_add(&seen, dsts[i]);
+		}
+		for (uint16_t p = 0; p < n; p++) {
+			bool dest = p != last && p % 3 != 1 && p != 130 && p != 700;
+
+			assert_int_equal(portset_has(&seen, p), dest);
+			want += dest;
+		}
+		assert_int_equal(got, want);
+	}
+	/* unicast to port 700 (away) from port 1000: through the uplink */
+	assert_int_equal(fdb_add_static(fdb, mac_far, 700), 0);
+	memcpy(frame, mac_far, 6);
+	memcpy(frame + 6, wide[1000].mac, 6);
+	assert_int_equal(fwd_decide(&ctx, 1000, frame, 60, dsts, &why), 1);
+	assert_int_equal(dsts[0], 0);
+	portset_del(&away_set, 700);
+	assert_int_equal(fwd_decide(&ctx, 1000, frame, 60, dsts, &why), 1);
+	assert_int_equal(dsts[0], 700);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_away, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_ports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_learning_from_uplink, setup,
 						teardown),
 		cmocka_unit_test(test_drop_names),
