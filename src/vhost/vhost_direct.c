@@ -21,7 +21,7 @@ vhost_direct_init(struct vhost_direct *d)
 {
 	memset(d, 0, sizeof(*d));
 	for (unsigned int v = 0; v < RTE_DIM(d->lock); v++)
-		rte_spinlock_init(&d->lock[v]);
+		atomic_init(&d->lock[v].held, 0);
 	d->vid = -1;
 	d->running_vid = -1;
 }
@@ -30,14 +30,14 @@ static void
 vd_lock_all(struct vhost_direct *d)
 {
 	for (unsigned int v = 0; v < RTE_DIM(d->lock); v++)
-		rte_spinlock_lock(&d->lock[v]);
+		vd_lock(&d->lock[v]);
 }
 
 static void
 vd_unlock_all(struct vhost_direct *d)
 {
 	for (unsigned int v = RTE_DIM(d->lock); v-- > 0;)
-		rte_spinlock_unlock(&d->lock[v]);
+		vd_unlock(&d->lock[v]);
 }
 
 /* Under every vring lock. */

@@ -49,7 +49,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <rte_spinlock.h>
+#include <stdatomic.h>
+
+#include <rte_pause.h>
 #include <rte_vhost.h>
 
 #include "vhost.h"
@@ -84,10 +86,37 @@ struct vd_ring {
 	uint16_t size;          /* a power of two */
 };
 
+/* A vring's lock: taken by exchange, given back by a release store (on
+ * x86 a plain store; rte_spinlock_unlock's xchg is a full barrier that a
+ * release does not need, and a worker gives two locks back per burst). */
+struct vd_lock {
+	_Atomic uint32_t held;
+};
+
+static inline bool
+vd_trylock(struct vd_lock *l)
+{
+	return atomic_load_explicit(&l->held, memory_order_relaxed) == 0 &&
+	       atomic_exchange_explicit(&l->held, 1, memory_order_acquire) == 0;
+}
+
+static inline void
+vd_lock(struct vd_lock *l)
+{
+	while (!vd_trylock(l))
+		rte_pause();
+}
+
+static inline void
+vd_unlock(struct vd_lock *l)
+{
+	atomic_store_explicit(&l->held, 0, memory_order_release);
+}
+
 struct vhost_direct {
 	/* One per vring: workers trylock the ones they use; the vhost
 	 * thread takes them all, in index order, to change what follows. */
-	rte_spinlock_t lock[2 * VHOST_QUEUES_MAX];
+	struct vd_lock lock[2 * VHOST_QUEUES_MAX];
 	/* vhost thread only: the vid between its new_device and
 	 * destroy_device, -1 otherwise.  Another connection on the same
 	 * socket (a second front-end) never touches this state. */
@@ -124,10 +153,10 @@ void vhost_direct_refresh(struct vhost_direct *d, int vid);
 static inline bool
 vhost_direct_acquire(struct vhost_direct *d, uint16_t v)
 {
-	if (v >= 2 * VHOST_QUEUES_MAX || !rte_spinlock_trylock(&d->lock[v]))
+	if (v >= 2 * VHOST_QUEUES_MAX || !vd_trylock(&d->lock[v]))
 		return false;
 	if (!d->ready || v >= d->n_vrings) {
-		rte_spinlock_unlock(&d->lock[v]);
+		vd_unlock(&d->lock[v]);
 		return false;
 	}
 	return true;
@@ -136,7 +165,7 @@ vhost_direct_acquire(struct vhost_direct *d, uint16_t v)
 static inline void
 vhost_direct_release(struct vhost_direct *d, uint16_t v)
 {
-	rte_spinlock_unlock(&d->lock[v]);
+	vd_unlock(&d->lock[v]);
 }
 
 /*

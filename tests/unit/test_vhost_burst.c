@@ -82,7 +82,7 @@ __wrap_rte_vhost_set_vring_base(int vid, uint16_t v, uint16_t a, uint16_t u)
 	assert_int_equal(vid, VID);
 	assert_true(v < 2);
 	/* Handed back while the worker still holds the vring. */
-	assert_false(rte_spinlock_trylock(&d.lock[v]));
+	assert_false(vd_trylock(&d.lock[v]));
 	lib_avail[v] = a;
 	lib_used[v] = u;
 	return 0;
@@ -93,8 +93,8 @@ __wrap_rte_vhost_vring_call(int vid, uint16_t v)
 {
 	assert_int_equal(vid, VID);
 	/* Made once nothing is held: the library takes its own lock. */
-	assert_true(rte_spinlock_trylock(&d.lock[v]));
-	rte_spinlock_unlock(&d.lock[v]);
+	assert_true(vd_trylock(&d.lock[v]));
+	vd_unlock(&d.lock[v]);
 	assert_true(n_calls < 8);
 	call_vring[n_calls++] = v;
 	return 0;
@@ -499,16 +499,16 @@ test_refused(void **state)
 	assert_int_equal(vb_tx_open(&t, &d, TXV, 32), -1);
 	assert_false(vb_rx_open(&q, &d, RXV, 32));
 	lib_fail_get = 0;
-	rte_spinlock_lock(&d.lock[TXV]);
+	vd_lock(&d.lock[TXV]);
 	assert_int_equal(vb_tx_open(&t, &d, TXV, 32), -1);
-	rte_spinlock_unlock(&d.lock[TXV]);
+	vd_unlock(&d.lock[TXV]);
 	d.ready = false;
 	assert_int_equal(vb_tx_open(&t, &d, TXV, 32), -1);
 	d.ready = true;
 	/* every refusal let go of the vrings */
 	for (int v = 0; v < 2; v++) {
-		assert_true(rte_spinlock_trylock(&d.lock[v]));
-		rte_spinlock_unlock(&d.lock[v]);
+		assert_true(vd_trylock(&d.lock[v]));
+		vd_unlock(&d.lock[v]);
 	}
 	assert_int_equal(vb_tx_open(&t, &d, TXV, 32), 1);
 	vb_tx_close(&t, 0, &(struct vb_calls){ .n = 0 });
