@@ -28,7 +28,8 @@ RTE_LOG_REGISTER(vhost_logtype, vtoe.vhost, INFO);
 #define VHOST_LOG(level, ...) \
 	rte_log(RTE_LOG_ ## level, vhost_logtype, "vhost: " __VA_ARGS__)
 
-#define VHOST_SOCKETS_MAX 64
+/* rte_vhost serves at most 1,024 sockets (MAX_VHOST_SOCKET). */
+#define VHOST_SOCKETS_MAX 1024
 
 /*
  * Never offered: ECN-marked and UDP segmentation, which the software TOE
