@@ -18,14 +18,17 @@
 #   del_ms     the same for removing vm3
 #   many_add_ms, many_del_ms
 #              --many ports (no guests) added in one reload / one ovs-vsctl
-#              transaction, then removed (vtoed holds at most 64 ports in
-#              all, so 100 and 1,000 cannot be asked of it)
+#              transaction, then removed
 # Also, for vtoed alone (OVS has no such path): a domain created in a
 # private libvirtd (test driver) with vtoed's membership attach: auto, from
 # `virsh create` to its port's first frame (first_ms of "attach").
 # And vtoed's worker loop-time distribution (vtoectl lcores) over the
 # stretch with the adds and removes, against a stretch as long right after
-# with none: the longest stall a port change causes the worker.
+# with none: the longest stall a port change causes the worker.  With perf
+# (linux-perf), the scheduler's switches and the interrupts on the
+# worker's CPU are recorded too, and each loop iteration of 100 us or more
+# is split into the time the kernel took (switched out, interrupts) and
+# the worker's own (benchmarks/stalls.py).
 #
 # Defaults: 5 rounds, --pps 20000, --many 60.  Needs root, hugepages,
 # build/ (vtoed, vtoectl, vtoe-inject), openvswitch-switch-dpdk.
@@ -68,7 +71,11 @@ inject() {  # NAME SOCK MAC ARGS...: a generator owning SOCK (server=1)
 		--link-timeout 120 "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
 	INJ_PID=$!; track $INJ_PID
 }
-stop_inject() { kill -INT "$(pgrep -P "$1" | head -1)" 2>/dev/null; wait "$1" 2>/dev/null; }
+stop_inject() {  # WRAPPER_PID: SIGINT to the generator; the wrapper goes if it lingers
+	kill -INT "$(pgrep -P "$1" | head -1)" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$1" 2>/dev/null; wait "$1" 2>/dev/null
+}
 S1=$WORK/vm1.sock S2=$WORK/vm2.sock S3=$WORK/vm3.sock
 MAC3=52:54:00:00:03:01
 
@@ -96,6 +103,34 @@ wait_first() {  # SYSTEM: poll as fast as the tools answer, for 30 s
 }
 
 loop_hist() { ctl --json lcores | jq -c '.[] | select(.role == "worker") | .loop_us'; }
+mono_ns() { python3 -c 'import time; print(time.monotonic_ns())'; }
+# The worker's latest long loop iterations, kept for stalls.py.
+LONGS=()
+longs() { local f=$WORK/longs.${#LONGS[@]}.json
+	ctl --json lcores | jq -c '[.[] | select(.role == "worker")][0].long_loops_ns' >"$f" && LONGS+=("$f"); }
+PERF_PID=
+perf_start() {  # ROUND: switches on the worker's CPU, CLOCK_MONOTONIC
+	command -v perf >/dev/null || return 0
+	perf record -q -C "$WORKER_CPU" -k CLOCK_MONOTONIC -o "$WORK/sched$1.data" \
+		-e sched:sched_switch -e 'irq:irq_handler_*' \
+		-e irq_vectors:local_timer_entry -e irq_vectors:local_timer_exit \
+		-e irq_vectors:call_function_entry -e irq_vectors:call_function_exit \
+		-e irq_vectors:call_function_single_entry -e irq_vectors:call_function_single_exit \
+		-e irq_vectors:reschedule_entry -e irq_vectors:reschedule_exit \
+		-e irq:softirq_entry -e irq:softirq_exit -e exceptions:page_fault_user \
+		-e tlb:tlb_flush >"$WORK/perf$1.log" 2>&1 &
+	PERF_PID=$!; track $PERF_PID
+	sleep 1
+}
+perf_stop() {  # ROUND FROM_NS TO_NS QUIET_TO_NS
+	[ -n "$PERF_PID" ] || return 0
+	kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null; PERF_PID=
+	local tid
+	tid=$(ctl --json lcores | jq '[.[] | select(.role == "worker")][0].tid')
+	perf script -i "$WORK/sched$1.data" --ns -F tid,time,event,trace >"$WORK/sched$1.txt" 2>/dev/null
+	echo "vtoed $1 stalls_changes $(python3 "$(dirname "$0")/stalls.py" --window "$2" "$3" "$tid" "$WORK/sched$1.txt" "${LONGS[@]}")" >>"$RES"
+	echo "vtoed $1 stalls_quiet $(python3 "$(dirname "$0")/stalls.py" --window "$3" "$4" "$tid" "$WORK/sched$1.txt" "${LONGS[@]}")" >>"$RES"
+}
 hist_delta() {  # BEFORE AFTER: the iterations in between, by duration
 	jq -cn --argjson a "$1" --argjson b "$2" \
 		'$b | to_entries | map(.value -= ($a[.key] // 0)) | map(select(.value > 0)) | from_entries'
@@ -112,34 +147,36 @@ run_vtoed() {  # ROUND
 	inject C "$S3" "$MAC3" --send 64:1000000000 --pps 1000 --dst "$VM1_MAC"
 	sleep 1
 	vtoed_conf vm3 >"$CONF"
-	h0=$(loop_hist) s0=$(now_ms)
+	LONGS=(); perf_start "$1"
+	h0=$(loop_hist) s0=$(now_ms) m0=$(mono_ns)
 	t0=$(now_ms); ctl reload >/dev/null || die "vtoed: reload adding vm3 failed"; t1=$(now_ms)
 	wait_first vtoed || die "vtoed: no frame from vm3"
 	t2=$(now_ms)
 	a=$((t1 - t0)) b=$((t2 - t0))
 	sleep 0.5
-	hp=$(loop_hist); echo "vtoed $1 phase_add_vm3 $(hist_delta "$h0" "$hp")" >>"$RES"
+	hp=$(loop_hist); echo "vtoed $1 phase_add_vm3 $(hist_delta "$h0" "$hp")" >>"$RES"; longs
 	vtoed_conf >"$CONF"
 	t0=$(now_ms); ctl reload >/dev/null || die "vtoed: reload removing vm3 failed"; t1=$(now_ms)
 	echo "vtoed $1 first_ms $b add_ms $a del_ms $((t1 - t0))" >>"$RES"
 	sleep 0.5
-	hq=$(loop_hist); echo "vtoed $1 phase_del_vm3 $(hist_delta "$hp" "$hq")" >>"$RES"
+	hq=$(loop_hist); echo "vtoed $1 phase_del_vm3 $(hist_delta "$hp" "$hq")" >>"$RES"; longs
 	stop_inject "$INJ_PID"
 	vtoed_conf "" many >"$CONF"
 	hp=$(loop_hist)
 	t0=$(now_ms); ctl reload >/dev/null || die "vtoed: adding $MANY ports failed"; t1=$(now_ms)
 	sleep 0.5
-	hq=$(loop_hist); echo "vtoed $1 phase_add_many $(hist_delta "$hp" "$hq")" >>"$RES"
+	hq=$(loop_hist); echo "vtoed $1 phase_add_many $(hist_delta "$hp" "$hq")" >>"$RES"; longs
 	vtoed_conf >"$CONF"
 	t2=$(now_ms); ctl reload >/dev/null || die "vtoed: removing $MANY ports failed"
 	echo "vtoed $1 many_add_ms $((t1 - t0)) many_del_ms $(( $(now_ms) - t2 ))" >>"$RES"
 	sleep 0.5
-	h1=$(loop_hist) s1=$(now_ms)
+	h1=$(loop_hist) s1=$(now_ms) m1=$(mono_ns); longs
 	echo "vtoed $1 phase_del_many $(hist_delta "$hq" "$h1")" >>"$RES"
 	echo "vtoed $1 loops_adding_removing_$((s1 - s0))ms $(hist_delta "$h0" "$h1")" >>"$RES"
 	# A stretch as long without any change, for comparison.
 	sleep "$(( (s1 - s0) / 1000 )).$(( (s1 - s0) % 1000 ))"
 	echo "vtoed $1 loops_quiet_$(( $(now_ms) - s1 ))ms $(hist_delta "$h1" "$(loop_hist)")" >>"$RES"
+	longs; perf_stop "$1" "$m0" "$m1" "$(mono_ns)"
 	vtoed_stop TERM
 	stop_inject "$pa"; stop_inject "$pb"
 }
@@ -170,10 +207,10 @@ run_ovs() {  # ROUND
 	for i in $(seq 1 "$MANY"); do
 		c+=(-- add-port br0 "m$i" -- set Interface "m$i" type=dpdkvhostuser)
 	done
-	t0=$(now_ms); ovs_vsctl "${c[@]:1}" >/dev/null || die "ovs: adding $MANY ports"; t1=$(now_ms)
+	t0=$(now_ms); OVS_VSCTL_TIMEOUT=600 ovs_vsctl "${c[@]:1}" >/dev/null || die "ovs: adding $MANY ports"; t1=$(now_ms)
 	c=()
 	for i in $(seq 1 "$MANY"); do c+=(-- del-port br0 "m$i"); done
-	t2=$(now_ms); ovs_vsctl "${c[@]:1}" >/dev/null || die "ovs: removing $MANY ports"
+	t2=$(now_ms); OVS_VSCTL_TIMEOUT=600 ovs_vsctl "${c[@]:1}" >/dev/null || die "ovs: removing $MANY ports"
 	echo "ovs $1 many_add_ms $((t1 - t0)) many_del_ms $(( $(now_ms) - t2 ))" >>"$RES"
 	ovs_stop
 	stop_inject "$pa"; stop_inject "$pb"
@@ -243,6 +280,11 @@ done
 echo
 echo "vtoed worker loop iterations by duration (upper bound, us: count):"
 grep 'loops_\|phase_' "$RES" | sed 's/^vtoed /  round /'
+if grep -q stalls_ "$RES"; then
+	echo
+	echo "vtoed worker loop iterations of 100 us or more: the worker's own part (switched-out and interrupt time taken out), us:"
+	grep 'stalls_' "$RES" | sed 's/^vtoed /  round /'
+fi
 VTOE_KEEP=1
 pass "measured $ROUNDS rounds"
 t_finish

@@ -5,11 +5,14 @@
 # WORKER_CPU, bridge br0 (netdev datapath, action NORMAL).
 #
 # ovs_start SECS: start both daemons bounded to SECS seconds, add br0.
-# ovs_vsctl ARGS: ovs-vsctl on that database.
+# ovs_vsctl ARGS: ovs-vsctl on that database (OVS_VSCTL_TIMEOUT s, default 15).
 OVS_VSWITCHD=${OVS_VSWITCHD:-/usr/lib/openvswitch-switch-dpdk/ovs-vswitchd-dpdk}
 OVS_DIR=${OVS_DIR:-$WORK/ovs}
 ovs_available() { [ -x "$OVS_VSWITCHD" ] && command -v ovsdb-server >/dev/null; }
-ovs_vsctl() { timeout 20 ovs-vsctl --db="unix:$OVS_DIR/db.sock" --timeout=15 "$@"; }
+ovs_vsctl() {  # OVS_VSCTL_TIMEOUT: seconds to wait (default 15)
+	local t=${OVS_VSCTL_TIMEOUT:-15}
+	timeout $((t + 5)) ovs-vsctl --db="unix:$OVS_DIR/db.sock" --timeout="$t" "$@"
+}
 ovs_start() {
 	local secs=$1
 	ovs_available ||
