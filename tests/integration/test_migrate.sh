@@ -136,7 +136,8 @@ migrate() {
 			ovs_port_add "vm1m$i" "$sock" || { fail "hop $i: OVS port for the destination"; return 1; }
 		fi
 	fi
-	wait_for 30 qmp_up "$dst" || { fail "hop $i: destination QEMU has no monitor"; return 1; }
+	# A QEMU starting on a CPU that two TCG guests keep busy once took 38 s.
+	wait_for 90 qmp_up "$dst" || { fail "hop $i: destination QEMU has no monitor"; return 1; }
 	if [ "$cancel" = 1 ]; then
 		# Throttle so it cannot finish before the cancel.
 		$QMP "$WORK/$src.qmp" migrate-set-parameters '{"max-bandwidth": 4194304}' >/dev/null
