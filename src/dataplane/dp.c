@@ -475,8 +475,8 @@ dp_worker_info(const struct dp *dp, unsigned int i, struct dp_worker_info *info)
 			info->long_loops[info->n_long].end_ns =
 				__atomic_load_n(&w->long_loops[k % DP_LONG_LOOPS].end_ns,
 						__ATOMIC_RELAXED);
-			info->long_loops[info->n_long++].ns =
-				c * 1000000000u / dp->tsc_hz;
+			info->long_loops[info->n_long++].ns = (uint64_t)
+				((double)c * 1e9 / (double)dp->tsc_hz);
 		}
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		n2 = __atomic_load_n(&w->n_long, __ATOMIC_RELAXED);

@@ -9,7 +9,6 @@
 #include "fdb.h"
 
 #include <assert.h>
-
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>

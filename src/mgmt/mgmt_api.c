@@ -325,7 +325,7 @@ api_lcores(void *ctx, json_t *args, char *err, size_t err_size)
 		"lcore", (int)dp_main_lcore(dp), "role", "main", "queues"));
 	for (unsigned int i = 0; i < dp_worker_count(dp); i++) {
 		struct dp_worker_info wi;
-		json_t *queues = json_array();
+		json_t *queues = json_array(), *longs = json_array();
 		double pct;
 
 		dp_worker_info(dp, i, &wi);
@@ -340,8 +340,6 @@ api_lcores(void *ctx, json_t *args, char *err, size_t err_size)
 		pct = wi.busy_cycles + wi.idle_cycles == 0 ? 0.0 :
 			100.0 * (double)wi.busy_cycles /
 			(double)(wi.busy_cycles + wi.idle_cycles);
-		json_t *longs = json_array();
-
 		for (unsigned int k = 0; k < wi.n_long; k++)
 			json_array_append_new(longs, json_pack("[I, I]",
 				(json_int_t)wi.long_loops[k].end_ns,

@@ -67,6 +67,10 @@ t0=$(date +%s%3N)
 vtoed_start "$CONF" "$VLOG" 300 || die "vtoed did not start with $((N + 2)) ports"
 log "vtoed up with $((N + 2)) ports in $(( $(date +%s%3N) - t0 )) ms"
 check "vtoectl ports lists all $((N + 2)) ports" [ "$(n_ports)" = $((N + 2)) ]
+wtid=$(ctl --json lcores | jq '[.[] | select(.role == "worker")][0].tid')
+check "lcores names the worker's thread ($wtid, a thread of vtoed) and lists its long loop iterations" \
+	eval '[ -d "/proc/$VTOED_PID/task/$wtid" ] &&
+	      ctl --json lcores | jq -e "[.[] | select(.role == \"worker\")][0].long_loops_ns | type == \"array\"" >/dev/null'
 far_id=$(port_id far.0)
 check "far.0 has a port id past the first words ($far_id > 256)" [ "$far_id" -gt 256 ]
 
