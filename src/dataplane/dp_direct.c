@@ -3,7 +3,9 @@
  * The direct path between co-resident guests: a worker polling a guest's
  * tx ring takes the frames at its head that go to exactly one other guest
  * this worker delivers to, and copies each from the sender's buffer into
- * a receive buffer of that guest (vhost_direct.h), with no mbuf between.
+ * a receive buffer of that guest, with no mbuf between: this file decides
+ * which frames go; src/vhost/vhost_burst.h does the rings (the vring
+ * protocol, dirty logging, notifications).
  * It stops at the first frame it does not take, which goes through the
  * library path before the direct path resumes (dp_poll_rxq), so the
  * frames of a ring keep their order whichever path each takes.
