@@ -69,6 +69,17 @@ bridge_up() {
 	wait_for 8 ns_resolves
 }
 
+# stop_testpmd: SIGTERM, then SIGKILL after 3 s (closing its virtio-user
+# port can hang for a minute and more after a bridge that did not work).
+stop_testpmd() {
+	local p n=30
+	p=$(pgrep -P "$tp" | head -1)
+	[ -n "$p" ] && kill "$p" 2>/dev/null
+	while [ -n "$p" ] && kill -0 "$p" 2>/dev/null && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+	[ -n "$p" ] && kill -KILL "$p" 2>/dev/null
+	wait "$tp" 2>/dev/null
+}
+
 round() {  # OFFLOADS(true|false)
 	local off=$1 conf=$WORK/vtoed-$1.yaml vlog=$WORK/vtoed-$1.log s t0 secs
 	write_config "$conf" server
@@ -76,19 +87,25 @@ round() {  # OFFLOADS(true|false)
 	vtoed_start "$conf" "$vlog" 300 || { dump_log "$vlog"; fail "offloads $off: vtoed did not start"; return; }
 
 	# One testpmd bridges both namespaces (io forwarding pairs ports 0<->1
-	# and 2<->3); its taps appear in the root namespace, then move.  Now
-	# and then a bridge never carries the namespaces' ARP although vtoed
-	# forwards every frame (rx = tx, no drops): the harness, not what this
-	# measures, so a bridge whose A cannot resolve B is built again.
+	# and 2<->3); its taps appear in the root namespace, then move.  Often
+	# the first bridge a fresh vtoed serves never carries the namespaces'
+	# ARP: vtoed receives nothing from it (rx 0 on both ports) while the
+	# next bridge works.  With datapath.direct: false every first bridge
+	# works, so the direct path is suspected (an open defect, not this
+	# test's subject: the 64 MiB transfers are); the bridge is built again
+	# and what vtoed saw is logged.
 	local tp attempt
-	for attempt in 1 2 3; do
+	for attempt in 1 2 3 4 5 6; do
 		bridge_up "$off" && break
 		log "offloads $off: the tap bridge does not carry ARP (attempt $attempt); building it again"
-		kill "$(pgrep -P "$tp" | head -1)" 2>/dev/null; wait "$tp" 2>/dev/null
+		log "  A: $(ip -n "$NSA" -br link show "$TAPA" 2>&1) $(ip -n "$NSA" neigh show 2>&1 | tr '\n' ' ')"
+		log "  B: $(ip -n "$NSB" -br link show "$TAPB" 2>&1)"
+		log "  vtoed: $(ctl --json stats 2>/dev/null | jq -c '[(.ports // .result.ports)[] | {name, rx_packets, tx_packets, drops}]' 2>&1)"
+		stop_testpmd
 		cleanup_ns
 		wait_for 10 eval '! ports_up vm1.0 && ! ports_up vm2.0'
 	done
-	if [ "$attempt" = 3 ] && ! ns_resolves; then
+	if [ "$attempt" = 6 ] && ! ns_resolves; then
 		fail "offloads $off: testpmd bridge did not come up"; vtoed_stop; return
 	fi
 
