@@ -273,20 +273,3 @@ vb_rx_put_hdr(struct vb_rx *q, const struct virtio_net_hdr *vh,
 	q->moved += k;
 	return true;
 }
-
-void
-vd_chain_gather(const struct vd_chain *c, uint32_t off, uint8_t *buf,
-		uint32_t len)
-{
-	uint16_t i;
-	uint32_t o;
-
-	vd_seek(c, off, &i, &o);
-	for (; i < c->n && len > 0; i++, o = 0) {
-		uint32_t take = RTE_MIN(len, c->seg[i].len - o);
-
-		memcpy(buf, c->seg[i].va + o, take);
-		buf += take;
-		len -= take;
-	}
-}

@@ -115,10 +115,6 @@ void vb_rx_close(struct vb_rx *q, struct vb_calls *calls);
 /* Notify the guests owed a call; calls is empty after. */
 void vb_calls_flush(struct vb_calls *calls);
 
-/* The len bytes of chain c from byte off on, into buf (c holds them). */
-void vd_chain_gather(const struct vd_chain *c, uint32_t off, uint8_t *buf,
-		     uint32_t len);
-
 /*
  * The start of the frame in sender chain c, after hdr_len bytes of
  * virtio-net header, when it begins in the first or second buffer; the

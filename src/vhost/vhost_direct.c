@@ -230,22 +230,35 @@ vd_chain_copy(struct vd_chain *dst, uint32_t doff, const struct vd_chain *src,
 	}
 }
 
+/* A flat buffer as a one-segment chain (only what vd_chain_copy reads is
+ * set: zeroing the whole segment array costs more than the copy). */
+static void
+vd_flat(struct vd_chain *c, const void *buf, uint32_t len)
+{
+	c->n = 1;
+	c->len = len;
+	c->seg[0].va = (uint8_t *)(uintptr_t)buf;
+	c->seg[0].len = len;
+}
+
 void
 vd_chain_write_slow(struct vd_chain *dst, uint32_t doff, const void *src,
 		    uint32_t len)
 {
-	const uint8_t *p = src;
-	uint16_t s;
-	uint32_t o;
+	struct vd_chain f;
 
-	vd_seek(dst, doff, &s, &o);
-	for (; s < dst->n && len > 0; s++, o = 0) {
-		uint32_t take = RTE_MIN(len, dst->seg[s].len - o);
+	vd_flat(&f, src, len);
+	vd_chain_copy(dst, doff, &f, 0, len);
+}
 
-		memcpy(dst->seg[s].va + o, p, take);
-		p += take;
-		len -= take;
-	}
+void
+vd_chain_gather(const struct vd_chain *c, uint32_t off, uint8_t *buf,
+		uint32_t len)
+{
+	struct vd_chain f;
+
+	vd_flat(&f, buf, len);
+	vd_chain_copy(&f, 0, c, off, len);
 }
 
 /* The guest-physical address of host address va in d's memory. */

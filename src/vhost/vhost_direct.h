@@ -215,6 +215,10 @@ vd_chain_put(const struct vhost_direct *d, struct vd_chain *dst,
 		vd_log_chain(d, dst, doff, len);
 }
 
+/* The len bytes of chain c from byte off on, into buf (c holds them). */
+void vd_chain_gather(const struct vd_chain *c, uint32_t off, uint8_t *buf,
+		     uint32_t len);
+
 /* Copy len bytes at src into chain dst from byte doff on, when they do not
  * all fit in its first segment (dst holds them; checked by the caller). */
 void vd_chain_write_slow(struct vd_chain *dst, uint32_t doff, const void *src,
