@@ -462,7 +462,8 @@ dp_worker_info(const struct dp *dp, unsigned int i, struct dp_worker_info *info)
 	info->tsc_hz = dp->tsc_hz;
 	info->tid = __atomic_load_n(&w->tid, __ATOMIC_ACQUIRE);
 	/* The ring's latest entries; those the worker may have written over
-	 * while we copied are left out. */
+	 * while we copied are left out, with the one it may be writing (its
+	 * slot is taken before n_long counts it). */
 	{
 		uint64_t n1 = __atomic_load_n(&w->n_long, __ATOMIC_ACQUIRE), n2;
 		uint64_t from = n1 > DP_LONG_LOOPS ? n1 - DP_LONG_LOOPS : 0;
@@ -480,8 +481,8 @@ dp_worker_info(const struct dp *dp, unsigned int i, struct dp_worker_info *info)
 		}
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		n2 = __atomic_load_n(&w->n_long, __ATOMIC_RELAXED);
-		if (n2 > DP_LONG_LOOPS && n2 - DP_LONG_LOOPS > from) {
-			uint64_t lost = n2 - DP_LONG_LOOPS - from;
+		if (n2 + 1 > DP_LONG_LOOPS && n2 + 1 - DP_LONG_LOOPS > from) {
+			uint64_t lost = n2 + 1 - DP_LONG_LOOPS - from;
 
 			lost = lost > info->n_long ? info->n_long : lost;
 			memmove(info->long_loops, info->long_loops + lost,
