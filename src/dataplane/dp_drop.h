@@ -12,8 +12,16 @@
 #define DP_DROPS(X) \
 	/* ingress */ \
 	X(RUNT,             "runt",             "frame shorter than an Ethernet header") \
-	X(SRC_MAC_MISMATCH, "src_mac_mismatch", "guest sent with a source MAC that is not its port's") \
+	X(SRC_MAC_MISMATCH, "src_mac_mismatch", "guest sent with a source MAC that is not its port's (nor an allowed one)") \
 	X(SRC_MAC_INVALID,  "src_mac_invalid",  "multicast or all-zero source MAC") \
+	X(GUEST_VLAN,       "guest_vlan",       "guest sent a VLAN-tagged frame: VM ports are access ports of their network") \
+	X(IP_SPOOF,         "ip_spoof",         "port security: IPv4/IPv6 source address not the port's") \
+	X(ARP_SPOOF,        "arp_spoof",        "port security: ARP sender MAC or IP address not the port's") \
+	X(ND_SPOOF,         "nd_spoof",         "port security: neighbour discovery link-layer option or advertised target not the port's") \
+	X(DHCP_SERVER,      "dhcp_server",      "port security: DHCP or DHCPv6 server message from a guest not allowed to serve") \
+	X(ROUTER_ADVERT,    "router_advert",    "port security: IPv6 router advertisement from a guest not allowed to send them") \
+	X(HEADER_CUT,       "header_cut",       "port security: an ARP, IP or ND header it must check is cut short or malformed") \
+	X(VLAN_UNKNOWN,     "vlan_unknown",     "arrived on an uplink with a VLAN tag (or none) that no network of that uplink uses") \
 	X(UNKNOWN_DST,      "unknown_dst",      "unknown unicast destination and no uplink to send it to") \
 	X(SAME_PORT,        "same_port",        "destination is behind the port the frame came from (or an uplink, for frames from an uplink)") \
 	X(NO_DEST,          "no_dest",          "broadcast/multicast with no other port up") \
