@@ -37,10 +37,10 @@ static const char *const keys_membership[] = { "source", "uri", "mode", "interva
 static const char *const keys_defaults[] = { "uplink", "weight", "offloads", "owner", "group", "perms", NULL };
 static const char *const keys_uplink[] = { "name", "device", "rate", "queue_packets", "queue_bytes", NULL };
 static const char *const keys_datapath[] = { "direct", NULL };
-static const char *const keys_port[] = { "name", "socket", "mode", "mac", "queues", "uplink", "weight", "offloads", "takeover", "owner", "group", "perms", NULL };
+static const char *const keys_port[] = { "name", "socket", "mode", "mac", "queues", "uplink", "weight", "offloads", "takeover", "owner", "group", "perms", "network", "ip", "allowed", "port_security", NULL };
 static const char *const keys_socket_dir[] = { "path", "group", "mode", NULL };
 static const char *const keys_vm[] = { "name", "ports", NULL };
-static const char *const keys_root[] = { "lcores", "memory", "control", "fdb", "eal", "membership", "datapath", "socket_dir", "uplinks", "vms", NULL };
+static const char *const keys_root[] = { "lcores", "memory", "control", "fdb", "eal", "membership", "datapath", "socket_dir", "networks", "uplinks", "vms", NULL };
 
 const char *const *
 cfg_schema_keys(const char *section)
@@ -284,8 +284,8 @@ static bool cfg_get_either(struct cfg_parser *p, const yaml_node_t *n,
 
 /* true or false, nothing else (YAML's yes/on are not taken: too easy
  * to misread). */
-static void cfg_get_bool(struct cfg_parser *p, const yaml_node_t *n,
-			 const char *ctx, const char *key, bool *out)
+void cfg_get_bool(struct cfg_parser *p, const yaml_node_t *n,
+		  const char *ctx, const char *key, bool *out)
 {
 	bool f;
 
@@ -776,7 +776,8 @@ static void parse_port_mac(struct cfg_parser *p, const yaml_node_t *n,
 		return;
 	}
 	for (i = 0; &cfg->ports[i] != port; i++)
-		if (memcmp(cfg->ports[i].mac, mac, 6) == 0)
+		if (cfg->ports[i].network == port->network &&
+		    memcmp(cfg->ports[i].mac, mac, 6) == 0)
 			cfg_error(p, n, "%smac %s is already used by port \"%s\"",
 				  ctx, s, cfg->ports[i].name);
 	memcpy(port->mac, mac, 6);
@@ -857,7 +858,7 @@ static void parse_port(struct cfg_parser *p, const yaml_node_t *map,
 	*port = (struct cfg_port){
 		.mode = CFG_VHOST_SERVER, .queues = 1, .uplink = -1,
 		.weight = 1, .vm = cfg->n_vms - 1, .offloads = true,
-		.sock_owner = -1, .sock_group = -1,
+		.sock_owner = -1, .sock_group = -1, .port_security = true,
 		.at = mark_of(map),
 	};
 	/* vm_ctx ends in ": " */
@@ -875,6 +876,8 @@ static void parse_port(struct cfg_parser *p, const yaml_node_t *map,
 	if ((n = cfg_map_get(p, map, "mode")) != NULL &&
 	    cfg_get_either(p, n, ctx, "mode", "server", "client", &second))
 		port->mode = second ? CFG_VHOST_CLIENT : CFG_VHOST_SERVER;
+	/* The network first: a MAC is unique within its network. */
+	cfg_parse_port_net(p, map, ctx, port);
 	if ((n = cfg_map_require(p, map, ctx, "mac")) != NULL)
 		parse_port_mac(p, n, ctx, port);
 	n = cfg_map_get(p, map, "queues");
@@ -1047,7 +1050,10 @@ static void parse_root(struct cfg_parser *p, const yaml_node_t *root)
 	if ((n = section(p, root, "socket_dir", YAML_MAPPING_NODE,
 			 "a mapping like {path: /run/vtoe, group: libvirt-qemu, mode: \"0770\"}")))
 		parse_socket_dir(p, n);
-	/* Uplinks before VMs: ports refer to them by name. */
+	/* Networks and uplinks before VMs: ports refer to them by name. */
+	if ((n = section(p, root, "networks", YAML_SEQUENCE_NODE,
+			 "a list of {name: blue, vlan: 100}")))
+		cfg_parse_networks(p, n);
 	if ((n = section(p, root, "uplinks", YAML_SEQUENCE_NODE,
 			 "a list of {name: ..., device: ...}")))
 		parse_uplinks(p, n);
@@ -1063,6 +1069,7 @@ static void parse_root(struct cfg_parser *p, const yaml_node_t *root)
 	else if (n != NULL && !cfg_is_null(n) && cfg_want(p, n, YAML_SEQUENCE_NODE, "", "vms",
 			  "a list of {name: ..., ports: [...]}"))
 		parse_vms(p, n);
+	cfg_check_networks(p, root);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1166,7 +1173,10 @@ struct cfg *cfg_parse(const char *name, const char *text, size_t size,
 	cfg->attach_defaults = (struct cfg_port){
 		.mode = CFG_VHOST_SERVER, .queues = 1, .uplink = -1, .weight = 1,
 		.offloads = true, .sock_owner = -1, .sock_group = -1,
+		.port_security = true,
 	};
+	snprintf(cfg->networks[0].name, sizeof(cfg->networks[0].name), "default");
+	cfg->n_networks = 1;
 	cfg->membership = CFG_MEMBERSHIP_STATIC;
 	snprintf(cfg->membership_uri, sizeof(cfg->membership_uri), "%s",
 		 CFG_MEMBERSHIP_URI_DEFAULT);

@@ -24,6 +24,9 @@
 #define CFG_ATTACH_DIRS_MAX 8
 #define CFG_WEIGHT_MIN 1
 #define CFG_WEIGHT_MAX 1000
+#define CFG_MAX_NETWORKS 64     /* the implicit "default" included */
+#define CFG_PORT_IPS_MAX 8      /* ip: addresses of a port */
+#define CFG_ALLOWED_MAX 7       /* allowed: entries of a port */
 
 enum cfg_hugepages {
 	CFG_HUGEPAGES_AUTO,     /* use hugepages if any are free, else --no-huge */
@@ -59,6 +62,27 @@ struct cfg_mark {
 	uint32_t col;
 };
 
+/* networks: [{name, vlan: 1..4094 | none}]: isolated L2 segments. */
+struct cfg_network {
+	char name[CFG_NAME_MAX];
+	uint16_t vlan;                  /* tag on uplinks; 0: untagged */
+	struct cfg_mark at;
+};
+
+struct cfg_ip {
+	uint8_t family;                 /* 4 or 6 */
+	uint8_t prefix;                 /* 32/128 when not written */
+	uint8_t addr[16];               /* network order; IPv4 in [0..3] */
+};
+
+/* allowed: [{mac, ip}]: another MAC the port may send from (with the
+ * address it may use with it), or another address of its own MAC. */
+struct cfg_allowed {
+	bool has_mac, has_ip;
+	uint8_t mac[6];
+	struct cfg_ip ip;
+};
+
 struct cfg_uplink {
 	char name[CFG_NAME_MAX];
 	char device[CFG_DEVARGS_MAX];   /* DPDK devargs: PCI address or vdev */
@@ -88,6 +112,16 @@ struct cfg_port {
 	int64_t sock_owner;
 	int64_t sock_group;
 	uint32_t sock_perms;
+	/* network: NAME (index into cfg->networks; 0: "default") */
+	unsigned int network;
+	/* port_security: true (default) | false | {dhcp_server, router_advert} */
+	bool port_security;
+	bool allow_dhcp_server;
+	bool allow_ra;
+	struct cfg_ip ips[CFG_PORT_IPS_MAX];    /* ip: ADDR[/LEN] | [...] */
+	unsigned int n_ips;
+	struct cfg_allowed allowed[CFG_ALLOWED_MAX];
+	unsigned int n_allowed;
 	struct cfg_mark at;             /* its entry in ports: */
 };
 
@@ -151,6 +185,9 @@ struct cfg {
 	 * copied vring to vring by the worker (default true) */
 	bool direct;
 
+	/* [0] is "default" (untagged unless declared with a vlan) */
+	struct cfg_network networks[CFG_MAX_NETWORKS];
+	unsigned int n_networks;
 	struct cfg_uplink uplinks[CFG_MAX_UPLINKS];
 	unsigned int n_uplinks;
 	struct cfg_vm vms[CFG_MAX_VMS];

@@ -85,6 +85,21 @@ same_attach_defaults(const struct cfg *a, const void *x, const struct cfg *b,
 	       p->sock_group == q->sock_group && p->sock_perms == q->sock_perms;
 }
 
+static bool
+same_networks(const struct cfg *a, const void *x, const struct cfg *b,
+	      const void *y)
+{
+	(void)x;
+	(void)y;
+	if (a->n_networks != b->n_networks)
+		return false;
+	for (unsigned int i = 0; i < a->n_networks; i++)
+		if (strcmp(a->networks[i].name, b->networks[i].name) != 0 ||
+		    a->networks[i].vlan != b->networks[i].vlan)
+			return false;
+	return true;
+}
+
 static const struct cfg_field cfg_fields_cfg[] = {
 	F(struct cfg, path, "(the file)", CFG_DERIVED, NULL),
 	F(struct cfg, main_lcore, "lcores.main", CFG_RESTART, NULL),
@@ -117,6 +132,9 @@ static const struct cfg_field cfg_fields_cfg[] = {
 	F(struct cfg, sockdir, "socket_dir.path", CFG_RESTART, same_str),
 	F(struct cfg, sockdir_group, "socket_dir.group", CFG_RESTART, NULL),
 	F(struct cfg, sockdir_mode, "socket_dir.mode", CFG_RESTART, NULL),
+	/* Each network's MAC table and VLAN map are made at start. */
+	F(struct cfg, networks, "networks", CFG_RESTART, same_networks),
+	F(struct cfg, n_networks, "networks", CFG_DERIVED, NULL),
 	F(struct cfg, uplinks, "uplinks", CFG_DERIVED, NULL),
 	F(struct cfg, n_uplinks, "uplinks", CFG_DERIVED, NULL),
 	F(struct cfg, vms, "vms", CFG_DERIVED, NULL),
@@ -169,6 +187,17 @@ static const struct cfg_field cfg_fields_port[] = {
 	F(struct cfg_port, sock_owner, "port.owner", CFG_RECREATE, NULL),
 	F(struct cfg_port, sock_group, "port.group", CFG_RECREATE, NULL),
 	F(struct cfg_port, sock_perms, "port.perms", CFG_RECREATE, NULL),
+	/* A port's network and security are set as it is made. */
+	F(struct cfg_port, network, "port.network", CFG_RECREATE, NULL),
+	F(struct cfg_port, port_security, "port.port_security", CFG_RECREATE,
+	  NULL),
+	F(struct cfg_port, allow_dhcp_server, "port.port_security",
+	  CFG_RECREATE, NULL),
+	F(struct cfg_port, allow_ra, "port.port_security", CFG_RECREATE, NULL),
+	F(struct cfg_port, ips, "port.ip", CFG_RECREATE, NULL),
+	F(struct cfg_port, n_ips, "port.ip", CFG_RECREATE, NULL),
+	F(struct cfg_port, allowed, "port.allowed", CFG_RECREATE, NULL),
+	F(struct cfg_port, n_allowed, "port.allowed", CFG_RECREATE, NULL),
 	F(struct cfg_port, at, "(place)", CFG_DERIVED, NULL),
 };
 

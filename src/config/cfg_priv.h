@@ -92,4 +92,15 @@ bool cfg_get_uint(struct cfg_parser *p, const yaml_node_t *n, const char *ctx,
 bool cfg_get_mode(struct cfg_parser *p, const yaml_node_t *n, const char *ctx,
 		  const char *key, uint32_t *out);
 
+/* true or false, nothing else. */
+void cfg_get_bool(struct cfg_parser *p, const yaml_node_t *n, const char *ctx,
+		  const char *key, bool *out);
+
+/* cfg_net.c: networks: and a port's network, ip, allowed, port_security
+ * (networks are parsed before the VMs; the check runs after them). */
+void cfg_parse_networks(struct cfg_parser *p, const yaml_node_t *list);
+void cfg_parse_port_net(struct cfg_parser *p, const yaml_node_t *map,
+			const char *ctx, struct cfg_port *port);
+void cfg_check_networks(struct cfg_parser *p, const yaml_node_t *root);
+
 #endif /* VTOE_CFG_PRIV_H */

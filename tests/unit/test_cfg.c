@@ -374,7 +374,7 @@ static const struct bad_case bad_cases[] = {
 	{ "second document", VM1 "---\n" VM1, "t.yaml:6:1:",
 	  "second YAML document" },
 	{ "unknown section", "vm:\n  - name: vm1\n" VM1, "t.yaml:1:1:",
-	  "unknown key \"vm\" (allowed: lcores, memory, control, fdb, eal, membership, datapath, socket_dir, uplinks, vms)" },
+	  "unknown key \"vm\" (allowed: lcores, memory, control, fdb, eal, membership, datapath, socket_dir, networks, uplinks, vms)" },
 	{ "datapath direct not a boolean", "datapath: {direct: yes}\n" VM1,
 	  "t.yaml:1:20:", "datapath: direct \"yes\" is not true or false" },
 	{ "datapath unknown key", "datapath: {zero_copy: true}\n" VM1,
@@ -582,7 +582,31 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:4:9:", "each port must be a mapping" },
 	{ "port unknown key", PORT_HEAD SOCK MAC "        macaddr: x\n",
 	  "t.yaml:7:9:",
-	  "port \"vm1.0\": unknown key \"macaddr\" (allowed: name, socket, mode, mac, queues, uplink, weight, offloads, takeover, owner, group, perms)" },
+	  "port \"vm1.0\": unknown key \"macaddr\" (allowed: name, socket, mode, mac, queues, uplink, weight, offloads, takeover, owner, group, perms, network, ip, allowed, port_security)" },
+	{ "network unknown", PORT_HEAD SOCK MAC "        network: green\n",
+	  "t.yaml:7:18:", "network \"green\" is not in networks: (known: default)" },
+	{ "network vlan range", "networks: [{name: blue, vlan: 4095}]\n" VM1,
+	  "t.yaml:1:31:", "vlan" },
+	{ "network vlan word", "networks: [{name: blue, vlan: any}]\n" VM1,
+	  "t.yaml:1:31:", "vlan" },
+	{ "network twice", "networks: [{name: blue, vlan: 1}, {name: blue, vlan: 2}]\n" VM1,
+	  "t.yaml:1:35:", "network name \"blue\" is used twice" },
+	{ "networks share a vlan", "networks: [{name: blue, vlan: 7}, {name: red, vlan: 7}]\n" VM1,
+	  "t.yaml:1:35:", "networks \"blue\" and \"red\" both use vlan 7" },
+	{ "two untagged networks", "networks: [{name: blue, vlan: none}]\n" VM1,
+	  "t.yaml:1:12:", "networks \"default\" and \"blue\" are both untagged" },
+	{ "port ip bad", PORT_HEAD SOCK MAC "        ip: 10.0.0.300/24\n",
+	  "t.yaml:7:13:", "ip \"10.0.0.300/24\" is not an address" },
+	{ "port ip prefix", PORT_HEAD SOCK MAC "        ip: [\"2001:db8::1/129\"]\n",
+	  "t.yaml:7:14:", "is not an address" },
+	{ "allowed empty entry", PORT_HEAD SOCK MAC "        allowed: [{}]\n",
+	  "t.yaml:7:19:", "allowed entry names neither a mac nor an ip" },
+	{ "allowed multicast mac", PORT_HEAD SOCK MAC "        allowed: [{mac: \"01:00:5e:00:00:01\"}]\n",
+	  "t.yaml:7:25:", "is not a unicast MAC address" },
+	{ "port_security word", PORT_HEAD SOCK MAC "        port_security: yes\n",
+	  "t.yaml:7:24:", "port_security \"yes\" is not true or false" },
+	{ "port_security key", PORT_HEAD SOCK MAC "        port_security: {dhcp: true}\n",
+	  "t.yaml:7:25:", "unknown key \"dhcp\"" },
 	{ "port owner unknown", PORT_HEAD SOCK MAC "        owner: nosuchuser-vtoe\n",
 	  "t.yaml:7:16:", "owner \"nosuchuser-vtoe\" is no user of this host" },
 	{ "port group unknown", PORT_HEAD SOCK MAC "        group: nosuchgroup-vtoe\n",
@@ -925,6 +949,69 @@ static void test_load_errors(void **state)
 	cfg_free(NULL);
 }
 
+static void test_networks(void **state)
+{
+	static const char text[] =
+		"networks: [{name: blue, vlan: 100}, {name: red, vlan: 200}, {name: default, vlan: 5}]\n"
+		"vms:\n"
+		"  - name: vm1\n"
+		"    ports:\n"
+		"      - {name: vm1.0, socket: /run/vtoe/vm1.0.sock, mac: \"52:54:00:00:01:01\", network: blue,\n"
+		"         ip: [10.0.0.11/24, \"2001:db8::11/64\"], allowed: [{mac: \"00:00:5e:00:01:07\", ip: 10.0.0.100}, {ip: 10.0.0.12}],\n"
+		"         port_security: {dhcp_server: true}}\n"
+		"  - name: vm2\n"
+		"    ports:\n"
+		/* the same MAC in another network */
+		"      - {name: vm2.0, socket: /run/vtoe/vm2.0.sock, mac: \"52:54:00:00:01:01\", network: red, port_security: false}\n"
+		"      - {name: vm2.1, socket: /run/vtoe/vm2.1.sock, mac: \"52:54:00:00:02:02\"}\n";
+	struct cfg *cfg = expect_ok(text);
+	const struct cfg_port *p = &cfg->ports[0];
+
+	(void)state;
+	assert_int_equal(cfg->n_networks, 3);
+	assert_string_equal(cfg->networks[0].name, "default");
+	assert_int_equal(cfg->networks[0].vlan, 5);
+	assert_string_equal(cfg->networks[1].name, "blue");
+	assert_int_equal(cfg->networks[1].vlan, 100);
+	assert_int_equal(cfg->networks[2].vlan, 200);
+	assert_int_equal(p->network, 1);
+	assert_true(p->port_security);
+	assert_true(p->allow_dhcp_server);
+	assert_false(p->allow_ra);
+	assert_int_equal(p->n_ips, 2);
+	assert_int_equal(p->ips[0].family, 4);
+	assert_int_equal(p->ips[0].prefix, 24);
+	assert_int_equal(p->ips[0].addr[3], 11);
+	assert_int_equal(p->ips[1].family, 6);
+	assert_int_equal(p->ips[1].addr[15], 0x11);
+	assert_int_equal(p->n_allowed, 2);
+	assert_true(p->allowed[0].has_mac && p->allowed[0].has_ip);
+	assert_int_equal(p->allowed[0].ip.addr[3], 100);
+	assert_false(p->allowed[1].has_mac);
+	assert_int_equal(cfg->ports[1].network, 2);
+	assert_false(cfg->ports[1].port_security);
+	assert_int_equal(cfg->ports[2].network, 0);
+	assert_true(cfg->ports[2].port_security);
+	cfg_free(cfg);
+
+	/* the same MAC twice in one network is still refused */
+	expect_error("networks: [{name: blue, vlan: 100}]\n"
+		     "vms:\n"
+		     "  - name: vm1\n"
+		     "    ports:\n"
+		     "      - {name: vm1.0, socket: /run/vtoe/vm1.0.sock, mac: \"52:54:00:00:01:01\", network: blue}\n"
+		     "      - {name: vm1.1, socket: /run/vtoe/vm1.1.sock, mac: \"52:54:00:00:01:01\", network: blue}\n",
+		     "t.yaml:6:58:", "is already used by port \"vm1.0\"");
+	/* an untagged network is fine when "default" has no port */
+	cfg = expect_ok("networks: [{name: blue, vlan: none}]\n"
+			"vms:\n"
+			"  - name: vm1\n"
+			"    ports:\n"
+			"      - {name: vm1.0, socket: /run/vtoe/vm1.0.sock, mac: \"52:54:00:00:01:01\", network: blue}\n");
+	assert_int_equal(cfg->networks[1].vlan, 0);
+	cfg_free(cfg);
+}
+
 static void test_mac(void **state)
 {
 	static const struct {
@@ -973,6 +1060,7 @@ int main(void)
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_default_file),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_networks),
 		cmocka_unit_test(test_mac),
 	};
 

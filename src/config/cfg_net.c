@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * networks: and what a port says about its place in one: network, ip,
+ * allowed, port_security.  Errors are FILE:LINE:COL like the rest.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg_priv.h"
+
+static const char *const keys_network[] = { "name", "vlan", NULL };
+static const char *const keys_allowed[] = { "mac", "ip", NULL };
+static const char *const keys_psec[] = { "dhcp_server", "router_advert", NULL };
+
+static void parse_network(struct cfg_parser *p, const yaml_node_t *map,
+			  size_t pos)
+{
+	struct cfg *cfg = p->cfg;
+	struct cfg_network net = { .at = { map->start_mark.line + 1,
+					   map->start_mark.column + 1 } };
+	char ctx[CFG_NAME_MAX + 32];
+	const char *text;
+	unsigned long long v;
+	yaml_node_t *n;
+	unsigned int i;
+
+	snprintf(ctx, sizeof(ctx), "networks: entry %zu: ", pos);
+	cfg_map_check(p, map, ctx, keys_network);
+	if ((n = cfg_map_require(p, map, ctx, "name")) == NULL ||
+	    !cfg_get_name(p, n, ctx, "name", net.name))
+		return;
+	snprintf(ctx, sizeof(ctx), "network \"%s\": ", net.name);
+	if ((n = cfg_map_require(p, map, ctx, "vlan")) == NULL ||
+	    (text = cfg_get_scalar(p, n, ctx, "vlan")) == NULL)
+		return;
+	if (strcmp(text, "none") == 0)
+		net.vlan = 0;
+	else if (cfg_get_uint(p, n, ctx, "vlan", 1, 4094, &v))
+		net.vlan = (uint16_t)v;
+	else
+		return;
+	/* "default" is always there (index 0): declaring it sets its tag. */
+	for (i = 1; i < cfg->n_networks; i++)
+		if (strcmp(cfg->networks[i].name, net.name) == 0) {
+			cfg_error(p, map, "network name \"%s\" is used twice",
+				  net.name);
+			return;
+		}
+	if (strcmp(net.name, "default") == 0) {
+		cfg->networks[0] = net;
+		return;
+	}
+	if (cfg->n_networks == CFG_MAX_NETWORKS) {
+		cfg_error(p, map, "networks: too many networks (max %d, \"default\" included)",
+			  CFG_MAX_NETWORKS);
+		return;
+	}
+	cfg->networks[cfg->n_networks++] = net;
+}
+
+void cfg_parse_networks(struct cfg_parser *p, const yaml_node_t *list)
+{
+	for (size_t i = 0; i < cfg_list_len(list); i++) {
+		yaml_node_t *n = cfg_list_item(p, list, i);
+
+		if (cfg_want(p, n, YAML_MAPPING_NODE, "networks: ", "each network",
+			     "a mapping like {name: blue, vlan: 100}"))
+			parse_network(p, n, i + 1);
+	}
+}
+
+/* "10.0.0.11", "10.0.0.11/24", "2001:db8::11/64". */
+static bool parse_ip(struct cfg_parser *p, const yaml_node_t *n,
+		     const char *ctx, const char *key, struct cfg_ip *ip)
+{
+	const char *s = cfg_get_scalar(p, n, ctx, key);
+	char buf[64], *slash, *end;
+	long len;
+
+	if (s == NULL)
+		return false;
+	if (strlen(s) >= sizeof(buf))
+		goto bad;
+	memcpy(buf, s, strlen(s) + 1);
+	slash = strchr(buf, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	memset(ip, 0, sizeof(*ip));
+	if (inet_pton(AF_INET, buf, ip->addr) == 1)
+		ip->family = 4;
+	else if (inet_pton(AF_INET6, buf, ip->addr) == 1)
+		ip->family = 6;
+	else
+		goto bad;
+	ip->prefix = ip->family == 4 ? 32 : 128;
+	if (slash != NULL) {
+		len = strtol(slash + 1, &end, 10);
+		if (slash[1] == '\0' || *end != '\0' || len < 0 || len > ip->prefix)
+			goto bad;
+		ip->prefix = (uint8_t)len;
+	}
+	return true;
+bad:
+	cfg_error(p, n, "%s%s \"%s\" is not an address (want 10.0.0.11/24 or 2001:db8::11/64)",
+		  ctx, key, s);
+	return false;
+}
+
+static void parse_port_network(struct cfg_parser *p, const yaml_node_t *n,
+			       const char *ctx, struct cfg_port *port)
+{
+	const struct cfg *cfg = p->cfg;
+	char name[CFG_NAME_MAX], known[256];
+	size_t len = 0;
+
+	if (!cfg_get_name(p, n, ctx, "network", name))
+		return;
+	known[0] = '\0';
+	for (unsigned int i = 0; i < cfg->n_networks; i++) {
+		if (strcmp(cfg->networks[i].name, name) == 0) {
+			port->network = i;
+			return;
+		}
+		if (len < sizeof(known))
+			len += (size_t)snprintf(known + len, sizeof(known) - len,
+						"%s%s", i ? ", " : "",
+						cfg->networks[i].name);
+	}
+	cfg_error(p, n, "%snetwork \"%s\" is not in networks: (known: %s)",
+		  ctx, name, known);
+}
+
+static void parse_port_ips(struct cfg_parser *p, const yaml_node_t *n,
+			   const char *ctx, struct cfg_port *port)
+{
+	size_t count = n->type == YAML_SEQUENCE_NODE ? cfg_list_len(n) : 1;
+
+	for (size_t i = 0; i < count; i++) {
+		const yaml_node_t *item = n->type == YAML_SEQUENCE_NODE ?
+					  cfg_list_item(p, n, i) : n;
+
+		if (port->n_ips == CFG_PORT_IPS_MAX) {
+			cfg_error(p, item, "%sip: too many addresses (max %d)",
+				  ctx, CFG_PORT_IPS_MAX);
+			return;
+		}
+		if (parse_ip(p, item, ctx, "ip", &port->ips[port->n_ips]))
+			port->n_ips++;
+	}
+}
+
+static void parse_port_allowed(struct cfg_parser *p, const yaml_node_t *list,
+			       const char *ctx, struct cfg_port *port)
+{
+	for (size_t i = 0; i < cfg_list_len(list); i++) {
+		yaml_node_t *item = cfg_list_item(p, list, i), *n;
+		struct cfg_allowed a = { 0 };
+		const char *s;
+
+		if (!cfg_want(p, item, YAML_MAPPING_NODE, ctx, "allowed entry",
+			      "a mapping like {mac: \"00:00:5e:00:01:07\", ip: 10.0.0.100}"))
+			continue;
+		cfg_map_check(p, item, ctx, keys_allowed);
+		if ((n = cfg_map_get(p, item, "mac")) != NULL &&
+		    (s = cfg_get_scalar(p, n, ctx, "mac")) != NULL) {
+			if (cfg_mac_parse(s, a.mac) < 0 || (a.mac[0] & 1)) {
+				cfg_error(p, n, "%sallowed mac \"%s\" is not a unicast MAC address",
+					  ctx, s);
+				continue;
+			}
+			a.has_mac = true;
+		}
+		if ((n = cfg_map_get(p, item, "ip")) != NULL) {
+			if (!parse_ip(p, n, ctx, "ip", &a.ip))
+				continue;
+			a.has_ip = true;
+		}
+		if (!a.has_mac && !a.has_ip) {
+			cfg_error(p, item, "%sallowed entry names neither a mac nor an ip",
+				  ctx);
+			continue;
+		}
+		if (port->n_allowed == CFG_ALLOWED_MAX) {
+			cfg_error(p, item, "%sallowed: too many entries (max %d)",
+				  ctx, CFG_ALLOWED_MAX);
+			return;
+		}
+		port->allowed[port->n_allowed++] = a;
+	}
+}
+
+static void parse_port_security(struct cfg_parser *p, const yaml_node_t *n,
+				const char *ctx, struct cfg_port *port)
+{
+	yaml_node_t *v;
+
+	if (n->type != YAML_MAPPING_NODE) {
+		cfg_get_bool(p, n, ctx, "port_security", &port->port_security);
+		return;
+	}
+	cfg_map_check(p, n, ctx, keys_psec);
+	port->port_security = true;
+	if ((v = cfg_map_get(p, n, "dhcp_server")) != NULL)
+		cfg_get_bool(p, v, ctx, "dhcp_server", &port->allow_dhcp_server);
+	if ((v = cfg_map_get(p, n, "router_advert")) != NULL)
+		cfg_get_bool(p, v, ctx, "router_advert", &port->allow_ra);
+}
+
+void cfg_parse_port_net(struct cfg_parser *p, const yaml_node_t *map,
+			const char *ctx, struct cfg_port *port)
+{
+	yaml_node_t *n;
+
+	if ((n = cfg_map_get(p, map, "network")) != NULL)
+		parse_port_network(p, n, ctx, port);
+	if ((n = cfg_map_get(p, map, "ip")) != NULL)
+		parse_port_ips(p, n, ctx, port);
+	if ((n = cfg_map_get(p, map, "allowed")) != NULL &&
+	    cfg_want(p, n, YAML_SEQUENCE_NODE, ctx, "allowed",
+		     "a list like [{mac: \"00:00:5e:00:01:07\", ip: 10.0.0.100}]"))
+		parse_port_allowed(p, n, ctx, port);
+	if ((n = cfg_map_get(p, map, "port_security")) != NULL)
+		parse_port_security(p, n, ctx, port);
+}
+
+/*
+ * Each tag names one segment on the wire: two networks in use may not
+ * share a VLAN (nor both be untagged).  "default" counts only when a
+ * port is in it.
+ */
+void cfg_check_networks(struct cfg_parser *p, const yaml_node_t *root)
+{
+	const struct cfg *cfg = p->cfg;
+	bool default_used = false;
+
+	for (unsigned int i = 0; i < cfg->n_ports; i++)
+		default_used |= cfg->ports[i].network == 0;
+	default_used |= cfg->attach_auto;
+	for (unsigned int i = default_used ? 0 : 1; i < cfg->n_networks; i++)
+		for (unsigned int j = i + 1; j < cfg->n_networks; j++) {
+			const struct cfg_network *a = &cfg->networks[i];
+			const struct cfg_network *b = &cfg->networks[j];
+
+			if (a->vlan != b->vlan)
+				continue;
+			yaml_mark_t at = { .line = b->at.line ? b->at.line - 1 : 0,
+					   .column = b->at.col ? b->at.col - 1 : 0 };
+
+			if (b->at.line == 0)
+				cfg_error(p, root, "networks \"%s\" and \"%s\" share a VLAN", a->name, b->name);
+			else if (a->vlan == 0)
+				cfg_error_at(p, &at, "networks \"%s\" and \"%s\" are both untagged (vlan: none): an uplink could not tell their frames apart%s",
+					  a->name, b->name, i == 0 ?
+					  " (ports without network: are in \"default\"; declare it with a vlan)" : "");
+			else
+				cfg_error_at(p, &at, "networks \"%s\" and \"%s\" both use vlan %u",
+					  a->name, b->name, a->vlan);
+		}
+}
