@@ -52,19 +52,19 @@ static void test_ports(void **state)
 		"\"socket\":\"/run/vtoe/vm1.0.sock\",\"mode\":\"server\","
 		"\"device\":null,\"mac\":\"52:54:00:00:01:01\",\"queues\":1,"
 		"\"uplink\":\"up0\",\"weight\":1,\"link\":\"up\",\"origin\":\"libvirt\","
-		"\"path\":\"coresident\",\"owner\":{\"vid\":2,\"standby\":1,"
+		"\"path\":\"coresident\",\"network\":\"blue\",\"port_security\":\"mac+ip\",\"owner\":{\"vid\":2,\"standby\":1,"
 		"\"migrating_to\":\"/run/q/vm1.sock\",\"dirty_logging\":true}},"
 		"{\"name\":\"up0\",\"vm\":null,\"kind\":\"uplink\","
 		"\"socket\":null,\"mode\":null,\"device\":\"net_tap0\","
 		"\"mac\":\"02:00:00:00:00:01\",\"queues\":2,\"uplink\":null,"
 		"\"weight\":100,\"link\":\"down\",\"origin\":\"config\"}]",
-		"NAME   KIND    VM   ORIGIN   LINK  PATH        MAC                QUEUES  WEIGHT  UPLINK  ENDPOINT                       OWNER\n"
-		"vm1.0  vhost   vm1  libvirt  up    coresident  52:54:00:00:01:01       1       1  up0     /run/vtoe/vm1.0.sock (server)  vid 2 +1 standby, logging, -> /run/q/vm1.sock\n"
-		"up0    uplink  -    config   down  -           02:00:00:00:00:01       2     100  -       net_tap0                       -\n");
+		"NAME   KIND    VM   ORIGIN   LINK  PATH        NETWORK  SECURITY  MAC                QUEUES  WEIGHT  UPLINK  ENDPOINT                       OWNER\n"
+		"vm1.0  vhost   vm1  libvirt  up    coresident  blue     mac+ip    52:54:00:00:01:01       1       1  up0     /run/vtoe/vm1.0.sock (server)  vid 2 +1 standby, logging, -> /run/q/vm1.sock\n"
+		"up0    uplink  -    config   down  -           -        -         02:00:00:00:00:01       2     100  -       net_tap0                       -\n");
 	/* fields missing or of another type */
 	expect_render("ports", NULL, "[{\"name\":\"p\",\"socket\":true}]",
-		"NAME  KIND  VM  ORIGIN  LINK  PATH  MAC  QUEUES  WEIGHT  UPLINK  ENDPOINT  OWNER\n"
-		"p     -     -   -       -     -     -         -       -  -       true (-)  -\n");
+		"NAME  KIND  VM  ORIGIN  LINK  PATH  NETWORK  SECURITY  MAC  QUEUES  WEIGHT  UPLINK  ENDPOINT  OWNER\n"
+		"p     -     -   -       -     -     -        -         -         -       -  -       true (-)  -\n");
 }
 
 #define STATS_RESULT \
@@ -102,12 +102,12 @@ static void test_lcores_fdb_version(void **state)
 		"    1  worker   12.5          125          875         31.2  vm1.0:0,up0:0\n"
 		"    0  main        -            -            -            -  -\n");
 	expect_render("fdb", NULL,
-		"[{\"mac\":\"52:54:00:00:01:01\",\"port\":\"vm1.0\","
-		"\"type\":\"static\",\"age_s\":null},{\"mac\":\"aa:bb:cc:dd:ee:ff\","
+		"[{\"network\":\"default\",\"mac\":\"52:54:00:00:01:01\",\"port\":\"vm1.0\","
+		"\"type\":\"static\",\"age_s\":null},{\"network\":\"blue\",\"mac\":\"aa:bb:cc:dd:ee:ff\","
 		"\"port\":\"up0\",\"type\":\"learned\",\"age_s\":12}]",
-		"MAC                PORT   TYPE     AGE_S\n"
-		"52:54:00:00:01:01  vm1.0  static       -\n"
-		"aa:bb:cc:dd:ee:ff  up0    learned     12\n");
+		"NETWORK  MAC                PORT   TYPE     AGE_S\n"
+		"default  52:54:00:00:01:01  vm1.0  static       -\n"
+		"blue     aa:bb:cc:dd:ee:ff  up0    learned     12\n");
 	expect_render("version", NULL,
 		"{\"version\":\"0.1.0\",\"dpdk\":\"DPDK 22.11.11\"}",
 		"version: 0.1.0\n"

@@ -16,7 +16,7 @@
 #include <jansson.h>
 
 #define CELL_MAX 256
-#define TABLE_COLS_MAX 12
+#define TABLE_COLS_MAX 16
 #define RENDER_SHAPE_UNKNOWN 1  /* a renderer's "print it as JSON instead" */
 
 struct table {
@@ -206,10 +206,11 @@ static void owner_text(const json_t *owner, char *buf, size_t size)
 static int render_ports(FILE *out, json_t *args, json_t *result)
 {
 	static const char *const heads[] = {
-		"NAME", "KIND", "VM", "ORIGIN", "LINK", "PATH", "MAC", "QUEUES",
-		"WEIGHT", "UPLINK", "ENDPOINT", "OWNER",
+		"NAME", "KIND", "VM", "ORIGIN", "LINK", "PATH", "NETWORK",
+		"SECURITY", "MAC", "QUEUES", "WEIGHT", "UPLINK", "ENDPOINT",
+		"OWNER",
 	};
-	struct table t = TABLE_INIT(heads, "lllllllrrlll");
+	struct table t = TABLE_INIT(heads, "lllllllllrrlll");
 	char buf[CELL_MAX], mode[CELL_MAX], endpoint[CELL_MAX];
 	json_t *port, *socket;
 	size_t i;
@@ -224,6 +225,8 @@ static int render_ports(FILE *out, json_t *args, json_t *result)
 		table_add_field(&t, port, "origin");    /* config or libvirt */
 		table_add_field(&t, port, "link");
 		table_add_field(&t, port, "path");
+		table_add_field(&t, port, "network");
+		table_add_field(&t, port, "port_security");
 		table_add_field(&t, port, "mac");
 		table_add_field(&t, port, "queues");
 		table_add_field(&t, port, "weight");
@@ -450,8 +453,9 @@ static int render_lcores(FILE *out, json_t *args, json_t *result)
 
 static int render_fdb(FILE *out, json_t *args, json_t *result)
 {
-	static const char *const heads[] = { "MAC", "PORT", "TYPE", "AGE_S" };
-	struct table t = TABLE_INIT(heads, "lllr");
+	static const char *const heads[] = { "NETWORK", "MAC", "PORT", "TYPE",
+					     "AGE_S" };
+	struct table t = TABLE_INIT(heads, "llllr");
 	json_t *entry;
 	size_t i;
 
@@ -459,6 +463,7 @@ static int render_fdb(FILE *out, json_t *args, json_t *result)
 	if (!json_is_array(result))
 		return RENDER_SHAPE_UNKNOWN;
 	json_array_foreach(result, i, entry) {
+		table_add_field(&t, entry, "network");
 		table_add_field(&t, entry, "mac");
 		table_add_field(&t, entry, "port");
 		table_add_field(&t, entry, "type");

@@ -117,11 +117,22 @@ dp_create(const struct cfg *cfg)
 	dp->tsc_hz = rte_get_tsc_hz();
 	atomic_init(&dp->stop, false);
 
-	dp->fdb = fdb_create(cfg->fdb_size);
-	if (dp->fdb == NULL) {
-		rc = -errno;
-		goto err;
+	memset(dp->net_of_vlan, 0xff, sizeof(dp->net_of_vlan));
+	dp->n_nets = (uint16_t)cfg->n_networks;
+	for (uint16_t n = 0; n < dp->n_nets; n++) {
+		dp->nets[n] = cfg->networks[n];
+		dp->net_of_vlan[dp->nets[n].vlan] = (int16_t)n;
+		dp->fdbs[n] = fdb_create(cfg->fdb_size);
+		if (dp->fdbs[n] == NULL) {
+			rc = -errno;
+			goto err;
+		}
 	}
+	/* An untagged "default" nobody uses must not take the untagged
+	 * frames of a declared untagged network (the config allows that). */
+	for (uint16_t n = 1; n < dp->n_nets; n++)
+		if (dp->nets[n].vlan == 0)
+			dp->net_of_vlan[0] = (int16_t)n;
 	dp->pool = rte_pktmbuf_pool_create("vtoe_mbufs", cfg->mbufs,
 					   DP_MBUF_CACHE, 0,
 					   RTE_MBUF_DEFAULT_BUF_SIZE,
@@ -196,7 +207,9 @@ dp_housekeeping(struct dp *dp)
 	if (now - dp->last_age_tsc < DP_AGE_INTERVAL_S * dp->tsc_hz)
 		return;
 	dp->last_age_tsc = now;
-	aged = fdb_age(dp->fdb, dp_now_s(dp), dp->fdb_ageing_s);
+	aged = 0;
+	for (uint16_t n = 0; n < dp->n_nets; n++)
+		aged += fdb_age(dp->fdbs[n], dp_now_s(dp), dp->fdb_ageing_s);
 	if (aged > 0)
 		DP_LOG(DEBUG, "aged out %u MAC table entries\n", aged);
 }
@@ -231,7 +244,8 @@ dp_destroy(struct dp *dp)
 	rte_mempool_free(dp->pool);
 	rte_free(dp->rcu);
 	rte_free(dp->workers);
-	fdb_destroy(dp->fdb);
+	for (uint16_t n = 0; n < CFG_MAX_NETWORKS; n++)
+		fdb_destroy(dp->fdbs[n]);
 	rte_free(dp);
 }
 
@@ -275,6 +289,10 @@ dp_port_info(const struct dp *dp, unsigned int p, struct dp_port_info *info)
 	}
 	info->vm = port->vm;
 	info->from_libvirt = port->from_libvirt;
+	info->network = dp->nets[port->net].name;
+	info->vlan = port->vlan;
+	info->port_security = port->psec.on;
+	info->ip_restricted = port->psec.ip_restricted;
 	info->socket = port->cfg->socket;
 	if (port->opened) {
 		struct vhost_port_status vs;
@@ -501,9 +519,21 @@ dp_main_lcore(const struct dp *dp)
 }
 
 const struct fdb *
-dp_fdb(const struct dp *dp)
+dp_fdb(const struct dp *dp, uint16_t net)
 {
-	return dp->fdb;
+	return net < dp->n_nets ? dp->fdbs[net] : NULL;
+}
+
+uint16_t
+dp_n_networks(const struct dp *dp)
+{
+	return dp->n_nets;
+}
+
+const struct cfg_network *
+dp_network(const struct dp *dp, uint16_t net)
+{
+	return net < dp->n_nets ? &dp->nets[net] : NULL;
 }
 
 unsigned int

@@ -53,6 +53,10 @@ struct dp_port_info {
 	uint64_t refused;
 	uint64_t takeovers;
 	uint64_t announces;
+	const char *network;            /* vhost: its network's name */
+	uint16_t vlan;                  /* vhost: its network's tag, 0: none */
+	bool port_security;             /* vhost */
+	bool ip_restricted;             /* vhost: port security checks IPs */
 	char socket_buf[108];           /* storage for socket, standby_socket */
 	char standby_buf[108];
 };
@@ -70,7 +74,8 @@ struct dp_port_info {
 	X(RECEIVER, "receiver", "receiving queue not free for this worker: frames queued ahead, disabled, shared, or being changed") \
 	X(CAPS, "caps", "receiver lacks the frame's offloads: done in software on the library path") \
 	X(GRO, "gro", "TCP segment for a guest that takes super-frames: GRO coalesces it on the library path") \
-	X(FULL, "full", "receiver has not posted room for it")
+	X(FULL, "full", "receiver has not posted room for it") \
+	X(PSEC, "psec", "port security needs headers past the bytes the direct path reads (neighbour discovery options, long IPv6 extension chains)")
 
 enum dp_direct_stop {
 #define DP_DS_ENUM(sym, name, help) DP_DIRECT_STOP_##sym,
@@ -234,7 +239,10 @@ int dp_worker_info(const struct dp *dp, unsigned int worker,
 		   struct dp_worker_info *info);
 unsigned int dp_main_lcore(const struct dp *dp);
 
-const struct fdb *dp_fdb(const struct dp *dp);
+/* Networks: 0 .. dp_n_networks - 1, each with its MAC table. */
+uint16_t dp_n_networks(const struct dp *dp);
+const struct cfg_network *dp_network(const struct dp *dp, uint16_t net);
+const struct fdb *dp_fdb(const struct dp *dp, uint16_t net);
 /* mbufs of the pool not free right now (in rings, queues, in flight). */
 unsigned int dp_mbufs_in_use(const struct dp *dp);
 unsigned int dp_mbufs_total(const struct dp *dp);

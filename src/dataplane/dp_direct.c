@@ -38,9 +38,11 @@
 #include "vhost/vhost_io.h"
 
 #define ETH_HDR_LEN 14
-/* Bytes read to tell TCP: the IPv4 protocol (offset 23) and the IPv6 next
- * header (offset 20) fields. */
-#define DP_DIRECT_PEEK 24
+/* Bytes of a frame read privately, decided on and delivered from that
+ * copy: the Ethernet header, the protocol fields that tell TCP, and the
+ * addresses, ports and ICMPv6 type port security checks (psec.h asks for
+ * more when it needs it: the library path takes those frames). */
+#define DP_DIRECT_PEEK 64
 /* Frames up to this size go direct even to a guest that takes
  * super-frames: TCP ACKs, which GRO would not merge anyway. */
 #define DP_DIRECT_SMALL 128
@@ -152,9 +154,10 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 	struct vb_calls calls;
 	uint16_t vring = VHOST_VRING_GUEST_TX(q), hdr_len, i = 0;
 	uint16_t dport = DP_PORTS_MAX;
-	uint8_t eth[DP_DIRECT_PEEK], last_hdr[12], ohdr[TOE_HDR_MAX];
+	uint8_t eth[DP_DIRECT_PEEK], last_hdr[14], ohdr[TOE_HDR_MAX];
 	bool last_valid = false;
-	uint32_t n_ol = 0, n_lies = 0;
+	uint32_t n_ol = 0, n_drops = 0;
+	const bool psec = src->psec.on;
 	/* Unless the walk stops on a frame, it ends at one it could not
 	 * read (t.n < t.posted). */
 	enum dp_direct_stop why = DP_DIRECT_STOP_CHAIN;
@@ -211,7 +214,7 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 				 * and the frame would go on, oversized). */
 				toe_count_lie(w->toe[in], lie);
 				st->drops[DP_DROP_OFFLOAD_BAD]++;
-				n_lies++;
+				n_drops++;
 				vb_tx_done(&t, i);
 				continue;
 			}
@@ -225,18 +228,33 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 			    frame_len < ETH_HDR_LEN)
 				DS_STOP(HEADER);
 			/* Decide on, and deliver, one private read of the
-			 * header. */
-			peek = RTE_MIN(room, (uint32_t)DP_DIRECT_PEEK);
+			 * headers. */
+			peek = RTE_MIN(RTE_MIN(room, frame_len),
+				       (uint32_t)DP_DIRECT_PEEK);
 			memcpy(eth, geth, peek);
 		}
-		/* Same two MACs as the frame before: same decision (as in
-		 * dp_forward). */
+		if (psec) {
+			int r = psec_check(&src->psec, hdr, peek, frame_len);
+
+			if (r == PSEC_MORE)
+				DS_STOP(PSEC);
+			if (unlikely(r != PSEC_PASS)) {
+				/* Refused here, in ring order, as on the
+				 * library path. */
+				st->drops[r]++;
+				n_drops++;
+				vb_tx_done(&t, i);
+				continue;
+			}
+		}
+		/* Same MACs and type as the frame before: same decision (as
+		 * in dp_forward). */
 		if (!(last_valid && memcmp(hdr, last_hdr, sizeof(last_hdr)) == 0)) {
 			uint16_t dsts[DP_PORTS_MAX];
 			enum dp_drop reason = DP_DROP_MAX;
 
-			if (fwd_decide(fctx, in, hdr, ETH_HDR_LEN, dsts,
-				       &reason) != 1)
+			if (fwd_decide(fctx, in, src->net, hdr, ETH_HDR_LEN,
+				       dsts, &reason) != 1)
 				DS_STOP(DEST);
 			dport = dsts[0];
 			/* fwd_decide never returns the source (same_port);
@@ -260,8 +278,8 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 			DS_STOP(GRO);
 		if (ol ? !vb_rx_put_hdr(&dst.q, &ovh, ohdr, peek, sc,
 					hdr_len + peek, frame_len) :
-			 !vb_rx_put(&dst.q, eth, ETH_HDR_LEN, sc,
-				    hdr_len + ETH_HDR_LEN, frame_len))
+			 !vb_rx_put(&dst.q, eth, peek, sc, hdr_len + peek,
+				    frame_len))
 			DS_STOP(FULL);
 		vb_tx_done(&t, i);
 		n_ol += ol;
@@ -274,7 +292,7 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 	vb_tx_close(&t, i, &calls);
 	if (i > 0) {
 		st->rx_packets += i;
-		st->direct_packets += i - n_lies;
+		st->direct_packets += i - n_drops;
 		if (n_ol > 0)
 			toe_count_passed(w->toe[in], n_ol);
 	}

@@ -565,7 +565,8 @@ dp_uplink_remove(struct dp *dp, uint16_t p)
 	 * behind it are forgotten, its queue and scheduler leave the plans. */
 	port->used = false;
 	dp_uplinks_rebind(dp);
-	fdb_flush_port(dp->fdb, p);
+	for (uint16_t n = 0; n < dp->n_nets; n++)
+		fdb_flush_port(dp->fdbs[n], p);
 	if (dp_plans_publish(dp) != 0)
 		rte_rcu_qsbr_synchronize(dp->rcu, RTE_QSBR_THRID_INVALID);
 	dropped = dp_qos_destroy(dp, port);
@@ -610,8 +611,11 @@ dp_port_add(struct dp *dp, const struct cfg *cfg, const struct cfg_port *pc,
 			 cfg->uplinks[pc->uplink].name);
 	port->uplink_id = (int16_t)(port->uplink_name[0] != '\0' ?
 				    dp_uplink_find(dp, port->uplink_name) : -1);
+	port->net = pc->network < dp->n_nets ? (uint16_t)pc->network : 0;
+	port->vlan = dp->nets[port->net].vlan;
+	psec_build(&port->psec, pc);
 	dp->fwd_ports[p] = (struct fwd_port){
-		.is_uplink = false, .uplink = port->uplink_id,
+		.is_uplink = false, .uplink = port->uplink_id, .net = port->net,
 	};
 	memcpy(dp->fwd_ports[p].mac, pc->mac, 6);
 
@@ -625,7 +629,7 @@ dp_port_add(struct dp *dp, const struct cfg *cfg, const struct cfg_port *pc,
 		goto err;
 	}
 	dp_qos_port_added(dp, p);
-	rc = fdb_add_static(dp->fdb, pc->mac, p);
+	rc = fdb_add_static(dp->fdbs[port->net], pc->mac, p);
 	if (rc != 0) {
 		DP_LOG(ERR, "port %s: MAC table: %s\n", port->name, strerror(-rc));
 		goto err;
@@ -646,7 +650,7 @@ err_used:
 	dp_port_remove(dp, p);
 	return rc;
 err:
-	fdb_del_static(dp->fdb, pc->mac, p);
+	fdb_del_static(dp->fdbs[port->net], pc->mac, p);
 	coring_free(port->coring);
 	port->coring = NULL;
 	dp_slot_give_back(dp, p);
@@ -668,8 +672,8 @@ dp_port_remove(struct dp *dp, uint16_t p)
 	portset_shared_del(&dp->up, p);
 	/* Then every way a worker finds the port: its MAC, the MACs learned
 	 * behind it, its queues (the new plans' grace period covers all). */
-	fdb_del_static(dp->fdb, port->conf.mac, p);
-	fdb_flush_port(dp->fdb, p);
+	fdb_del_static(dp->fdbs[port->net], port->conf.mac, p);
+	fdb_flush_port(dp->fdbs[port->net], p);
 	port->used = false;
 	if (dp_plans_publish(dp) != 0)
 		rte_rcu_qsbr_synchronize(dp->rcu, RTE_QSBR_THRID_INVALID);

@@ -13,6 +13,7 @@
 #include "config/cfg.h"
 #include "dp.h"
 #include "fwd.h"
+#include "psec.h"
 #include "qos_dwrr/dwrr.h"
 #include "qos_dwrr/shaper.h"
 #include "vhost/vhost_direct.h"
@@ -88,6 +89,11 @@ struct dp_port {
 	/* VM ports: the guest's rings for the direct path (dp_direct.c),
 	 * kept in step with the library by the vhost thread. */
 	struct vhost_direct direct;
+	/* VM ports: their network and what they may send (psec.h), set
+	 * when the port is built. */
+	uint16_t net;
+	uint16_t vlan;                  /* its network's tag; 0: none */
+	struct psec_port psec;
 };
 
 /*
@@ -212,7 +218,12 @@ struct dp_worker {
 struct dp {
 	const struct cfg *cfg;
 	struct rte_mempool *pool;
-	struct fdb *fdb;
+	/* Networks (fixed while vtoed runs): a MAC table each, and the
+	 * network of each uplink VLAN tag (vid 0: untagged; -1: none). */
+	struct fdb *fdbs[CFG_MAX_NETWORKS];
+	uint16_t n_nets;
+	struct cfg_network nets[CFG_MAX_NETWORKS];
+	int16_t net_of_vlan[4096];
 	struct rte_rcu_qsbr *rcu;
 	uint64_t tsc_hz;
 

@@ -49,13 +49,52 @@ dp_qos_class_enqueue(struct dp_worker *w, struct dp_qos *qos, uint16_t p,
 	}
 }
 
+/*
+ * Tag the frames of VM port in's network for the wire.  A frame another
+ * port also holds (a flood) is copied first: the other ports get it
+ * untagged.  Returns the frames left, in order; a frame that could not be
+ * tagged is dropped and counted on uplink p.
+ */
+static uint16_t
+dp_vlan_push(struct dp_worker *w, uint16_t p, uint16_t vlan,
+	     struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+
+		if (rte_mbuf_refcnt_read(m) > 1 || !RTE_MBUF_DIRECT(m)) {
+			struct rte_mbuf *c = rte_pktmbuf_copy(m, w->dp->pool, 0,
+							      UINT32_MAX);
+
+			rte_pktmbuf_free(m);
+			m = c;
+		}
+		if (m != NULL) {
+			m->vlan_tci = vlan;
+			if (rte_vlan_insert(&m) == 0) {
+				pkts[k++] = m;
+				continue;
+			}
+			rte_pktmbuf_free(m);
+		}
+		w->stats[p].drops[DP_DROP_VLAN_PUSH]++;
+	}
+	return k;
+}
+
 void
 dp_qos_enqueue(struct dp_worker *w, uint16_t p, uint16_t in,
 	       struct rte_mbuf **pkts, uint16_t n)
 {
 	struct dp_qos *qos = w->dp->ports[p].qos;
 	uint32_t cls = qos->class_of_port[in];
+	uint16_t vlan = w->dp->ports[in].vlan;
 	unsigned int done;
+
+	if (vlan != 0)
+		n = dp_vlan_push(w, p, vlan, pkts, n);
 
 	if (w->index == qos->owner) {
 		for (uint16_t i = 0; i < n; i++)

@@ -295,36 +295,91 @@ dp_is_announce(const uint8_t *f, uint16_t len)
 	return type == 0x0806 && memcmp(f + 28, f + 38, 4) == 0;
 }
 
+/*
+ * The network of a frame from an uplink, by its VLAN tag (taken off here
+ * or by the NIC; vid 0 and no tag: the untagged network).  -1: no network
+ * of this host uses that tag.
+ */
+static int
+dp_uplink_net(const struct dp *dp, struct rte_mbuf *m)
+{
+	uint16_t vid = 0;
+
+	if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) {
+		vid = m->vlan_tci & 0xfff;
+	} else if (rte_pktmbuf_data_len(m) >= RTE_ETHER_HDR_LEN + 4 &&
+		   *rte_pktmbuf_mtod_offset(m, const uint16_t *, 12) ==
+		   rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN)) {
+		if (rte_vlan_strip(m) != 0)
+			return -1;
+		vid = m->vlan_tci & 0xfff;
+	}
+	m->ol_flags &= ~(RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED);
+	return dp->net_of_vlan[vid];
+}
+
 static void
 dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
 	   uint16_t n, const struct fwd_ctx *fctx)
 {
 	struct dp_port_stats *st = &w->stats[in];
+	const struct dp_port *port = &w->dp->ports[in];
+	const bool from_uplink = port->kind != DP_PORT_VHOST;
+	const bool psec = !from_uplink && port->psec.on;
 	uint16_t dsts[DP_PORTS_MAX];
-	uint8_t last_hdr[12];           /* dst + src MAC of the last frame */
+	uint8_t last_hdr[14];           /* MACs and type of the last frame */
 	bool last_valid = false;
 	enum dp_drop reason = DP_DROP_MAX;
 	unsigned int nd = 0;
+	uint16_t net = port->net, last_net = net;
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		const uint8_t *hdr = rte_pktmbuf_mtod(m, const uint8_t *);
+		const uint8_t *hdr;
 		uint32_t len = rte_pktmbuf_pkt_len(m);
-		uint16_t data_len = rte_pktmbuf_data_len(m);
+		uint16_t data_len;
 
 		st->rx_bytes += len;
+		if (from_uplink) {
+			int nn = dp_uplink_net(w->dp, m);
+
+			if (nn < 0) {
+				dp_count_drop(w, in, DP_DROP_VLAN_UNKNOWN, 1);
+				rte_pktmbuf_free(m);
+				continue;
+			}
+			net = (uint16_t)nn;
+			len = rte_pktmbuf_pkt_len(m);
+		}
+		hdr = rte_pktmbuf_mtod(m, const uint8_t *);
+		data_len = rte_pktmbuf_data_len(m);
+		if (psec) {
+			/* The headers it checks are in the first segment
+			 * (the library fills it first): beyond it is cut. */
+			int r = psec_check(&port->psec, hdr, data_len, len);
+
+			if (unlikely(r != PSEC_PASS)) {
+				dp_count_drop(w, in, r == PSEC_MORE ?
+					      DP_DROP_HEADER_CUT :
+					      (enum dp_drop)r, 1);
+				rte_pktmbuf_free(m);
+				continue;
+			}
+		}
 		/*
 		 * The decision reads the Ethernet header only, and only when
 		 * the first segment holds it all (checked by data_len).  A
-		 * frame with the same two MACs as the one before it in this
-		 * burst gets the same decision (learning included): the
-		 * burst is the unit, and flows come in trains.
+		 * frame with the same two MACs (and network) as the one
+		 * before it in this burst gets the same decision (learning
+		 * included): the burst is the unit, and flows come in trains.
 		 */
-		if (!(last_valid && data_len >= 12 + 2 &&
+		if (!(last_valid && data_len >= 12 + 2 && net == last_net &&
 		      memcmp(hdr, last_hdr, sizeof(last_hdr)) == 0)) {
 			reason = DP_DROP_MAX;
-			nd = fwd_decide(fctx, in, hdr, data_len, dsts, &reason);
+			nd = fwd_decide(fctx, in, net, hdr, data_len, dsts,
+					&reason);
 			last_valid = data_len >= 12 + 2;
+			last_net = net;
 			if (last_valid)
 				memcpy(last_hdr, hdr, sizeof(last_hdr));
 		}
@@ -427,7 +482,8 @@ dp_worker_main(void *arg)
 	struct rte_mbuf *pkts[DP_BURST];
 	struct fwd_ctx fctx = {
 		.ports = dp->fwd_ports,
-		.fdb = dp->fdb,
+		.fdbs = dp->fdbs,
+		.n_nets = dp->n_nets,
 	};
 	uint64_t prev = rte_rdtsc();
 

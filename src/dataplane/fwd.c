@@ -26,7 +26,8 @@ mac_is_zero(const uint8_t *mac)
 }
 
 static unsigned int
-fwd_flood(const struct fwd_ctx *ctx, uint16_t in_port, uint16_t *dsts)
+fwd_flood(const struct fwd_ctx *ctx, uint16_t in_port, uint16_t net,
+	  uint16_t *dsts)
 {
 	const struct fwd_port *in = &ctx->ports[in_port];
 	unsigned int n = 0;
@@ -35,7 +36,8 @@ fwd_flood(const struct fwd_ctx *ctx, uint16_t in_port, uint16_t *dsts)
 		const struct fwd_port *out = &ctx->ports[p];
 
 		if (p == in_port || !portset_has(&ctx->up, p) ||
-		    portset_has(ctx->away, p))
+		    portset_has(ctx->away, p) ||
+		    (!out->is_uplink && out->net != net))
 			continue;
 		/* Split horizon: frames from an uplink go to VMs only, and
 		 * a VM reaches the outside through its own uplink only. */
@@ -47,11 +49,13 @@ fwd_flood(const struct fwd_ctx *ctx, uint16_t in_port, uint16_t *dsts)
 }
 
 unsigned int
-fwd_decide(const struct fwd_ctx *ctx, uint16_t in_port, const uint8_t *frame,
-	   uint32_t len, uint16_t *dsts, enum dp_drop *reason)
+fwd_decide(const struct fwd_ctx *ctx, uint16_t in_port, uint16_t net,
+	   const uint8_t *frame, uint32_t len, uint16_t *dsts,
+	   enum dp_drop *reason)
 {
 	const struct fwd_port *in = &ctx->ports[in_port];
 	const uint8_t *dst, *src;
+	struct fdb *fdb;
 	unsigned int n;
 	int out;
 
@@ -61,6 +65,13 @@ fwd_decide(const struct fwd_ctx *ctx, uint16_t in_port, const uint8_t *frame,
 	}
 	dst = frame;
 	src = frame + 6;
+	if (!in->is_uplink)
+		net = in->net;
+	if (net >= ctx->n_nets) {
+		*reason = DP_DROP_VLAN_UNKNOWN;
+		return 0;
+	}
+	fdb = ctx->fdbs[net];
 
 	if (in->is_uplink) {
 		if (mac_is_group(src) || mac_is_zero(src)) {
@@ -69,20 +80,24 @@ fwd_decide(const struct fwd_ctx *ctx, uint16_t in_port, const uint8_t *frame,
 		}
 		/* -EPERM (an outside station claims a VM's MAC) and -ENOSPC
 		 * leave the table as it is; the frame is still forwarded. */
-		(void)fdb_learn(ctx->fdb, src, in_port, ctx->now_s);
-	} else if (memcmp(src, in->mac, 6) != 0) {
-		*reason = DP_DROP_SRC_MAC_MISMATCH;
-		return 0;
+		(void)fdb_learn(fdb, src, in_port, ctx->now_s);
+	} else {
+		uint16_t type = (uint16_t)(frame[12] << 8 | frame[13]);
+
+		if (type == 0x8100 || type == 0x88a8) {
+			*reason = DP_DROP_GUEST_VLAN;
+			return 0;
+		}
 	}
 
 	if (mac_is_group(dst)) {
-		n = fwd_flood(ctx, in_port, dsts);
+		n = fwd_flood(ctx, in_port, net, dsts);
 		if (n == 0)
 			*reason = DP_DROP_NO_DEST;
 		return n;
 	}
 
-	out = fdb_lookup(ctx->fdb, dst);
+	out = fdb_lookup(fdb, dst);
 	if (out >= 0 && out < ctx->n_ports &&
 	    portset_has(ctx->away, (uint16_t)out)) {
 		/* The VM behind this MAC runs elsewhere now: the outside

@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "config/cfg.h"
+
 #define ETH_HDR_LEN 14
 #define IP6_HDR_END (ETH_HDR_LEN + 40)
 #define IP6_EXT_MAX 8           /* extension headers walked before giving up */
@@ -269,5 +271,52 @@ psec_check(const struct psec_port *ps, const uint8_t *f, uint32_t have,
 		return psec_ip6(ps, e, f, have, len);
 	default:
 		return PSEC_PASS;
+	}
+}
+
+static struct psec_entry *
+psec_entry_of(struct psec_port *ps, const uint8_t mac[6])
+{
+	for (unsigned int i = 0; i < ps->n_entries; i++)
+		if (memcmp(ps->e[i].mac, mac, 6) == 0)
+			return &ps->e[i];
+	if (ps->n_entries == PSEC_ENTRIES_MAX)
+		return NULL;
+	memcpy(ps->e[ps->n_entries].mac, mac, 6);
+	psec_entry_derive(&ps->e[ps->n_entries]);
+	return &ps->e[ps->n_entries++];
+}
+
+static void
+psec_entry_add_ip(struct psec_port *ps, struct psec_entry *e,
+		  const struct cfg_ip *ip)
+{
+	if (ip->family == 4 && e->n_ip4 < PSEC_IP4_MAX)
+		memcpy(e->ip4[e->n_ip4++], ip->addr, 4);
+	else if (ip->family == 6 && e->n_ip6 < PSEC_IP6_MAX)
+		memcpy(e->ip6[e->n_ip6++], ip->addr, 16);
+	else
+		return;
+	ps->ip_restricted = true;
+}
+
+void
+psec_build(struct psec_port *ps, const struct cfg_port *pc)
+{
+	struct psec_entry *own;
+
+	memset(ps, 0, sizeof(*ps));
+	ps->on = pc->port_security;
+	ps->allow_dhcp_server = pc->allow_dhcp_server;
+	ps->allow_ra = pc->allow_ra;
+	own = psec_entry_of(ps, pc->mac);
+	for (unsigned int i = 0; i < pc->n_ips; i++)
+		psec_entry_add_ip(ps, own, &pc->ips[i]);
+	for (unsigned int i = 0; i < pc->n_allowed; i++) {
+		const struct cfg_allowed *a = &pc->allowed[i];
+		struct psec_entry *e = a->has_mac ? psec_entry_of(ps, a->mac) : own;
+
+		if (e != NULL && a->has_ip)
+			psec_entry_add_ip(ps, e, &a->ip);
 	}
 }

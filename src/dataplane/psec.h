@@ -79,4 +79,11 @@ int psec_check(const struct psec_port *ps, const uint8_t *frame,
 /* Fills e->ll6 from e->mac. */
 void psec_entry_derive(struct psec_entry *e);
 
+struct cfg_port;
+
+/* A port's rules from its config: entry 0 its own MAC with its ip:
+ * addresses; an allowed {mac, ip} adds that MAC (or, without a mac, an
+ * address of the port's own). */
+void psec_build(struct psec_port *ps, const struct cfg_port *pc);
+
 #endif /* VTOE_PSEC_H */

@@ -107,6 +107,12 @@ api_ports(void *ctx, json_t *args, char *err, size_t err_size)
 		/* Where frames for this VM go: its co-resident ring, or its
 		 * uplink because the VM does not run here now. */
 		if (vhost) {
+			json_object_set_new(o, "network", json_string(in.network));
+			json_object_set_new(o, "vlan", in.vlan ?
+					    json_integer(in.vlan) : json_null());
+			json_object_set_new(o, "port_security", json_string(
+				!in.port_security ? "off" :
+				in.ip_restricted ? "mac+ip" : "mac"));
 			json_object_set_new(o, "path",
 					    json_string(in.here ? "coresident" :
 							"uplink"));
@@ -363,13 +369,15 @@ struct fdb_dump {
 	const struct dp *dp;
 	uint32_t now_s;
 	json_t *list;
+	const char *network;
 };
 
 static int
 fdb_dump_one(const struct fdb_entry *e, void *arg)
 {
 	struct fdb_dump *d = arg;
-	json_t *o = json_pack("{s:o, s:o, s:s}",
+	json_t *o = json_pack("{s:s, s:o, s:o, s:s}",
+			      "network", d->network,
 			      "mac", json_mac(e->mac),
 			      "port", json_str_or_null(port_name(d->dp, e->port)),
 			      "type", e->is_static ? "static" : "learned");
@@ -384,10 +392,13 @@ static json_t *
 api_fdb(void *ctx, json_t *args, char *err, size_t err_size)
 {
 	const struct dp *dp = ctx;
-	struct fdb_dump d = { dp, dp_now_s(dp), json_array() };
+	struct fdb_dump d = { dp, dp_now_s(dp), json_array(), NULL };
 
 	(void)args; (void)err; (void)err_size;
-	fdb_walk(dp_fdb(dp), fdb_dump_one, &d);
+	for (uint16_t n = 0; n < dp_n_networks(dp); n++) {
+		d.network = dp_network(dp, n)->name;
+		fdb_walk(dp_fdb(dp, n), fdb_dump_one, &d);
+	}
 	return d.list;
 }
 

@@ -185,6 +185,7 @@ tel_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
 struct tel_fdb {
 	struct dp *dp;
 	struct rte_tel_data *d;
+	const char *network;
 };
 
 static int
@@ -195,11 +196,11 @@ tel_fdb_one(const struct fdb_entry *e, void *arg)
 	char mac[18], line[96];
 
 	/* Telemetry containers hold scalars only and dict keys may not hold
-	 * ':', so each entry is one string: "MAC PORT TYPE". */
+	 * ':', so each entry is one string: "NETWORK MAC PORT TYPE". */
 	if (dp_port_info(t->dp, e->port, &in) != 0)
 		return 0;
 	cfg_mac_format(e->mac, mac, sizeof(mac));
-	snprintf(line, sizeof(line), "%s %s %s", mac, in.name,
+	snprintf(line, sizeof(line), "%s %s %s %s", t->network, mac, in.name,
 		 e->is_static ? "static" : "learned");
 	/* Fails once telemetry's array is full: stop walking then. */
 	return rte_tel_data_add_array_string(t->d, line) == 0 ? 0 : -ENOSPC;
@@ -208,13 +209,17 @@ tel_fdb_one(const struct fdb_entry *e, void *arg)
 static int
 tel_fdb(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	struct tel_fdb t = { atomic_load(&tel_dp), d };
+	struct tel_fdb t = { atomic_load(&tel_dp), d, NULL };
 
 	(void)cmd; (void)params;
 	if (t.dp == NULL)
 		return -ENODEV;
 	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
-	fdb_walk(dp_fdb(t.dp), tel_fdb_one, &t);
+	for (uint16_t n = 0; n < dp_n_networks(t.dp); n++) {
+		t.network = dp_network(t.dp, n)->name;
+		if (fdb_walk(dp_fdb(t.dp, n), tel_fdb_one, &t) != 0)
+			break;
+	}
 	return 0;
 }
 

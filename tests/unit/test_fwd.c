@@ -5,6 +5,9 @@
  *          up0 (uplink, port 0)
  *           |
  *   vm1 (1) + vm2 (2) behind up0,   vm3 (3) local only (no uplink)
+ *
+ * all in network 0; in network 1 ("blue"), behind up0 too: vm4 (4) and
+ * vm5 (5), which has vm1's MAC.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -24,18 +27,25 @@
 #define VM1 1
 #define VM2 2
 #define VM3 3
-#define ALL_UP UINT64_C(0xf)
+#define VM4 4
+#define VM5 5
+#define N_PORTS 6
+#define ALL_UP UINT64_C(0x3f)
 
 static const uint8_t mac_vm1[6] = { 0x52, 0x54, 0, 0, 1, 1 };
 static const uint8_t mac_vm2[6] = { 0x52, 0x54, 0, 0, 2, 1 };
 static const uint8_t mac_vm3[6] = { 0x52, 0x54, 0, 0, 3, 1 };
+static const uint8_t mac_vm4[6] = { 0x52, 0x54, 0, 0, 4, 1 };
 static const uint8_t mac_out[6] = { 0x02, 0xaa, 0, 0, 0, 9 };   /* outside */
 static const uint8_t mac_unk[6] = { 0x02, 0xbb, 0, 0, 0, 7 };
 static const uint8_t mac_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 static const uint8_t mac_mcast[6] = { 0x01, 0x00, 0x5e, 0, 0, 1 };
 
-static struct fwd_port ports[4];
-static struct fdb *fdb;
+static struct fwd_port ports[N_PORTS];
+static struct fdb *fdb, *fdb_blue;
+static struct fdb *fdbs[2];
+static uint16_t cur_net;        /* the network of frames from up0 */
+static uint16_t cur_type;       /* the frames' ethertype */
 static uint64_t away;   /* the ctx's away set (ports 0..63) for decide() */
 
 static int
@@ -51,11 +61,26 @@ setup(void **state)
 	ports[VM2].uplink = UP0;
 	memcpy(ports[VM3].mac, mac_vm3, 6);
 	ports[VM3].uplink = -1;
+	memcpy(ports[VM4].mac, mac_vm4, 6);
+	ports[VM4].uplink = UP0;
+	ports[VM4].net = 1;
+	memcpy(ports[VM5].mac, mac_vm1, 6);
+	ports[VM5].uplink = UP0;
+	ports[VM5].net = 1;
+	cur_net = 0;
+	cur_type = 0;
 	fdb = fdb_create(256);
+	fdb_blue = fdb_create(256);
+	if (fdb == NULL || fdb_blue == NULL)
+		return -1;
+	fdbs[0] = fdb;
+	fdbs[1] = fdb_blue;
 	fdb_add_static(fdb, mac_vm1, VM1);
 	fdb_add_static(fdb, mac_vm2, VM2);
 	fdb_add_static(fdb, mac_vm3, VM3);
-	return fdb == NULL;
+	fdb_add_static(fdb_blue, mac_vm4, VM4);
+	fdb_add_static(fdb_blue, mac_vm1, VM5);
+	return 0;
 }
 
 static int
@@ -63,6 +88,7 @@ teardown(void **state)
 {
 	(void)state;
 	fdb_destroy(fdb);
+	fdb_destroy(fdb_blue);
 	return 0;
 }
 
@@ -73,14 +99,16 @@ decide(uint16_t in, const uint8_t *dst, const uint8_t *src, uint32_t len,
 	uint8_t frame[64] = { 0 };
 	struct portset a = { .w = { away } };
 	struct fwd_ctx ctx = {
-		.ports = ports, .n_ports = 4, .up = { .w = { up } }, .fdb = fdb,
-		.now_s = 100, .away = &a,
+		.ports = ports, .n_ports = N_PORTS, .up = { .w = { up } },
+		.fdbs = fdbs, .n_nets = 2, .now_s = 100, .away = &a,
 	};
 
 	memcpy(frame, dst, 6);
 	memcpy(frame + 6, src, 6);
+	frame[12] = cur_type >> 8;
+	frame[13] = cur_type & 0xff;
 	*why = DP_DROP_MAX;
-	return fwd_decide(&ctx, in, frame, len, dsts, why);
+	return fwd_decide(&ctx, in, cur_net, frame, len, dsts, why);
 }
 
 /* dsts as a bit set, for order-free comparison */
@@ -152,8 +180,6 @@ test_rules(void **state)
 		  ALL_UP, 0, DP_DROP_UNKNOWN_DST },
 		{ "unicast to a down port is still decided (egress counts it)",
 		  VM1, mac_vm2, mac_vm1, 60, 1u << VM1, 1u << VM2, 0 },
-		{ "guest spoofing vm2's MAC", VM1, mac_vm3, mac_vm2, 60, ALL_UP, 0,
-		  DP_DROP_SRC_MAC_MISMATCH },
 		{ "guest sending to itself", VM1, mac_vm1, mac_vm1, 60, ALL_UP, 0,
 		  DP_DROP_SAME_PORT },
 		{ "uplink frame with a multicast source", UP0, mac_vm1, mac_mcast,
@@ -289,7 +315,7 @@ test_conservation(void **state)
 	assert_int_equal(rx + copies, tx + total_drops);
 	/* the random mix reaches every ingress reason */
 	assert_true(drops[DP_DROP_RUNT] > 0);
-	assert_true(drops[DP_DROP_SRC_MAC_MISMATCH] > 0);
+	assert_true(drops[DP_DROP_SRC_MAC_INVALID] > 0);
 	assert_true(drops[DP_DROP_UNKNOWN_DST] > 0);
 	assert_true(drops[DP_DROP_SAME_PORT] > 0);
 	assert_true(drops[DP_DROP_LINK_DOWN] > 0);
@@ -306,8 +332,8 @@ test_many_ports(void **state)
 	static const uint8_t mac_far[6] = { 0x52, 0x54, 0, 0, 0x7f, 1 };
 	uint16_t n = FWD_PORTS_MAX, dsts[FWD_PORTS_MAX], last = n - 1;
 	struct portset away_set = { 0 };
-	struct fwd_ctx ctx = { .ports = wide, .n_ports = n, .fdb = fdb,
-			       .now_s = 100, .away = &away_set };
+	struct fwd_ctx ctx = { .ports = wide, .n_ports = n, .fdbs = fdbs,
+			       .n_nets = 1, .now_s = 100, .away = &away_set };
 	uint8_t frame[64] = { 0 };
 	enum dp_drop why = DP_DROP_MAX;
 	unsigned int got;
@@ -328,7 +354,7 @@ test_many_ports(void **state)
 	portset_add(&away_set, 700);
 	memset(frame, 0xff, 6);
 	memcpy(frame + 6, wide[last].mac, 6);
-	got = fwd_decide(&ctx, last, frame, 60, dsts, &why);
+	got = fwd_decide(&ctx, last, 0, frame, 60, dsts, &why);
 	{
 		struct portset seen = { 0 };
 		unsigned int want = 0;
@@ -349,11 +375,71 @@ test_many_ports(void **state)
 	assert_int_equal(fdb_add_static(fdb, mac_far, 700), 0);
 	memcpy(frame, mac_far, 6);
 	memcpy(frame + 6, wide[1000].mac, 6);
-	assert_int_equal(fwd_decide(&ctx, 1000, frame, 60, dsts, &why), 1);
+	assert_int_equal(fwd_decide(&ctx, 1000, 0, frame, 60, dsts, &why), 1);
 	assert_int_equal(dsts[0], 0);
 	portset_del(&away_set, 700);
-	assert_int_equal(fwd_decide(&ctx, 1000, frame, 60, dsts, &why), 1);
+	assert_int_equal(fwd_decide(&ctx, 1000, 0, frame, 60, dsts, &why), 1);
 	assert_int_equal(dsts[0], 700);
+}
+
+/* Two networks on one uplink: nothing crosses, whatever the MACs. */
+static void
+test_networks(void **state)
+{
+	const struct fwd_case blue_cases[] = {
+		{ "vm4 broadcast: blue's VMs and the uplink, not default's",
+		  VM4, mac_bcast, mac_vm4, 60, ALL_UP, 1u << VM5 | 1u << UP0, 0 },
+		{ "vm4 multicast likewise", VM4, mac_mcast, mac_vm4, 60, ALL_UP,
+		  1u << VM5 | 1u << UP0, 0 },
+		{ "vm4 -> vm1's MAC is vm5 in blue", VM4, mac_vm1, mac_vm4, 60,
+		  ALL_UP, 1u << VM5, 0 },
+		{ "vm4 -> vm2 (a default MAC) is unknown in blue: the uplink",
+		  VM4, mac_vm2, mac_vm4, 60, ALL_UP, 1u << UP0, 0 },
+		{ "vm5 (vm1's MAC) -> vm4", VM5, mac_vm4, mac_vm1, 60, ALL_UP,
+		  1u << VM4, 0 },
+		{ "vm1 -> vm4's MAC is unknown in default: the uplink", VM1,
+		  mac_vm4, mac_vm1, 60, ALL_UP, 1u << UP0, 0 },
+		{ "vm1 broadcast reaches no blue port", VM1, mac_bcast, mac_vm1,
+		  60, ALL_UP, 1u << VM2 | 1u << VM3 | 1u << UP0, 0 },
+		{ "blue broadcast with only blue's uplink up", VM4, mac_bcast,
+		  mac_vm4, 60, 1u << UP0 | 1u << VM4, 1u << UP0, 0 },
+	};
+	const struct fwd_case from_uplink_blue[] = {
+		{ "uplink (blue) broadcast: blue's VMs only", UP0, mac_bcast,
+		  mac_out, 60, ALL_UP, 1u << VM4 | 1u << VM5, 0 },
+		{ "uplink (blue) -> vm1's MAC is vm5", UP0, mac_vm1, mac_out, 60,
+		  ALL_UP, 1u << VM5, 0 },
+		{ "uplink (blue) -> vm2's MAC: unknown in blue", UP0, mac_vm2,
+		  mac_out, 60, ALL_UP, 0, DP_DROP_UNKNOWN_DST },
+	};
+	const struct fwd_case from_uplink_none[] = {
+		{ "uplink frame of no network", UP0, mac_bcast, mac_out, 60,
+		  ALL_UP, 0, DP_DROP_VLAN_UNKNOWN },
+	};
+	const struct fwd_case guest_tag[] = {
+		{ "guest-tagged frame", VM4, mac_bcast, mac_vm4, 60, ALL_UP, 0,
+		  DP_DROP_GUEST_VLAN },
+	};
+	uint16_t dsts[FWD_PORTS_MAX];
+	enum dp_drop why;
+
+	(void)state;
+	run_cases(blue_cases, sizeof(blue_cases) / sizeof(blue_cases[0]));
+	cur_net = 1;
+	run_cases(from_uplink_blue, sizeof(from_uplink_blue) /
+				    sizeof(from_uplink_blue[0]));
+	/* learnt in blue only: default's VMs still send it to the uplink */
+	assert_int_equal(fdb_lookup(fdb_blue, mac_out), UP0);
+	assert_int_equal(fdb_lookup(fdb, mac_out), -1);
+	/* a VM port's frames are in its own network, whatever the caller says */
+	assert_int_equal(decide(VM1, mac_bcast, mac_vm1, 60, ALL_UP, dsts, &why), 3);
+	cur_net = 2;
+	run_cases(from_uplink_none, 1);
+	cur_net = 0;
+	cur_type = 0x8100;
+	run_cases(guest_tag, 1);
+	cur_type = 0x88a8;
+	run_cases(guest_tag, 1);
 }
 
 int
@@ -362,6 +448,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_away, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_networks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_ports, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_learning_from_uplink, setup,
 						teardown),
