@@ -19,6 +19,9 @@
  *   order PORT N        frames on PORT whose sequence number was not above
  *                       the one before (reordered or duplicated)
  *   corrupt PORT N      frames on PORT whose pattern did not match
+ * --frames FILE sends frames written out byte by byte, after the --send
+ * ones: each line of FILE is "PORT COUNT HEX" (COUNT copies of the frame
+ * HEX, from port PORT), reported as "frames LINE SENT".
  * --pps N paces the sending to at most N frames a second.  SIGINT or
  * SIGTERM ends the sending (and then the --wait) early: the counts are
  * printed all the same, so a test can run a flow for as long as it needs.
@@ -61,6 +64,7 @@ struct inject_opts {
 	unsigned int wait_ms;
 	unsigned int link_timeout_s;
 	unsigned int pps;               /* 0: as fast as the port takes them */
+	const char *frames;             /* --frames FILE, or NULL */
 };
 
 static volatile sig_atomic_t inject_stop;
@@ -87,6 +91,7 @@ inject_usage(const char *prog)
 		"  --link-timeout S  wait at most S seconds for every link (default 10)\n"
 		"  --alt-dst MAC     with --alt-every K: every K-th frame goes to MAC\n"
 		"  --pps N           send at most N frames a second\n"
+		"  --frames FILE     then send the frames of FILE (lines: PORT COUNT HEX)\n"
 		"  --tx-offloads     ask for the device's checksum and TSO offloads\n",
 		prog, INJECT_LEN_MAX);
 }
@@ -103,6 +108,7 @@ inject_parse(int argc, char **argv, struct inject_opts *o)
 		{ "alt-every", required_argument, NULL, 'e' },
 		{ "pps", required_argument, NULL, 'p' },
 		{ "tx-offloads", no_argument, NULL, 'o' },
+		{ "frames", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -144,6 +150,9 @@ inject_parse(int argc, char **argv, struct inject_opts *o)
 			break;
 		case 'o':
 			inject_tx_offloads = true;
+			break;
+		case 'f':
+			o->frames = optarg;
 			break;
 		default:
 			return -EINVAL;
@@ -330,6 +339,75 @@ inject_send(struct rte_mempool *pool, const struct inject_opts *o,
 	return sent;
 }
 
+/* One line of --frames: "PORT COUNT HEX".  Returns frames sent, -1 when
+ * the line is not one. */
+static int
+inject_frames_line(struct rte_mempool *pool, const char *line,
+		   struct inject_rx *rx)
+{
+	uint8_t bytes[INJECT_LEN_MAX];
+	unsigned int port, count, len = 0, sent = 0, tries = 0;
+	char hex[2 * INJECT_LEN_MAX + 1];
+
+	if (sscanf(line, "%u %u %3028s", &port, &count, hex) != 3 ||
+	    !rte_eth_dev_is_valid_port((uint16_t)port))
+		return -1;
+	for (const char *h = hex; h[0] != '\0' && h[1] != '\0'; h += 2) {
+		unsigned int b;
+
+		if (len == INJECT_LEN_MAX || sscanf(h, "%2x", &b) != 1)
+			return -1;
+		bytes[len++] = (uint8_t)b;
+	}
+	if (len == 0)
+		return -1;
+	while (sent < count && tries++ < 20000) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+		char *p = m != NULL ? rte_pktmbuf_append(m, (uint16_t)len) : NULL;
+
+		if (p == NULL) {
+			rte_pktmbuf_free(m);
+			return (int)sent;
+		}
+		memcpy(p, bytes, len);
+		if (rte_eth_tx_burst((uint16_t)port, 0, &m, 1) == 1) {
+			sent++;
+		} else {
+			rte_pktmbuf_free(m);
+			rte_delay_us(100);
+		}
+		inject_rx_poll(rx);
+	}
+	return (int)sent;
+}
+
+static int
+inject_frames(struct rte_mempool *pool, const char *path, struct inject_rx *rx)
+{
+	char line[2 * INJECT_LEN_MAX + 64];
+	unsigned int n = 0;
+	int rc = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL) {
+		fprintf(stderr, "vtoe-inject: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		int sent;
+
+		n++;
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		sent = inject_frames_line(pool, line, rx);
+		printf("frames %u %d\n", n, sent);
+		if (sent < 0)
+			rc = 1;
+	}
+	fclose(f);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -394,6 +472,8 @@ main(int argc, char **argv)
 		if (sent != opts.sends[i].count)
 			rc = 1;
 	}
+	if (opts.frames != NULL && inject_frames(pool, opts.frames, &rx) != 0)
+		rc = 1;
 	end = rte_get_timer_cycles() + (uint64_t)opts.wait_ms * rte_get_timer_hz() / 1000;
 	inject_stop = 0;        /* a second signal ends the wait */
 	while (rte_get_timer_cycles() < end && !inject_stop) {
