@@ -40,6 +40,11 @@
 #   --base PATH       a second vtoed binary (e.g. built before a change),
 #                     measured as system "base" and alternated with the
 #                     others: add base to --systems
+#   --psec            vtoed's ports in a tagged network with port security
+#                     restricting MAC and IPv4 source (the generator's
+#                     198.18.0.1), and OVS's flows matching the same
+#                     (in_port, dl_src, ip, nw_src); base keeps the plain
+#                     config (a binary from before networks has none)
 #   --sizes LIST      frame sizes in bytes, L2 frame without FCS (default 64,1518)
 #   --rounds N        rounds (default 5)
 #   --warmup S        warm-up seconds before the window (default 3)
@@ -63,6 +68,7 @@ SYSTEMS="vtoed,testpmd,ovs"
 VTOED=""
 BASE=""
 SIZES="64,1518"
+PSEC=0
 ROUNDS=5
 # Like for like: testpmd's net_vhost and OVS (userspace-tso-enable=false, its
 # default) offer the generator no checksum/TSO offloads, so vtoed's ports
@@ -98,6 +104,7 @@ while [ $# -gt 0 ]; do
     --vtoed) VTOED=$2; shift 2 ;;
     --base) BASE=$2; shift 2 ;;
     --sizes) SIZES=$2; shift 2 ;;
+    --psec) PSEC=1; shift ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
@@ -223,23 +230,25 @@ sut_start_testpmd() {
     wait_for 30 "testpmd vhost sockets" sockets_exist "$SOCK1" "$SOCK2"
 }
 
-sut_start_vtoed() { vtoed_start "$VTOED"; }
-sut_start_base() { vtoed_start "$BASE"; }
-vtoed_start() {  # vtoed_start BINARY
-    local d=$WORKDIR/m$MEAS
+sut_start_vtoed() { vtoed_start "$VTOED" "$PSEC"; }
+sut_start_base() { vtoed_start "$BASE" 0; }
+vtoed_start() {  # vtoed_start BINARY PSEC
+    local d=$WORKDIR/m$MEAS net=""
     SOCK1=$d/vm1.sock; SOCK2=$d/vm2.sock
+    [ "$2" = 1 ] && net=", network: blue, ip: [198.18.0.1/32]"
     cat >"$d/vtoed.yaml" <<EOF
 lcores: {main: $GEN_CPU, workers: [$SUT_CPU]}
 memory: {hugepages: auto, mbufs: 16384}
 control: {socket: $d/vtoed.sock, mode: "0660"}
 eal: {file_prefix: bench-vtoed-$RUN_ID}
+$([ "$2" = 1 ] && echo "networks: [{name: blue, vlan: 100}]")
 vms:
   - name: vm1
     ports:
-      - {name: vm1.0, socket: $SOCK1, mode: server, mac: "$MAC1", queues: 1, offloads: $VTOED_OFFLOADS}
+      - {name: vm1.0, socket: $SOCK1, mode: server, mac: "$MAC1", queues: 1, offloads: $VTOED_OFFLOADS$net}
   - name: vm2
     ports:
-      - {name: vm2.0, socket: $SOCK2, mode: server, mac: "$MAC2", queues: 1, offloads: $VTOED_OFFLOADS}
+      - {name: vm2.0, socket: $SOCK2, mode: server, mac: "$MAC2", queues: 1, offloads: $VTOED_OFFLOADS$net}
 EOF
     sed 's/^/    | /' "$d/vtoed.yaml"
     local cmd=("$1" --config "$d/vtoed.yaml")
@@ -292,7 +301,10 @@ sut_start_ovs() {
     wait_for 20 "br0 mgmt socket" test -S "$OVS_DIR/br0.mgmt" || return 1
     show_cmd ovs-ofctl del-flows "$br"
     timeout 10 ovs-ofctl del-flows "$br" || return 1
-    for f in in_port=1,actions=output:2 in_port=2,actions=output:1; do
+    local flows=(in_port=1,actions=output:2 in_port=2,actions=output:1)
+    [ "$PSEC" = 1 ] && flows=("in_port=1,dl_src=$MAC1,ip,nw_src=198.18.0.1,actions=output:2"
+                              "in_port=2,dl_src=$MAC2,ip,nw_src=198.18.0.1,actions=output:1")
+    for f in "${flows[@]}"; do
         show_cmd ovs-ofctl add-flow "$br" "$f"
         timeout 10 ovs-ofctl add-flow "$br" "$f" || return 1
     done

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "config/cfg.h"
 #include "dataplane/dp_drop.h"
 #include "dataplane/psec.h"
 
@@ -330,6 +331,51 @@ test_nd(void **state)
 	assert_int_equal(check(f, n), DP_DROP_ND_SPOOF);
 }
 
+/* From the config: the own MAC with its ip:, allowed pairs as entries,
+ * an allowed ip without mac on the own MAC. */
+static void
+test_build(void **state)
+{
+	struct cfg_port pc = { .port_security = true, .allow_ra = true };
+	uint8_t f[128];
+
+	(void)state;
+	memcpy(pc.mac, mac_me, 6);
+	pc.ips[0] = (struct cfg_ip){ .family = 4, .prefix = 24 };
+	memcpy(pc.ips[0].addr, ip_me, 4);
+	pc.ips[1] = (struct cfg_ip){ .family = 6, .prefix = 64 };
+	memcpy(pc.ips[1].addr, ip6_me, 16);
+	pc.n_ips = 2;
+	pc.allowed[0] = (struct cfg_allowed){ .has_mac = true, .has_ip = true,
+					      .ip = { .family = 4 } };
+	memcpy(pc.allowed[0].mac, mac_vip, 6);
+	memcpy(pc.allowed[0].ip.addr, ip_vip, 4);
+	pc.allowed[1] = (struct cfg_allowed){ .has_ip = true,
+					      .ip = { .family = 4 } };
+	memcpy(pc.allowed[1].ip.addr, ip_other, 4);
+	pc.n_allowed = 2;
+	psec_build(&ps, &pc);
+	assert_true(ps.on && ps.ip_restricted && ps.allow_ra);
+	assert_false(ps.allow_dhcp_server);
+	assert_int_equal(ps.n_entries, 2);
+	assert_int_equal(ps.e[0].n_ip4, 2);
+	assert_int_equal(ps.e[0].n_ip6, 1);
+	assert_memory_equal(ps.e[0].ll6, ip6_ll_me, 16);
+	assert_int_equal(check(f, udp4(f, mac_me, ip_other, 1, 2)), PSEC_PASS);
+	assert_int_equal(check(f, udp4(f, mac_vip, ip_vip, 1, 2)), PSEC_PASS);
+	assert_int_equal(check(f, udp4(f, mac_vip, ip_other, 1, 2)), DP_DROP_IP_SPOOF);
+	/* no address anywhere: not IP-restricted */
+	memset(&pc, 0, sizeof(pc));
+	pc.port_security = true;
+	memcpy(pc.mac, mac_me, 6);
+	psec_build(&ps, &pc);
+	assert_false(ps.ip_restricted);
+	assert_int_equal(check(f, udp4(f, mac_me, ip_other, 1, 2)), PSEC_PASS);
+	pc.port_security = false;
+	psec_build(&ps, &pc);
+	assert_int_equal(check(f, udp4(f, mac_other, ip_other, 67, 68)), PSEC_PASS);
+}
+
 int
 main(void)
 {
@@ -341,6 +387,7 @@ main(void)
 		cmocka_unit_test_setup(test_ip6, setup),
 		cmocka_unit_test_setup(test_ra, setup),
 		cmocka_unit_test_setup(test_nd, setup),
+		cmocka_unit_test_setup(test_build, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
