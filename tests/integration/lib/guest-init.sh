@@ -34,6 +34,10 @@
 #           "E2E PINGS <busybox ping summary>", "E2E GAPS N@SEQ ...
 #           interval=S" (runs of N >= 2 replies missing after reply SEQ)
 #           and "E2E MIG DONE rounds=N".
+#   probe:  reachability of e2e.peer, for isolation tests: after e2e.wait
+#           seconds, ping (5 tries) and arping (3 requests);
+#           "E2E PROBE ping=OK|FAIL arping=REPLIES", then
+#           "E2E RESULT OK".
 # e2e.ethtool=1: print `ethtool -k eth0` as "E2E ETHTOOL ..." lines once
 # eth0 is up (the initramfs must carry ethtool: GUEST_EXTRA_BINS in guest.sh).
 # Every report line starts with "E2E " on the serial console.
@@ -47,7 +51,7 @@ echo "E2E INIT uptime=$(up)"
 for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net; do
 	[ -f /lib/modules/$m.ko ] && insmod /lib/modules/$m.ko
 done
-IP= PEER= ROLE=none MAXT=100 KB=1024 SECS=60 LINGER=0 RXWATCH=0 PINGI=0.02
+IP= PEER= ROLE=none WAIT=0 MAXT=100 KB=1024 SECS=60 LINGER=0 RXWATCH=0 PINGI=0.02
 SINK=0 SEND= MB=64 ETHTOOL=0 IPERF= OMIT=0 PAR=1
 for w in $(cat /proc/cmdline); do
 	case $w in
@@ -57,7 +61,7 @@ for w in $(cat /proc/cmdline); do
 	e2e.sink=*) SINK=${w#*=} ;; e2e.send=*) SEND=${w#*=} ;; e2e.mb=*) MB=${w#*=} ;;
 	e2e.ethtool=*) ETHTOOL=${w#*=} ;;
 	e2e.iperf=*) IPERF=${w#*=} ;; e2e.omit=*) OMIT=${w#*=} ;; e2e.par=*) PAR=${w#*=} ;;
-	e2e.pingi=*) PINGI=${w#*=} ;;
+	e2e.pingi=*) PINGI=${w#*=} ;; e2e.wait=*) WAIT=${w#*=} ;;
 	esac
 done
 (sleep $MAXT; echo "E2E RESULT FAIL guest watchdog after ${MAXT}s"; poweroff -f) &
@@ -101,6 +105,14 @@ first_ping() {
 }
 
 case $ROLE in
+probe)
+	sleep $WAIT
+	if ping -c 5 -W 2 $PEER >/dev/null 2>&1; then P=OK; else P=FAIL; fi
+	A=$(arping -c 3 -w 4 -I eth0 $PEER 2>/dev/null | grep -ci 'reply from')
+	echo "E2E PROBE ping=$P arping=$A uptime=$(up)"
+	echo "E2E RESULT OK uptime=$(up)"
+	while :; do sleep 3600; done
+	;;
 server)
 	nc -ll -p 5000 -e cat &
 	echo "E2E SERVER READY uptime=$(up)"
