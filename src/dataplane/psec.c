@@ -6,9 +6,16 @@
  */
 #include "psec.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "config/cfg.h"
+
+static_assert(CFG_ALLOWED_MAX + 1 <= PSEC_ENTRIES_MAX,
+	      "every allowed MAC has an entry");
+static_assert(CFG_PORT_IPS_MAX + CFG_ALLOWED_MAX <= PSEC_IP4_MAX &&
+	      CFG_PORT_IPS_MAX + CFG_ALLOWED_MAX <= PSEC_IP6_MAX,
+	      "every configured address of the port's own MAC fits");
 
 #define ETH_HDR_LEN 14
 #define IP6_HDR_END (ETH_HDR_LEN + 40)

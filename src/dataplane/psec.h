@@ -46,8 +46,8 @@
 #include "dp_drop.h"
 
 #define PSEC_ENTRIES_MAX 8      /* the port's own MAC + 7 allowed */
-#define PSEC_IP4_MAX 8          /* per entry */
-#define PSEC_IP6_MAX 8
+#define PSEC_IP4_MAX 16         /* per entry: a port's ip: and its */
+#define PSEC_IP6_MAX 16         /* allowed addresses without a mac */
 
 struct psec_entry {
 	uint8_t mac[6];

@@ -131,6 +131,11 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (in.kind == DP_PORT_VHOST) {
 		rte_tel_data_add_dict_string(d, "path", in.here ? "coresident" :
 					     "uplink");
+		rte_tel_data_add_dict_string(d, "network", in.network);
+		rte_tel_data_add_dict_int(d, "vlan", in.vlan);
+		rte_tel_data_add_dict_string(d, "port_security",
+					     !in.port_security ? "off" :
+					     in.ip_restricted ? "mac+ip" : "mac");
 		/* Who runs the port, as vtoectl's "owner". */
 		rte_tel_data_add_dict_int(d, "owner_vid", in.vid);
 		rte_tel_data_add_dict_u64(d, "owner_standby", in.standby);

@@ -57,6 +57,8 @@ for p in vm1.0 vm2.0; do
 	done
 	check "$p has traffic" [ "$(jq -r .rx_packets <<<"$t")" -gt 10000 ]
 	check "$p: telemetry shows the co-resident path" [ "$(jq -r .path <<<"$t")" = coresident ]
+	check "$p: telemetry shows its network and port security (default, mac)" \
+		[ "$(jq -r '.network + " " + .port_security' <<<"$t")" = "default mac" ]
 	a=$(jq -r .offload_validated <<<"$t"); b=$(stat_of "$stats" "$p" .offload.validated)
 	check "$p offload validated: telemetry $a = vtoectl $b" [ -n "$a" -a "$a" = "$b" ]
 	a=$(jq -c '[to_entries[] | select(.key | startswith("direct_stop_")) | {(.key | ltrimstr("direct_stop_")): .value}] | add' <<<"$t")
@@ -69,8 +71,8 @@ bad=$(echo "/vtoe/stats,nosuch" | timeout 10 dpdk-telemetry.py -f "$PREFIX" 2>/d
 check "an unknown port is refused ($bad)" grep -q '"/vtoe/stats": null' <<<"$bad"
 fdb=$(tel /vtoe/fdb)
 fdb_has() { jq -e --arg e "$1" 'index($e) != null' <<<"$fdb" >/dev/null; }
-check "/vtoe/fdb has vm1.0's static MAC ($fdb)" fdb_has "$VM1_MAC vm1.0 static"
-check "/vtoe/fdb has vm2.0's static MAC" fdb_has "$VM2_MAC vm2.0 static"
+check "/vtoe/fdb has vm1.0's static MAC in network default ($fdb)" fdb_has "default $VM1_MAC vm1.0 static"
+check "/vtoe/fdb has vm2.0's static MAC" fdb_has "default $VM2_MAC vm2.0 static"
 lc=$(tel /vtoe/lcores)
 check "/vtoe/lcores shows the worker on lcore $WORKER_CPU ($lc)" \
 	[ "$(jq -r ".lcore$WORKER_CPU.queues" <<<"$lc")" = 2 ]
