@@ -97,10 +97,10 @@ static void test_lcores_fdb_version(void **state)
 	expect_render("lcores", NULL,
 		"[{\"lcore\":1,\"role\":\"worker\",\"queues\":[\"vm1.0:0\","
 		"\"up0:0\"],\"busy_cycles\":125,\"idle_cycles\":875,"
-		"\"busy_pct\":12.5,\"loop_max_us\":31.25},{\"lcore\":0,\"role\":\"main\"}]",
-		"LCORE  ROLE    BUSY%  BUSY_CYCLES  IDLE_CYCLES  LOOP_MAX_US  QUEUES\n"
-		"    1  worker   12.5          125          875         31.2  vm1.0:0,up0:0\n"
-		"    0  main        -            -            -            -  -\n");
+		"\"busy_pct\":12.5,\"sleep_pct\":80,\"loop_max_us\":31.25},{\"lcore\":0,\"role\":\"main\"}]",
+		"LCORE  ROLE    BUSY%  SLEEP%  BUSY_CYCLES  IDLE_CYCLES  LOOP_MAX_US  QUEUES\n"
+		"    1  worker   12.5    80.0          125          875         31.2  vm1.0:0,up0:0\n"
+		"    0  main        -       -            -            -            -  -\n");
 	expect_render("fdb", NULL,
 		"[{\"network\":\"default\",\"mac\":\"52:54:00:00:01:01\",\"port\":\"vm1.0\","
 		"\"type\":\"static\",\"age_s\":null},{\"network\":\"blue\",\"mac\":\"aa:bb:cc:dd:ee:ff\","

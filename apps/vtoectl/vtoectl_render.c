@@ -412,10 +412,10 @@ static void table_add_tenths(struct table *t, const json_t *v)
 static int render_lcores(FILE *out, json_t *args, json_t *result)
 {
 	static const char *const heads[] = {
-		"LCORE", "ROLE", "BUSY%", "BUSY_CYCLES", "IDLE_CYCLES",
+		"LCORE", "ROLE", "BUSY%", "SLEEP%", "BUSY_CYCLES", "IDLE_CYCLES",
 		"LOOP_MAX_US", "QUEUES",
 	};
-	struct table t = TABLE_INIT(heads, "rlrrrrl");
+	struct table t = TABLE_INIT(heads, "rlrrrrrl");
 	char buf[CELL_MAX], queue[CELL_MAX];
 	json_t *lcore, *v;
 	size_t i, k;
@@ -427,6 +427,7 @@ static int render_lcores(FILE *out, json_t *args, json_t *result)
 		table_add_field(&t, lcore, "lcore");
 		table_add_field(&t, lcore, "role");
 		table_add_tenths(&t, json_object_get(lcore, "busy_pct"));
+		table_add_tenths(&t, json_object_get(lcore, "sleep_pct"));
 		table_add_field(&t, lcore, "busy_cycles");
 		table_add_field(&t, lcore, "idle_cycles");
 		table_add_tenths(&t, json_object_get(lcore, "loop_max_us"));

@@ -28,7 +28,7 @@
 
 /* The keys each section takes: the schema walker checks them, and the
  * config diff classes every one (cfg_schema_keys). */
-static const char *const keys_lcores[] = { "main", "workers", NULL };
+static const char *const keys_lcores[] = { "main", "workers", "poll", "max_sleep", NULL };
 static const char *const keys_memory[] = { "hugepages", "mbufs", NULL };
 static const char *const keys_control[] = { "socket", "mode", NULL };
 static const char *const keys_fdb[] = { "size", "ageing", NULL };
@@ -202,6 +202,33 @@ static bool parse_lcore_at(const char *s, unsigned int *lcore, unsigned int *cpu
 	return true;
 }
 
+static bool cfg_get_either(struct cfg_parser *p, const yaml_node_t *n,
+			   const char *ctx, const char *key, const char *first,
+			   const char *other, bool *second);
+
+/* "250us", "1ms", or a number of microseconds. */
+static void parse_max_sleep(struct cfg_parser *p, const yaml_node_t *n,
+			    const char *ctx)
+{
+	const char *s = cfg_get_scalar(p, n, ctx, "max_sleep");
+	unsigned long long v;
+	char *end;
+
+	if (s == NULL)
+		return;
+	v = strtoull(s, &end, 10);
+	if (end != s && strcmp(end, "ms") == 0)
+		v *= 1000;
+	else if (end == s || (*end != '\0' && strcmp(end, "us") != 0))
+		v = 0;
+	if (v == 0 || v > CFG_MAX_SLEEP_US_MAX) {
+		cfg_error(p, n, "%smax_sleep \"%s\" is not a duration from 1us to 10ms (like 250us or 1ms)",
+			  ctx, s);
+		return;
+	}
+	p->cfg->max_sleep_us = (uint32_t)v;
+}
+
 /* at: where to report problems with the defaults (no lcores: section). */
 static void parse_lcores(struct cfg_parser *p, const yaml_node_t *map,
 			 const yaml_node_t *at)
@@ -214,10 +241,18 @@ static void parse_lcores(struct cfg_parser *p, const yaml_node_t *map,
 	size_t i;
 
 	if (map != NULL) {
+		yaml_node_t *n;
+		bool busy;
+
 		cfg_map_check(p, map, ctx, keys_lcores);
 		main_n = cfg_map_get(p, map, "main");
 		workers = cfg_map_get(p, map, "workers");
 		at = map;
+		if ((n = cfg_map_get(p, map, "poll")) != NULL &&
+		    cfg_get_either(p, n, ctx, "poll", "adaptive", "busy", &busy))
+			cfg->poll_adaptive = !busy;
+		if ((n = cfg_map_get(p, map, "max_sleep")) != NULL)
+			parse_max_sleep(p, n, ctx);
 	}
 	if (main_n == NULL)
 		check_cpu(p, at, "main", cfg->main_lcore);
@@ -1162,6 +1197,8 @@ struct cfg *cfg_parse(const char *name, const char *text, size_t size,
 		return NULL;
 	snprintf(cfg->path, sizeof(cfg->path), "%s", name);
 	cfg->main_lcore = 0;
+	cfg->poll_adaptive = true;
+	cfg->max_sleep_us = CFG_MAX_SLEEP_US_DEFAULT;
 	cfg->hugepages = CFG_HUGEPAGES_AUTO;
 	cfg->mbufs = 16384;
 	snprintf(cfg->ctl_socket, sizeof(cfg->ctl_socket), "/run/vtoe/vtoed.sock");

@@ -24,6 +24,8 @@
 #define CFG_ATTACH_DIRS_MAX 8
 #define CFG_WEIGHT_MIN 1
 #define CFG_WEIGHT_MAX 1000
+#define CFG_MAX_SLEEP_US_DEFAULT 1000
+#define CFG_MAX_SLEEP_US_MAX 10000
 #define CFG_MAX_NETWORKS 64     /* the implicit "default" included */
 #define CFG_PORT_IPS_MAX 8      /* ip: addresses of a port */
 #define CFG_ALLOWED_MAX 7       /* allowed: entries of a port */
@@ -139,6 +141,9 @@ struct cfg {
 	unsigned int workers[CFG_MAX_WORKERS];          /* lcore ids */
 	unsigned int worker_cpus[CFG_MAX_WORKERS];      /* the CPU of each */
 	unsigned int n_workers;                         /* >= 1 */
+	/* lcores: {poll: busy|adaptive, max_sleep: 1ms} */
+	bool poll_adaptive;                             /* default true */
+	uint32_t max_sleep_us;                          /* default 1000 */
 
 	/* memory: {hugepages: auto|none, mbufs: N} */
 	enum cfg_hugepages hugepages;                   /* default auto */

@@ -106,6 +106,8 @@ static const struct cfg_field cfg_fields_cfg[] = {
 	F(struct cfg, workers, "lcores.workers", CFG_RESTART, NULL),
 	F(struct cfg, worker_cpus, "lcores.workers", CFG_RESTART, NULL),
 	F(struct cfg, n_workers, "lcores.workers", CFG_RESTART, NULL),
+	F(struct cfg, poll_adaptive, "lcores.poll", CFG_RESTART, NULL),
+	F(struct cfg, max_sleep_us, "lcores.max_sleep", CFG_RESTART, NULL),
 	F(struct cfg, hugepages, "memory.hugepages", CFG_RESTART, NULL),
 	F(struct cfg, mbufs, "memory.mbufs", CFG_RESTART, NULL),
 	F(struct cfg, ctl_socket, "control.socket", CFG_RESTART, same_str),

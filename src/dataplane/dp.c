@@ -472,6 +472,8 @@ dp_worker_info(const struct dp *dp, unsigned int i, struct dp_worker_info *info)
 	}
 	info->busy_cycles = __atomic_load_n(&w->busy_cycles, __ATOMIC_RELAXED);
 	info->idle_cycles = __atomic_load_n(&w->idle_cycles, __ATOMIC_RELAXED);
+	info->sleep_cycles = __atomic_load_n(&w->sleep_cycles, __ATOMIC_RELAXED);
+	info->sleeps = __atomic_load_n(&w->sleeps, __ATOMIC_RELAXED);
 	for (unsigned int b = 0; b < DP_LOOP_HIST; b++)
 		info->loop_hist[b] = __atomic_load_n(&w->loop_hist[b],
 						     __ATOMIC_RELAXED);

@@ -143,6 +143,8 @@ struct dp_worker_info {
 	} queues[DP_WORKER_QUEUES_MAX];
 	uint64_t busy_cycles;   /* loop iterations that moved frames */
 	uint64_t idle_cycles;
+	uint64_t sleep_cycles;  /* asleep, the CPU given back (adaptive) */
+	uint64_t sleeps;
 	/* How long loop iterations took: loop_hist[b] counts those of
 	 * 2^(b-1) to 2^b - 1 TSC cycles (b = 0: none); the longest one.  A
 	 * stall of the worker (a lock, a slow guest) shows at the top. */

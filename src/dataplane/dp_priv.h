@@ -13,6 +13,7 @@
 #include "config/cfg.h"
 #include "dp.h"
 #include "fwd.h"
+#include "poll.h"
 #include "psec.h"
 #include "qos_dwrr/dwrr.h"
 #include "qos_dwrr/shaper.h"
@@ -203,6 +204,9 @@ struct dp_worker {
 	/* Counters, written only by this worker. */
 	uint64_t busy_cycles;
 	uint64_t idle_cycles;
+	uint64_t sleep_cycles;          /* given back to the host (adaptive) */
+	uint64_t sleeps;
+	struct poll_backoff backoff;
 	uint64_t loop_hist[DP_LOOP_HIST];
 	uint64_t loop_max_cycles;
 	uint64_t long_cycles;           /* DP_LONG_LOOP_US in TSC cycles */
@@ -287,6 +291,8 @@ void dp_qos_enqueue(struct dp_worker *w, uint16_t p, uint16_t in,
 /* Owner: move the inbox into DWRR, dequeue what the shaper allows, send.
  * Returns how many frames the NIC took. */
 unsigned int dp_qos_run(struct dp_worker *w, uint16_t p, uint64_t now);
+/* The uplink's scheduler still holds frames (shaped, or the NIC full). */
+bool dp_qos_backlogged(const struct dp_worker *w, uint16_t p);
 /* What the scheduler charges for a frame: its bytes on the wire
  * (frame + FCS + preamble + inter-frame gap); for a TCP super-frame, those
  * of the segments it becomes, up to DP_QOS_CHARGE_MAX. */

@@ -192,6 +192,14 @@ dp_qos_xmit(struct dp_worker *w, struct dp_port *port, struct rte_mbuf **pkts,
 	return sent;
 }
 
+bool
+dp_qos_backlogged(const struct dp_worker *w, uint16_t p)
+{
+	const struct dp_qos *qos = w->dp->ports[p].qos;
+
+	return qos->n_pending > 0 || dwrr_backlog_packets(qos->dwrr) > 0;
+}
+
 unsigned int
 dp_qos_run(struct dp_worker *w, uint16_t p, uint64_t now)
 {

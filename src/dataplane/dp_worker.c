@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -474,6 +475,28 @@ dp_loop_account(struct dp_worker *w, uint64_t cycles)
 	}
 }
 
+/*
+ * Give the CPU back for us microseconds (adaptive polling, poll.h).  The
+ * worker holds nothing here (after its quiescent state) and goes offline
+ * for RCU, so a grace period does not wait for its sleep.  Frames that
+ * come meanwhile wait in their rings.
+ */
+static uint64_t
+dp_worker_sleep(struct dp_worker *w, uint32_t us)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)us * 1000 };
+	uint64_t t0 = rte_rdtsc(), t1;
+
+	rte_rcu_qsbr_thread_offline(w->dp->rcu, w->index);
+	clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+	rte_rcu_qsbr_thread_online(w->dp->rcu, w->index);
+	t1 = rte_rdtsc();
+	__atomic_store_n(&w->sleep_cycles, w->sleep_cycles + (t1 - t0),
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&w->sleeps, w->sleeps + 1, __ATOMIC_RELAXED);
+	return t1;
+}
+
 int
 dp_worker_main(void *arg)
 {
@@ -488,6 +511,12 @@ dp_worker_main(void *arg)
 	uint64_t prev = rte_rdtsc();
 
 	w->long_cycles = dp->tsc_hz / 1000000 * DP_LONG_LOOP_US;
+	w->backoff = (struct poll_backoff){
+		.max_us = dp->cfg->poll_adaptive ? dp->cfg->max_sleep_us : 0,
+	};
+	/* Short sleeps as asked: the default 50 us timer slack would
+	 * stretch every one. */
+	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 	__atomic_store_n(&w->tid, (int)gettid(), __ATOMIC_RELEASE);
 	rte_rcu_qsbr_thread_register(dp->rcu, w->index);
 	rte_rcu_qsbr_thread_online(dp->rcu, w->index);
@@ -496,7 +525,7 @@ dp_worker_main(void *arg)
 
 	while (!atomic_load_explicit(&dp->stop, memory_order_relaxed)) {
 		uint64_t now;
-		bool busy = false;
+		bool busy = false, awake = false;
 
 		/* Held until the quiescent state below. */
 		const struct dp_members_snap *snap =
@@ -530,9 +559,12 @@ dp_worker_main(void *arg)
 				busy = true;
 		}
 		now = rte_rdtsc();
-		for (uint16_t i = 0; i < pl->n_qos; i++)
+		for (uint16_t i = 0; i < pl->n_qos; i++) {
 			if (dp_qos_run(w, pl->qos[i], now) > 0)
 				busy = true;
+			else if (dp_qos_backlogged(w, pl->qos[i]))
+				awake = true;   /* shaped frames wait for tokens */
+		}
 		/* No vid, port state or plan is held across this point. */
 		rte_rcu_qsbr_quiescent(dp->rcu, w->index);
 
@@ -542,6 +574,13 @@ dp_worker_main(void *arg)
 			w->idle_cycles += now - prev;
 		dp_loop_account(w, now - prev);
 		prev = now;
+		if (w->backoff.max_us != 0) {
+			uint32_t us = poll_backoff_next(&w->backoff,
+							busy || awake);
+
+			if (us > 0)
+				prev = dp_worker_sleep(w, us);
+		}
 	}
 
 	rte_rcu_qsbr_thread_offline(dp->rcu, w->index);

@@ -332,7 +332,7 @@ api_lcores(void *ctx, json_t *args, char *err, size_t err_size)
 	for (unsigned int i = 0; i < dp_worker_count(dp); i++) {
 		struct dp_worker_info wi;
 		json_t *queues = json_array(), *longs = json_array();
-		double pct;
+		double pct, sleep_pct;
 
 		dp_worker_info(dp, i, &wi);
 		for (unsigned int q = 0; q < wi.n_queues; q++) {
@@ -350,13 +350,19 @@ api_lcores(void *ctx, json_t *args, char *err, size_t err_size)
 			json_array_append_new(longs, json_pack("[I, I]",
 				(json_int_t)wi.long_loops[k].end_ns,
 				(json_int_t)wi.long_loops[k].ns));
+		sleep_pct = wi.busy_cycles + wi.idle_cycles + wi.sleep_cycles == 0 ?
+			0.0 : 100.0 * (double)wi.sleep_cycles /
+			(double)(wi.busy_cycles + wi.idle_cycles + wi.sleep_cycles);
 		json_array_append_new(list, json_pack(
-			"{s:i, s:s, s:i, s:o, s:I, s:I, s:f, s:f, s:o, s:o}",
+			"{s:i, s:s, s:i, s:o, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:o, s:o}",
 			"lcore", (int)wi.lcore, "role", "worker", "tid", wi.tid,
 			"queues", queues,
 			"busy_cycles", (json_int_t)wi.busy_cycles,
 			"idle_cycles", (json_int_t)wi.idle_cycles,
+			"sleep_cycles", (json_int_t)wi.sleep_cycles,
+			"sleeps", (json_int_t)wi.sleeps,
 			"busy_pct", pct,
+			"sleep_pct", sleep_pct,
 			"loop_max_us", (double)wi.loop_max_cycles * 1e6 /
 				       (double)wi.tsc_hz,
 			"loop_us", loop_hist_json(&wi),
@@ -453,10 +459,12 @@ api_config(void *ctx, json_t *args, char *err, size_t err_size)
 			"name", c->vms[v].name, "ports", ports));
 	}
 	snprintf(mode, sizeof(mode), "%04o", c->ctl_mode);
-	res = json_pack("{s:s, s:{s:i, s:o}, s:{s:s, s:i}, s:{s:s, s:s},"
+	res = json_pack("{s:s, s:{s:i, s:o, s:s, s:i}, s:{s:s, s:i}, s:{s:s, s:s},"
 			" s:{s:i, s:i}, s:{s:s, s:o}, s:o, s:o, s:{s:b}}",
 			"file", c->path,
 			"lcores", "main", (int)c->main_lcore, "workers", workers,
+			"poll", c->poll_adaptive ? "adaptive" : "busy",
+			"max_sleep_us", (int)c->max_sleep_us,
 			"memory", "hugepages",
 			c->hugepages == CFG_HUGEPAGES_NONE ? "none" : "auto",
 			"mbufs", (int)c->mbufs,
@@ -753,7 +761,7 @@ static const struct ctl_cmd mgmt_cmds[] = {
 	{ "version", "vtoed and DPDK versions", api_version },
 	{ "ports", "every port: kind, socket or device, MAC, link state", api_ports },
 	{ "stats", "counters and drops by reason; args {\"port\": NAME} for one", api_stats },
-	{ "lcores", "lcores, the queues each worker polls, busy/idle cycles", api_lcores },
+	{ "lcores", "lcores, the queues each worker polls, busy/idle/asleep time (poll: busy never sleeps; adaptive backs off when idle)", api_lcores },
 	{ "fdb", "the MAC table", api_fdb },
 	{ "config", "the configuration in effect", api_config },
 	{ "qos", "uplink DWRR schedulers: show [UPLINK] | set PORT weight N", api_qos },

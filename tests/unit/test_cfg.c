@@ -394,7 +394,7 @@ static const struct bad_case bad_cases[] = {
 
 	/* lcores */
 	{ "lcores unknown key", "lcores: {main: 0, worker: [1]}\n" VM1,
-	  "t.yaml:1:19:", "lcores: unknown key \"worker\" (allowed: main, workers)" },
+	  "t.yaml:1:19:", "lcores: unknown key \"worker\" (allowed: main, workers, poll, max_sleep)" },
 	{ "lcores a list", "lcores: [0, 1]\n" VM1, "t.yaml:1:9:",
 	  "lcores must be a mapping like {main: 0, workers: [1]}, not a list" },
 	{ "worker not a CPU here", "lcores: {main: 0, workers: [1, 7]}\n" VM1,
@@ -583,6 +583,14 @@ static const struct bad_case bad_cases[] = {
 	{ "port unknown key", PORT_HEAD SOCK MAC "        macaddr: x\n",
 	  "t.yaml:7:9:",
 	  "port \"vm1.0\": unknown key \"macaddr\" (allowed: name, socket, mode, mac, queues, uplink, weight, offloads, takeover, owner, group, perms, network, ip, allowed, port_security)" },
+	{ "poll word", "lcores: {poll: lazy}\n" VM1, "t.yaml:1:16:",
+	  "poll \"lazy\" is not adaptive or busy" },
+	{ "max_sleep unit", "lcores: {max_sleep: 2s}\n" VM1, "t.yaml:1:21:",
+	  "max_sleep \"2s\" is not a duration from 1us to 10ms" },
+	{ "max_sleep too long", "lcores: {max_sleep: 11ms}\n" VM1, "t.yaml:1:21:",
+	  "is not a duration" },
+	{ "max_sleep zero", "lcores: {max_sleep: 0}\n" VM1, "t.yaml:1:21:",
+	  "is not a duration" },
 	{ "network unknown", PORT_HEAD SOCK MAC "        network: green\n",
 	  "t.yaml:7:18:", "network \"green\" is not in networks: (known: default)" },
 	{ "network vlan range", "networks: [{name: blue, vlan: 4095}]\n" VM1,
@@ -949,6 +957,24 @@ static void test_load_errors(void **state)
 	cfg_free(NULL);
 }
 
+static void test_poll(void **state)
+{
+	struct cfg *cfg = expect_ok(VM1);
+
+	(void)state;
+	assert_true(cfg->poll_adaptive);
+	assert_int_equal(cfg->max_sleep_us, 1000);
+	cfg_free(cfg);
+	cfg = expect_ok("lcores: {poll: busy, max_sleep: 2ms}\n" VM1);
+	assert_false(cfg->poll_adaptive);
+	assert_int_equal(cfg->max_sleep_us, 2000);
+	cfg_free(cfg);
+	cfg = expect_ok("lcores: {poll: adaptive, max_sleep: 40}\n" VM1);
+	assert_true(cfg->poll_adaptive);
+	assert_int_equal(cfg->max_sleep_us, 40);
+	cfg_free(cfg);
+}
+
 static void test_networks(void **state)
 {
 	static const char text[] =
@@ -1060,6 +1086,7 @@ int main(void)
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_default_file),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_poll),
 		cmocka_unit_test(test_networks),
 		cmocka_unit_test(test_mac),
 	};

@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# test_poll.sh - workers that give their CPU back when idle (lcores.poll).
+#
+# 1. poll: adaptive (the default, max_sleep 1ms), two guests connected
+#    (vtoe-inject) and no traffic: the worker thread uses < 2% of a CPU
+#    over 10 s, read from /proc (its tid from `vtoectl lcores --json`),
+#    and `lcores` shows it asleep.  Then max_sleep 250us, reported only.
+# 2. Traffic that starts after that idle: 20,000 numbered frames from one
+#    guest to the other arrive all, in order (nothing lost to a sleep).
+# 3. poll: busy, same idle: the worker takes most of its CPU (the
+#    measurement can tell the two apart).
+source "$(dirname "$0")/lib/common.sh"
+
+need_root
+need_binaries "$VTOED" "$VTOECTL" "$VTOE_INJECT"
+need_hugepages 256
+
+CONF=$WORK/vtoed.yaml VLOG=$WORK/vtoed.log
+TCK=$(getconf CLK_TCK)
+
+# inject OUT ARGS...: vtoe-inject with both guests' ports
+inject() {
+	local out=$1; shift
+	timeout 90 taskset -c "$OTHER_CPUS" "$VTOE_INJECT" -l "$MAIN_CPU" --no-pci --no-huge -m 128 \
+		--file-prefix="$(dpdk_prefix "inject$RANDOM")" \
+		--vdev "net_virtio_user0,path=$VM1_SOCK,mac=$VM1_MAC,queue_size=1024" \
+		--vdev "net_virtio_user1,path=$VM2_SOCK,mac=$VM2_MAC,queue_size=1024" -- "$@" \
+		>"$out" 2>"$out.err"
+}
+fact() { sed -n "s/^$1 $2 //p" "$3" | head -1; }
+# ticks PID TID: CPU time (user + system) of one thread, in clock ticks
+ticks() { awk '{print $14 + $15}' "/proc/$1/task/$2/stat" 2>/dev/null; }
+# run_ns PID TID: time the thread has spent on a CPU (schedstat), in ns
+run_ns() { awk '{print $1}' "/proc/$1/task/$2/schedstat" 2>/dev/null; }
+worker_tid() { ctl --json lcores | jq -r '[.[] | select(.role == "worker")][0].tid'; }
+
+# idle_cpu SECONDS: percent of a CPU the worker used over SECONDS
+idle_cpu() {
+	local pid tid a b
+	pid=$VTOED_PID; tid=$(worker_tid)
+	a=$(ticks "$pid" "$tid"); local ra; ra=$(run_ns "$pid" "$tid")
+	sleep "$1"
+	b=$(ticks "$pid" "$tid"); log "on a CPU (schedstat): $(( ($(run_ns "$pid" "$tid") - ra) / 100000 / $1 ))/100 %"
+	[ -n "$a" ] && [ -n "$b" ] || { echo -1; return; }
+	echo $(( (b - a) * 100 * 100 / ($1 * TCK) ))    # hundredths of a percent
+}
+
+round() {  # MODE [MAX_SLEEP]
+	local mode=$1 idle out=$WORK/idle-$1.out
+	write_config "$CONF" server
+	sed -i "s/^lcores: {\(.*\)}/lcores: {\1, poll: $mode${2:+, max_sleep: $2}}/" "$CONF"
+	vtoed_start "$CONF" "$VLOG" 120 || { dump_log "$VLOG"; die "$mode: vtoed did not start"; }
+	inject "$out" --wait 14000 & local ip=$!
+	wait_for 20 ports_up vm1.0 vm2.0 || fail "$mode: guests did not come up"
+	sleep 1
+	idle=$(idle_cpu 10)
+	log "$mode: worker used $((idle / 100)).$(printf %02d $((idle % 100)))% of a CPU idle; lcores: $(ctl --json lcores | jq -c '[.[] | select(.role == "worker") | {busy_pct, sleep_pct, sleeps}]')"
+	wait $ip
+	if [ -n "${2:-}" ]; then
+		# a shorter sleep wakes more often: reported, not bounded
+		log "adaptive, max_sleep $2: $idle/100 % of a CPU idle"
+	elif [ "$mode" = adaptive ]; then
+		check "adaptive: the idle worker used < 2% of a CPU over 10 s ($idle/100 %)" test "$idle" -ge 0 -a "$idle" -lt 200
+		check "adaptive: lcores shows it asleep most of the time" \
+			test "$(ctl --json lcores | jq '[.[] | select(.role == "worker")][0].sleep_pct > 90')" = true
+		out=$WORK/traffic.out
+		inject "$out" --send 64:20000 --pps 20000 --dst "$VM2_MAC" --wait 1000
+		log "after idle: $(tr '\n' ' ' <"$out")"
+		check "adaptive: 20,000 frames after the idle all arrived ($(fact rx 1 "$out"))" test "$(fact rx 1 "$out")" = 20000
+		check "adaptive: in order ($(fact order 1 "$out") out of order)" test "$(fact order 1 "$out")" = 0
+	else
+		check "busy: the idle worker took most of its CPU ($idle/100 %)" test "$idle" -gt 5000
+	fi
+	vtoed_stop TERM
+	check "$mode: vtoed exits 0" test $? = 0
+}
+
+round adaptive
+round adaptive 250us
+round busy
+t_finish
