@@ -8,10 +8,12 @@
  * Rules (adaptive mode):
  *  - a round that handled any frame sleeps 0 and starts over: under load
  *    the worker polls flat out, at once;
- *  - after POLL_IDLE_ROUNDS empty rounds in a row it starts to sleep,
+ *  - after POLL_IDLE_ROUNDS empty rounds in a row (tens of microseconds
+ *    or more: longer than the gaps between bursts of a busy flow, which
+ *    a sleep would turn into lost throughput) it starts to sleep,
  *    POLL_SLEEP_FIRST_US first, doubling with each empty round after, up
- *    to max_us: a lull of a few rounds costs nothing, a long one is paid
- *    for with at most one max_us delay of the frame that ends it;
+ *    to max_us: a lull costs nothing, a long one is paid for with at most
+ *    one max_us delay of the frame that ends it;
  *  - max_us 0 (busy mode) never sleeps.
  * A frame that arrives while the worker sleeps waits in its ring (the
  * guest's vring, the NIC's rx ring) until the sleep ends; no frame is
@@ -23,7 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define POLL_IDLE_ROUNDS 64
+#define POLL_IDLE_ROUNDS 1024
 #define POLL_SLEEP_FIRST_US 8
 
 struct poll_backoff {
