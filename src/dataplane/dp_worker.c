@@ -562,7 +562,8 @@ dp_worker_main(void *arg)
 		for (uint16_t i = 0; i < pl->n_qos; i++) {
 			if (dp_qos_run(w, pl->qos[i], now) > 0)
 				busy = true;
-			else if (dp_qos_backlogged(w, pl->qos[i]))
+			else if (w->backoff.max_us != 0 &&
+				 dp_qos_backlogged(w, pl->qos[i]))
 				awake = true;   /* shaped frames wait for tokens */
 		}
 		/* No vid, port state or plan is held across this point. */
