@@ -29,16 +29,6 @@ need_hugepages 256
 CONF=$WORK/vtoed.yaml VLOG=$WORK/vtoed.log
 NOBODY=02:00:00:00:99:99
 
-# inject OUT ARGS...: vtoe-inject with both guests' ports
-inject() {
-	local out=$1; shift
-	timeout 90 taskset -c "$OTHER_CPUS" "$VTOE_INJECT" -l "$MAIN_CPU" --no-pci --no-huge -m 128 \
-		--file-prefix="$(dpdk_prefix "inject$RANDOM")" \
-		--vdev "net_virtio_user0,path=$VM1_SOCK,mac=$VM1_MAC,queue_size=1024" \
-		--vdev "net_virtio_user1,path=$VM2_SOCK,mac=$VM2_MAC,queue_size=1024" -- "$@" \
-		>"$out" 2>"$out.err"
-}
-fact() { sed -n "s/^$1 $2 //p" "$3" | head -1; }  # WHAT PORT FILE
 drops_sum() { jq '[(.result.ports // .ports)[].drops_total] | add // 0' <<<"$1"; }
 
 # mixed_round LABEL DIRECT(true|false)
@@ -49,7 +39,7 @@ mixed_round() {
 	write_config "$CONF" server
 	echo "datapath: {direct: $direct}" >>"$CONF"
 	vtoed_start "$CONF" "$VLOG" 300 || die "$label: vtoed did not start"
-	inject "$out" --send 64:$n64 --send 1514:$n1514 --dst "$VM2_MAC" \
+	inject_pair "$out" --send 64:$n64 --send 1514:$n1514 --dst "$VM2_MAC" \
 		--alt-dst $NOBODY --alt-every 7 --wait 1500; local rc=$?
 	log "$label: vtoe-inject exit $rc: $(tr '\n' ' ' <"$out")"
 	s=$(ctl --json stats) || fail "$label: vtoectl --json stats"

@@ -62,7 +62,6 @@ inject() {
 		--vdev "net_virtio_user2,path=$S_R1,mac=$M1" --vdev "net_virtio_user3,path=$S_R2,mac=$M4" \
 		-- --frames "$2" --wait "$3" >"$1" 2>"$1.err"
 }
-fact() { sed -n "s/^$1 $2 //p" "$3" | head -1; }  # WHAT PORT FILE
 hexf() { python3 "$FR" hex "$@"; }
 drop_of() { stat_of "$1" "$2" ".drops.$3"; }
 

@@ -19,16 +19,6 @@ need_hugepages 256
 CONF=$WORK/vtoed.yaml VLOG=$WORK/vtoed.log
 TCK=$(getconf CLK_TCK)
 
-# inject OUT ARGS...: vtoe-inject with both guests' ports
-inject() {
-	local out=$1; shift
-	timeout 90 taskset -c "$OTHER_CPUS" "$VTOE_INJECT" -l "$MAIN_CPU" --no-pci --no-huge -m 128 \
-		--file-prefix="$(dpdk_prefix "inject$RANDOM")" \
-		--vdev "net_virtio_user0,path=$VM1_SOCK,mac=$VM1_MAC,queue_size=1024" \
-		--vdev "net_virtio_user1,path=$VM2_SOCK,mac=$VM2_MAC,queue_size=1024" -- "$@" \
-		>"$out" 2>"$out.err"
-}
-fact() { sed -n "s/^$1 $2 //p" "$3" | head -1; }
 # ticks PID TID: CPU time (user + system) of one thread, in clock ticks
 ticks() { awk '{print $14 + $15}' "/proc/$1/task/$2/stat" 2>/dev/null; }
 # run_ns PID TID: time the thread has spent on a CPU (schedstat), in ns
@@ -51,7 +41,7 @@ round() {  # MODE [MAX_SLEEP]
 	write_config "$CONF" server
 	sed -i "s/^lcores: {\(.*\)}/lcores: {\1, poll: $mode${2:+, max_sleep: $2}}/" "$CONF"
 	vtoed_start "$CONF" "$VLOG" 120 || { dump_log "$VLOG"; die "$mode: vtoed did not start"; }
-	inject "$out" --wait 14000 & local ip=$!
+	inject_pair "$out" --wait 14000 & local ip=$!
 	wait_for 20 ports_up vm1.0 vm2.0 || fail "$mode: guests did not come up"
 	sleep 1
 	idle=$(idle_cpu 10)
@@ -65,7 +55,7 @@ round() {  # MODE [MAX_SLEEP]
 		check "adaptive: lcores shows it asleep most of the time" \
 			test "$(ctl --json lcores | jq '[.[] | select(.role == "worker")][0].sleep_pct > 90')" = true
 		out=$WORK/traffic.out
-		inject "$out" --send 64:20000 --pps 20000 --dst "$VM2_MAC" --wait 1000
+		inject_pair "$out" --send 64:20000 --pps 20000 --dst "$VM2_MAC" --wait 1000
 		log "after idle: $(tr '\n' ' ' <"$out")"
 		check "adaptive: 20,000 frames after the idle all arrived ($(fact rx 1 "$out"))" test "$(fact rx 1 "$out")" = 20000
 		check "adaptive: in order ($(fact order 1 "$out") out of order)" test "$(fact order 1 "$out")" = 0

@@ -199,6 +199,18 @@ vtoed_stop() {
 }
 
 ctl() { timeout 10 "$VTOECTL" --socket "$CTL_SOCK" "$@"; }
+# inject_pair OUT ARGS...: vtoe-inject as both guests (port 0 on vm1.0,
+# port 1 on vm2.0), its report in OUT (stderr in OUT.err)
+inject_pair() {
+	local out=$1; shift
+	timeout 90 taskset -c "$OTHER_CPUS" "$VTOE_INJECT" -l "$MAIN_CPU" --no-pci --no-huge -m 128 \
+		--file-prefix="$(dpdk_prefix "inject$RANDOM")" \
+		--vdev "net_virtio_user0,path=$VM1_SOCK,mac=$VM1_MAC,queue_size=1024" \
+		--vdev "net_virtio_user1,path=$VM2_SOCK,mac=$VM2_MAC,queue_size=1024" -- "$@" \
+		>"$out" 2>"$out.err"
+}
+# fact WHAT PORT FILE: one fact of vtoe-inject's report ("rx 1 N" -> N)
+fact() { sed -n "s/^$1 $2 //p" "$3" | head -1; }
 # stat_of JSON PORT FIELD: one counter of one port from `vtoectl --json stats`.
 stat_of() { jq -r --arg p "$2" ".result.ports[]? // .ports[]? | select(.name == \$p) | $3" <<<"$1" 2>/dev/null | head -1; }
 port_stat() { stat_of "$(ctl --json stats 2>/dev/null)" "$1" "$2"; }  # PORT FIELD
