@@ -98,9 +98,26 @@ static void test_lcores_fdb_version(void **state)
 		"[{\"lcore\":1,\"role\":\"worker\",\"queues\":[\"vm1.0:0\","
 		"\"up0:0\"],\"busy_cycles\":125,\"idle_cycles\":875,"
 		"\"busy_pct\":12.5,\"sleep_pct\":80,\"loop_max_us\":31.25},{\"lcore\":0,\"role\":\"main\"}]",
-		"LCORE  ROLE    BUSY%  SLEEP%  BUSY_CYCLES  IDLE_CYCLES  LOOP_MAX_US  QUEUES\n"
-		"    1  worker   12.5    80.0          125          875         31.2  vm1.0:0,up0:0\n"
-		"    0  main        -       -            -            -            -  -\n");
+		"LCORE  ROLE    BUSY%  IDLE%  SLEEP%  WAKEUPS  LOOP_MAX_US  QUEUES\n"
+		"    1  worker   12.5      -    80.0        -         31.2  vm1.0:0,up0:0\n"
+		"    0  main        -      -       -        -            -  -\n");
+	/* with the last window, queue loads and rebalancing */
+	expect_render("lcores", NULL,
+		"[{\"lcore\":0,\"role\":\"main\",\"queues\":[],\"poll\":\"interrupt\","
+		"\"rebalance\":{\"mode\":\"auto\",\"load_pct\":95,\"period_s\":60,"
+		"\"improvement_pct\":25,\"checks\":2,\"taken\":1,\"queues_moved\":3}},"
+		"{\"lcore\":1,\"role\":\"worker\",\"queues\":[\"vm1.0:0\"],\"wakeups\":7,"
+		"\"busy_pct\":1,\"sleep_pct\":2,\"loop_max_us\":3,"
+		"\"window\":{\"seconds\":10,\"busy_pct\":40,\"idle_pct\":10,\"sleep_pct\":50},"
+		"\"queue_load\":[{\"queue\":\"vm1.0:0\",\"load_pct\":39.94,\"frames_per_s\":120000.4,\"pinned\":true}]}]",
+		"LCORE  ROLE    BUSY%  IDLE%  SLEEP%  WAKEUPS  LOOP_MAX_US  QUEUES\n"
+		"    0  main        -      -       -        -            -  -\n"
+		"    1  worker   40.0   10.0    50.0        7          3.0  vm1.0:0\n"
+		"\n"
+		"QUEUE    LCORE  LOAD%  FRAMES/S  PINNED\n"
+		"vm1.0:0      1   39.9    120000  yes\n"
+		"\n"
+		"shares and loads over the last 10 s; poll: interrupt; rebalance: auto (a worker >= 95% busy for 60 s, variance 25% better): 2 proposal(s), 1 taken, 3 queue move(s)\n");
 	expect_render("fdb", NULL,
 		"[{\"network\":\"default\",\"mac\":\"52:54:00:00:01:01\",\"port\":\"vm1.0\","
 		"\"type\":\"static\",\"age_s\":null},{\"network\":\"blue\",\"mac\":\"aa:bb:cc:dd:ee:ff\","

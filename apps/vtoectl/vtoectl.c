@@ -51,6 +51,10 @@ static const struct {
 	{ "stats", "port" },
 	/* migrate PORT --to SOCKET | migrate PORT --cancel */
 	{ "migrate", "port" },
+	/* lcores [show] | lcores pin PORT:QUEUE LCORE | lcores unpin PORT:QUEUE */
+	{ "lcores", "action" },
+	{ "lcores", "queue" },
+	{ "lcores", "lcore" },
 	/* qos show [UPLINK] | qos set PORT weight N */
 	{ "qos", "action" },
 	{ "qos", "target" },
@@ -88,7 +92,9 @@ static void usage(FILE *out)
 "ARGS are KEY=VALUE pairs (VALUE is sent as an integer when it is one);\n"
 "'stats PORT' is short for 'stats port=PORT'; 'qos show [UPLINK]' and\n"
 "'qos set PORT weight N' are the scheduler's commands; 'migrate PORT\n"
-"--to SOCKET' and 'migrate PORT --cancel' a client-mode live migration's.\n"
+"--to SOCKET' and 'migrate PORT --cancel' a client-mode live migration's;\n"
+"'lcores pin PORT:QUEUE LCORE' moves a queue to a worker and keeps it\n"
+"there, 'lcores unpin PORT:QUEUE' lets rebalancing move it again.\n"
 "--KEY VALUE stands for KEY=VALUE, a lone --FLAG for FLAG=true.\n"
 "'vtoectl raw LINE' sends LINE as it is and prints the answer line.\n"
 "\n"

@@ -409,27 +409,49 @@ static void table_add_tenths(struct table *t, const json_t *v)
 	table_add(t, buf);
 }
 
+/* The worker's share over the last window, or since start without one. */
+static void table_add_share(struct table *t, json_t *lcore, const char *key)
+{
+	json_t *win = json_object_get(lcore, "window");
+
+	if (json_is_object(win) &&
+	    json_number_value(json_object_get(win, "seconds")) > 0)
+		table_add_tenths(t, json_object_get(win, key));
+	else
+		table_add_tenths(t, json_object_get(lcore, key));
+}
+
 static int render_lcores(FILE *out, json_t *args, json_t *result)
 {
 	static const char *const heads[] = {
-		"LCORE", "ROLE", "BUSY%", "SLEEP%", "BUSY_CYCLES", "IDLE_CYCLES",
+		"LCORE", "ROLE", "BUSY%", "IDLE%", "SLEEP%", "WAKEUPS",
 		"LOOP_MAX_US", "QUEUES",
 	};
+	static const char *const qheads[] = {
+		"QUEUE", "LCORE", "LOAD%", "FRAMES/S", "PINNED",
+	};
 	struct table t = TABLE_INIT(heads, "rlrrrrrl");
+	struct table qt = TABLE_INIT(qheads, "lrrrl");
 	char buf[CELL_MAX], queue[CELL_MAX];
-	json_t *lcore, *v;
+	json_t *lcore, *v, *reb = NULL, *poll = NULL;
 	size_t i, k;
+	bool any_q = false;
+	int rc;
 
 	(void)args;
 	if (!json_is_array(result))
 		return RENDER_SHAPE_UNKNOWN;
 	json_array_foreach(result, i, lcore) {
+		if (json_object_get(lcore, "rebalance") != NULL)
+			reb = json_object_get(lcore, "rebalance");
+		if (json_object_get(lcore, "poll") != NULL)
+			poll = json_object_get(lcore, "poll");
 		table_add_field(&t, lcore, "lcore");
 		table_add_field(&t, lcore, "role");
-		table_add_tenths(&t, json_object_get(lcore, "busy_pct"));
-		table_add_tenths(&t, json_object_get(lcore, "sleep_pct"));
-		table_add_field(&t, lcore, "busy_cycles");
-		table_add_field(&t, lcore, "idle_cycles");
+		table_add_share(&t, lcore, "busy_pct");
+		table_add_share(&t, lcore, "idle_pct");
+		table_add_share(&t, lcore, "sleep_pct");
+		table_add_field(&t, lcore, "wakeups");
 		table_add_tenths(&t, json_object_get(lcore, "loop_max_us"));
 		v = json_object_get(lcore, "queues");
 		if (json_is_array(v) && json_array_size(v) > 0) {
@@ -448,8 +470,37 @@ static int render_lcores(FILE *out, json_t *args, json_t *result)
 		} else {
 			table_add_value(&t, json_is_array(v) ? NULL : v);
 		}
+		v = json_object_get(lcore, "queue_load");
+		if (!json_is_array(v))
+			continue;
+		json_array_foreach(v, k, lcore) {
+			table_add_field(&qt, lcore, "queue");
+			table_add_value(&qt, json_object_get(json_array_get(result, i), "lcore"));
+			table_add_tenths(&qt, json_object_get(lcore, "load_pct"));
+			snprintf(buf, sizeof(buf), "%.0f",
+				 json_number_value(json_object_get(lcore, "frames_per_s")));
+			table_add(&qt, buf);
+			table_add(&qt, json_is_true(json_object_get(lcore, "pinned")) ?
+				  "yes" : "no");
+			any_q = true;
+		}
 	}
-	return table_print(&t, out);
+	rc = table_print(&t, out);
+	if (rc != 0 || !any_q)
+		return rc;
+	fputs("\n", out);
+	rc = table_print(&qt, out);
+	if (rc == 0 && json_is_object(reb))
+		fprintf(out, "\nshares and loads over the last 10 s; poll: %s; rebalance: %s (a worker >= %" JSON_INTEGER_FORMAT "%% busy for %" JSON_INTEGER_FORMAT " s, variance %" JSON_INTEGER_FORMAT "%% better): %" JSON_INTEGER_FORMAT " proposal(s), %" JSON_INTEGER_FORMAT " taken, %" JSON_INTEGER_FORMAT " queue move(s)\n",
+			value_text(poll, buf, sizeof(buf)),
+			value_text(json_object_get(reb, "mode"), queue, sizeof(queue)),
+			json_integer_value(json_object_get(reb, "load_pct")),
+			json_integer_value(json_object_get(reb, "period_s")),
+			json_integer_value(json_object_get(reb, "improvement_pct")),
+			json_integer_value(json_object_get(reb, "checks")),
+			json_integer_value(json_object_get(reb, "taken")),
+			json_integer_value(json_object_get(reb, "queues_moved")));
+	return rc;
 }
 
 static int render_fdb(FILE *out, json_t *args, json_t *result)

@@ -28,7 +28,8 @@
 
 /* The keys each section takes: the schema walker checks them, and the
  * config diff classes every one (cfg_schema_keys). */
-static const char *const keys_lcores[] = { "main", "workers", "poll", "max_sleep", NULL };
+static const char *const keys_lcores[] = { "main", "workers", "poll", "max_sleep", "rebalance", NULL };
+static const char *const keys_rebalance[] = { "mode", "load", "period", "improvement", NULL };
 static const char *const keys_memory[] = { "hugepages", "mbufs", NULL };
 static const char *const keys_control[] = { "socket", "mode", NULL };
 static const char *const keys_fdb[] = { "size", "ageing", NULL };
@@ -229,6 +230,90 @@ static void parse_max_sleep(struct cfg_parser *p, const yaml_node_t *n,
 	p->cfg->max_sleep_us = (uint32_t)v;
 }
 
+const char *
+cfg_poll_name(enum cfg_poll mode)
+{
+	static const char *const names[] = {
+#define CFG_POLL_NAME(sym, name) [sym] = name,
+		CFG_POLL_MODES(CFG_POLL_NAME)
+#undef CFG_POLL_NAME
+	};
+
+	return mode < CFG_POLL_MAX ? names[mode] : "?";
+}
+
+/* "95%" or 95: a whole percentage from lo to 100. */
+static bool parse_pct(struct cfg_parser *p, const yaml_node_t *n,
+		      const char *ctx, const char *key, unsigned long lo,
+		      uint32_t *out)
+{
+	const char *s = cfg_get_scalar(p, n, ctx, key);
+	unsigned long v;
+	char *end;
+
+	if (s == NULL)
+		return false;
+	v = strtoul(s, &end, 10);
+	if (end == s || (*end != '\0' && strcmp(end, "%") != 0) || v < lo ||
+	    v > 100) {
+		cfg_error(p, n, "%s%s \"%s\" is not a percentage from %lu%% to 100%%",
+			  ctx, key, s, lo);
+		return false;
+	}
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* "60s", "2m", or a number of seconds: 1s to an hour. */
+static void parse_period(struct cfg_parser *p, const yaml_node_t *n,
+			 const char *ctx)
+{
+	const char *s = cfg_get_scalar(p, n, ctx, "period");
+	unsigned long long v;
+	char *end;
+
+	if (s == NULL)
+		return;
+	v = strtoull(s, &end, 10);
+	if (end != s && strcmp(end, "m") == 0)
+		v *= 60;
+	else if (end == s || (*end != '\0' && strcmp(end, "s") != 0))
+		v = 0;
+	if (v == 0 || v > CFG_REBALANCE_PERIOD_MAX) {
+		cfg_error(p, n, "%srebalance period \"%s\" is not a duration from 1s to 60m (like 60s or 2m)",
+			  ctx, s);
+		return;
+	}
+	p->cfg->rebalance_period_s = (uint32_t)v;
+}
+
+/* rebalance: off | auto | {mode: off|auto, load, period, improvement} */
+static void parse_rebalance(struct cfg_parser *p, const yaml_node_t *n,
+			    const char *ctx)
+{
+	struct cfg *cfg = p->cfg;
+	yaml_node_t *v;
+	bool on;
+
+	if (n->type != YAML_MAPPING_NODE) {
+		if (cfg_get_either(p, n, ctx, "rebalance", "off", "auto", &on))
+			cfg->rebalance_auto = on;
+		return;
+	}
+	cfg_map_check(p, n, "lcores: rebalance: ", keys_rebalance);
+	cfg->rebalance_auto = true;
+	if ((v = cfg_map_get(p, n, "mode")) != NULL &&
+	    cfg_get_either(p, v, ctx, "rebalance mode", "off", "auto", &on))
+		cfg->rebalance_auto = on;
+	if ((v = cfg_map_get(p, n, "load")) != NULL)
+		parse_pct(p, v, ctx, "rebalance load", 10, &cfg->rebalance_load_pct);
+	if ((v = cfg_map_get(p, n, "period")) != NULL)
+		parse_period(p, v, ctx);
+	if ((v = cfg_map_get(p, n, "improvement")) != NULL)
+		parse_pct(p, v, ctx, "rebalance improvement", 1,
+			  &cfg->rebalance_improvement_pct);
+}
+
 /* at: where to report problems with the defaults (no lcores: section). */
 static void parse_lcores(struct cfg_parser *p, const yaml_node_t *map,
 			 const yaml_node_t *at)
@@ -242,17 +327,29 @@ static void parse_lcores(struct cfg_parser *p, const yaml_node_t *map,
 
 	if (map != NULL) {
 		yaml_node_t *n;
-		bool busy;
+		const char *s;
 
 		cfg_map_check(p, map, ctx, keys_lcores);
 		main_n = cfg_map_get(p, map, "main");
 		workers = cfg_map_get(p, map, "workers");
 		at = map;
 		if ((n = cfg_map_get(p, map, "poll")) != NULL &&
-		    cfg_get_either(p, n, ctx, "poll", "adaptive", "busy", &busy))
-			cfg->poll_adaptive = !busy;
+		    (s = cfg_get_scalar(p, n, ctx, "poll")) != NULL) {
+			int m = 0;
+
+			while (m < CFG_POLL_MAX &&
+			       strcmp(s, cfg_poll_name((enum cfg_poll)m)) != 0)
+				m++;
+			if (m < CFG_POLL_MAX)
+				cfg->poll = (enum cfg_poll)m;
+			else
+				cfg_error(p, n, "%spoll \"%s\" is not adaptive, busy or interrupt",
+					  ctx, s);
+		}
 		if ((n = cfg_map_get(p, map, "max_sleep")) != NULL)
 			parse_max_sleep(p, n, ctx);
+		if ((n = cfg_map_get(p, map, "rebalance")) != NULL)
+			parse_rebalance(p, n, ctx);
 	}
 	if (main_n == NULL)
 		check_cpu(p, at, "main", cfg->main_lcore);
@@ -1197,8 +1294,11 @@ struct cfg *cfg_parse(const char *name, const char *text, size_t size,
 		return NULL;
 	snprintf(cfg->path, sizeof(cfg->path), "%s", name);
 	cfg->main_lcore = 0;
-	cfg->poll_adaptive = true;
+	cfg->poll = CFG_POLL_ADAPTIVE;
 	cfg->max_sleep_us = CFG_MAX_SLEEP_US_DEFAULT;
+	cfg->rebalance_load_pct = CFG_REBALANCE_LOAD_DEFAULT;
+	cfg->rebalance_period_s = CFG_REBALANCE_PERIOD_DEFAULT;
+	cfg->rebalance_improvement_pct = CFG_REBALANCE_IMPROVEMENT_DEFAULT;
 	cfg->hugepages = CFG_HUGEPAGES_AUTO;
 	cfg->mbufs = 16384;
 	snprintf(cfg->ctl_socket, sizeof(cfg->ctl_socket), "/run/vtoe/vtoed.sock");

@@ -26,6 +26,26 @@
 #define CFG_WEIGHT_MAX 1000
 #define CFG_MAX_SLEEP_US_DEFAULT 1000
 #define CFG_MAX_SLEEP_US_MAX 10000
+#define CFG_REBALANCE_LOAD_DEFAULT 95
+#define CFG_REBALANCE_PERIOD_DEFAULT 60
+#define CFG_REBALANCE_PERIOD_MAX 3600
+#define CFG_REBALANCE_IMPROVEMENT_DEFAULT 25
+
+/* How a worker polls when there is little to do (CONFIG.md, lcores). */
+#define CFG_POLL_MODES(X) \
+	X(CFG_POLL_ADAPTIVE, "adaptive") \
+	X(CFG_POLL_BUSY, "busy") \
+	X(CFG_POLL_INTERRUPT, "interrupt")
+
+enum cfg_poll {
+#define CFG_POLL_ENUM(sym, name) sym,
+	CFG_POLL_MODES(CFG_POLL_ENUM)
+#undef CFG_POLL_ENUM
+	CFG_POLL_MAX
+};
+
+/* "adaptive", "busy", "interrupt". */
+const char *cfg_poll_name(enum cfg_poll mode);
 #define CFG_MAX_NETWORKS 64     /* the implicit "default" included */
 #define CFG_PORT_IPS_MAX 8      /* ip: addresses of a port */
 #define CFG_ALLOWED_MAX 7       /* allowed: entries of a port */
@@ -141,9 +161,14 @@ struct cfg {
 	unsigned int workers[CFG_MAX_WORKERS];          /* lcore ids */
 	unsigned int worker_cpus[CFG_MAX_WORKERS];      /* the CPU of each */
 	unsigned int n_workers;                         /* >= 1 */
-	/* lcores: {poll: busy|adaptive, max_sleep: 1ms} */
-	bool poll_adaptive;                             /* default true */
+	/* lcores: {poll: busy|adaptive|interrupt, max_sleep: 1ms} */
+	enum cfg_poll poll;                             /* default adaptive */
 	uint32_t max_sleep_us;                          /* default 1000 */
+	/* lcores: {rebalance: off|auto|{mode, load, period, improvement}} */
+	bool rebalance_auto;                            /* default off */
+	uint32_t rebalance_load_pct;                    /* default 95 */
+	uint32_t rebalance_period_s;                    /* default 60 */
+	uint32_t rebalance_improvement_pct;             /* default 25 */
 
 	/* memory: {hugepages: auto|none, mbufs: N} */
 	enum cfg_hugepages hugepages;                   /* default auto */

@@ -82,6 +82,11 @@ dp_workers_create(struct dp *dp)
 		dp->workers[i].dp = dp;
 		dp->workers[i].lcore = lcore;
 		dp->workers[i].index = i;
+		dp->workers[i].epfd = dp->workers[i].wake_fd = -1;
+		if (dp->intr && dp_intr_init(&dp->workers[i]) != 0) {
+			DP_LOG(ERR, "worker %u: cannot set up interrupt mode\n", i);
+			return -ENOMEM;
+		}
 	}
 	for (unsigned int i = 0; i < dp->n_workers; i++) {
 		struct dp_worker *w = &dp->workers[i];
@@ -114,6 +119,7 @@ dp_create(const struct cfg *cfg)
 	dp->cfg = cfg;
 	dp->fdb_ageing_s = cfg->fdb_ageing_s;
 	dp->direct = cfg->direct;
+	dp->intr = cfg->poll == CFG_POLL_INTERRUPT;
 	dp->tsc_hz = rte_get_tsc_hz();
 	atomic_init(&dp->stop, false);
 
@@ -207,6 +213,7 @@ dp_housekeeping(struct dp *dp)
 	if (now - dp->last_age_tsc < DP_AGE_INTERVAL_S * dp->tsc_hz)
 		return;
 	dp->last_age_tsc = now;
+	dp_load_tick(dp);
 	aged = 0;
 	for (uint16_t n = 0; n < dp->n_nets; n++)
 		aged += fdb_age(dp->fdbs[n], dp_now_s(dp), dp->fdb_ageing_s);
@@ -218,6 +225,8 @@ void
 dp_stop(struct dp *dp)
 {
 	atomic_store_explicit(&dp->stop, true, memory_order_relaxed);
+	for (unsigned int i = 0; i < dp->n_workers; i++)
+		dp_wake(&dp->workers[i]);
 	for (unsigned int i = 0; i < dp->n_workers; i++)
 		rte_eal_wait_lcore(dp->workers[i].lcore);
 	dp->started = false;
@@ -238,6 +247,7 @@ dp_destroy(struct dp *dp)
 			toe_ctx_destroy(dp->workers[i].toe[p]);
 		rte_free(dp->workers[i].seg_out);
 		free(atomic_load(&dp->workers[i].plan));
+		dp_intr_fini(&dp->workers[i]);
 	}
 	if (dp->cfg_owned != NULL)
 		cfg_free(dp->cfg_owned);
@@ -467,9 +477,20 @@ dp_worker_info(const struct dp *dp, unsigned int i, struct dp_worker_info *info)
 	pl = atomic_load_explicit(&w->plan, memory_order_acquire);
 	info->n_queues = pl->n_rxqs;
 	for (unsigned int q = 0; q < pl->n_rxqs; q++) {
-		info->queues[q].port = pl->rxqs[q].port;
-		info->queues[q].queue = pl->rxqs[q].queue;
+		uint16_t p = pl->rxqs[q].port, k = pl->rxqs[q].queue;
+		uint64_t frames, window, cycles;
+
+		cycles = dp_load_queue(dp, p, k, &frames, &window);
+		info->queues[q].port = p;
+		info->queues[q].queue = k;
+		info->queues[q].pinned = (dp->ports[p].pinned >> k) & 1;
+		info->queues[q].load_pct = window == 0 ? 0 :
+			100.0 * (double)cycles / (double)window;
+		info->queues[q].frames_per_s = window == 0 ? 0 :
+			(double)frames * (double)dp->tsc_hz / (double)window;
 	}
+	dp_load_worker(dp, i, info);
+	info->wakeups = __atomic_load_n(&w->wakeups, __ATOMIC_RELAXED);
 	info->busy_cycles = __atomic_load_n(&w->busy_cycles, __ATOMIC_RELAXED);
 	info->idle_cycles = __atomic_load_n(&w->idle_cycles, __ATOMIC_RELAXED);
 	info->sleep_cycles = __atomic_load_n(&w->sleep_cycles, __ATOMIC_RELAXED);

@@ -140,11 +140,19 @@ struct dp_worker_info {
 	struct {
 		uint16_t port;
 		uint16_t queue;
+		bool pinned;            /* vtoectl lcores pin: never rebalanced */
+		/* over the last window_s: share of a CPU, frames a second */
+		double load_pct;
+		double frames_per_s;
 	} queues[DP_WORKER_QUEUES_MAX];
 	uint64_t busy_cycles;   /* loop iterations that moved frames */
 	uint64_t idle_cycles;
 	uint64_t sleep_cycles;  /* asleep, the CPU given back (adaptive) */
 	uint64_t sleeps;
+	uint64_t wakeups;       /* interrupt mode: sleeps an event ended */
+	/* The same shares over the last window_s seconds (0: none yet). */
+	double window_s;
+	double busy_pct, idle_pct, sleep_pct;
 	/* How long loop iterations took: loop_hist[b] counts those of
 	 * 2^(b-1) to 2^b - 1 TSC cycles (b = 0: none); the longest one.  A
 	 * stall of the worker (a lock, a slow guest) shows at the top. */
@@ -173,6 +181,28 @@ struct dp_qos_info {
 	uint32_t n_classes;
 	struct dp_qos_class_info classes[64];
 };
+
+/* Rebalancing (lcores.rebalance) and queue moves, for lcores. */
+struct dp_rebalance_info {
+	bool automatic;
+	uint32_t load_pct, period_s, improvement_pct;
+	uint64_t checks;                /* proposals made */
+	uint64_t taken;                 /* ... and carried out */
+	uint64_t queues_moved;          /* by rebalances and pins */
+	uint32_t last_check_s;          /* dp_now_s of the last, 0: none */
+	bool last_taken;
+	unsigned int last_moves;
+	double last_var_before, last_var_after;
+};
+void dp_rebalance_info(const struct dp *dp, struct dp_rebalance_info *info);
+
+/*
+ * Pin queue q of port to the worker on lcore (moved there now, without
+ * loss or reordering), or with lcore -1 unpin it (a rebalance may move
+ * it again).  0, or -errno with err filled.
+ */
+int dp_queue_pin(struct dp *dp, unsigned int port, unsigned int q, int lcore,
+		 char *err, size_t err_size);
 
 /* After rte_eal_init.  NULL + errno; reasons are logged. */
 struct dp *dp_create(const struct cfg *cfg);

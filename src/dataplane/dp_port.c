@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
 
 #include <rte_dev.h>
 #include <rte_ethdev.h>
@@ -51,6 +53,8 @@ dp_vhost_up(void *arg, int vid)
 	/* Pairs with the acquire load of vid in the workers. */
 	atomic_store_explicit(&port->vid, vid, memory_order_release);
 	portset_shared_add(&dp->up, port->id);
+	/* A worker asleep on this port's (silent) kick set. */
+	dp_wake_mask(dp, atomic_load(&port->wake_mask), -1);
 	DP_LOG(INFO, "port %s: link up\n", port->name);
 	return 0;
 }
@@ -92,10 +96,11 @@ dp_vhost_queue(void *arg, int vid, uint16_t vring, bool enabled)
 	/* The owner's vrings only (before up(), cur is -1). */
 	if (vring >= 32 || (cur >= 0 && cur != vid))
 		return;
-	if (enabled)
+	if (enabled) {
 		atomic_fetch_or_explicit(&port->vrings_enabled, 1u << vring,
 					 memory_order_release);
-	else
+		dp_wake_mask(port->dp, atomic_load(&port->wake_mask), -1);
+	} else
 		atomic_fetch_and_explicit(&port->vrings_enabled, ~(1u << vring),
 					  memory_order_release);
 }
@@ -204,9 +209,17 @@ dp_uplink_open(struct dp *dp, struct dp_port *port)
 	/* One tx queue: only the worker that owns the uplink's scheduler
 	 * transmits on it (others hand frames over through its inbox), and
 	 * some PMDs (net_tap) want as many tx queues as rx queues. */
+	/* Interrupt mode: rx interrupts where the PMD has them; without,
+	 * the worker polling it sleeps at most max_sleep. */
+	conf.intr_conf.rxq = dp->intr;
 	rc = rte_eth_dev_configure(id, 1, 1, &conf);
+	if (rc != 0 && dp->intr) {
+		conf.intr_conf.rxq = 0;
+		rc = rte_eth_dev_configure(id, 1, 1, &conf);
+	}
 	if (rc != 0)
 		goto err;
+	port->rx_intr = conf.intr_conf.rxq != 0;
 	rc = rte_eth_rx_queue_setup(id, 0, DP_RX_DESC, rte_eth_dev_socket_id(id),
 				    NULL, dp->pool);
 	if (rc == 0)
@@ -217,6 +230,12 @@ dp_uplink_open(struct dp *dp, struct dp_port *port)
 	rc = rte_eth_dev_start(id);
 	if (rc != 0)
 		goto err;
+	if (port->rx_intr && rte_eth_dev_rx_intr_ctl_q_get_fd(id, 0) < 0)
+		port->rx_intr = false;
+	if (dp->intr)
+		DP_LOG(INFO, "uplink %s: %s\n", port->name, port->rx_intr ?
+		       "rx interrupts: its worker sleeps until frames come" :
+		       "no rx interrupts: its worker sleeps at most lcores.max_sleep");
 	/* A switch port sees every frame: promiscuous, all multicast. */
 	rte_eth_promiscuous_enable(id);
 	rte_eth_allmulticast_enable(id);
@@ -251,6 +270,7 @@ dp_vhost_open(struct dp_port *port)
 		.owner = port->cfg->sock_owner,
 		.group = port->cfg->sock_group,
 		.perms = port->cfg->sock_perms,
+		.kick_sets = port->kick_sets,
 	};
 	int rc = vhost_port_open(&conf);
 
@@ -292,42 +312,61 @@ dp_ports_close(struct dp *dp)
 
 /* --- plans: which worker polls what ------------------------------------ */
 
-static unsigned int
-dp_least_loaded(const unsigned int *load, unsigned int n)
-{
-	unsigned int best = 0;
-
-	for (unsigned int i = 1; i < n; i++)
-		if (load[i] < load[best])
-			best = i;
-	return best;
-}
-
 /* Give every rx queue of the ports in use that has no worker yet the
- * worker with the fewest; the others stay where they are (a moved queue
- * would reorder its frames). */
-static void
+ * least loaded worker (place.h); the others stay where they are.  -E2BIG
+ * when every worker polls DP_WORKER_QUEUES_MAX queues. */
+static int
 dp_queues_place(struct dp *dp)
 {
-	unsigned int load[CFG_MAX_WORKERS] = { 0 };
+	static struct place_queue pq[DP_PORTS_MAX * CFG_MAX_QUEUES];
 	uint16_t n_ports = dp_port_count(dp);
+	unsigned int n = 0, k = 0;
+	bool any = false;
+	int rc;
 
-	for (uint16_t p = 0; p < n_ports; p++)
-		for (uint16_t q = 0; dp->ports[p].used && q < dp->ports[p].queues; q++)
-			if (dp->ports[p].worker_of_queue[q] >= 0)
-				load[dp->ports[p].worker_of_queue[q]]++;
+	for (uint16_t p = 0; p < n_ports; p++) {
+		const struct dp_port *port = &dp->ports[p];
+
+		for (uint16_t q = 0; port->used && q < port->queues; q++) {
+			uint64_t frames, window;
+
+			pq[n++] = (struct place_queue){
+				.load = dp_load_queue(dp, p, q, &frames, &window),
+				.worker = port->worker_of_queue[q] == DP_QUEUE_PARKED ?
+					  (int16_t)DP_QUEUE_PARKED :
+					  port->worker_of_queue[q],
+			};
+			any |= port->worker_of_queue[q] == -1;
+		}
+	}
+	if (!any)
+		return 0;
+	rc = place_new(pq, n, dp->n_workers, DP_WORKER_QUEUES_MAX);
 	for (uint16_t p = 0; p < n_ports; p++) {
 		struct dp_port *port = &dp->ports[p];
 
-		for (uint16_t q = 0; port->used && q < port->queues; q++) {
-			unsigned int w;
+		for (uint16_t q = 0; port->used && q < port->queues; q++, k++)
+			if (port->worker_of_queue[q] == -1)
+				port->worker_of_queue[q] = (int8_t)pq[k].worker;
+	}
+	return rc;
+}
 
-			if (port->worker_of_queue[q] >= 0)
-				continue;
-			w = dp_least_loaded(load, dp->n_workers);
-			port->worker_of_queue[q] = (int8_t)w;
-			load[w]++;
-		}
+/* What wakes a sleeping worker for queue q of port (interrupt mode). */
+static void
+dp_rxq_intr(const struct dp *dp, const struct dp_port *port, uint16_t q,
+	    struct dp_rxq *rq)
+{
+	rq->intr_kind = DP_INTR_NONE;
+	rq->intr_fd = -1;
+	if (!dp->intr)
+		return;
+	if (port->kind == DP_PORT_VHOST && port->kick_sets[q] >= 0) {
+		rq->intr_kind = DP_INTR_KICK;
+		rq->intr_fd = port->kick_sets[q];
+	} else if (port->kind == DP_PORT_UPLINK && port->opened && port->rx_intr) {
+		rq->intr_fd = rte_eth_dev_rx_intr_ctl_q_get_fd(port->eth_port, q);
+		rq->intr_kind = rq->intr_fd >= 0 ? DP_INTR_ETH : DP_INTR_NONE;
 	}
 }
 
@@ -336,15 +375,21 @@ dp_plans_publish(struct dp *dp)
 {
 	struct dp_plan *next[CFG_MAX_WORKERS] = { NULL };
 	uint16_t n_ports = dp_port_count(dp), readers[DP_PORTS_MAX] = { 0 };
-	int rc = 0;
+	uint64_t mask[DP_PORTS_MAX] = { 0 };
+	int rc;
 
-	dp_queues_place(dp);
+	rc = dp_queues_place(dp);
+	if (rc != 0)
+		goto out;
+	dp->plan_gen++;
 	for (unsigned int i = 0; i < dp->n_workers; i++) {
 		next[i] = calloc(1, sizeof(*next[i]));
 		if (next[i] == NULL) {
 			rc = -ENOMEM;
 			goto out;
 		}
+		next[i]->gen = dp->plan_gen;
+		next[i]->intr_all = true;
 		for (uint16_t p = 0; p < DP_PORTS_MAX; p++)
 			next[i]->corx_of_port[p] = -1;
 	}
@@ -354,13 +399,21 @@ dp_plans_publish(struct dp *dp)
 		if (!port->used)
 			continue;
 		for (uint16_t q = 0; q < port->queues; q++) {
-			struct dp_plan *pl = next[port->worker_of_queue[q]];
+			struct dp_plan *pl;
+			struct dp_rxq *rq;
 
+			if (port->worker_of_queue[q] < 0)
+				continue;       /* parked: being handed over */
+			pl = next[port->worker_of_queue[q]];
 			if (pl->n_rxqs == DP_WORKER_QUEUES_MAX) {
 				rc = -E2BIG;
 				goto out;
 			}
-			pl->rxqs[pl->n_rxqs++] = (struct dp_rxq){ p, q };
+			rq = &pl->rxqs[pl->n_rxqs++];
+			*rq = (struct dp_rxq){ .port = p, .queue = q };
+			dp_rxq_intr(dp, port, q, rq);
+			pl->intr_all &= rq->intr_kind != DP_INTR_NONE;
+			mask[p] |= 1ULL << port->worker_of_queue[q];
 			/* Each worker reads the co-resident ring of every VM
 			 * whose queues it polls, delivering into the first. */
 			if (port->kind != DP_PORT_VHOST || pl->corx_of_port[p] >= 0)
@@ -371,25 +424,85 @@ dp_plans_publish(struct dp *dp)
 		}
 		/* An uplink's scheduler runs on the worker of its queue,
 		 * once it is open. */
-		if (port->kind == DP_PORT_UPLINK && port->qos != NULL) {
+		if (port->kind == DP_PORT_UPLINK && port->qos != NULL &&
+		    port->worker_of_queue[0] >= 0) {
 			struct dp_plan *pl = next[port->worker_of_queue[0]];
 
 			pl->qos[pl->n_qos++] = p;
+			portset_add(&pl->qos_mine, p);
 		}
 	}
-	/* A port's readers only change when the port is new (its queues
-	 * never move): workers never see a count that is not true. */
-	for (uint16_t p = 0; p < n_ports; p++)
-		if (dp->ports[p].used && dp->ports[p].n_readers != readers[p])
-			dp->ports[p].n_readers = readers[p];
+	/* While workers switch plans, some hold the old one and some the
+	 * new: the counts they read (readers of a ring, whom to wake) must
+	 * cover both until all have switched, then shrink to the new. */
+	for (uint16_t p = 0; p < n_ports; p++) {
+		struct dp_port *port = &dp->ports[p];
+
+		if (!port->used)
+			continue;
+		if (port->n_readers < readers[p])
+			port->n_readers = readers[p];
+		atomic_fetch_or(&port->wake_mask, mask[p]);
+	}
 	for (unsigned int i = 0; i < dp->n_workers; i++)
 		next[i] = atomic_exchange_explicit(&dp->workers[i].plan, next[i],
 						   memory_order_acq_rel);
+	/* A sleeping worker picks its new plan up now. */
+	for (unsigned int i = 0; i < dp->n_workers; i++)
+		dp_wake(&dp->workers[i]);
 	/* No worker still polls from an old plan after this. */
 	rte_rcu_qsbr_synchronize(dp->rcu, RTE_QSBR_THRID_INVALID);
+	for (uint16_t p = 0; p < n_ports; p++) {
+		struct dp_port *port = &dp->ports[p];
+
+		if (!port->used)
+			continue;
+		port->n_readers = readers[p];
+		atomic_store(&port->wake_mask, mask[p]);
+	}
 out:
 	for (unsigned int i = 0; i < dp->n_workers; i++)
 		free(next[i]);
+	return rc;
+}
+
+int
+dp_queues_move(struct dp *dp, const struct dp_move *moves, unsigned int n)
+{
+	int rc;
+
+	for (unsigned int i = 0; i < n; i++) {
+		const struct dp_move *m = &moves[i];
+
+		if (m->port >= dp_port_count(dp) || !dp->ports[m->port].used ||
+		    m->queue >= dp->ports[m->port].queues ||
+		    m->worker >= dp->n_workers)
+			return -EINVAL;
+	}
+	/*
+	 * Hand-over through quiescence: first no worker polls the queues
+	 * (and, for an uplink's queue 0, runs its scheduler); once every
+	 * worker has passed a quiescent state, the old one has finished
+	 * the frames it took, and whatever it handed to rings and inboxes
+	 * is there before the new worker takes the next frame.  Frames
+	 * meanwhile wait in their rings.  One queue is never polled by
+	 * two workers, so its order holds.
+	 */
+	for (unsigned int i = 0; i < n; i++)
+		dp->ports[moves[i].port].worker_of_queue[moves[i].queue] =
+			DP_QUEUE_PARKED;
+	rc = dp_plans_publish(dp);
+	for (unsigned int i = 0; i < n; i++)
+		dp->ports[moves[i].port].worker_of_queue[moves[i].queue] =
+			(int8_t)moves[i].worker;
+	if (rc == 0)
+		rc = dp_plans_publish(dp);
+	for (unsigned int i = 0; rc == 0 && i < n; i++) {
+		DP_LOG(INFO, "port %s: queue %u moved to worker %u (lcore %u)\n",
+		       dp->ports[moves[i].port].name, moves[i].queue,
+		       moves[i].worker, dp->workers[moves[i].worker].lcore);
+		dp->queues_moved++;
+	}
 	return rc;
 }
 
@@ -407,6 +520,12 @@ dp_config_port_find(const struct dp *dp, const char *name)
 static void
 dp_slot_give_back(struct dp *dp, uint16_t p)
 {
+	/* Closing a kick set takes it out of every worker's epoll too. */
+	for (uint16_t q = 0; q < CFG_MAX_QUEUES; q++) {
+		if (dp->ports[p].kick_sets[q] >= 0)
+			close(dp->ports[p].kick_sets[q]);
+		dp->ports[p].kick_sets[q] = -1;
+	}
 	for (unsigned int i = 0; i < dp->n_workers; i++) {
 		toe_ctx_destroy(dp->workers[i].toe[p]);
 		dp->workers[i].toe[p] = NULL;
@@ -446,8 +565,17 @@ dp_slot_take(struct dp *dp, uint16_t p, enum dp_port_kind kind,
 	port->queues = queues;
 	port->uplink_id = -1;
 	snprintf(port->name, sizeof(port->name), "%s", name);
-	for (uint16_t q = 0; q < CFG_MAX_QUEUES; q++)
+	for (uint16_t q = 0; q < CFG_MAX_QUEUES; q++) {
 		port->worker_of_queue[q] = -1;
+		port->kick_sets[q] = -1;
+	}
+	for (uint16_t q = 0; dp->intr && kind == DP_PORT_VHOST && q < queues; q++) {
+		port->kick_sets[q] = epoll_create1(EPOLL_CLOEXEC);
+		if (port->kick_sets[q] < 0) {
+			dp_slot_give_back(dp, p);
+			return -ENOMEM;
+		}
+	}
 	atomic_init(&port->vid, -1);
 	atomic_init(&port->vrings_enabled, 0);
 	atomic_init(&port->caps, 0);
@@ -460,6 +588,7 @@ dp_slot_take(struct dp *dp, uint16_t p, enum dp_port_kind kind,
 		}
 	}
 	dp_port_stats_raw(dp, p, &dp->stats_base[p]);
+	dp_load_port_reset(dp, p);
 	return 0;
 }
 
@@ -540,7 +669,7 @@ dp_uplink_add(struct dp *dp, const struct cfg_uplink *uc)
 	dp->fwd_ports[p] = (struct fwd_port){ .is_uplink = true, .uplink = -1 };
 	dp_slot_use(dp, p);
 	/* Its worker first: the scheduler is that worker's to run. */
-	dp_queues_place(dp);
+	(void)dp_queues_place(dp);
 	rc = dp_uplink_open(dp, port);
 	if (rc == 0)
 		rc = dp_plans_publish(dp);

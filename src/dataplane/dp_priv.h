@@ -15,6 +15,7 @@
 #include "fwd.h"
 #include "poll.h"
 #include "psec.h"
+#include "place.h"
 #include "qos_dwrr/dwrr.h"
 #include "qos_dwrr/shaper.h"
 #include "vhost/vhost_direct.h"
@@ -35,6 +36,26 @@ struct rte_mempool;
 struct rte_mbuf;
 struct rte_rcu_qsbr;
 struct dp;
+
+/* One rx queue's share of a worker: cycles of the turns that found
+ * frames (and deliveries into its guest queue, an uplink's scheduler
+ * runs), frames it took.  Summed over workers, as queues move. */
+struct dp_rxq_load {
+	uint64_t cycles;
+	uint64_t frames;
+};
+
+/* Load over a sliding window: the main thread samples the running sums
+ * once a second and keeps the last DP_LOAD_SAMPLES (dp_load.c). */
+#define DP_LOAD_WINDOW_S 10
+#define DP_LOAD_SAMPLES (DP_LOAD_WINDOW_S + 1)
+struct dp_load_hist {
+	uint64_t cycles[DP_LOAD_SAMPLES];
+	uint64_t frames[DP_LOAD_SAMPLES];
+};
+
+/* worker_of_queue while a queue is handed over: no worker polls it. */
+#define DP_QUEUE_PARKED (-2)
 
 /*
  * A port slot.  VM ports come and go while the switch runs (dp_port_add,
@@ -87,6 +108,18 @@ struct dp_port {
 	struct rte_ring *coring;
 	/* VM ports: workers that read coring (set when it is built). */
 	uint16_t n_readers;
+	/* Bit w: worker w polls this port's queues (and runs an uplink's
+	 * scheduler); woken in interrupt mode when frames are left for it.
+	 * Never short of the plans any worker may hold. */
+	_Atomic uint64_t wake_mask;
+	bool rx_intr;                   /* uplinks: rx interrupts configured */
+	/* VM ports, interrupt mode: per queue, the epoll set the vhost
+	 * thread keeps the guest's kick fd in (vhost_port_conf); -1. */
+	int kick_sets[CFG_MAX_QUEUES];
+	/* Main thread: queues pinned to their worker (vtoectl lcores pin),
+	 * and their load history. */
+	uint8_t pinned;                 /* bit q */
+	struct dp_load_hist load[CFG_MAX_QUEUES];
 	/* VM ports: the guest's rings for the direct path (dp_direct.c),
 	 * kept in step with the library by the vhost thread. */
 	struct vhost_direct direct;
@@ -120,8 +153,10 @@ struct toe_ctx;
 struct dp_qos {
 	/* Set at creation, then read-only. */
 	struct dwrr *dwrr;              /* owner, plus relaxed stats reads */
-	struct rte_ring *inbox;         /* any worker enqueues, owner dequeues */
-	unsigned int owner;             /* worker index */
+	/* Any worker enqueues, the owner dequeues.  The owner is the worker
+	 * whose plan runs the scheduler (qos_mine), the one that polls the
+	 * uplink's queue 0; a queue move hands it over between plans. */
+	struct rte_ring *inbox;
 	uint32_t n_classes;
 	uint32_t class_of_port[DP_PORTS_MAX];   /* UINT32_MAX: no class */
 	uint16_t port_of_class[DP_PORTS_MAX];
@@ -143,9 +178,18 @@ struct dp_qos {
 	uint64_t last_share_tsc;
 };
 
+/* What wakes a worker sleeping in interrupt mode for an rx queue. */
+enum dp_intr_kind {
+	DP_INTR_NONE,           /* nothing: the worker sleeps at most max_sleep */
+	DP_INTR_KICK,           /* a VM port's kick set (vhost_port_kick_fd) */
+	DP_INTR_ETH,            /* an uplink's rx interrupt fd */
+};
+
 struct dp_rxq {
 	uint16_t port;
 	uint16_t queue;
+	uint8_t intr_kind;      /* enum dp_intr_kind */
+	int intr_fd;
 };
 
 /* A VM port whose co-resident ring this worker reads, and the guest
@@ -162,6 +206,8 @@ struct dp_corx {
  * period, then frees the old one.
  */
 struct dp_plan {
+	uint64_t gen;                   /* counts plans published, from 1 */
+	bool intr_all;                  /* every rx queue has an intr_fd */
 	unsigned int n_rxqs;
 	struct dp_rxq rxqs[DP_WORKER_QUEUES_MAX];
 	/* Co-resident rings this worker reads. */
@@ -171,7 +217,9 @@ struct dp_plan {
 	/* Uplinks whose scheduler this worker runs. */
 	uint16_t n_qos;
 	uint16_t qos[DP_PORTS_MAX];
+	struct portset qos_mine;        /* the same, as a set */
 };
+
 
 struct dp_txbuf {
 	uint16_t n;
@@ -216,6 +264,19 @@ struct dp_worker {
 		uint64_t cycles;
 	} long_loops[DP_LONG_LOOPS];    /* slot n_long % DP_LONG_LOOPS */
 	int tid;
+
+	/* Interrupt mode (dp_intr.c).  sleeping is set by the worker before
+	 * it looks at its rings one last time; a thread that leaves frames
+	 * for it reads it after, and writes wake_fd if set. */
+	_Atomic bool sleeping;
+	int epfd;                       /* what the worker sleeps on */
+	int wake_fd;                    /* eventfd: others wake it */
+	uint64_t reg_gen;               /* plan whose fds are in epfd */
+	unsigned int n_reg;
+	int *reg_fds;                   /* DP_WORKER_QUEUES_MAX */
+	uint64_t wakeups;               /* sleeps ended by an event */
+	struct dp_rxq_load rxq_load[DP_PORTS_MAX][CFG_MAX_QUEUES];
+
 	struct dp_port_stats stats[DP_PORTS_MAX];
 } __rte_cache_aligned;
 
@@ -272,10 +333,82 @@ struct dp {
 	bool direct;                    /* datapath.direct: vring to vring;
 					 * changed by a reload, which
 					 * re-creates every VM port */
+	bool intr;                      /* lcores.poll: interrupt */
+	uint64_t plan_gen;              /* main thread: plans published */
+
+	/* Main thread: load samples (dp_load.c) and rebalancing. */
+	uint64_t load_n;                /* samples taken; the newest is
+					 * (load_n - 1) % DP_LOAD_SAMPLES */
+	uint64_t load_tsc[DP_LOAD_SAMPLES];
+	struct {
+		uint64_t busy, idle, sleep;
+	} wload[CFG_MAX_WORKERS][DP_LOAD_SAMPLES];
+	struct place_trigger trigger;
+	uint64_t rebalances;            /* proposals taken */
+	uint64_t rebalance_checks;      /* proposals made */
+	uint64_t queues_moved;
+	struct place_proposal last_proposal;
+	bool last_taken;
+	uint64_t last_check_s;          /* when (dp_now_s), 0: never */
 };
 
 /* dp_worker.c */
 int dp_worker_main(void *arg);
+
+/* dp_load.c (main thread) */
+/* Once a second: sample the load sums; with rebalance: auto, maybe move
+ * queues. */
+void dp_load_tick(struct dp *dp);
+/* A new port in slot p: its window starts now. */
+void dp_load_port_reset(struct dp *dp, uint16_t p);
+/* Cycles queue q of port p took over the window, and the window's
+ * length in cycles (0: no window yet). */
+uint64_t dp_load_queue(const struct dp *dp, uint16_t p, uint16_t q,
+		       uint64_t *frames, uint64_t *window);
+/* Worker i's window: window_s and the busy/idle/sleep shares of info. */
+void dp_load_worker(const struct dp *dp, unsigned int i,
+		    struct dp_worker_info *info);
+
+/* dp_port.c: hand queues over to other workers: none polls them for one
+ * grace period, then the new one does.  0 or -errno. */
+struct dp_move {
+	uint16_t port;
+	uint16_t queue;
+	uint16_t worker;
+};
+int dp_queues_move(struct dp *dp, const struct dp_move *moves, unsigned int n);
+
+/* dp_intr.c: interrupt mode */
+int dp_intr_init(struct dp_worker *w);
+void dp_intr_fini(struct dp_worker *w);
+/* Any thread: end worker w's sleep (now, or its next one). */
+void dp_wake(struct dp_worker *w);
+/* Worker self (or the main thread, self = -1) left frames for the
+ * workers in mask: wake those that sleep. */
+static inline void
+dp_wake_mask(struct dp *dp, uint64_t mask, int self)
+{
+	if (self >= 0)
+		mask &= ~(1ULL << self);
+	if (!dp->intr || mask == 0)
+		return;
+	/* Our frames are in the ring before we read "sleeping": pairs with
+	 * the fence in dp_intr_sleep. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	while (mask != 0) {
+		struct dp_worker *o = &dp->workers[__builtin_ctzll(mask)];
+
+		mask &= mask - 1;
+		if (atomic_load_explicit(&o->sleeping, memory_order_relaxed))
+			dp_wake(o);
+	}
+}
+/* The worker, between loop iterations, holding its plan and snapshot:
+ * sleep until an interrupt, a wake-up or max_us (when some rx queue has
+ * no interrupt).  Goes offline for RCU while it sleeps.  Returns the TSC
+ * after. */
+uint64_t dp_intr_sleep(struct dp_worker *w, const struct dp_plan *pl,
+		       const struct dp_members_snap *snap, uint32_t max_us);
 
 /* dp_direct.c: copy up to max frames at the head of VM port in's guest
  * tx ring q straight into the guests they go to.  Returns frames taken;

@@ -121,12 +121,11 @@ dp_qos_create(struct dp *dp, struct dp_port *up)
 					atomic_load_explicit(&dp->ports[p].weight,
 							     memory_order_relaxed));
 	/* Run by the worker of its rx queue (the plans say so). */
-	qos->owner = dp_qos_owner(dp, up->id);
 	up->qos = qos;
 	DP_LOG(INFO, "uplink %s: DWRR over %u class(es), quantum %u B x weight, rate %s%" PRIu64 " bit/s, run by worker %u\n",
 	       up->name, qos->n_classes, qos->base_quantum,
 	       qos->rate_bps == 0 ? "unlimited " : "", qos->rate_bps,
-	       qos->owner);
+	       dp_qos_owner(dp, up->id));
 	return 0;
 err:
 	rte_ring_free(qos->inbox);
@@ -243,7 +242,7 @@ dp_qos_info(const struct dp *dp, unsigned int port, struct dp_qos_info *info)
 	qos = dp->ports[port].qos;
 	info->rate_bps = qos->rate_bps;
 	info->base_quantum = qos->base_quantum;
-	info->owner_lcore = dp->workers[qos->owner].lcore;
+	info->owner_lcore = dp->workers[dp_qos_owner(dp, port)].lcore;
 	info->queued = dp_qos_queued(qos);
 	/* The classes of the VM ports there are now. */
 	for (uint32_t c = 0; c < qos->n_classes; c++) {

@@ -84,6 +84,20 @@ dp_vlan_push(struct dp_worker *w, uint16_t p, uint16_t vlan,
 	return k;
 }
 
+/* Owner: move what other workers handed over into DWRR. */
+static void
+dp_qos_inbox_take(struct dp_worker *w, struct dp_qos *qos, uint16_t p)
+{
+	struct rte_mbuf *pkts[DP_BURST];
+	unsigned int n;
+
+	while ((n = rte_ring_sc_dequeue_burst(qos->inbox, (void **)pkts,
+					      DP_BURST, NULL)) > 0)
+		for (unsigned int i = 0; i < n; i++)
+			dp_qos_class_enqueue(w, qos, p, pkts[i]->hash.usr,
+					     pkts[i]);
+}
+
 void
 dp_qos_enqueue(struct dp_worker *w, uint16_t p, uint16_t in,
 	       struct rte_mbuf **pkts, uint16_t n)
@@ -96,7 +110,12 @@ dp_qos_enqueue(struct dp_worker *w, uint16_t p, uint16_t in,
 	if (vlan != 0)
 		n = dp_vlan_push(w, p, vlan, pkts, n);
 
-	if (w->index == qos->owner) {
+	if (portset_has(&w->pl->qos_mine, p)) {
+		/* Frames other workers handed over first: after the
+		 * scheduler moved here, its inbox may still hold some of
+		 * this flow's earlier ones. */
+		if (unlikely(!rte_ring_empty(qos->inbox)))
+			dp_qos_inbox_take(w, qos, p);
 		for (uint16_t i = 0; i < n; i++)
 			dp_qos_class_enqueue(w, qos, p, cls, pkts[i]);
 		return;
@@ -106,6 +125,10 @@ dp_qos_enqueue(struct dp_worker *w, uint16_t p, uint16_t in,
 	for (uint16_t i = 0; i < n; i++)
 		pkts[i]->hash.usr = cls;
 	done = rte_ring_enqueue_burst(qos->inbox, (void **)pkts, n, NULL);
+	if (done > 0)
+		dp_wake_mask(w->dp, atomic_load_explicit(&w->dp->ports[p].wake_mask,
+							 memory_order_relaxed),
+			     (int)w->index);
 	if (done < n) {
 		w->stats[p].drops[DP_DROP_QOS_INBOX_FULL] += n - done;
 		rte_pktmbuf_free_bulk(&pkts[done], n - done);
@@ -209,11 +232,7 @@ dp_qos_run(struct dp_worker *w, uint16_t p, uint64_t now)
 	uint64_t tokens, budget;
 	unsigned int n, sent = 0;
 
-	while ((n = rte_ring_sc_dequeue_burst(qos->inbox, (void **)pkts,
-					      DP_BURST, NULL)) > 0)
-		for (unsigned int i = 0; i < n; i++)
-			dp_qos_class_enqueue(w, qos, p, pkts[i]->hash.usr,
-					     pkts[i]);
+	dp_qos_inbox_take(w, qos, p);
 
 	if (qos->n_pending > 0) {
 		sent = dp_qos_xmit(w, port, qos->pending, qos->n_pending);

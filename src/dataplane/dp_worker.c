@@ -222,6 +222,10 @@ dp_coring_put(struct dp_worker *w, uint16_t p, struct rte_mbuf **pkts,
 	if (atomic_load_explicit(&port->vid, memory_order_relaxed) >= 0)
 		took = rte_ring_enqueue_burst(port->coring, (void **)pkts, n,
 					      NULL);
+	if (took > 0)
+		dp_wake_mask(w->dp, atomic_load_explicit(&port->wake_mask,
+							 memory_order_relaxed),
+			     (int)w->index);
 	if (took < n) {
 		dp_count_drop(w, p, took == 0 && atomic_load_explicit(
 				      &port->vid, memory_order_relaxed) < 0 ?
@@ -412,7 +416,7 @@ dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
  * it took none.  Each step is forwarded before the next is read, so the
  * ring's order holds across the two paths.
  */
-static bool
+static uint16_t
 dp_poll_rxq(struct dp_worker *w, const struct dp_rxq *rxq,
 	    struct rte_mbuf **pkts, const struct fwd_ctx *fctx)
 {
@@ -423,7 +427,6 @@ dp_poll_rxq(struct dp_worker *w, const struct dp_rxq *rxq,
 	bool direct = __atomic_load_n(&dp->direct, __ATOMIC_RELAXED) &&
 		      port->kind == DP_PORT_VHOST;
 	uint16_t budget = DP_BURST, want, n;
-	bool busy = false;
 
 	while (budget > 0) {
 		want = budget;
@@ -433,7 +436,6 @@ dp_poll_rxq(struct dp_worker *w, const struct dp_rxq *rxq,
 						    budget, fctx, &rest);
 
 			budget -= got;
-			busy |= got > 0;
 			if (!rest || budget == 0)
 				break;
 			if (got > 0)
@@ -442,7 +444,6 @@ dp_poll_rxq(struct dp_worker *w, const struct dp_rxq *rxq,
 		n = dp_port_rx(w, port, rxq->queue, pkts, want);
 		if (n == 0)
 			break;
-		busy = true;
 		budget -= n;
 		w->stats[rxq->port].rx_packets += n;
 		n = dp_offload_validate(w, port, pkts, n);
@@ -450,7 +451,20 @@ dp_poll_rxq(struct dp_worker *w, const struct dp_rxq *rxq,
 		if (!direct)
 			break;
 	}
-	return busy;
+	return DP_BURST - budget;
+}
+
+/* What a queue took since the last mark: load accounting (dp_load.c). */
+static inline uint64_t
+dp_charge(struct dp_worker *w, uint16_t port, uint16_t queue, uint64_t since,
+	  unsigned int frames)
+{
+	struct dp_rxq_load *ld = &w->rxq_load[port][queue];
+	uint64_t t = rte_rdtsc();
+
+	ld->cycles += t - since;
+	ld->frames += frames;
+	return t;
 }
 
 static inline void
@@ -512,7 +526,7 @@ dp_worker_main(void *arg)
 
 	w->long_cycles = dp->tsc_hz / 1000000 * DP_LONG_LOOP_US;
 	w->backoff = (struct poll_backoff){
-		.max_us = dp->cfg->poll_adaptive ? dp->cfg->max_sleep_us : 0,
+		.max_us = dp->cfg->poll != CFG_POLL_BUSY ? dp->cfg->max_sleep_us : 0,
 	};
 	/* Short sleeps as asked: the default 50 us timer slack would
 	 * stretch every one. */
@@ -524,7 +538,8 @@ dp_worker_main(void *arg)
 	       w->lcore, atomic_load(&w->plan)->n_rxqs);
 
 	while (!atomic_load_explicit(&dp->stop, memory_order_relaxed)) {
-		uint64_t now;
+		uint64_t now, mark;
+		uint32_t us;
 		bool busy = false, awake = false;
 
 		/* Held until the quiescent state below. */
@@ -539,8 +554,18 @@ dp_worker_main(void *arg)
 		portset_shared_load(&dp->up, fctx.n_ports, &fctx.up);
 		fctx.away = &snap->away;
 		fctx.now_s = (uint32_t)(prev / dp->tsc_hz);
-		for (unsigned int i = 0; i < pl->n_rxqs; i++)
-			busy |= dp_poll_rxq(w, &pl->rxqs[i], pkts, &fctx);
+		/* Each queue is charged the cycles of its turns that found
+		 * frames (and the empty turns just before them). */
+		mark = prev;
+		for (unsigned int i = 0; i < pl->n_rxqs; i++) {
+			const struct dp_rxq *rq = &pl->rxqs[i];
+			uint16_t got = dp_poll_rxq(w, rq, pkts, &fctx);
+
+			if (got > 0) {
+				busy = true;
+				mark = dp_charge(w, rq->port, rq->queue, mark, got);
+			}
+		}
 		/* Deliver to co-resident VMs; a VM that went away is
 		 * skipped: the main thread drains its ring after this
 		 * snapshot's grace period. */
@@ -554,34 +579,37 @@ dp_worker_main(void *arg)
 			unsigned int got = dp_coring_deliver(w, cr);
 
 			if (got == DP_BURST)
-				(void)dp_coring_deliver(w, cr);
-			if (got > 0)
+				got += dp_coring_deliver(w, cr);
+			if (got > 0) {
 				busy = true;
+				mark = dp_charge(w, cr->port, cr->queue, mark, 0);
+			}
 		}
 		now = rte_rdtsc();
 		for (uint16_t i = 0; i < pl->n_qos; i++) {
-			if (dp_qos_run(w, pl->qos[i], now) > 0)
+			if (dp_qos_run(w, pl->qos[i], now) > 0) {
 				busy = true;
-			else if (w->backoff.max_us != 0 &&
-				 dp_qos_backlogged(w, pl->qos[i]))
+				(void)dp_charge(w, pl->qos[i], 0, now, 0);
+			} else if (w->backoff.max_us != 0 &&
+				   dp_qos_backlogged(w, pl->qos[i])) {
 				awake = true;   /* shaped frames wait for tokens */
+			}
 		}
-		/* No vid, port state or plan is held across this point. */
-		rte_rcu_qsbr_quiescent(dp->rcu, w->index);
-
 		if (busy)
 			w->busy_cycles += now - prev;
 		else
 			w->idle_cycles += now - prev;
 		dp_loop_account(w, now - prev);
 		prev = now;
-		if (w->backoff.max_us != 0) {
-			uint32_t us = poll_backoff_next(&w->backoff,
-							busy || awake);
-
-			if (us > 0)
-				prev = dp_worker_sleep(w, us);
-		}
+		us = w->backoff.max_us == 0 ? 0 :
+		     poll_backoff_next(&w->backoff, busy || awake);
+		/* Sleeps in epoll, holding the plan until it goes offline. */
+		if (us > 0 && dp->intr)
+			prev = dp_intr_sleep(w, pl, snap, us);
+		/* No vid, port state or plan is held across this point. */
+		rte_rcu_qsbr_quiescent(dp->rcu, w->index);
+		if (us > 0 && !dp->intr)
+			prev = dp_worker_sleep(w, us);
 	}
 
 	rte_rcu_qsbr_thread_offline(dp->rcu, w->index);

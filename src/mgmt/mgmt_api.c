@@ -7,6 +7,7 @@
 #include "mgmt.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,18 +321,106 @@ loop_hist_json(const struct dp_worker_info *wi)
 	return h;
 }
 
+/* A whole number from 0 to max; -1: not one. */
+static long
+uint_text(const char *s, long max)
+{
+	char *end;
+	long n;
+
+	if (s == NULL || s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	n = strtol(s, &end, 10);
+	return errno == 0 && *end == '\0' && n <= max ? n : -1;
+}
+
+/* The same as JSON: a number, or a string holding one. */
+static long
+json_uint_arg(json_t *v, long max)
+{
+	if (json_is_integer(v))
+		return json_integer_value(v) >= 0 && json_integer_value(v) <= max ?
+		       (long)json_integer_value(v) : -1;
+	return uint_text(json_string_value(v), max);
+}
+
+/* lcores pin PORT:QUEUE LCORE | lcores unpin PORT:QUEUE */
+static json_t *
+lcores_pin(struct dp *dp, json_t *args, bool pin, char *err, size_t err_size)
+{
+	const char *spec = json_string_value(json_object_get(args, "queue"));
+	json_t *jl = json_object_get(args, "lcore");
+	long lcore = pin ? json_uint_arg(jl, INT_MAX) : -1, q;
+	const char *colon;
+	char name[64];
+	int p;
+
+	if (spec == NULL || (colon = strrchr(spec, ':')) == NULL ||
+	    (size_t)(colon - spec) >= sizeof(name) || (pin && jl == NULL) ||
+	    (!pin && jl != NULL)) {
+		snprintf(err, err_size, "usage: lcores pin PORT:QUEUE LCORE | lcores unpin PORT:QUEUE");
+		return NULL;
+	}
+	if (pin && lcore < 0) {
+		snprintf(err, err_size, "lcore: not a number");
+		return NULL;
+	}
+	memcpy(name, spec, (size_t)(colon - spec));
+	name[colon - spec] = '\0';
+	q = uint_text(colon + 1, 0xffff);
+	if (q < 0) {
+		snprintf(err, err_size, "\"%s\" is not PORT:QUEUE (a queue number after the colon)", spec);
+		return NULL;
+	}
+	p = dp_port_find(dp, name);
+	if (p < 0) {
+		snprintf(err, err_size, "no port named \"%s\"", name);
+		return NULL;
+	}
+	if (dp_queue_pin(dp, (unsigned int)p, (unsigned int)q, (int)lcore,
+			 err, err_size) != 0)
+		return NULL;
+	return json_pack("{s:s, s:o}", "queue", spec,
+			 "lcore", pin ? json_integer(lcore) : json_null());
+}
+
 static json_t *
 api_lcores(void *ctx, json_t *args, char *err, size_t err_size)
 {
-	const struct dp *dp = ctx;
-	json_t *list = json_array();
+	struct dp *dp = ctx;
+	const char *action = json_string_value(json_object_get(args, "action"));
+	json_t *list;
+	struct dp_rebalance_info ri;
+	static struct dp_worker_info wi;
 
-	(void)args; (void)err; (void)err_size;
-	json_array_append_new(list, json_pack("{s:i, s:s, s:[]}",
-		"lcore", (int)dp_main_lcore(dp), "role", "main", "queues"));
+	if (action != NULL && strcmp(action, "show") != 0) {
+		if (strcmp(action, "pin") == 0 || strcmp(action, "unpin") == 0)
+			return lcores_pin(dp, args, action[0] == 'p', err, err_size);
+		snprintf(err, err_size, "unknown lcores action \"%s\" (show | pin PORT:QUEUE LCORE | unpin PORT:QUEUE)",
+			 action);
+		return NULL;
+	}
+	dp_rebalance_info(dp, &ri);
+	list = json_array();
+	json_array_append_new(list, json_pack(
+		"{s:i, s:s, s:[], s:s, s:{s:s, s:i, s:i, s:i, s:I, s:I, s:I, s:o}}",
+		"lcore", (int)dp_main_lcore(dp), "role", "main", "queues",
+		"poll", cfg_poll_name(dp_cfg(dp)->poll),
+		"rebalance", "mode", ri.automatic ? "auto" : "off",
+		"load_pct", (int)ri.load_pct, "period_s", (int)ri.period_s,
+		"improvement_pct", (int)ri.improvement_pct,
+		"checks", (json_int_t)ri.checks, "taken", (json_int_t)ri.taken,
+		"queues_moved", (json_int_t)ri.queues_moved,
+		"last", ri.checks == 0 ? json_null() : json_pack(
+			"{s:I, s:b, s:i, s:f, s:f}",
+			"age_s", (json_int_t)(dp_now_s(dp) - ri.last_check_s),
+			"taken", ri.last_taken, "moves", (int)ri.last_moves,
+			"variance_before", ri.last_var_before,
+			"variance_after", ri.last_var_after)));
 	for (unsigned int i = 0; i < dp_worker_count(dp); i++) {
-		struct dp_worker_info wi;
-		json_t *queues = json_array(), *longs = json_array();
+		json_t *queues = json_array(), *loads = json_array(),
+		       *longs = json_array();
 		double pct, sleep_pct;
 
 		dp_worker_info(dp, i, &wi);
@@ -342,6 +431,11 @@ api_lcores(void *ctx, json_t *args, char *err, size_t err_size)
 				 port_name(dp, wi.queues[q].port),
 				 wi.queues[q].queue);
 			json_array_append_new(queues, json_string(buf));
+			json_array_append_new(loads, json_pack(
+				"{s:s, s:f, s:f, s:b}", "queue", buf,
+				"load_pct", wi.queues[q].load_pct,
+				"frames_per_s", wi.queues[q].frames_per_s,
+				"pinned", wi.queues[q].pinned));
 		}
 		pct = wi.busy_cycles + wi.idle_cycles == 0 ? 0.0 :
 			100.0 * (double)wi.busy_cycles /
@@ -354,15 +448,19 @@ api_lcores(void *ctx, json_t *args, char *err, size_t err_size)
 			0.0 : 100.0 * (double)wi.sleep_cycles /
 			(double)(wi.busy_cycles + wi.idle_cycles + wi.sleep_cycles);
 		json_array_append_new(list, json_pack(
-			"{s:i, s:s, s:i, s:o, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:o, s:o}",
+			"{s:i, s:s, s:i, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:f, s:f,"
+			" s:{s:f, s:f, s:f, s:f}, s:f, s:o, s:o}",
 			"lcore", (int)wi.lcore, "role", "worker", "tid", wi.tid,
-			"queues", queues,
+			"queues", queues, "queue_load", loads,
 			"busy_cycles", (json_int_t)wi.busy_cycles,
 			"idle_cycles", (json_int_t)wi.idle_cycles,
 			"sleep_cycles", (json_int_t)wi.sleep_cycles,
 			"sleeps", (json_int_t)wi.sleeps,
+			"wakeups", (json_int_t)wi.wakeups,
 			"busy_pct", pct,
 			"sleep_pct", sleep_pct,
+			"window", "seconds", wi.window_s, "busy_pct", wi.busy_pct,
+			"idle_pct", wi.idle_pct, "sleep_pct", wi.sleep_pct,
 			"loop_max_us", (double)wi.loop_max_cycles * 1e6 /
 				       (double)wi.tsc_hz,
 			"loop_us", loop_hist_json(&wi),
@@ -459,12 +557,16 @@ api_config(void *ctx, json_t *args, char *err, size_t err_size)
 			"name", c->vms[v].name, "ports", ports));
 	}
 	snprintf(mode, sizeof(mode), "%04o", c->ctl_mode);
-	res = json_pack("{s:s, s:{s:i, s:o, s:s, s:i}, s:{s:s, s:i}, s:{s:s, s:s},"
+	res = json_pack("{s:s, s:{s:i, s:o, s:s, s:i, s:{s:s, s:i, s:i, s:i}}, s:{s:s, s:i}, s:{s:s, s:s},"
 			" s:{s:i, s:i}, s:{s:s, s:o}, s:o, s:o, s:{s:b}}",
 			"file", c->path,
 			"lcores", "main", (int)c->main_lcore, "workers", workers,
-			"poll", c->poll_adaptive ? "adaptive" : "busy",
+			"poll", cfg_poll_name(c->poll),
 			"max_sleep_us", (int)c->max_sleep_us,
+			"rebalance", "mode", c->rebalance_auto ? "auto" : "off",
+			"load_pct", (int)c->rebalance_load_pct,
+			"period_s", (int)c->rebalance_period_s,
+			"improvement_pct", (int)c->rebalance_improvement_pct,
 			"memory", "hugepages",
 			c->hugepages == CFG_HUGEPAGES_NONE ? "none" : "auto",
 			"mbufs", (int)c->mbufs,
@@ -761,7 +863,7 @@ static const struct ctl_cmd mgmt_cmds[] = {
 	{ "version", "vtoed and DPDK versions", api_version },
 	{ "ports", "every port: kind, socket or device, MAC, link state", api_ports },
 	{ "stats", "counters and drops by reason; args {\"port\": NAME} for one", api_stats },
-	{ "lcores", "lcores, the queues each worker polls, busy/idle/asleep time (poll: busy never sleeps; adaptive backs off when idle)", api_lcores },
+	{ "lcores", "lcores: the queues each worker polls and their load, busy/idle/asleep time (poll: busy never sleeps; adaptive sleeps a little when idle; interrupt sleeps until a guest kicks or a NIC interrupts), rebalancing; show | pin PORT:QUEUE LCORE (moved there and kept) | unpin PORT:QUEUE", api_lcores },
 	{ "fdb", "the MAC table", api_fdb },
 	{ "config", "the configuration in effect", api_config },
 	{ "qos", "uplink DWRR schedulers: show [UPLINK] | set PORT weight N", api_qos },

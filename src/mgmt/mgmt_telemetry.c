@@ -180,6 +180,12 @@ tel_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(w, "queues", wi.n_queues);
 		rte_tel_data_add_dict_u64(w, "busy_cycles", wi.busy_cycles);
 		rte_tel_data_add_dict_u64(w, "idle_cycles", wi.idle_cycles);
+		rte_tel_data_add_dict_u64(w, "sleep_cycles", wi.sleep_cycles);
+		rte_tel_data_add_dict_u64(w, "sleeps", wi.sleeps);
+		rte_tel_data_add_dict_u64(w, "wakeups", wi.wakeups);
+		/* the last window, in hundredths of a percent */
+		rte_tel_data_add_dict_u64(w, "busy_bp", (uint64_t)(wi.busy_pct * 100));
+		rte_tel_data_add_dict_u64(w, "sleep_bp", (uint64_t)(wi.sleep_pct * 100));
 		rte_tel_data_add_dict_u64(w, "loop_max_cycles", wi.loop_max_cycles);
 		snprintf(key, sizeof(key), "lcore%u", wi.lcore);
 		rte_tel_data_add_dict_container(d, key, w, 0);

@@ -48,6 +48,12 @@ struct vhost_port_conf {
 	int64_t owner;
 	int64_t group;
 	uint32_t perms;
+	/* Interrupt mode: per queue pair, an epoll set of the caller's in
+	 * which the vhost thread keeps the owner's kick eventfd of its tx
+	 * vring, edge-triggered, across reconnects and SET_VRING_KICK (the
+	 * set becomes readable at each kick; the caller harvests it with
+	 * epoll_wait(.., 0) and never reads the eventfd).  NULL: none. */
+	const int *kick_sets;
 };
 
 /* Make the directory of the sockets (if missing) and give it group gid

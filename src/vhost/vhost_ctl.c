@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -68,6 +69,9 @@ struct vhost_port {
 	uint32_t perms;         /* server socket's mode, 0: as made */
 	uint64_t announces;     /* SEND_RARP from the owner */
 	bool direct_logging;    /* the direct path logs dirty pages (said once) */
+	/* Queue pair q: the caller's epoll set for the owner's kick
+	 * eventfd of its tx vring (vhost_port_conf), -1: none. */
+	int kick_ep[VHOST_QUEUES_MAX];
 };
 
 /* A front-end connection, from new_connection to destroy_connection. */
@@ -152,6 +156,33 @@ owner_stop_locked(struct vhost_port *s, int vid, const char *why)
 	return true;
 }
 
+/*
+ * Put the owner's kick eventfds into the port's kick sets, edge-triggered
+ * (a sleeping worker is woken by each kick and never reads the eventfd,
+ * which is the library's).  Run after every message of the owner: a kick
+ * fd replaced by SET_VRING_KICK was closed by the library, which took it
+ * out of the set; adding one already there is EEXIST.  Locked.
+ */
+static void
+kick_watch_locked(struct vhost_port *s, int vid)
+{
+	uint16_t vrings = rte_vhost_get_vring_num(vid);
+
+	for (uint16_t q = 0; q < s->queues && 2u * q + 1 < vrings; q++) {
+		struct rte_vhost_vring vr;
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+
+		if (s->kick_ep[q] < 0 ||
+		    rte_vhost_get_vhost_vring(vid, (uint16_t)(2 * q + 1), &vr) != 0 ||
+		    vr.kickfd < 0)
+			continue;
+		if (epoll_ctl(s->kick_ep[q], EPOLL_CTL_ADD, vr.kickfd, &ev) != 0 &&
+		    errno != EEXIST)
+			VHOST_LOG(WARNING, "%s: cannot watch the kicks of queue %u: %s\n",
+				  s->path, q, strerror(errno));
+	}
+}
+
 static int
 vhost_new_device(int vid)
 {
@@ -190,9 +221,11 @@ vhost_new_device(int vid)
 	default:
 		break;
 	}
-	/* Poll mode: the guest need not kick us. */
+	/* Polling: the guest need not kick us (a worker about to sleep
+	 * asks for kicks again, vhost_rx_arm). */
 	for (uint16_t i = 0; i < vrings; i++)
 		rte_vhost_enable_guest_notification(vid, i, 0);
+	kick_watch_locked(s, vid);
 	if (s->direct != NULL) {
 		s->direct->running_vid = vid;
 		vhost_direct_refresh(s->direct, vid);
@@ -295,6 +328,8 @@ vhost_post_msg(int vid, void *msg)
 	(void)msg;
 	pthread_mutex_lock(&vhost_lock);
 	s = port_of_vid_locked(vid);
+	if (s != NULL && s->vo.owner == vid)
+		kick_watch_locked(s, vid);
 	if (s != NULL && s->direct != NULL && s->direct->running_vid == vid) {
 		vhost_direct_refresh(s->direct, vid);
 		if (s->direct->logging != s->direct_logging)
@@ -336,14 +371,19 @@ vhost_new_connection(int vid)
 	pthread_mutex_unlock(&vhost_lock);
 	if (s == NULL)
 		return -1;
-	if (direct && rte_vhost_extern_callback_register(vid, &vhost_extern_ops,
-							 NULL) != 0) {
+	if (rte_vhost_extern_callback_register(vid, &vhost_extern_ops,
+					       NULL) != 0) {
 		/* Without the hooks the direct path could not be kept in
 		 * step with the library: refuse the guest rather than
-		 * run it unsafely. */
-		VHOST_LOG(ERR, "%s: cannot hook vhost-user messages (vid %d)\n",
+		 * run it unsafely.  Without a direct path only a kick fd
+		 * the guest replaces later goes unwatched. */
+		if (direct) {
+			VHOST_LOG(ERR, "%s: cannot hook vhost-user messages (vid %d)\n",
+				  path, vid);
+			return -1;
+		}
+		VHOST_LOG(WARNING, "%s: cannot hook vhost-user messages (vid %d): a kick fd the guest replaces goes unwatched\n",
 			  path, vid);
-		return -1;
 	}
 	return 0;
 }
@@ -551,6 +591,10 @@ vhost_port_open(const struct vhost_port_conf *conf)
 			.perms = conf->perms,
 		};
 		strcpy(slot->path, conf->path);
+		for (uint16_t q = 0; q < VHOST_QUEUES_MAX; q++)
+			slot->kick_ep[q] = q < conf->queues &&
+					   conf->kick_sets != NULL ?
+					   conf->kick_sets[q] : -1;
 		vo_init(&slot->vo, conf->takeover_newest);
 		if (conf->direct != NULL)
 			vhost_direct_init(conf->direct);

@@ -8,6 +8,7 @@
 #ifndef VTOE_VHOST_IO_H
 #define VTOE_VHOST_IO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_vhost.h>
@@ -36,6 +37,36 @@ static inline uint16_t
 vhost_tx_burst(int vid, uint16_t q, struct rte_mbuf **pkts, uint16_t n)
 {
 	return rte_vhost_enqueue_burst(vid, VHOST_VRING_GUEST_RX(q), pkts, n);
+}
+
+/*
+ * Interrupt mode, before a worker sleeps on the kick fd of queue pair q
+ * (vhost_port_kick_fd): ask the guest to kick when it adds to its tx ring,
+ * then look at the ring again.  The guest publishes avail->idx and then
+ * reads whether to kick; we set the flag (or avail_event) and then read
+ * avail->idx, with a full barrier between: one of us sees the other's
+ * write, so a buffer added meanwhile is either seen here or kicked.
+ * false: frames are there already (kicks are turned off again; poll).
+ */
+static inline bool
+vhost_rx_arm(int vid, uint16_t q)
+{
+	uint16_t vr = VHOST_VRING_GUEST_TX(q);
+
+	if (rte_vhost_enable_guest_notification(vid, vr, 1) != 0)
+		return true;    /* no such ring: nothing to wait for */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (rte_vhost_rx_queue_count(vid, vr) == 0)
+		return true;
+	rte_vhost_enable_guest_notification(vid, vr, 0);
+	return false;
+}
+
+/* Polling again: the guest need not kick. */
+static inline void
+vhost_rx_disarm(int vid, uint16_t q)
+{
+	rte_vhost_enable_guest_notification(vid, VHOST_VRING_GUEST_TX(q), 0);
 }
 
 #endif /* VTOE_VHOST_IO_H */

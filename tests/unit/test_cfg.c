@@ -394,7 +394,7 @@ static const struct bad_case bad_cases[] = {
 
 	/* lcores */
 	{ "lcores unknown key", "lcores: {main: 0, worker: [1]}\n" VM1,
-	  "t.yaml:1:19:", "lcores: unknown key \"worker\" (allowed: main, workers, poll, max_sleep)" },
+	  "t.yaml:1:19:", "lcores: unknown key \"worker\" (allowed: main, workers, poll, max_sleep, rebalance)" },
 	{ "lcores a list", "lcores: [0, 1]\n" VM1, "t.yaml:1:9:",
 	  "lcores must be a mapping like {main: 0, workers: [1]}, not a list" },
 	{ "worker not a CPU here", "lcores: {main: 0, workers: [1, 7]}\n" VM1,
@@ -584,7 +584,17 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:7:9:",
 	  "port \"vm1.0\": unknown key \"macaddr\" (allowed: name, socket, mode, mac, queues, uplink, weight, offloads, takeover, owner, group, perms, network, ip, allowed, port_security)" },
 	{ "poll word", "lcores: {poll: lazy}\n" VM1, "t.yaml:1:16:",
-	  "poll \"lazy\" is not adaptive or busy" },
+	  "poll \"lazy\" is not adaptive, busy or interrupt" },
+	{ "rebalance word", "lcores: {rebalance: on}\n" VM1, "t.yaml:1:21:",
+	  "lcores: rebalance \"on\" is not off or auto" },
+	{ "rebalance key", "lcores: {rebalance: {mode: auto, every: 1}}\n" VM1, "t.yaml:1:34:",
+	  "unknown key \"every\" (allowed: mode, load, period, improvement)" },
+	{ "rebalance load", "lcores: {rebalance: {load: 101%}}\n" VM1, "t.yaml:1:28:",
+	  "rebalance load \"101%\" is not a percentage from 10% to 100%" },
+	{ "rebalance period", "lcores: {rebalance: {period: 0s}}\n" VM1, "t.yaml:1:30:",
+	  "rebalance period \"0s\" is not a duration from 1s to 60m" },
+	{ "rebalance improvement", "lcores: {rebalance: {improvement: 0}}\n" VM1, "t.yaml:1:35:",
+	  "rebalance improvement \"0\" is not a percentage from 1% to 100%" },
 	{ "max_sleep unit", "lcores: {max_sleep: 2s}\n" VM1, "t.yaml:1:21:",
 	  "max_sleep \"2s\" is not a duration from 1us to 10ms" },
 	{ "max_sleep too long", "lcores: {max_sleep: 11ms}\n" VM1, "t.yaml:1:21:",
@@ -962,16 +972,34 @@ static void test_poll(void **state)
 	struct cfg *cfg = expect_ok(VM1);
 
 	(void)state;
-	assert_true(cfg->poll_adaptive);
+	assert_int_equal(cfg->poll, CFG_POLL_ADAPTIVE);
 	assert_int_equal(cfg->max_sleep_us, 1000);
 	cfg_free(cfg);
 	cfg = expect_ok("lcores: {poll: busy, max_sleep: 2ms}\n" VM1);
-	assert_false(cfg->poll_adaptive);
+	assert_int_equal(cfg->poll, CFG_POLL_BUSY);
 	assert_int_equal(cfg->max_sleep_us, 2000);
 	cfg_free(cfg);
 	cfg = expect_ok("lcores: {poll: adaptive, max_sleep: 40}\n" VM1);
-	assert_true(cfg->poll_adaptive);
+	assert_int_equal(cfg->poll, CFG_POLL_ADAPTIVE);
 	assert_int_equal(cfg->max_sleep_us, 40);
+	assert_false(cfg->rebalance_auto);
+	assert_int_equal(cfg->rebalance_load_pct, 95);
+	assert_int_equal(cfg->rebalance_period_s, 60);
+	assert_int_equal(cfg->rebalance_improvement_pct, 25);
+	cfg_free(cfg);
+	cfg = expect_ok("lcores: {poll: interrupt, rebalance: auto}\n" VM1);
+	assert_int_equal(cfg->poll, CFG_POLL_INTERRUPT);
+	assert_true(cfg->rebalance_auto);
+	cfg_free(cfg);
+	cfg = expect_ok("lcores: {rebalance: {load: 80%, period: 2m, improvement: 10}}\n" VM1);
+	assert_true(cfg->rebalance_auto);
+	assert_int_equal(cfg->rebalance_load_pct, 80);
+	assert_int_equal(cfg->rebalance_period_s, 120);
+	assert_int_equal(cfg->rebalance_improvement_pct, 10);
+	cfg_free(cfg);
+	cfg = expect_ok("lcores: {rebalance: {mode: off, period: 5s}}\n" VM1);
+	assert_false(cfg->rebalance_auto);
+	assert_int_equal(cfg->rebalance_period_s, 5);
 	cfg_free(cfg);
 }
 

@@ -1,0 +1,121 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# test_rebalance.sh - rx queues handed from worker to worker under a flood,
+# by hand (`vtoectl lcores pin`) and by the automatic rebalancer.  Two
+# workers share CPU 1 ("LCORE@CPU"); vtoe-inject is both guests and sends
+# numbered frames vm1.0 -> vm2.0 the whole time.
+#
+# 1. New queues are placed by load: with both idle, one per worker.
+# 2. pin: vm1.0:0 (the sender's queue) and vm2.0:0 (whose worker delivers
+#    into vm2) are moved back and forth six times while the flood runs;
+#    every frame sent arrives, none out of order, and lcores shows each
+#    queue where it was pinned.
+# 3. rebalance: auto (load 10%, period 2 s, improvement 10%): a second
+#    flood vm3.0 -> vm4.0 beside the first; every queue pinned onto one
+#    worker and then unpinned: the rebalancer sees that worker busy and
+#    the other idle and moves one sender's queue over (a receiver's queue
+#    weighs nothing: with its sender on the same worker, delivery is part
+#    of the sender's turn), under both floods, again without loss or
+#    reordering.
+source "$(dirname "$0")/lib/common.sh"
+
+need_root
+need_binaries "$VTOED" "$VTOECTL" "$VTOE_INJECT"
+need_hugepages 256
+
+CONF=$WORK/vtoed.yaml VLOG=$WORK/vtoed.log
+W0=$WORKER_CPU W1=$((WORKER_CPU + 1))
+VM3_SOCK=$WORK/vm3.0.sock VM4_SOCK=$WORK/vm4.0.sock
+VM3_MAC=52:54:00:00:03:01 VM4_MAC=52:54:00:00:04:01
+write_config "$CONF" server
+cat >>"$CONF" <<EOF2
+  - name: vm3
+    ports:
+      - {name: vm3.0, socket: $VM3_SOCK, mode: server, mac: "$VM3_MAC", queues: 1}
+  - name: vm4
+    ports:
+      - {name: vm4.0, socket: $VM4_SOCK, mode: server, mac: "$VM4_MAC", queues: 1}
+EOF2
+sed -i "s|^lcores: {\(.*\)workers: \[$WORKER_CPU\]\(.*\)}|lcores: {\1workers: [$W0, \"$W1@$WORKER_CPU\"]\2, rebalance: {mode: auto, load: 10%, period: 2s, improvement: 10%}}|" "$CONF"
+grep -q rebalance "$CONF" || die "could not set two workers in $CONF: $(grep lcores "$CONF")"
+vtoed_start "$CONF" "$VLOG" 300 || { dump_log "$VLOG"; die "vtoed did not start"; }
+
+lcore_of() {  # PORT:QUEUE -> the lcore polling it
+	ctl --json lcores | jq -r --arg q "$1" '.[] | select(.role == "worker") | select(.queues | index($q)) | .lcore'
+}
+
+# inject_on SOCK_A MAC_A SOCK_B MAC_B OUT ARGS...: vtoe-inject as two guests
+inject_on() {
+	local sa=$1 ma=$2 sb=$3 mb=$4 out=$5; shift 5
+	timeout 150 taskset -c "$OTHER_CPUS" "$VTOE_INJECT" -l "$MAIN_CPU" --no-pci --no-huge -m 128 \
+		--file-prefix="$(dpdk_prefix "inject$RANDOM")" \
+		--vdev "net_virtio_user0,path=$sa,mac=$ma,queue_size=1024" \
+		--vdev "net_virtio_user1,path=$sb,mac=$mb,queue_size=1024" -- "$@" \
+		>"$out" 2>"$out.err"
+}
+# flood_check NAME OUT: what a flood sent all arrived, in order
+flood_check() {
+	local sent
+	log "$1: $(tr '\n' ' ' <"$2")"
+	sent=$(sed -n 's/^sent 64 //p' "$2")
+	check "$1 ran (sent $sent)" test "${sent:-0}" -gt 50000
+	check "$1: every frame sent arrived ($(fact rx 1 "$2") of $sent)" test "$(fact rx 1 "$2")" = "$sent"
+	check "$1: in order ($(fact order 1 "$2") out of order)" test "$(fact order 1 "$2")" = 0
+}
+
+OUT=$WORK/flood.out
+FLOOD=(--send 64:50000000 --pps 20000 --wait 2000)
+inject_on "$VM1_SOCK" "$VM1_MAC" "$VM2_SOCK" "$VM2_MAC" "$OUT" "${FLOOD[@]}" --dst "$VM2_MAC" & IP=$!
+wait_for 20 ports_up vm1.0 vm2.0 || { dump_log "$VLOG"; die "guests did not come up"; }
+a=$(lcore_of vm1.0:0) b=$(lcore_of vm2.0:0)
+log "placed: vm1.0:0 on lcore $a, vm2.0:0 on lcore $b"
+check "idle queues are spread over both workers" test -n "$a" -a -n "$b" -a "$a" != "$b"
+
+# 2. pin, back and forth, under the flood
+ok=1
+for i in 1 2 3; do
+	for spec in "vm1.0:0 $W1" "vm2.0:0 $W0" "vm1.0:0 $W0" "vm2.0:0 $W1"; do
+		set -- $spec
+		ctl lcores pin "$1" "$2" >/dev/null || { ok=0; log "pin $1 $2 failed"; }
+		[ "$(lcore_of "$1")" = "$2" ] || { ok=0; log "after pin $1 $2 it is on $(lcore_of "$1")"; }
+		sleep 0.3
+	done
+done
+check "pin moves the queue where asked, every time" test $ok = 1
+check "pinned queues show as pinned" \
+	test "$(ctl --json lcores | jq '[.[] | .queue_load[]? | select(.pinned)] | length')" = 2
+moved=$(ctl --json lcores | jq '.[] | select(.role == "main") | .rebalance.queues_moved')
+log "queues moved so far: $moved"
+check "twelve hand-overs counted ($moved)" test "$moved" -ge 12
+
+kill -INT $IP 2>/dev/null; wait $IP
+flood_check "flood across 12 pins" "$OUT"
+
+# 3. two floods, every queue onto lcore W0 and unpinned: the rebalancer
+# should give one sender's queue to the idle worker
+OUT=$WORK/flood1.out OUT3=$WORK/flood3.out
+inject_on "$VM1_SOCK" "$VM1_MAC" "$VM2_SOCK" "$VM2_MAC" "$OUT" "${FLOOD[@]}" --dst "$VM2_MAC" & IP=$!
+inject_on "$VM3_SOCK" "$VM3_MAC" "$VM4_SOCK" "$VM4_MAC" "$OUT3" "${FLOOD[@]}" --dst "$VM4_MAC" & IP3=$!
+wait_for 20 ports_up vm1.0 vm2.0 vm3.0 vm4.0 || { dump_log "$VLOG"; die "guests did not come up"; }
+for q in vm1.0:0 vm2.0:0 vm3.0:0 vm4.0:0; do ctl lcores pin $q "$W0" >/dev/null; done
+for q in vm1.0:0 vm2.0:0 vm3.0:0 vm4.0:0; do ctl lcores unpin $q >/dev/null; done
+check "all four queues on lcore $W0" \
+	test "$(lcore_of vm1.0:0)$(lcore_of vm2.0:0)$(lcore_of vm3.0:0)$(lcore_of vm4.0:0)" = "$W0$W0$W0$W0"
+split() { [ "$(lcore_of vm1.0:0)" != "$(lcore_of vm3.0:0)" ]; }
+wait_for 30 split
+check "rebalance: auto gave a sender's queue to the idle worker (vm1.0:0 on $(lcore_of vm1.0:0), vm3.0:0 on $(lcore_of vm3.0:0))" split
+ctl lcores | sed 's/^/    /' >&2
+grep "rebalance:" "$VLOG" | tail -3 | sed 's/^/    /' >&2
+taken=$(ctl --json lcores | jq '.[] | select(.role == "main") | .rebalance.taken')
+check "lcores counts the rebalance ($taken taken)" test "$taken" -ge 1
+sleep 2
+kill -INT $IP $IP3 2>/dev/null; wait $IP $IP3
+flood_check "flood vm1 -> vm2 across the rebalance" "$OUT"
+flood_check "flood vm3 -> vm4 across the rebalance" "$OUT3"
+for p in vm2.0 vm4.0; do
+	check "no drops counted on $p ($(port_stat $p '.drops' | tr -d ' \n'))" \
+		test "$(port_stat $p '[.drops[]?] | add // 0')" = 0
+done
+vtoed_stop TERM
+check "vtoed exits 0" test $? = 0
+t_finish
