@@ -11,7 +11,11 @@
 # 3. poll: interrupt, same idle: the worker sleeps in epoll on the guests'
 #    kicks and uses < 0.5% of a CPU; then the same 20,000 frames after the
 #    idle (the guest's kicks wake it), all in order.
-# 4. poll: busy, same idle: the worker takes most of its CPU (the
+# 4. poll: interrupt with a tap uplink (whose PMD has rx interrupts):
+#    after 3 s idle, 200 frames the kernel sends into the tap reach vm2
+#    (the tap's interrupt woke the worker), and vtoed said it sleeps on
+#    the uplink's interrupts.
+# 5. poll: busy, same idle: the worker takes most of its CPU (the
 #    measurement can tell the two apart).
 source "$(dirname "$0")/lib/common.sh"
 
@@ -73,8 +77,40 @@ round() {  # MODE [MAX_SLEEP]
 	check "$mode: vtoed exits 0" test $? = 0
 }
 
+uplink_round() {
+	local tap=vtoepl$$ out=$WORK/uplink.out
+	tap=${tap:0:15}
+	write_config "$CONF" server
+	sed -i "s/^lcores: {\(.*\)}/lcores: {\1, poll: interrupt}/" "$CONF"
+	sed -i "s|mac: \"$VM2_MAC\", queues: 1}|mac: \"$VM2_MAC\", queues: 1, uplink: up0}|" "$CONF"
+	printf 'uplinks:\n  - {name: up0, device: "net_tap0,iface=%s"}\n' "$tap" >>"$CONF"
+	vtoed_start "$CONF" "$VLOG" 120 || { dump_log "$VLOG"; die "uplink: vtoed did not start"; }
+	ip link set "$tap" up 2>/dev/null
+	sysctl -qw "net.ipv6.conf.$tap.disable_ipv6=1" 2>/dev/null
+	check "interrupt: the tap uplink's rx interrupts are used" \
+		grep -q "uplink up0: rx interrupts" "$VLOG"
+	inject_pair "$out" --wait 8000 & local ip=$!
+	wait_for 20 ports_up vm1.0 vm2.0 || fail "uplink: guests did not come up"
+	local s0 s1
+	s0=$(ctl --json lcores | jq '[.[] | select(.role == "worker")][0].sleeps')
+	sleep 3
+	s1=$(ctl --json lcores | jq '[.[] | select(.role == "worker")][0].sleeps')
+	# bounded 1 ms sleeps would be ~3,000; sleeps that wait for an
+	# interrupt end only at the 100 ms safety bound
+	check "interrupt: the worker slept on interrupts, not on a timer ($((s1 - s0)) sleeps in 3 s)" \
+		test $((s1 - s0)) -lt 300
+	python3 "$(dirname "$0")/lib/frames.py" tap "$tap" 200 raw dst="$VM2_MAC" src=02:00:00:00:00:99
+	wait $ip
+	log "interrupt + uplink: $(tr '\n' ' ' <"$out")"
+	check "interrupt: 200 frames from the tap after 3 s idle reached vm2 ($(fact rx 1 "$out"))" \
+		test "$(fact rx 1 "$out")" = 200
+	vtoed_stop TERM
+	check "interrupt + uplink: vtoed exits 0" test $? = 0
+}
+
 round adaptive
 round adaptive 250us
 round interrupt
+uplink_round
 round busy
 t_finish
