@@ -26,6 +26,13 @@
 #           up to 3 times if it fails, e.g. before the server listens), its
 #           JSON report as "E2E IPERF3J <line>" lines, then
 #           "E2E IPERF3 DONE rc=N tries=N".
+#   iperf3ping: iperf3 as above (benchmarks/sched_bench.sh; the server
+#           side is the same) and, in the client, ping under that load:
+#           e2e.omit seconds after iperf3 starts, "E2E LOAD BEGIN try=N",
+#           `ping -i e2e.pingi -w e2e.secs PEER`, "E2E LOAD END try=N"; then
+#           the JSON as "E2E IPERF3J" lines, busybox ping's summary as
+#           "E2E PINGS" lines, every reply's RTT in ms as "E2E PINGT t t ..."
+#           lines (50 a line), and "E2E IPERF3 DONE rc=N tries=N".
 #   mig:    both directions at once, for live migration tests: a sink on TCP
 #           5001 (as xfer), rounds of e2e.mb MiB (the xfer stream) sent to
 #           e2e.peer for e2e.secs seconds, one "E2E SEND round=N rc=R md5=M
@@ -74,7 +81,7 @@ if { [ "$ROLE" = xfer ] && [ "$SINK" = 1 ]; } || [ "$ROLE" = mig ]; then
 		echo "E2E SINK md5=$M uptime=$(up)"
 	done) &
 fi
-if [ "$ROLE" = iperf3 ] && [ "$IPERF" = server ]; then
+if { [ "$ROLE" = iperf3 ] || [ "$ROLE" = iperf3ping ]; } && [ "$IPERF" = server ]; then
 	iperf3 -s -p 5201 >/dev/null 2>&1 &
 fi
 if ! ifconfig eth0 $IP netmask 255.255.255.0 up; then echo "E2E RESULT FAIL no eth0"; poweroff -f; fi
@@ -158,6 +165,37 @@ iperf3)
 			i=$((i + 1)); sleep 1
 		done
 		sed 's/^/E2E IPERF3J /' /tmp/iperf3.json
+		echo "E2E IPERF3 DONE rc=$rc tries=$i uptime=$(up)"
+	else
+		echo "E2E IPERF3 SERVER READY uptime=$(up)"
+	fi
+	[ "$LINGER" = 0 ] && while :; do sleep 3600; done
+	;;
+iperf3ping)
+	if [ "$IPERF" = client ]; then
+		first_ping
+		echo "E2E IPERF3 START uptime=$(up)"
+		i=1
+		while :; do
+			iperf3 -c $PEER -p 5201 -J -t $SECS -O $OMIT -P $PAR >/tmp/iperf3.json 2>&1 &
+			IP3=$!
+			sleep $OMIT
+			# ping only while iperf3 runs (it fails at once if the server is not up yet)
+			if kill -0 $IP3 2>/dev/null; then
+				echo "E2E LOAD BEGIN try=$i uptime=$(up)"
+				ping -i $PINGI -w $SECS $PEER >/tmp/pings 2>&1
+				echo "E2E LOAD END try=$i uptime=$(up)"
+			fi
+			wait $IP3
+			rc=$?
+			if [ $rc = 0 ] || [ $i -ge 3 ]; then break; fi
+			i=$((i + 1)); sleep 1
+		done
+		sed 's/^/E2E IPERF3J /' /tmp/iperf3.json
+		grep -E 'transmitted|round-trip' /tmp/pings 2>/dev/null | sed 's/^/E2E PINGS /'
+		sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' /tmp/pings 2>/dev/null |
+			awk '{ printf "%s%s", (NR % 50 == 1) ? "E2E PINGT" : "", " " $1; if (NR % 50 == 0) printf "\n" }
+				END { if (NR % 50) printf "\n" }'
 		echo "E2E IPERF3 DONE rc=$rc tries=$i uptime=$(up)"
 	else
 		echo "E2E IPERF3 SERVER READY uptime=$(up)"
