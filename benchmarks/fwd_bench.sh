@@ -40,6 +40,8 @@
 #   --base PATH       a second vtoed binary (e.g. built before a change),
 #                     measured as system "base" and alternated with the
 #                     others: add base to --systems
+#   --poll MODE       lcores.poll of vtoed (busy|adaptive|interrupt; default:
+#                     the binary's default); --base-poll MODE the same for base
 #   --psec            vtoed's ports in a tagged network with port security
 #                     restricting MAC and IPv4 source (the generator's
 #                     198.18.0.1), and OVS's flows matching the same
@@ -69,6 +71,8 @@ VTOED=""
 BASE=""
 SIZES="64,1518"
 PSEC=0
+POLL=""
+BASE_POLL=""
 ROUNDS=5
 # Like for like: testpmd's net_vhost and OVS (userspace-tso-enable=false, its
 # default) offer the generator no checksum/TSO offloads, so vtoed's ports
@@ -105,6 +109,8 @@ while [ $# -gt 0 ]; do
     --base) BASE=$2; shift 2 ;;
     --sizes) SIZES=$2; shift 2 ;;
     --psec) PSEC=1; shift ;;
+    --poll) POLL=$2; shift 2 ;;
+    --base-poll) BASE_POLL=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
@@ -230,14 +236,15 @@ sut_start_testpmd() {
     wait_for 30 "testpmd vhost sockets" sockets_exist "$SOCK1" "$SOCK2"
 }
 
-sut_start_vtoed() { vtoed_start "$VTOED" "$PSEC"; }
-sut_start_base() { vtoed_start "$BASE" 0; }
-vtoed_start() {  # vtoed_start BINARY PSEC
-    local d=$WORKDIR/m$MEAS net=""
+sut_start_vtoed() { vtoed_start "$VTOED" "$PSEC" "$POLL"; }
+sut_start_base() { vtoed_start "$BASE" 0 "$BASE_POLL"; }
+vtoed_start() {  # vtoed_start BINARY PSEC [POLL]
+    local d=$WORKDIR/m$MEAS net="" poll=""
     SOCK1=$d/vm1.sock; SOCK2=$d/vm2.sock
     [ "$2" = 1 ] && net=", network: blue, ip: [198.18.0.1/32]"
+    [ -n "${3:-}" ] && poll=", poll: $3"
     cat >"$d/vtoed.yaml" <<EOF
-lcores: {main: $GEN_CPU, workers: [$SUT_CPU]}
+lcores: {main: $GEN_CPU, workers: [$SUT_CPU]$poll}
 memory: {hugepages: auto, mbufs: 16384}
 control: {socket: $d/vtoed.sock, mode: "0660"}
 eal: {file_prefix: bench-vtoed-$RUN_ID}

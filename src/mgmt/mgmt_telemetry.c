@@ -169,8 +169,8 @@ tel_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
 		return -ENODEV;
 	rte_tel_data_start_dict(d);
 	for (unsigned int i = 0; i < dp_worker_count(dp); i++) {
-		struct dp_worker_info wi;
-		struct rte_tel_data *w = rte_tel_data_alloc();
+		static struct dp_worker_info wi;        /* under the table lock */
+		struct rte_tel_data *w = rte_tel_data_alloc(), *qs;
 		char key[32];
 
 		if (w == NULL)
@@ -187,6 +187,26 @@ tel_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(w, "busy_bp", (uint64_t)(wi.busy_pct * 100));
 		rte_tel_data_add_dict_u64(w, "sleep_bp", (uint64_t)(wi.sleep_pct * 100));
 		rte_tel_data_add_dict_u64(w, "loop_max_cycles", wi.loop_max_cycles);
+		/* Containers hold scalars only: one string per queue,
+		 * "PORT:QUEUE LOAD_BP FRAMES_PER_S PINNED". */
+		if (wi.n_queues > 0 && (qs = rte_tel_data_alloc()) != NULL) {
+			rte_tel_data_start_array(qs, RTE_TEL_STRING_VAL);
+			for (unsigned int q = 0; q < wi.n_queues; q++) {
+				char line[96];
+				struct dp_port_info pi;
+
+				if (dp_port_info(dp, wi.queues[q].port, &pi) != 0)
+					continue;
+				snprintf(line, sizeof(line), "%s:%u %u %.0f %s",
+					 pi.name, wi.queues[q].queue,
+					 (unsigned int)(wi.queues[q].load_pct * 100),
+					 wi.queues[q].frames_per_s,
+					 wi.queues[q].pinned ? "pinned" : "-");
+				if (rte_tel_data_add_array_string(qs, line) != 0)
+					break;
+			}
+			rte_tel_data_add_dict_container(w, "queue_load", qs, 0);
+		}
 		snprintf(key, sizeof(key), "lcore%u", wi.lcore);
 		rte_tel_data_add_dict_container(d, key, w, 0);
 	}

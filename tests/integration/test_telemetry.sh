@@ -76,5 +76,9 @@ check "/vtoe/fdb has vm2.0's static MAC" fdb_has "default $VM2_MAC vm2.0 static"
 lc=$(tel /vtoe/lcores)
 check "/vtoe/lcores shows the worker on lcore $WORKER_CPU ($lc)" \
 	[ "$(jq -r ".lcore$WORKER_CPU.queues" <<<"$lc")" = 2 ]
+check "/vtoe/lcores gives each queue's load (\"PORT:QUEUE LOAD_BP FRAMES_PER_S PINNED\")" \
+	jq -e ".lcore$WORKER_CPU.queue_load | map(test(\"^vm[12][.]0:0 [0-9]+ [0-9]+ -\$\")) | all and length == 2" <<<"$lc"
+check "/vtoe/lcores gives the worker's sleeps and its shares over the window" \
+	jq -e ".lcore$WORKER_CPU | has(\"sleep_cycles\") and has(\"wakeups\") and has(\"busy_bp\")" <<<"$lc"
 check "vtoed still answers" kill -0 "$VTOED_PID"
 t_finish
