@@ -115,6 +115,8 @@ struct gen_counts {
 	uint64_t lost;
 	uint64_t busy_cycles;
 	uint64_t corrupt;       /* --check: payload bytes not as sent */
+	uint32_t last_seq;      /* --check: the sequence seen last */
+	uint64_t seq_wraps;     /* ... and how often it wrapped */
 	uint64_t meta_bad;      /* --check: a frame longer than one MSS without
 				 * LRO / the MSS as its segment size */
 };
@@ -460,7 +462,13 @@ gen_rx_check(const struct rte_mbuf *m, const struct gen_frame *f,
 	if (plen > f->o->mss &&
 	    (!(m->ol_flags & RTE_MBUF_F_RX_LRO) || m->tso_segsz != f->o->mss))
 		c->meta_bad++;
-	k = (seq - 1) % f->payload;
+	/* Past 4 GiB the 32-bit sequence wraps (a test window sends that
+	 * above ~9 Gbit/s) and 2^32 is no multiple of payload: place the
+	 * byte by its 64-bit stream position. */
+	if (seq < c->last_seq && c->last_seq - seq > 0x80000000u)
+		c->seq_wraps++;
+	c->last_seq = seq;
+	k = (uint32_t)((((uint64_t)c->seq_wraps << 32) + seq - 1) % f->payload);
 	off = GEN_HDR_LEN;
 	for (seg = m; seg != NULL && plen > 0; seg = seg->next) {
 		const uint8_t *p = rte_pktmbuf_mtod(seg, const uint8_t *);
