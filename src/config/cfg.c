@@ -207,21 +207,32 @@ static bool cfg_get_either(struct cfg_parser *p, const yaml_node_t *n,
 			   const char *ctx, const char *key, const char *first,
 			   const char *other, bool *second);
 
+/* A whole number with no unit or the unit small, or with the unit big
+ * (times mult): the number in small units, 0 for anything else. */
+static unsigned long long scaled_number(const char *s, const char *small,
+					const char *big, unsigned int mult)
+{
+	unsigned long long v;
+	char *end;
+
+	if (s[0] < '0' || s[0] > '9')
+		return 0;
+	v = strtoull(s, &end, 10);
+	if (strcmp(end, big) == 0)
+		return v > ULLONG_MAX / mult ? 0 : v * mult;
+	return *end == '\0' || strcmp(end, small) == 0 ? v : 0;
+}
+
 /* "250us", "1ms", or a number of microseconds. */
 static void parse_max_sleep(struct cfg_parser *p, const yaml_node_t *n,
 			    const char *ctx)
 {
 	const char *s = cfg_get_scalar(p, n, ctx, "max_sleep");
 	unsigned long long v;
-	char *end;
 
 	if (s == NULL)
 		return;
-	v = strtoull(s, &end, 10);
-	if (end != s && strcmp(end, "ms") == 0)
-		v *= 1000;
-	else if (end == s || (*end != '\0' && strcmp(end, "us") != 0))
-		v = 0;
+	v = scaled_number(s, "us", "ms", 1000);
 	if (v == 0 || v > CFG_MAX_SLEEP_US_MAX) {
 		cfg_error(p, n, "%smax_sleep \"%s\" is not a duration from 1us to 10ms (like 250us or 1ms)",
 			  ctx, s);
@@ -270,15 +281,10 @@ static void parse_period(struct cfg_parser *p, const yaml_node_t *n,
 {
 	const char *s = cfg_get_scalar(p, n, ctx, "period");
 	unsigned long long v;
-	char *end;
 
 	if (s == NULL)
 		return;
-	v = strtoull(s, &end, 10);
-	if (end != s && strcmp(end, "m") == 0)
-		v *= 60;
-	else if (end == s || (*end != '\0' && strcmp(end, "s") != 0))
-		v = 0;
+	v = scaled_number(s, "s", "m", 60);
 	if (v == 0 || v > CFG_REBALANCE_PERIOD_MAX) {
 		cfg_error(p, n, "%srebalance period \"%s\" is not a duration from 1s to 60m (like 60s or 2m)",
 			  ctx, s);

@@ -99,6 +99,7 @@ dp_intr_register(struct dp_worker *w, const struct dp_plan *pl)
 	for (unsigned int i = 0; i < w->n_reg; i++)
 		(void)epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->reg_fds[i], NULL);
 	w->n_reg = 0;
+	w->reg_all = pl->intr_all;
 	for (unsigned int i = 0; i < pl->n_rxqs; i++) {
 		const struct dp_rxq *rq = &pl->rxqs[i];
 		struct epoll_event ev = {
@@ -113,6 +114,8 @@ dp_intr_register(struct dp_worker *w, const struct dp_plan *pl)
 			continue;
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, rq->intr_fd, &ev) == 0)
 			w->reg_fds[w->n_reg++] = rq->intr_fd;
+		else
+			w->reg_all = false;     /* its frames end no sleep */
 	}
 	w->reg_gen = pl->gen;
 }
@@ -208,17 +211,19 @@ dp_intr_sleep(struct dp_worker *w, const struct dp_plan *pl,
 {
 	struct epoll_event evs[DP_INTR_EVENTS];
 	uint64_t gen = pl->gen, t0 = rte_rdtsc(), t1;
-	uint32_t us = pl->intr_all ? DP_INTR_SLEEP_MAX_US : max_us;
-	struct timespec ts = { .tv_sec = us / 1000000,
-			       .tv_nsec = (long)(us % 1000000) * 1000 };
+	struct timespec ts;
 	unsigned int n_armed;
+	uint32_t us;
 	bool quiet;
 	int n;
 
 	if (pl->gen != w->reg_gen)
 		dp_intr_register(w, pl);
+	us = w->reg_all ? DP_INTR_SLEEP_MAX_US : max_us;
+	ts = (struct timespec){ .tv_sec = us / 1000000,
+				.tv_nsec = (long)(us % 1000000) * 1000 };
 	atomic_store_explicit(&w->sleeping, true, memory_order_relaxed);
-	/* Pairs with the fence in dp_wake_mask: the flag is visible before
+	/* Pairs with the fence in dp_wake_port: the flag is visible before
 	 * we look at the rings, or the writer's frames are. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	quiet = dp_intr_arm(w, pl, snap, &n_armed);
@@ -236,10 +241,7 @@ dp_intr_sleep(struct dp_worker *w, const struct dp_plan *pl,
 	atomic_store_explicit(&w->sleeping, false, memory_order_relaxed);
 	dp_intr_disarm(w, gen, n_armed);
 	t1 = rte_rdtsc();
-	if (quiet) {
-		__atomic_store_n(&w->sleep_cycles, w->sleep_cycles + (t1 - t0),
-				 __ATOMIC_RELAXED);
-		__atomic_store_n(&w->sleeps, w->sleeps + 1, __ATOMIC_RELAXED);
-	}
+	if (quiet)
+		dp_sleep_account(w, t0, t1);
 	return t1;
 }

@@ -81,6 +81,18 @@ dp_load_queue(const struct dp *dp, uint16_t p, uint16_t q, uint64_t *frames,
 	return h->cycles[b] - h->cycles[a];
 }
 
+/* Worker i's busy, idle and asleep cycles from sample a to sample b;
+ * returns their sum. */
+static uint64_t
+dp_load_between(const struct dp *dp, unsigned int i, unsigned int a,
+		unsigned int b, uint64_t *busy, uint64_t *idle, uint64_t *sleep)
+{
+	*busy = dp->wload[i][b].busy - dp->wload[i][a].busy;
+	*idle = dp->wload[i][b].idle - dp->wload[i][a].idle;
+	*sleep = dp->wload[i][b].sleep - dp->wload[i][a].sleep;
+	return *busy + *idle + *sleep;
+}
+
 void
 dp_load_worker(const struct dp *dp, unsigned int i, struct dp_worker_info *info)
 {
@@ -90,10 +102,7 @@ dp_load_worker(const struct dp *dp, unsigned int i, struct dp_worker_info *info)
 	info->window_s = info->busy_pct = info->idle_pct = info->sleep_pct = 0;
 	if (!dp_load_span(dp, &b, &a))
 		return;
-	busy = dp->wload[i][b].busy - dp->wload[i][a].busy;
-	idle = dp->wload[i][b].idle - dp->wload[i][a].idle;
-	sleep = dp->wload[i][b].sleep - dp->wload[i][a].sleep;
-	all = busy + idle + sleep;
+	all = dp_load_between(dp, i, a, b, &busy, &idle, &sleep);
 	info->window_s = (double)(dp->load_tsc[b] - dp->load_tsc[a]) /
 			 (double)dp->tsc_hz;
 	if (all == 0)
@@ -172,9 +181,8 @@ dp_load_last_second(const struct dp *dp, uint32_t *busy_pct)
 	unsigned int a = dp_load_slot(dp->load_n - 2);
 
 	for (unsigned int i = 0; i < dp->n_workers; i++) {
-		uint64_t busy = dp->wload[i][b].busy - dp->wload[i][a].busy;
-		uint64_t all = busy + dp->wload[i][b].idle - dp->wload[i][a].idle +
-			       dp->wload[i][b].sleep - dp->wload[i][a].sleep;
+		uint64_t busy, idle, sleep;
+		uint64_t all = dp_load_between(dp, i, a, b, &busy, &idle, &sleep);
 
 		busy_pct[i] = all == 0 ? 0 : (uint32_t)(busy * 100 / all);
 	}

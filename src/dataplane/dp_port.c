@@ -54,7 +54,7 @@ dp_vhost_up(void *arg, int vid)
 	atomic_store_explicit(&port->vid, vid, memory_order_release);
 	portset_shared_add(&dp->up, port->id);
 	/* A worker asleep on this port's (silent) kick set. */
-	dp_wake_mask(dp, atomic_load(&port->wake_mask), -1);
+	dp_wake_port(dp, port, -1);
 	DP_LOG(INFO, "port %s: link up\n", port->name);
 	return 0;
 }
@@ -99,7 +99,7 @@ dp_vhost_queue(void *arg, int vid, uint16_t vring, bool enabled)
 	if (enabled) {
 		atomic_fetch_or_explicit(&port->vrings_enabled, 1u << vring,
 					 memory_order_release);
-		dp_wake_mask(port->dp, atomic_load(&port->wake_mask), -1);
+		dp_wake_port(port->dp, port, -1);
 	} else
 		atomic_fetch_and_explicit(&port->vrings_enabled, ~(1u << vring),
 					  memory_order_release);

@@ -272,6 +272,7 @@ struct dp_worker {
 	int epfd;                       /* what the worker sleeps on */
 	int wake_fd;                    /* eventfd: others wake it */
 	uint64_t reg_gen;               /* plan whose fds are in epfd */
+	bool reg_all;                   /* ... and every rx queue's is */
 	unsigned int n_reg;
 	int *reg_fds;                   /* DP_WORKER_QUEUES_MAX */
 	uint64_t wakeups;               /* sleeps ended by an event */
@@ -383,14 +384,21 @@ int dp_intr_init(struct dp_worker *w);
 void dp_intr_fini(struct dp_worker *w);
 /* Any thread: end worker w's sleep (now, or its next one). */
 void dp_wake(struct dp_worker *w);
-/* Worker self (or the main thread, self = -1) left frames for the
- * workers in mask: wake those that sleep. */
+/* Worker self (or another thread, self = -1) left frames for the
+ * workers that poll port (its wake_mask): wake those that sleep.  Only
+ * in interrupt mode, where nothing else would end their sleep; the mask
+ * is not even read otherwise. */
 static inline void
-dp_wake_mask(struct dp *dp, uint64_t mask, int self)
+dp_wake_port(struct dp *dp, const struct dp_port *port, int self)
 {
+	uint64_t mask;
+
+	if (!dp->intr)
+		return;
+	mask = atomic_load_explicit(&port->wake_mask, memory_order_relaxed);
 	if (self >= 0)
 		mask &= ~(1ULL << self);
-	if (!dp->intr || mask == 0)
+	if (mask == 0)
 		return;
 	/* Our frames are in the ring before we read "sleeping": pairs with
 	 * the fence in dp_intr_sleep. */
@@ -402,6 +410,14 @@ dp_wake_mask(struct dp *dp, uint64_t mask, int self)
 		if (atomic_load_explicit(&o->sleeping, memory_order_relaxed))
 			dp_wake(o);
 	}
+}
+/* A sleep of worker w from TSC t0 to t1, in its counters. */
+static inline void
+dp_sleep_account(struct dp_worker *w, uint64_t t0, uint64_t t1)
+{
+	__atomic_store_n(&w->sleep_cycles, w->sleep_cycles + (t1 - t0),
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&w->sleeps, w->sleeps + 1, __ATOMIC_RELAXED);
 }
 /* The worker, between loop iterations, holding its plan and snapshot:
  * sleep until an interrupt, a wake-up or max_us (when some rx queue has

@@ -126,9 +126,7 @@ dp_qos_enqueue(struct dp_worker *w, uint16_t p, uint16_t in,
 		pkts[i]->hash.usr = cls;
 	done = rte_ring_enqueue_burst(qos->inbox, (void **)pkts, n, NULL);
 	if (done > 0)
-		dp_wake_mask(w->dp, atomic_load_explicit(&w->dp->ports[p].wake_mask,
-							 memory_order_relaxed),
-			     (int)w->index);
+		dp_wake_port(w->dp, &w->dp->ports[p], (int)w->index);
 	if (done < n) {
 		w->stats[p].drops[DP_DROP_QOS_INBOX_FULL] += n - done;
 		rte_pktmbuf_free_bulk(&pkts[done], n - done);

@@ -223,9 +223,7 @@ dp_coring_put(struct dp_worker *w, uint16_t p, struct rte_mbuf **pkts,
 		took = rte_ring_enqueue_burst(port->coring, (void **)pkts, n,
 					      NULL);
 	if (took > 0)
-		dp_wake_mask(w->dp, atomic_load_explicit(&port->wake_mask,
-							 memory_order_relaxed),
-			     (int)w->index);
+		dp_wake_port(w->dp, port, (int)w->index);
 	if (took < n) {
 		dp_count_drop(w, p, took == 0 && atomic_load_explicit(
 				      &port->vid, memory_order_relaxed) < 0 ?
@@ -505,9 +503,7 @@ dp_worker_sleep(struct dp_worker *w, uint32_t us)
 	clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
 	rte_rcu_qsbr_thread_online(w->dp->rcu, w->index);
 	t1 = rte_rdtsc();
-	__atomic_store_n(&w->sleep_cycles, w->sleep_cycles + (t1 - t0),
-			 __ATOMIC_RELAXED);
-	__atomic_store_n(&w->sleeps, w->sleeps + 1, __ATOMIC_RELAXED);
+	dp_sleep_account(w, t0, t1);
 	return t1;
 }
 
@@ -585,11 +581,11 @@ dp_worker_main(void *arg)
 				mark = dp_charge(w, cr->port, cr->queue, mark, 0);
 			}
 		}
-		now = rte_rdtsc();
+		now = mark = rte_rdtsc();
 		for (uint16_t i = 0; i < pl->n_qos; i++) {
 			if (dp_qos_run(w, pl->qos[i], now) > 0) {
 				busy = true;
-				(void)dp_charge(w, pl->qos[i], 0, now, 0);
+				mark = dp_charge(w, pl->qos[i], 0, mark, 0);
 			} else if (w->backoff.max_us != 0 &&
 				   dp_qos_backlogged(w, pl->qos[i])) {
 				awake = true;   /* shaped frames wait for tokens */
