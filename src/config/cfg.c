@@ -8,6 +8,7 @@
  */
 #include "cfg.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -38,9 +39,9 @@ static const char *const keys_membership[] = { "source", "uri", "mode", "interva
 static const char *const keys_defaults[] = { "uplink", "weight", "offloads", "owner", "group", "perms", NULL };
 static const char *const keys_uplink[] = { "name", "device", "rate", "queue_packets", "queue_bytes", NULL };
 static const char *const keys_datapath[] = { "direct", NULL };
-static const char *const keys_port[] = { "name", "socket", "mode", "mac", "queues", "uplink", "weight", "offloads", "takeover", "owner", "group", "perms", "network", "ip", "allowed", "port_security", NULL };
+static const char *const keys_port[] = { "name", "socket", "mode", "mac", "queues", "uplink", "weight", "offloads", "takeover", "owner", "group", "perms", "network", "ip", "allowed", "port_security", "gateway", "dns", "toe", NULL };
 static const char *const keys_socket_dir[] = { "path", "group", "mode", NULL };
-static const char *const keys_vm[] = { "name", "ports", NULL };
+static const char *const keys_vm[] = { "name", "ports", "metadata", NULL };
 static const char *const keys_root[] = { "lcores", "memory", "control", "fdb", "eal", "membership", "datapath", "socket_dir", "networks", "uplinks", "vms", NULL };
 
 const char *const *
@@ -1033,6 +1034,59 @@ static void parse_port(struct cfg_parser *p, const yaml_node_t *map,
 	    cfg_get_either(p, n, ctx, "takeover", "refuse", "newest", &second))
 		port->takeover_newest = second;
 	parse_port_access(p, map, ctx, port);
+	memcpy(port->hostname, cfg->vms[port->vm].hostname, sizeof(port->hostname));
+	memcpy(port->instance_id, cfg->vms[port->vm].instance_id,
+	       sizeof(port->instance_id));
+}
+
+/* Printable, no blanks: it goes into DHCP options and HTTP bodies. */
+static bool metadata_text_ok(const char *s, bool hostname)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (hostname ? !(isalnum(c) || c == '-' || c == '.') :
+			       (c <= ' ' || c >= 0x7f || c == '"' || c == '\\'))
+			return false;
+	}
+	return true;
+}
+
+/* metadata: {instance_id, hostname}; hostname defaults to the VM's name,
+ * instance_id to none. */
+static void parse_vm_metadata(struct cfg_parser *p, const yaml_node_t *map,
+			      const char *ctx, struct cfg_vm *vm)
+{
+	static const char *const keys[] = { "instance_id", "hostname", NULL };
+	char *dst[] = { vm->instance_id, vm->hostname };
+	size_t size[] = { sizeof(vm->instance_id), sizeof(vm->hostname) };
+
+	_Static_assert(CFG_NAME_MAX <= CFG_HOSTNAME_MAX, "a VM name fits");
+	memcpy(vm->hostname, vm->name, CFG_NAME_MAX);
+	if (map == NULL || cfg_is_null(map))
+		return;
+	if (!cfg_want(p, map, YAML_MAPPING_NODE, ctx, "metadata",
+		      "a mapping like {instance_id: i-0001, hostname: vm1}"))
+		return;
+	cfg_map_check(p, map, ctx, keys);
+	for (size_t i = 0; i < 2; i++) {
+		yaml_node_t *n = cfg_map_get(p, map, keys[i]);
+		const char *s;
+
+		if (n == NULL || (s = cfg_get_scalar(p, n, ctx, keys[i])) == NULL)
+			continue;
+		if (strlen(s) >= size[i] || !metadata_text_ok(s, i == 1)) {
+			cfg_error(p, n, "%smetadata: %s \"%s\" is not %s of at most %zu characters",
+				  ctx, keys[i], s, i == 1 ?
+				  "a host name (letters, digits, '-', '.')" :
+				  "printable text without blanks or quotes",
+				  size[i] - 1);
+			continue;
+		}
+		snprintf(dst[i], size[i], "%s", s);
+	}
 }
 
 static void parse_vm(struct cfg_parser *p, const yaml_node_t *map, size_t pos)
@@ -1055,6 +1109,7 @@ static void parse_vm(struct cfg_parser *p, const yaml_node_t *map, size_t pos)
 		entry_ctx(ctx, sizeof(ctx), "vm", vm->name, pos);
 	}
 	cfg_map_check(p, map, ctx, keys_vm);
+	parse_vm_metadata(p, cfg_map_get(p, map, "metadata"), ctx, vm);
 	vm->port_first = cfg->n_ports;
 	ports = cfg_map_require(p, map, ctx, "ports");
 	if (ports == NULL)

@@ -49,6 +49,9 @@ const char *cfg_poll_name(enum cfg_poll mode);
 #define CFG_MAX_NETWORKS 64     /* the implicit "default" included */
 #define CFG_PORT_IPS_MAX 8      /* ip: addresses of a port */
 #define CFG_ALLOWED_MAX 7       /* allowed: entries of a port */
+#define CFG_DNS_MAX 4           /* dns: servers a port's DHCP hands out */
+#define CFG_HOSTNAME_MAX 64     /* metadata: hostname, incl. NUL */
+#define CFG_INSTANCE_ID_MAX 64  /* metadata: instance_id, incl. NUL */
 
 enum cfg_hugepages {
 	CFG_HUGEPAGES_AUTO,     /* use hugepages if any are free, else --no-huge */
@@ -144,11 +147,26 @@ struct cfg_port {
 	unsigned int n_ips;
 	struct cfg_allowed allowed[CFG_ALLOWED_MAX];
 	unsigned int n_allowed;
+	/* The port's endpoint in the TOE (toe_ep.h): gateway: IPv4, dns:
+	 * [IPv4, ...], toe: {dhcp, metadata} (each on by default when the
+	 * port has an IPv4 ip:, off without).  hostname and instance_id are
+	 * the VM's metadata: (hostname defaults to the VM's name). */
+	bool has_gateway;
+	uint8_t gateway[4];
+	uint8_t n_dns;
+	uint8_t dns[CFG_DNS_MAX][4];
+	bool toe_dhcp;
+	bool toe_metadata;
+	char hostname[CFG_HOSTNAME_MAX];
+	char instance_id[CFG_INSTANCE_ID_MAX];
 	struct cfg_mark at;             /* its entry in ports: */
 };
 
 struct cfg_vm {
 	char name[CFG_NAME_MAX];
+	/* metadata: {instance_id, hostname} (copied into its ports) */
+	char hostname[CFG_HOSTNAME_MAX];
+	char instance_id[CFG_INSTANCE_ID_MAX];
 	unsigned int port_first;        /* ports[port_first .. +n_ports) */
 	unsigned int n_ports;
 };

@@ -171,6 +171,9 @@ static const struct cfg_field cfg_fields_uplink[] = {
 static const struct cfg_field cfg_fields_vm[] = {
 	/* A port's VM is one of its fields (port.vm, by name). */
 	F(struct cfg_vm, name, "vm.name", CFG_DERIVED, NULL),
+	/* Copied into its ports (port.hostname, port.instance_id). */
+	F(struct cfg_vm, hostname, "vm.metadata", CFG_DERIVED, NULL),
+	F(struct cfg_vm, instance_id, "vm.metadata", CFG_DERIVED, NULL),
 	F(struct cfg_vm, port_first, "vm.ports", CFG_DERIVED, NULL),
 	F(struct cfg_vm, n_ports, "vm.ports", CFG_DERIVED, NULL),
 };
@@ -204,6 +207,15 @@ static const struct cfg_field cfg_fields_port[] = {
 	F(struct cfg_port, n_ips, "port.ip", CFG_RECREATE, NULL),
 	F(struct cfg_port, allowed, "port.allowed", CFG_RECREATE, NULL),
 	F(struct cfg_port, n_allowed, "port.allowed", CFG_RECREATE, NULL),
+	/* The endpoint is built with the port. */
+	F(struct cfg_port, has_gateway, "port.gateway", CFG_RECREATE, NULL),
+	F(struct cfg_port, gateway, "port.gateway", CFG_RECREATE, NULL),
+	F(struct cfg_port, n_dns, "port.dns", CFG_RECREATE, NULL),
+	F(struct cfg_port, dns, "port.dns", CFG_RECREATE, NULL),
+	F(struct cfg_port, toe_dhcp, "port.toe", CFG_RECREATE, NULL),
+	F(struct cfg_port, toe_metadata, "port.toe", CFG_RECREATE, NULL),
+	F(struct cfg_port, hostname, "vm.metadata", CFG_RECREATE, same_str),
+	F(struct cfg_port, instance_id, "vm.metadata", CFG_RECREATE, same_str),
 	F(struct cfg_port, at, "(place)", CFG_DERIVED, NULL),
 };
 

@@ -12,6 +12,7 @@
 static const char *const keys_network[] = { "name", "vlan", NULL };
 static const char *const keys_allowed[] = { "mac", "ip", NULL };
 static const char *const keys_psec[] = { "dhcp_server", "router_advert", NULL };
+static const char *const keys_toe[] = { "dhcp", "metadata", NULL };
 
 static void parse_network(struct cfg_parser *p, const yaml_node_t *map,
 			  size_t pos)
@@ -207,6 +208,125 @@ static void parse_port_security(struct cfg_parser *p, const yaml_node_t *n,
 		cfg_get_bool(p, v, ctx, "router_advert", &port->allow_ra);
 }
 
+/* An IPv4 address alone (no /LEN). */
+static bool parse_ip4(struct cfg_parser *p, const yaml_node_t *n,
+		      const char *ctx, const char *key, uint8_t out[4])
+{
+	const char *s = cfg_get_scalar(p, n, ctx, key);
+
+	if (s == NULL)
+		return false;
+	if (inet_pton(AF_INET, s, out) != 1) {
+		cfg_error(p, n, "%s%s \"%s\" is not an IPv4 address (want 10.0.0.1)",
+			  ctx, key, s);
+		return false;
+	}
+	return true;
+}
+
+/* The port's first IPv4 address, or NULL. */
+static const struct cfg_ip *port_ip4(const struct cfg_port *port)
+{
+	for (unsigned int i = 0; i < port->n_ips; i++)
+		if (port->ips[i].family == 4)
+			return &port->ips[i];
+	return NULL;
+}
+
+static bool same_subnet4(const uint8_t a[4], const uint8_t b[4],
+			 unsigned int prefix)
+{
+	uint32_t x = (uint32_t)a[0] << 24 | a[1] << 16 | a[2] << 8 | a[3];
+	uint32_t y = (uint32_t)b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3];
+	uint32_t mask = prefix == 0 ? 0 : ~(uint32_t)0 << (32 - prefix);
+
+	return (x & mask) == (y & mask);
+}
+
+/* The host bits of a under prefix (ignored for /31 and /32: no network
+ * or broadcast address there). */
+static uint32_t host_part4(const uint8_t a[4], unsigned int prefix)
+{
+	uint32_t x = (uint32_t)a[0] << 24 | a[1] << 16 | a[2] << 8 | a[3];
+
+	if (prefix >= 31)
+		return 1;
+	return x & (~(uint32_t)0 >> prefix);
+}
+
+static void parse_port_gateway(struct cfg_parser *p, const yaml_node_t *n,
+			       const char *ctx, struct cfg_port *port)
+{
+	const struct cfg_ip *ip = port_ip4(port);
+
+	if (!parse_ip4(p, n, ctx, "gateway", port->gateway))
+		return;
+	if (ip == NULL) {
+		cfg_error(p, n, "%sgateway needs an IPv4 ip: on the port (the address it is the gateway of)",
+			  ctx);
+		return;
+	}
+	if (memcmp(ip->addr, port->gateway, 4) == 0 ||
+	    !same_subnet4(ip->addr, port->gateway, ip->prefix) ||
+	    host_part4(port->gateway, ip->prefix) == 0 ||
+	    host_part4(port->gateway, ip->prefix) ==
+	    (ip->prefix < 31 ? ~(uint32_t)0 >> ip->prefix : UINT32_MAX)) {
+		cfg_error(p, n, "%sgateway %u.%u.%u.%u is not another address of the port's subnet (ip %u.%u.%u.%u/%u)",
+			  ctx, port->gateway[0], port->gateway[1],
+			  port->gateway[2], port->gateway[3], ip->addr[0],
+			  ip->addr[1], ip->addr[2], ip->addr[3], ip->prefix);
+		return;
+	}
+	port->has_gateway = true;
+}
+
+static void parse_port_dns(struct cfg_parser *p, const yaml_node_t *n,
+			   const char *ctx, struct cfg_port *port)
+{
+	size_t count = n->type == YAML_SEQUENCE_NODE ? cfg_list_len(n) : 1;
+
+	for (size_t i = 0; i < count; i++) {
+		const yaml_node_t *item = n->type == YAML_SEQUENCE_NODE ?
+					  cfg_list_item(p, n, i) : n;
+
+		if (port->n_dns == CFG_DNS_MAX) {
+			cfg_error(p, item, "%sdns: too many servers (max %d)",
+				  ctx, CFG_DNS_MAX);
+			return;
+		}
+		if (parse_ip4(p, item, ctx, "dns", port->dns[port->n_dns]))
+			port->n_dns++;
+	}
+}
+
+/* toe: {dhcp, metadata}: each on by default when the port has an IPv4
+ * address (the endpoint answers with it), and refused without one. */
+static void parse_port_toe(struct cfg_parser *p, const yaml_node_t *n,
+			   const char *ctx, struct cfg_port *port)
+{
+	static const char *const keys[] = { "dhcp", "metadata" };
+	bool *flags[] = { &port->toe_dhcp, &port->toe_metadata };
+	bool has_ip4 = port_ip4(port) != NULL;
+
+	port->toe_dhcp = port->toe_metadata = has_ip4;
+	if (n == NULL)
+		return;
+	if (!cfg_want(p, n, YAML_MAPPING_NODE, ctx, "toe",
+		      "a mapping like {dhcp: true, metadata: true}"))
+		return;
+	cfg_map_check(p, n, ctx, keys_toe);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		yaml_node_t *v = cfg_map_get(p, n, keys[i]);
+
+		if (v == NULL)
+			continue;
+		cfg_get_bool(p, v, ctx, keys[i], flags[i]);
+		if (*flags[i] && !has_ip4)
+			cfg_error(p, v, "%stoe: %s needs an IPv4 ip: on the port (the address the endpoint answers for it with)",
+				  ctx, keys[i]);
+	}
+}
+
 void cfg_parse_port_net(struct cfg_parser *p, const yaml_node_t *map,
 			const char *ctx, struct cfg_port *port)
 {
@@ -222,6 +342,11 @@ void cfg_parse_port_net(struct cfg_parser *p, const yaml_node_t *map,
 		parse_port_allowed(p, n, ctx, port);
 	if ((n = cfg_map_get(p, map, "port_security")) != NULL)
 		parse_port_security(p, n, ctx, port);
+	if ((n = cfg_map_get(p, map, "gateway")) != NULL)
+		parse_port_gateway(p, n, ctx, port);
+	if ((n = cfg_map_get(p, map, "dns")) != NULL)
+		parse_port_dns(p, n, ctx, port);
+	parse_port_toe(p, cfg_map_get(p, map, "toe"), ctx, port);
 }
 
 /*

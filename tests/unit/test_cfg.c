@@ -563,7 +563,7 @@ static const struct bad_case bad_cases[] = {
 	{ "vm ports a mapping", "vms:\n  - name: vm1\n    ports: {name: a}\n",
 	  "t.yaml:3:12:", "ports must be a list" },
 	{ "vm unknown key", VM1 "    memory: 1G\n", "t.yaml:5:5:",
-	  "vm \"vm1\": unknown key \"memory\" (allowed: name, ports)" },
+	  "vm \"vm1\": unknown key \"memory\" (allowed: name, ports, metadata)" },
 	{ "vm name twice",
 	  VM1 "  - name: vm1\n    ports:\n      - {name: vm1.1, socket: /b, mac: \"52:54:00:00:01:02\"}\n",
 	  "t.yaml:5:11:", "vm name \"vm1\" is used twice" },
@@ -582,7 +582,7 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:4:9:", "each port must be a mapping" },
 	{ "port unknown key", PORT_HEAD SOCK MAC "        macaddr: x\n",
 	  "t.yaml:7:9:",
-	  "port \"vm1.0\": unknown key \"macaddr\" (allowed: name, socket, mode, mac, queues, uplink, weight, offloads, takeover, owner, group, perms, network, ip, allowed, port_security)" },
+	  "port \"vm1.0\": unknown key \"macaddr\" (allowed: name, socket, mode, mac, queues, uplink, weight, offloads, takeover, owner, group, perms, network, ip, allowed, port_security, gateway, dns, toe)" },
 	{ "poll word", "lcores: {poll: lazy}\n" VM1, "t.yaml:1:16:",
 	  "poll \"lazy\" is not adaptive, busy or interrupt" },
 	{ "rebalance word", "lcores: {rebalance: on}\n" VM1, "t.yaml:1:21:",
@@ -1066,6 +1066,76 @@ static void test_networks(void **state)
 	cfg_free(cfg);
 }
 
+/* The port's endpoint: gateway, dns, toe and the VM's metadata. */
+static void test_toe_keys(void **state)
+{
+#define TOE_VM(meta, port) \
+	"vms:\n  - name: vm1\n" meta "    ports:\n" \
+	"      - {name: vm1.0, socket: /run/vtoe/vm1.0.sock, mac: \"52:54:00:00:01:01\"" port "}\n"
+	struct cfg *cfg;
+	const struct cfg_port *p;
+
+	(void)state;
+	cfg = expect_ok(TOE_VM("    metadata: {instance_id: i-0001, hostname: web-1.example}\n",
+			       ", ip: [\"2001:db8::11/64\", 10.0.0.11/24], gateway: 10.0.0.1, dns: [10.0.0.2, 9.9.9.9]"));
+	p = &cfg->ports[0];
+	assert_true(p->has_gateway);
+	assert_memory_equal(p->gateway, ((uint8_t[]){ 10, 0, 0, 1 }), 4);
+	assert_int_equal(p->n_dns, 2);
+	assert_int_equal(p->dns[1][0], 9);
+	assert_true(p->toe_dhcp);                       /* on with an IPv4 ip */
+	assert_true(p->toe_metadata);
+	assert_string_equal(p->hostname, "web-1.example");
+	assert_string_equal(p->instance_id, "i-0001");
+	cfg_free(cfg);
+
+	/* no ip: no endpoint; the hostname defaults to the VM's name */
+	cfg = expect_ok(TOE_VM("", ""));
+	assert_false(cfg->ports[0].toe_dhcp);
+	assert_false(cfg->ports[0].toe_metadata);
+	assert_string_equal(cfg->ports[0].hostname, "vm1");
+	assert_string_equal(cfg->ports[0].instance_id, "");
+	cfg_free(cfg);
+	/* an IPv6 address alone: no DHCPv4 */
+	cfg = expect_ok(TOE_VM("", ", ip: \"2001:db8::11/64\""));
+	assert_false(cfg->ports[0].toe_dhcp);
+	cfg_free(cfg);
+	cfg = expect_ok(TOE_VM("", ", ip: 10.0.0.11/24, toe: {dhcp: false}"));
+	assert_false(cfg->ports[0].toe_dhcp);
+	assert_true(cfg->ports[0].toe_metadata);
+	cfg_free(cfg);
+
+	expect_error(TOE_VM("", ", toe: {dhcp: true}"), "t.yaml:4:91:",
+		     "toe: dhcp needs an IPv4 ip: on the port");
+	expect_error(TOE_VM("", ", ip: 10.0.0.11/24, toe: {dhcp: true, iperf: true}"),
+		     "t.yaml:4:115:", "unknown key \"iperf\" (allowed: dhcp, metadata)");
+	expect_error(TOE_VM("", ", ip: 10.0.0.11/24, toe: yes"), "t.yaml:4:102:",
+		     "toe must be a mapping");
+	expect_error(TOE_VM("", ", gateway: 10.0.0.1"), "t.yaml:4:88:",
+		     "gateway needs an IPv4 ip: on the port");
+	expect_error(TOE_VM("", ", ip: 10.0.0.11/24, gateway: 10.0.1.1"), "t.yaml:4:106:",
+		     "gateway 10.0.1.1 is not another address of the port's subnet (ip 10.0.0.11/24)");
+	expect_error(TOE_VM("", ", ip: 10.0.0.11/24, gateway: 10.0.0.11"), "t.yaml:4:106:",
+		     "is not another address");
+	expect_error(TOE_VM("", ", ip: 10.0.0.11/24, gateway: 10.0.0.255"), "t.yaml:4:106:",
+		     "is not another address");
+	expect_error(TOE_VM("", ", ip: 10.0.0.11/24, gateway: 10.0.0.0"), "t.yaml:4:106:",
+		     "is not another address");
+	expect_error(TOE_VM("", ", ip: 10.0.0.11/24, gateway: \"2001:db8::1\""), "t.yaml:4:106:",
+		     "gateway \"2001:db8::1\" is not an IPv4 address");
+	expect_error(TOE_VM("", ", ip: 10.0.0.11/24, dns: [1.1.1.1, 2.2.2.2, 3.3.3.3, 4.4.4.4, 5.5.5.5]"),
+		     "t.yaml:4:139:", "dns: too many servers (max 4)");
+	expect_error(TOE_VM("    metadata: {hostname: \"a b\"}\n", ""), "t.yaml:3:26:",
+		     "metadata: hostname \"a b\" is not a host name");
+	expect_error(TOE_VM("    metadata: {instance_id: \"i\\\"x\"}\n", ""), "t.yaml:3:29:",
+		     "metadata: instance_id \"i\"x\" is not printable text");
+	expect_error(TOE_VM("    metadata: {user: x}\n", ""), "t.yaml:3:16:",
+		     "unknown key \"user\"");
+	expect_error(TOE_VM("    metadata: [a]\n", ""), "t.yaml:3:15:",
+		     "metadata must be a mapping");
+#undef TOE_VM
+}
+
 static void test_mac(void **state)
 {
 	static const struct {
@@ -1116,6 +1186,7 @@ int main(void)
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_poll),
 		cmocka_unit_test(test_networks),
+		cmocka_unit_test(test_toe_keys),
 		cmocka_unit_test(test_mac),
 	};
 
