@@ -1,0 +1,873 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The port endpoint of the TOE (toe_ep.h): classification, ARP, IPv4,
+ * ICMP, IPv6 neighbour discovery and echo, the closed-port TCP answer and
+ * the DHCPv4 server.  Every read of the frame is bounded by its length.
+ */
+#include "toe_ep.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#define ETH_LEN 14
+#define ETH_ARP 0x0806
+#define ETH_IP4 0x0800
+#define ETH_IP6 0x86dd
+#define ARP_LEN 28
+#define IP4_LEN 20
+#define IP6_LEN 40
+#define UDP_LEN 8
+#define TCP_LEN 20
+#define PROTO_ICMP 1
+#define PROTO_TCP 6
+#define PROTO_UDP 17
+#define PROTO_ICMP6 58
+#define ICMP_ECHO_REPLY 0
+#define ICMP_ECHO 8
+#define ICMP6_ECHO 128
+#define ICMP6_ECHO_REPLY 129
+#define ND_NS 135
+#define ND_NA 136
+#define ND_OPT_TLLA 2
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_ACK 0x10
+#define DHCP_SERVER_PORT 67
+#define DHCP_CLIENT_PORT 68
+#define BOOTP_LEN 236                   /* the fixed part, RFC 2131 2 */
+#define BOOTP_MIN 300                   /* RFC 1542 3.2: pad to it */
+#define DHCP_COOKIE 0x63825363u
+#define MIN_FRAME 60
+
+/* RFC 2132 option codes and RFC 2131 message types. */
+enum {
+	OPT_PAD = 0, OPT_MASK = 1, OPT_ROUTER = 3, OPT_DNS = 6,
+	OPT_HOSTNAME = 12, OPT_MTU = 26, OPT_BROADCAST = 28,
+	OPT_REQ_IP = 50, OPT_LEASE = 51, OPT_OVERLOAD = 52, OPT_MSG_TYPE = 53,
+	OPT_SERVER_ID = 54, OPT_T1 = 58, OPT_T2 = 59,
+	OPT_CLASSLESS = 121, OPT_END = 255,
+};
+enum {
+	DHCPDISCOVER = 1, DHCPOFFER, DHCPREQUEST, DHCPDECLINE, DHCPACK,
+	DHCPNAK, DHCPRELEASE, DHCPINFORM,
+};
+
+const uint8_t toe_ep_vmac[6] = { 0x02, 0x00, 0xa9, 0xfe, 0xa9, 0xfe };
+const uint8_t toe_ep_md_ip4[4] = { 169, 254, 169, 254 };
+const uint8_t toe_ep_md_ll6[16] = { 0xfe, 0x80, [12] = 0xa9, 0xfe, 0xa9, 0xfe };
+const uint8_t toe_ep_md_ula6[16] = { 0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, 0x54 };
+static const uint8_t bcast_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t zero4[4];
+
+static const char *const drop_names[] = {
+#define X_(sym, name, help) name,
+	TOE_EP_DROPS(X_)
+#undef X_
+};
+static const char *const drop_helps[] = {
+#define X_(sym, name, help) help,
+	TOE_EP_DROPS(X_)
+#undef X_
+};
+static const char *const lease_names[] = {
+#define X_(sym, name) name,
+	TOE_EP_LEASE_STATES(X_)
+#undef X_
+};
+
+const struct toe_ep_counter toe_ep_counters[] = {
+#define X_(f, name, help) { name, help, offsetof(struct toe_ep_stats, f) },
+	TOE_EP_COUNTERS(X_)
+#undef X_
+};
+const unsigned int toe_ep_n_counters =
+	sizeof(toe_ep_counters) / sizeof(toe_ep_counters[0]);
+
+const char *
+toe_ep_drop_name(enum toe_ep_drop d)
+{
+	return (unsigned int)d < TOE_EP_DROP_MAX ? drop_names[d] : NULL;
+}
+
+const char *
+toe_ep_drop_help(enum toe_ep_drop d)
+{
+	return (unsigned int)d < TOE_EP_DROP_MAX ? drop_helps[d] : NULL;
+}
+
+const char *
+toe_ep_lease_state_name(unsigned int s)
+{
+	return s < TOE_EP_LEASE_STATE_MAX ? lease_names[s] : "?";
+}
+
+static inline uint16_t
+rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t
+rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void
+wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static inline void
+wr32(uint8_t *p, uint32_t v)
+{
+	wr16(p, (uint16_t)(v >> 16));
+	wr16(p + 2, (uint16_t)v);
+}
+
+/* RFC 1071 one's complement sum of len bytes, added to sum. */
+static uint32_t
+sum16(const uint8_t *p, uint32_t len, uint32_t sum)
+{
+	uint32_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += rd16(p + i);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	return sum;
+}
+
+static uint16_t
+fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/* The pseudo header of an upper-layer message of len bytes. */
+static uint32_t
+pseudo4(const uint8_t *ip, uint8_t proto, uint32_t len)
+{
+	return sum16(ip + 12, 8, proto + len);
+}
+
+static uint32_t
+pseudo6(const uint8_t *ip6, uint8_t proto, uint32_t len)
+{
+	return sum16(ip6 + 8, 32, proto + (len >> 16) + (len & 0xffff));
+}
+
+/* ------------------------------------------------------------------ */
+/* Which addresses are the endpoint's                                  */
+
+/* The gateway; the metadata address with metadata on, or as the DHCP
+ * server's identifier when there is no gateway. */
+static bool
+is_mine4(const struct toe_ep_conf *c, const uint8_t *a)
+{
+	return (c->has_gw && memcmp(a, c->gw4, 4) == 0) ||
+	       ((c->metadata || (c->dhcp && !c->has_gw)) &&
+		memcmp(a, toe_ep_md_ip4, 4) == 0);
+}
+
+static bool
+is_mine6(const struct toe_ep_conf *c, const uint8_t *a)
+{
+	return c->metadata && (memcmp(a, toe_ep_md_ll6, 16) == 0 ||
+			       memcmp(a, toe_ep_md_ula6, 16) == 0);
+}
+
+/* ff02::1:ffXX:XXXX of one of the endpoint's IPv6 addresses. */
+static bool
+is_solicited_mine6(const struct toe_ep_conf *c, const uint8_t *a)
+{
+	static const uint8_t prefix[13] = { 0xff, 0x02, [11] = 0x01, 0xff };
+
+	if (!c->metadata || memcmp(a, prefix, 13) != 0)
+		return false;
+	return memcmp(a + 13, toe_ep_md_ll6 + 13, 3) == 0 ||
+	       memcmp(a + 13, toe_ep_md_ula6 + 13, 3) == 0;
+}
+
+enum toe_ep_claim
+toe_ep_classify(const struct toe_ep_conf *c, const uint8_t *f, uint32_t have,
+		uint32_t len)
+{
+	uint16_t type;
+	uint32_t ihl;
+
+	if (have > len)
+		have = len;
+	if (have < ETH_LEN)
+		return len < ETH_LEN ? TOE_EP_NOT_MINE : TOE_EP_MAYBE;
+	if (memcmp(f, toe_ep_vmac, 6) == 0)
+		return TOE_EP_MINE;
+	type = rd16(f + 12);
+	switch (type) {
+	case ETH_ARP:
+		/* Requests for one of its addresses (replies and gratuitous
+		 * announcements are the network's). */
+		if (len < ETH_LEN + ARP_LEN)
+			return TOE_EP_NOT_MINE;
+		if (have < ETH_LEN + ARP_LEN)
+			return TOE_EP_MAYBE;
+		return rd16(f + 20) == 1 && is_mine4(c, f + 38) ?
+		       TOE_EP_MINE : TOE_EP_NOT_MINE;
+	case ETH_IP4:
+		if (len < ETH_LEN + IP4_LEN)
+			return TOE_EP_NOT_MINE;
+		if (have < ETH_LEN + IP4_LEN)
+			return TOE_EP_MAYBE;
+		if (is_mine4(c, f + 30))
+			return TOE_EP_MINE;
+		/* DHCP from a client: broadcast, or to its server. */
+		if (!c->dhcp || f[23] != PROTO_UDP ||
+		    memcmp(f + 30, bcast_mac, 4) != 0)
+			return TOE_EP_NOT_MINE;
+		ihl = (uint32_t)(f[14] & 0xf) * 4;
+		if (len < ETH_LEN + ihl + UDP_LEN)
+			return TOE_EP_NOT_MINE;
+		if (have < ETH_LEN + ihl + UDP_LEN)
+			return TOE_EP_MAYBE;
+		return rd16(f + ETH_LEN + ihl + 2) == DHCP_SERVER_PORT ?
+		       TOE_EP_MINE : TOE_EP_NOT_MINE;
+	case ETH_IP6:
+		if (len < ETH_LEN + IP6_LEN)
+			return TOE_EP_NOT_MINE;
+		if (have < ETH_LEN + IP6_LEN)
+			return TOE_EP_MAYBE;
+		if (is_mine6(c, f + 38))
+			return TOE_EP_MINE;
+		if (!is_solicited_mine6(c, f + 38) || f[20] != PROTO_ICMP6)
+			return TOE_EP_NOT_MINE;
+		/* A solicitation for one of its addresses; the group is
+		 * shared with any address ending the same. */
+		if (len < ETH_LEN + IP6_LEN + 24)
+			return TOE_EP_NOT_MINE;
+		if (have < ETH_LEN + IP6_LEN + 24)
+			return TOE_EP_MAYBE;
+		return f[54] == ND_NS && is_mine6(c, f + 62) ?
+		       TOE_EP_MINE : TOE_EP_NOT_MINE;
+	default:
+		return TOE_EP_NOT_MINE;
+	}
+}
+
+void
+toe_ep_init(struct toe_ep *ep, const struct toe_ep_conf *conf)
+{
+	memset(ep, 0, sizeof(*ep));
+	ep->conf = conf;
+}
+
+/* ------------------------------------------------------------------ */
+/* Replies                                                             */
+
+struct ep_in {
+	struct toe_ep *ep;
+	const struct toe_ep_conf *c;
+	const uint8_t *f;
+	uint32_t len;
+	uint8_t *out;
+	uint32_t *out_len;
+	uint64_t now_ms;
+};
+
+static bool
+drop(struct ep_in *in, enum toe_ep_drop why)
+{
+	in->ep->stats.drops[why]++;
+	*in->out_len = 0;
+	return true;
+}
+
+/* A reply of len bytes is in out: padded to the minimum frame. */
+static bool
+reply(struct ep_in *in, uint32_t len)
+{
+	if (len < MIN_FRAME) {
+		memset(in->out + len, 0, MIN_FRAME - len);
+		len = MIN_FRAME;
+	}
+	*in->out_len = len;
+	in->ep->stats.replies++;
+	return true;
+}
+
+static void
+eth_hdr(uint8_t *o, const uint8_t *dst, uint16_t type)
+{
+	memcpy(o, dst, 6);
+	memcpy(o + 6, toe_ep_vmac, 6);
+	wr16(o + 12, type);
+}
+
+/* An IPv4 header of total length tot from src to dst, checksummed. */
+static void
+ip4_hdr(uint8_t *ip, const uint8_t *src, const uint8_t *dst, uint8_t proto,
+	uint32_t tot)
+{
+	memset(ip, 0, IP4_LEN);
+	ip[0] = 0x45;
+	wr16(ip + 2, (uint16_t)tot);
+	wr16(ip + 6, 0x4000);                   /* DF */
+	ip[8] = 64;
+	ip[9] = proto;
+	memcpy(ip + 12, src, 4);
+	memcpy(ip + 16, dst, 4);
+	wr16(ip + 10, (uint16_t)~fold(sum16(ip, IP4_LEN, 0)));
+}
+
+/* RFC 826: a request for one of its addresses, answered from its MAC. */
+static bool
+arp_input(struct ep_in *in)
+{
+	const uint8_t *a = in->f + ETH_LEN;
+	uint8_t *o = in->out, *r = o + ETH_LEN;
+
+	if (in->len < ETH_LEN + ARP_LEN)
+		return drop(in, TOE_EP_DROP_TRUNCATED);
+	/* Ethernet/IPv4 requests for one of its addresses only: anything
+	 * else sent to its MAC is not routed. */
+	if (rd16(a) != 1 || rd16(a + 2) != ETH_IP4 || a[4] != 6 || a[5] != 4 ||
+	    rd16(a + 6) != 1 || !is_mine4(in->c, a + 24))
+		return drop(in, TOE_EP_DROP_NOT_ROUTED);
+	eth_hdr(o, a + 8, ETH_ARP);
+	memcpy(r, a, 6);                        /* htype, ptype, hlen, plen */
+	wr16(r + 6, 2);
+	memcpy(r + 8, toe_ep_vmac, 6);
+	memcpy(r + 14, a + 24, 4);
+	memcpy(r + 18, a + 8, 10);              /* the requester's sha, spa */
+	in->ep->stats.arp_replies++;
+	return reply(in, ETH_LEN + ARP_LEN);
+}
+
+/* ------------------------------------------------------------------ */
+/* IPv4, ICMP, TCP                                                     */
+
+/* Echo request to one of its addresses -> echo reply (RFC 792), the
+ * request's options left out. */
+static bool
+icmp4_input(struct ep_in *in, const uint8_t *ip, uint32_t ihl, uint32_t tot)
+{
+	const uint8_t *icmp = ip + ihl;
+	uint32_t n = tot - ihl;
+	uint8_t *o = in->out, *rip = o + ETH_LEN, *ricmp = rip + IP4_LEN;
+
+	if (n < 8 || fold(sum16(icmp, n, 0)) != 0xffff)
+		return drop(in, TOE_EP_DROP_ICMP_BAD);
+	if (icmp[0] != ICMP_ECHO || icmp[1] != 0)
+		return drop(in, TOE_EP_DROP_ICMP_TYPE);
+	eth_hdr(o, in->f + 6, ETH_IP4);
+	ip4_hdr(rip, ip + 16, ip + 12, PROTO_ICMP, IP4_LEN + n);
+	memcpy(ricmp, icmp, n);
+	ricmp[0] = ICMP_ECHO_REPLY;
+	wr16(ricmp + 2, 0);
+	wr16(ricmp + 2, (uint16_t)~fold(sum16(ricmp, n, 0)));
+	in->ep->stats.echo_replies++;
+	return reply(in, ETH_LEN + IP4_LEN + n);
+}
+
+/*
+ * A segment to a port with no listener: RFC 9293 3.10.7.1 (CLOSED).  An
+ * incoming RST is ignored; with ACK, <SEQ=SEG.ACK><CTL=RST>; without,
+ * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.  ip/rip: the IPv4 or IPv6
+ * headers, in and out (v6: 6).
+ */
+static bool
+tcp_closed(struct ep_in *in, const uint8_t *ip, uint8_t v, const uint8_t *tcp,
+	   uint32_t n)
+{
+	uint8_t *o = in->out;
+	uint32_t hl = v == 4 ? IP4_LEN : IP6_LEN, seg_len, doff;
+	uint8_t *rip = o + ETH_LEN, *rt = rip + hl;
+	uint8_t flags;
+	uint32_t sum;
+
+	if (n < TCP_LEN)
+		return drop(in, TOE_EP_DROP_TCP_BAD);
+	doff = (uint32_t)(tcp[12] >> 4) * 4;
+	sum = v == 4 ? pseudo4(ip, PROTO_TCP, n) : pseudo6(ip, PROTO_TCP, n);
+	if (doff < TCP_LEN || doff > n || fold(sum16(tcp, n, sum)) != 0xffff)
+		return drop(in, TOE_EP_DROP_TCP_BAD);
+	flags = tcp[13];
+	if (flags & TCP_RST)
+		return drop(in, TOE_EP_DROP_TCP_RST);
+	seg_len = n - doff + !!(flags & TCP_SYN) + !!(flags & TCP_FIN);
+	eth_hdr(o, in->f + 6, v == 4 ? ETH_IP4 : ETH_IP6);
+	if (v == 4) {
+		ip4_hdr(rip, ip + 16, ip + 12, PROTO_TCP, IP4_LEN + TCP_LEN);
+	} else {
+		memset(rip, 0, IP6_LEN);
+		rip[0] = 0x60;
+		wr16(rip + 4, TCP_LEN);
+		rip[6] = PROTO_TCP;
+		rip[7] = 64;
+		memcpy(rip + 8, ip + 24, 16);
+		memcpy(rip + 24, ip + 8, 16);
+	}
+	memset(rt, 0, TCP_LEN);
+	memcpy(rt, tcp + 2, 2);
+	memcpy(rt + 2, tcp, 2);
+	if (flags & TCP_ACK) {
+		memcpy(rt + 4, tcp + 8, 4);
+		rt[13] = TCP_RST;
+	} else {
+		wr32(rt + 8, rd32(tcp + 4) + seg_len);
+		rt[13] = TCP_RST | TCP_ACK;
+	}
+	rt[12] = TCP_LEN / 4 << 4;
+	sum = v == 4 ? pseudo4(rip, PROTO_TCP, TCP_LEN) :
+		       pseudo6(rip, PROTO_TCP, TCP_LEN);
+	wr16(rt + 16, (uint16_t)~fold(sum16(rt, TCP_LEN, sum)));
+	in->ep->stats.tcp_resets++;
+	return reply(in, ETH_LEN + hl + TCP_LEN);
+}
+
+static bool dhcp_input(struct ep_in *in, const uint8_t *ip,
+		       const uint8_t *udp, uint32_t n);
+
+static bool
+udp4_input(struct ep_in *in, const uint8_t *ip, const uint8_t *udp,
+	   uint32_t n)
+{
+	if (n < UDP_LEN || rd16(udp + 4) < UDP_LEN || rd16(udp + 4) > n)
+		return drop(in, TOE_EP_DROP_UDP_BAD);
+	n = rd16(udp + 4);
+	/* A zero checksum: the sender computed none (RFC 768). */
+	if (rd16(udp + 6) != 0 &&
+	    fold(sum16(udp, n, pseudo4(ip, PROTO_UDP, n))) != 0xffff)
+		return drop(in, TOE_EP_DROP_UDP_BAD);
+	if (rd16(udp + 2) == DHCP_SERVER_PORT && in->c->dhcp)
+		return dhcp_input(in, ip, udp, n);
+	return drop(in, TOE_EP_DROP_UDP_PORT);
+}
+
+static bool
+ip4_input(struct ep_in *in)
+{
+	const uint8_t *ip = in->f + ETH_LEN;
+	uint32_t room = in->len - ETH_LEN, ihl, tot;
+	bool dhcp;
+
+	if (room < IP4_LEN)
+		return drop(in, TOE_EP_DROP_TRUNCATED);
+	ihl = (uint32_t)(ip[0] & 0xf) * 4;
+	tot = rd16(ip + 2);
+	if ((ip[0] >> 4) != 4 || ihl < IP4_LEN || tot < ihl || tot > room ||
+	    fold(sum16(ip, ihl, 0)) != 0xffff)
+		return drop(in, TOE_EP_DROP_IP_HEADER);
+	if (rd16(ip + 6) & 0x3fff)              /* MF or an offset */
+		return drop(in, TOE_EP_DROP_IP_FRAGMENT);
+	dhcp = in->c->dhcp && ip[9] == PROTO_UDP &&
+	       memcmp(ip + 16, bcast_mac, 4) == 0;
+	if (!is_mine4(in->c, ip + 16) && !dhcp)
+		return drop(in, TOE_EP_DROP_NOT_ROUTED);
+	switch (ip[9]) {
+	case PROTO_ICMP:
+		if (dhcp)
+			break;
+		return icmp4_input(in, ip, ihl, tot);
+	case PROTO_TCP:
+		if (dhcp)
+			break;
+		return tcp_closed(in, ip, 4, ip + ihl, tot - ihl);
+	case PROTO_UDP:
+		return udp4_input(in, ip, ip + ihl, tot - ihl);
+	}
+	return drop(in, TOE_EP_DROP_PROTO);
+}
+
+/* ------------------------------------------------------------------ */
+/* IPv6: neighbour discovery and echo                                  */
+
+/* RFC 4861 7.1.1 checks, then 7.2.4: a solicited advertisement to the
+ * soliciting node (to all nodes for duplicate address detection). */
+static bool
+nd_ns_input(struct ep_in *in, const uint8_t *ip6, const uint8_t *m,
+	    uint32_t n)
+{
+	static const uint8_t all_nodes[16] = { 0xff, 0x02, [15] = 1 };
+	static const uint8_t all_nodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	uint8_t *o = in->out, *rip = o + ETH_LEN, *na = rip + IP6_LEN;
+	bool dad = memcmp(ip6 + 8, (const uint8_t[16]){ 0 }, 16) == 0;
+	const uint32_t na_len = 24 + 8;
+
+	if (ip6[7] != 255 || m[1] != 0 || n < 24 || !is_mine6(in->c, m + 8))
+		return drop(in, TOE_EP_DROP_ND_BAD);
+	for (uint32_t off = 24; off < n; ) {
+		uint32_t ol = off + 2 <= n ? (uint32_t)m[off + 1] * 8 : 0;
+
+		/* every option has a length, inside the message; none with
+		 * a source link-layer address from the unspecified address */
+		if (ol == 0 || off + ol > n || (dad && m[off] == 1))
+			return drop(in, TOE_EP_DROP_ND_BAD);
+		off += ol;
+	}
+	eth_hdr(o, dad ? all_nodes_mac : in->f + 6, ETH_IP6);
+	memset(rip, 0, IP6_LEN);
+	rip[0] = 0x60;
+	wr16(rip + 4, (uint16_t)na_len);
+	rip[6] = PROTO_ICMP6;
+	rip[7] = 255;
+	memcpy(rip + 8, m + 8, 16);
+	memcpy(rip + 24, dad ? all_nodes : ip6 + 8, 16);
+	memset(na, 0, na_len);
+	na[0] = ND_NA;
+	na[4] = dad ? 0x20 : 0x60;              /* (Solicited,) Override */
+	memcpy(na + 8, m + 8, 16);
+	na[24] = ND_OPT_TLLA;
+	na[25] = 1;
+	memcpy(na + 26, toe_ep_vmac, 6);
+	wr16(na + 2, (uint16_t)~fold(sum16(na, na_len,
+					   pseudo6(rip, PROTO_ICMP6, na_len))));
+	in->ep->stats.nd_adverts++;
+	return reply(in, ETH_LEN + IP6_LEN + na_len);
+}
+
+static bool
+ip6_input(struct ep_in *in)
+{
+	const uint8_t *ip6 = in->f + ETH_LEN, *m;
+	uint32_t room = in->len - ETH_LEN, n;
+	uint8_t *o = in->out, *rip = o + ETH_LEN, *r = rip + IP6_LEN;
+
+	if (room < IP6_LEN)
+		return drop(in, TOE_EP_DROP_TRUNCATED);
+	n = rd16(ip6 + 4);
+	if ((ip6[0] >> 4) != 6 || n > room - IP6_LEN)
+		return drop(in, TOE_EP_DROP_IP6_HEADER);
+	m = ip6 + IP6_LEN;
+	if (!is_mine6(in->c, ip6 + 24) && !is_solicited_mine6(in->c, ip6 + 24))
+		return drop(in, TOE_EP_DROP_NOT_ROUTED);
+	if (ip6[6] == PROTO_TCP && is_mine6(in->c, ip6 + 24))
+		return tcp_closed(in, ip6, 6, m, n);
+	if (ip6[6] != PROTO_ICMP6)
+		return drop(in, ip6[6] == 0 || ip6[6] == 43 || ip6[6] == 44 ||
+				ip6[6] == 60 ? TOE_EP_DROP_IP6_HEADER :
+				TOE_EP_DROP_PROTO);
+	if (n < 4 || fold(sum16(m, n, pseudo6(ip6, PROTO_ICMP6, n))) != 0xffff)
+		return drop(in, TOE_EP_DROP_ICMP_BAD);
+	if (m[0] == ND_NS)
+		return nd_ns_input(in, ip6, m, n);
+	if (m[0] != ICMP6_ECHO || m[1] != 0 || !is_mine6(in->c, ip6 + 24))
+		return drop(in, TOE_EP_DROP_ICMP_TYPE);
+	if (n < 8)
+		return drop(in, TOE_EP_DROP_ICMP_BAD);
+	/* RFC 4443 4.2: the reply carries the request's data. */
+	eth_hdr(o, in->f + 6, ETH_IP6);
+	memcpy(rip, ip6, 8);
+	rip[7] = 64;
+	memcpy(rip + 8, ip6 + 24, 16);
+	memcpy(rip + 24, ip6 + 8, 16);
+	memcpy(r, m, n);
+	r[0] = ICMP6_ECHO_REPLY;
+	wr16(r + 2, 0);
+	wr16(r + 2, (uint16_t)~fold(sum16(r, n, pseudo6(rip, PROTO_ICMP6, n))));
+	in->ep->stats.echo_replies++;
+	return reply(in, ETH_LEN + IP6_LEN + n);
+}
+
+/* ------------------------------------------------------------------ */
+/* DHCPv4                                                              */
+
+struct dhcp_req {
+	uint8_t type;
+	bool has_req_ip, has_server_id;
+	uint8_t req_ip[4];
+	uint8_t server_id[4];
+};
+
+/* RFC 2132 2: pad, end, and code/length/value within the n bytes. */
+static bool
+dhcp_options(const uint8_t *p, uint32_t n, struct dhcp_req *r)
+{
+	uint32_t off = 0;
+
+	while (off < n) {
+		uint8_t code = p[off], len;
+
+		if (code == OPT_END)
+			return true;
+		if (code == OPT_PAD) {
+			off++;
+			continue;
+		}
+		if (off + 2 > n || off + 2 + (len = p[off + 1]) > n)
+			return false;
+		/* The first of each counts (RFC 3396 concatenates long
+		 * options; none of these is). */
+		if (code == OPT_MSG_TYPE && len == 1 && r->type == 0)
+			r->type = p[off + 2];
+		else if (code == OPT_REQ_IP && len == 4 && !r->has_req_ip)
+			memcpy(r->req_ip, p + off + 2, 4), r->has_req_ip = true;
+		else if (code == OPT_SERVER_ID && len == 4 && !r->has_server_id)
+			memcpy(r->server_id, p + off + 2, 4), r->has_server_id = true;
+		off += 2u + len;
+	}
+	return false;                           /* no end option */
+}
+
+static void
+server_id(const struct toe_ep_conf *c, uint8_t out[4])
+{
+	memcpy(out, c->has_gw ? c->gw4 : toe_ep_md_ip4, 4);
+}
+
+static uint8_t *
+opt(uint8_t *p, uint8_t code, const void *v, uint8_t len)
+{
+	p[0] = code;
+	p[1] = len;
+	memcpy(p + 2, v, len);
+	return p + 2 + len;
+}
+
+static uint8_t *
+opt32(uint8_t *p, uint8_t code, uint32_t v)
+{
+	uint8_t b[4];
+
+	wr32(b, v);
+	return opt(p, code, b, 4);
+}
+
+/* RFC 3442: destination width, its significant octets, router. */
+static uint8_t *
+route(uint8_t *p, const uint8_t *dst, uint8_t width, const uint8_t *gw)
+{
+	uint8_t octets = (uint8_t)((width + 7) / 8);
+
+	*p++ = width;
+	memcpy(p, dst, octets);
+	p += octets;
+	memcpy(p, gw, 4);
+	return p + 4;
+}
+
+/* The options of an OFFER or ACK (lease: with the lease times). */
+static uint8_t *
+dhcp_config_options(const struct toe_ep_conf *c, uint8_t *p, bool lease)
+{
+	uint8_t routes[2 * 9], *rp = routes, sid[4];
+	uint32_t mask = c->prefix4 == 0 ? 0 : ~(uint32_t)0 << (32 - c->prefix4);
+	uint32_t a = rd32(c->ip4);
+	size_t hl = strnlen(c->hostname, sizeof(c->hostname));
+
+	server_id(c, sid);
+	p = opt(p, OPT_SERVER_ID, sid, 4);
+	if (lease) {
+		p = opt32(p, OPT_LEASE, TOE_EP_LEASE_S);
+		p = opt32(p, OPT_T1, TOE_EP_LEASE_S / 2);
+		p = opt32(p, OPT_T2, TOE_EP_LEASE_S / 8 * 7);
+	}
+	p = opt32(p, OPT_MASK, mask);
+	if (c->prefix4 < 31)
+		p = opt32(p, OPT_BROADCAST, a | ~mask);
+	if (c->has_gw)
+		p = opt(p, OPT_ROUTER, c->gw4, 4);
+	if (c->n_dns > 0)
+		p = opt(p, OPT_DNS, c->dns4, (uint8_t)(4 * c->n_dns));
+	if (hl > 0)
+		p = opt(p, OPT_HOSTNAME, c->hostname, (uint8_t)hl);
+	p = opt(p, OPT_MTU, (const uint8_t[]){ TOE_EP_MTU >> 8, TOE_EP_MTU & 0xff }, 2);
+	if (c->metadata)
+		rp = route(rp, toe_ep_md_ip4, 32, c->has_gw ? c->gw4 : zero4);
+	if (c->has_gw)
+		rp = route(rp, zero4, 0, c->gw4);
+	if (rp > routes)
+		p = opt(p, OPT_CLASSLESS, routes, (uint8_t)(rp - routes));
+	return p;
+}
+
+/* Record a lease change where readers see it whole. */
+static void
+lease_set(struct toe_ep *ep, uint8_t state, const uint8_t *ip, uint32_t xid,
+	  uint64_t now_ms)
+{
+	__atomic_store_n(&ep->lease_seq, ep->lease_seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	ep->lease.state = state;
+	memcpy(ep->lease.ip, ip, 4);
+	ep->lease.xid = xid;
+	ep->lease.changed_ms = now_ms;
+	ep->lease.expires_ms = state == TOE_EP_LEASE_BOUND ?
+			       now_ms + (uint64_t)TOE_EP_LEASE_S * 1000 : 0;
+	__atomic_store_n(&ep->lease_seq, ep->lease_seq + 1, __ATOMIC_RELEASE);
+}
+
+void
+toe_ep_lease_read(const struct toe_ep *ep, struct toe_ep_lease *out)
+{
+	uint32_t s0, s1;
+
+	do {
+		s0 = __atomic_load_n(&ep->lease_seq, __ATOMIC_ACQUIRE);
+		memcpy(out, (const void *)&ep->lease, sizeof(*out));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		s1 = __atomic_load_n(&ep->lease_seq, __ATOMIC_RELAXED);
+	} while ((s0 & 1) || s0 != s1);
+}
+
+/*
+ * Answer with message type t (OFFER, ACK, NAK).  Addressing, RFC 2131
+ * 4.1: a NAK is broadcast; else to ciaddr when the client has one, to
+ * the broadcast address when it asked (the BROADCAST flag), else to
+ * yiaddr at chaddr.
+ */
+static bool
+dhcp_reply(struct ep_in *in, const uint8_t *b, uint8_t t, bool inform)
+{
+	const struct toe_ep_conf *c = in->c;
+	uint8_t *o = in->out, *ip = o + ETH_LEN, *udp = ip + IP4_LEN;
+	uint8_t *bp = udp + UDP_LEN, *p, sid[4];
+	const uint8_t *dst_ip, *dst_mac;
+	bool has_ciaddr = memcmp(b + 12, zero4, 4) != 0;
+	uint32_t blen, n;
+
+	memset(bp, 0, BOOTP_LEN);
+	bp[0] = 2;                              /* BOOTREPLY */
+	bp[1] = 1;
+	bp[2] = 6;
+	memcpy(bp + 4, b + 4, 4);               /* xid */
+	memcpy(bp + 10, b + 10, 2);             /* flags */
+	if (t == DHCPACK)
+		memcpy(bp + 12, b + 12, 4);     /* ciaddr */
+	if (t != DHCPNAK && !inform)
+		memcpy(bp + 16, c->ip4, 4);     /* yiaddr */
+	memcpy(bp + 28, b + 28, 16);            /* chaddr */
+	p = bp + BOOTP_LEN;
+	wr32(p, DHCP_COOKIE);
+	p = opt(p + 4, OPT_MSG_TYPE, &t, 1);
+	if (t == DHCPNAK) {
+		server_id(c, sid);
+		p = opt(p, OPT_SERVER_ID, sid, 4);
+	} else {
+		p = dhcp_config_options(c, p, !inform);
+	}
+	*p++ = OPT_END;
+	blen = (uint32_t)(p - bp);
+	if (blen < BOOTP_MIN) {
+		memset(p, 0, BOOTP_MIN - blen);
+		blen = BOOTP_MIN;
+	}
+	if (t == DHCPNAK || (!has_ciaddr && (b[10] & 0x80))) {
+		dst_ip = bcast_mac;             /* 255.255.255.255 */
+		dst_mac = bcast_mac;
+	} else {
+		dst_ip = has_ciaddr ? b + 12 : c->ip4;
+		dst_mac = b + 28;
+	}
+	n = UDP_LEN + blen;
+	server_id(c, sid);
+	eth_hdr(o, dst_mac, ETH_IP4);
+	ip4_hdr(ip, sid, dst_ip, PROTO_UDP, IP4_LEN + n);
+	wr16(udp, DHCP_SERVER_PORT);
+	wr16(udp + 2, DHCP_CLIENT_PORT);
+	wr16(udp + 4, (uint16_t)n);
+	wr16(udp + 6, 0);
+	wr16(udp + 6, (uint16_t)~fold(sum16(udp, n, pseudo4(ip, PROTO_UDP, n))));
+	if (rd16(udp + 6) == 0)
+		wr16(udp + 6, 0xffff);
+	return reply(in, ETH_LEN + IP4_LEN + n);
+}
+
+static bool
+dhcp_input(struct ep_in *in, const uint8_t *ip, const uint8_t *udp,
+	   uint32_t n)
+{
+	const struct toe_ep_conf *c = in->c;
+	struct toe_ep *ep = in->ep;
+	const uint8_t *b = udp + UDP_LEN;
+	uint32_t blen = n - UDP_LEN, xid;
+	struct dhcp_req r = { 0 };
+	uint8_t sid[4];
+	bool ok;
+
+	(void)ip;
+	if (blen < BOOTP_LEN + 4 || rd32(b + BOOTP_LEN) != DHCP_COOKIE ||
+	    b[0] != 1 || !dhcp_options(b + BOOTP_LEN + 4,
+				       blen - BOOTP_LEN - 4, &r) ||
+	    r.type == 0)
+		return drop(in, TOE_EP_DROP_DHCP_MALFORMED);
+	if (b[1] != 1 || b[2] != 6 || memcmp(b + 28, c->mac, 6) != 0)
+		return drop(in, TOE_EP_DROP_DHCP_CLIENT);
+	if (memcmp(b + 24, zero4, 4) != 0)
+		return drop(in, TOE_EP_DROP_DHCP_RELAYED);
+	xid = rd32(b + 4);
+	server_id(c, sid);
+	switch (r.type) {
+	case DHCPDISCOVER:
+		lease_set(ep, TOE_EP_LEASE_OFFERED, c->ip4, xid, in->now_ms);
+		ep->stats.dhcp_offers++;
+		return dhcp_reply(in, b, DHCPOFFER, false);
+	case DHCPREQUEST:
+		/* RFC 2131 4.3.2: SELECTING names the server; INIT-REBOOT
+		 * names the address; RENEWING/REBINDING has it in ciaddr. */
+		if (r.has_server_id && memcmp(r.server_id, sid, 4) != 0)
+			return drop(in, TOE_EP_DROP_DHCP_OTHER_SERVER);
+		if (r.has_req_ip)
+			ok = memcmp(r.req_ip, c->ip4, 4) == 0;
+		else if (memcmp(b + 12, zero4, 4) != 0)
+			ok = memcmp(b + 12, c->ip4, 4) == 0;
+		else
+			return drop(in, TOE_EP_DROP_DHCP_MALFORMED);
+		if (!ok) {
+			ep->stats.dhcp_naks++;
+			return dhcp_reply(in, b, DHCPNAK, false);
+		}
+		lease_set(ep, TOE_EP_LEASE_BOUND, c->ip4, xid, in->now_ms);
+		ep->stats.dhcp_acks++;
+		return dhcp_reply(in, b, DHCPACK, false);
+	case DHCPINFORM:
+		ep->stats.dhcp_acks++;
+		return dhcp_reply(in, b, DHCPACK, true);
+	case DHCPRELEASE:
+		lease_set(ep, TOE_EP_LEASE_RELEASED, c->ip4, xid, in->now_ms);
+		ep->stats.dhcp_releases++;
+		*in->out_len = 0;
+		return true;
+	case DHCPDECLINE:
+		lease_set(ep, TOE_EP_LEASE_DECLINED, c->ip4, xid, in->now_ms);
+		ep->stats.dhcp_declines++;
+		*in->out_len = 0;
+		return true;
+	default:
+		return drop(in, TOE_EP_DROP_DHCP_TYPE);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+
+bool
+toe_ep_input(struct toe_ep *ep, const uint8_t *f, uint32_t len,
+	     uint8_t *out, uint32_t *out_len, uint64_t now_ms)
+{
+	struct ep_in in = {
+		.ep = ep, .c = ep->conf, .f = f, .len = len, .out = out,
+		.out_len = out_len, .now_ms = now_ms,
+	};
+
+	*out_len = 0;
+	if (toe_ep_classify(ep->conf, f, len, len) != TOE_EP_MINE)
+		return false;
+	ep->stats.taken++;
+	if (len > TOE_EP_FRAME_MAX)
+		return drop(&in, TOE_EP_DROP_TOO_BIG);
+	switch (rd16(f + 12)) {
+	case ETH_ARP:
+		return arp_input(&in);
+	case ETH_IP4:
+		return ip4_input(&in);
+	case ETH_IP6:
+		return ip6_input(&in);
+	default:
+		return drop(&in, TOE_EP_DROP_NOT_ROUTED);
+	}
+}
