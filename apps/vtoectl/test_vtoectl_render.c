@@ -134,11 +134,47 @@ static void test_lcores_fdb_version(void **state)
 		      "{\n  \"workers\": [\n    1\n  ]\n}\n");
 }
 
+static void test_toe(void **state)
+{
+	(void)state;
+	expect_render("toe", NULL,
+		"[{\"port\":\"vm1.0\",\"vm\":\"vm1\",\"mac\":\"52:54:00:00:01:01\","
+		"\"endpoint_mac\":\"02:00:a9:fe:a9:fe\",\"ip\":\"10.0.0.11/24\","
+		"\"gateway\":\"10.0.0.1\",\"dns\":[\"10.0.0.2\",\"9.9.9.9\"],\"dhcp\":true,"
+		"\"metadata\":true,\"hostname\":\"vm1\",\"instance_id\":\"i-0001\","
+		"\"answers\":[\"10.0.0.1\",\"169.254.169.254\"],"
+		"\"lease\":{\"state\":\"bound\",\"ip\":\"10.0.0.11\",\"xid\":\"0x0000002a\","
+		"\"age_s\":12,\"expires_in_s\":86388},"
+		"\"counters\":{\"taken\":3,\"replies\":2},"
+		"\"drops\":{\"truncated\":0,\"not_routed\":1},\"drops_total\":1},"
+		"{\"port\":\"vm2.0\",\"vm\":\"vm2\",\"mac\":\"52:54:00:00:02:02\","
+		"\"endpoint_mac\":\"02:00:a9:fe:a9:fe\",\"ip\":\"10.0.0.12/24\","
+		"\"gateway\":null,\"dns\":[],\"dhcp\":false,\"metadata\":true,"
+		"\"hostname\":\"vm2\",\"instance_id\":null,\"answers\":[\"169.254.169.254\"],"
+		"\"lease\":{\"state\":\"none\",\"ip\":null},"
+		"\"counters\":{\"taken\":0},\"drops\":{\"truncated\":0}}]",
+		"vm1.0 (vm vm1)  mac 52:54:00:00:01:01  ip 10.0.0.11/24  gateway 10.0.0.1\n"
+		"  dhcp on  metadata on  hostname vm1  instance_id i-0001  dns 10.0.0.2,9.9.9.9\n"
+		"  answers 10.0.0.1 169.254.169.254 as 02:00:a9:fe:a9:fe\n"
+		"  lease bound 10.0.0.11 xid 0x0000002a, changed 12 s ago, expires in 86388 s\n"
+		"  taken=3 replies=2\n"
+		"  drops: not_routed=1\n"
+		"\n"
+		"vm2.0 (vm vm2)  mac 52:54:00:00:02:02  ip 10.0.0.12/24  gateway -\n"
+		"  dhcp off  metadata on  hostname vm2  instance_id -  dns -\n"
+		"  answers 169.254.169.254 as 02:00:a9:fe:a9:fe\n"
+		"  lease none\n"
+		"  taken=0\n"
+		"  drops: none\n");
+	expect_render("toe", NULL, "[]",
+		"no port has a TOE endpoint (a port needs an IPv4 ip: and toe: dhcp or metadata on)\n");
+}
+
 static void test_unexpected_shapes(void **state)
 {
 	static const char *const cmds[] = {
 		"ports", "stats", "lcores", "fdb", "help", "version", "config",
-		"other",
+		"toe", "other",
 	};
 	static const char *const results[] = {
 		"null", "42", "\"text\"", "[]", "{}", "[null, 1, \"x\", [], {}]",
@@ -214,6 +250,7 @@ int main(void)
 		cmocka_unit_test(test_membership),
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_lcores_fdb_version),
+		cmocka_unit_test(test_toe),
 		cmocka_unit_test(test_unexpected_shapes),
 	};
 

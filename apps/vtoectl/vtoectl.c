@@ -49,6 +49,7 @@ static const struct {
 	const char *key;
 } positional_keys[] = {
 	{ "stats", "port" },
+	{ "toe", "port" },
 	/* migrate PORT --to SOCKET | migrate PORT --cancel */
 	{ "migrate", "port" },
 	/* lcores [show] | lcores pin PORT:QUEUE LCORE | lcores unpin PORT:QUEUE */
@@ -90,7 +91,7 @@ static void usage(FILE *out)
 "  -V, --version       show vtoectl's version\n"
 "\n"
 "ARGS are KEY=VALUE pairs (VALUE is sent as an integer when it is one);\n"
-"'stats PORT' is short for 'stats port=PORT'; 'qos show [UPLINK]' and\n"
+"'stats PORT' is short for 'stats port=PORT' (so is 'toe PORT'); 'qos show [UPLINK]' and\n"
 "'qos set PORT weight N' are the scheduler's commands; 'migrate PORT\n"
 "--to SOCKET' and 'migrate PORT --cancel' a client-mode live migration's;\n"
 "'lcores pin PORT:QUEUE LCORE' moves a queue to a worker and keeps it\n"

@@ -524,6 +524,71 @@ static int render_fdb(FILE *out, json_t *args, json_t *result)
 	return table_print(&t, out);
 }
 
+/* A list's strings joined by sep, "-" when empty. */
+static const char *list_text(const json_t *list, const char *sep, char *buf,
+			     size_t size)
+{
+	char v[CELL_MAX];
+	size_t i, len = 0;
+	json_t *e;
+
+	buf[0] = '\0';
+	json_array_foreach(list, i, e)
+		if (len < size)
+			len += (size_t)snprintf(buf + len, size - len, "%s%s",
+						i ? sep : "",
+						value_text(e, v, sizeof(v)));
+	return buf[0] != '\0' ? buf : "-";
+}
+
+/* One block per port's TOE endpoint. */
+static int render_toe(FILE *out, json_t *args, json_t *result)
+{
+	char a[CELL_MAX], b[CELL_MAX], c[CELL_MAX], d[CELL_MAX], e[CELL_MAX];
+	json_t *port, *lease, *counters, *count;
+	const char *name;
+	size_t i;
+
+	(void)args;
+	if (!json_is_array(result))
+		return RENDER_SHAPE_UNKNOWN;
+	if (json_array_size(result) == 0)
+		fputs("no port has a TOE endpoint (a port needs an IPv4 ip: and toe: dhcp or metadata on)\n", out);
+	json_array_foreach(result, i, port) {
+#define F(key, buf) value_text(json_object_get(port, key), buf, sizeof(buf))
+		fprintf(out, "%s%s (vm %s)  mac %s  ip %s  gateway %s\n",
+			i ? "\n" : "", F("port", a), F("vm", b), F("mac", c),
+			F("ip", d), F("gateway", e));
+		fprintf(out, "  dhcp %s  metadata %s  hostname %s  instance_id %s  dns %s\n",
+			json_is_true(json_object_get(port, "dhcp")) ? "on" : "off",
+			json_is_true(json_object_get(port, "metadata")) ? "on" : "off",
+			F("hostname", a), F("instance_id", b),
+			list_text(json_object_get(port, "dns"), ",", c, sizeof(c)));
+		fprintf(out, "  answers %s as %s\n",
+			list_text(json_object_get(port, "answers"), " ", a, sizeof(a)),
+			F("endpoint_mac", b));
+#undef F
+		lease = json_object_get(port, "lease");
+#define L(key, buf) value_text(json_object_get(lease, key), buf, sizeof(buf))
+		fprintf(out, "  lease %s", L("state", a));
+		if (!json_is_null(json_object_get(lease, "ip")))
+			fprintf(out, " %s xid %s, changed %s s ago, expires in %s s",
+				L("ip", a), L("xid", b), L("age_s", c),
+				L("expires_in_s", d));
+#undef L
+		fputs("\n ", out);
+		counters = json_object_get(port, "counters");
+		json_object_foreach(counters, name, count)
+			fprintf(out, " %s=%s", name, value_text(count, a, sizeof(a)));
+		fputc('\n', out);
+		if (drops_text(json_object_get(port, "drops"), a, sizeof(a)))
+			fprintf(out, "  drops: %s\n", a);
+		else
+			fputs("  drops: none\n", out);
+	}
+	return 0;
+}
+
 static int render_help(FILE *out, json_t *args, json_t *result)
 {
 	static const char *const heads[] = { "COMMAND", "DESCRIPTION" };
@@ -760,6 +825,7 @@ static const struct renderer {
 	{ "qos", render_qos },
 	{ "reload", render_reload },
 	{ "stats", render_stats },
+	{ "toe", render_toe },
 	{ "version", render_fields },
 };
 

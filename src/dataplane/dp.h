@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "dp_drop.h"
+#include "toe_stack/toe_ep.h"
 #include "qos_dwrr/dwrr.h"
 
 struct cfg;
@@ -75,7 +76,8 @@ struct dp_port_info {
 	X(CAPS, "caps", "receiver lacks the frame's offloads: done in software on the library path") \
 	X(GRO, "gro", "TCP segment for a guest that takes super-frames: GRO coalesces it on the library path") \
 	X(FULL, "full", "receiver has not posted room for it") \
-	X(PSEC, "psec", "port security needs headers past the bytes the direct path reads (neighbour discovery options, long IPv6 extension chains)")
+	X(PSEC, "psec", "port security needs headers past the bytes the direct path reads (neighbour discovery options, long IPv6 extension chains)") \
+	X(TOE, "toe", "for the port's TOE endpoint (or it needs more headers to tell): answered on the library path")
 
 enum dp_direct_stop {
 #define DP_DS_ENUM(sym, name, help) DP_DIRECT_STOP_##sym,
@@ -102,6 +104,8 @@ const char *dp_direct_stop_name(enum dp_direct_stop s);
 	X(direct_packets, "direct", PORT, "frames from this port copied vring to vring") \
 	X(flood_copies, "flood_copies", PORT, "extra copies made of frames from this port") \
 	X(announces, "announces", PORT, "gratuitous ARP / RARP flooded from this port (a guest telling where it is now)") \
+	X(toe_taken, "toe_taken", PORT, "frames from the guest its TOE endpoint took: answered, or dropped under a reason of vtoectl toe") \
+	X(toe_sent, "toe_sent", PORT, "frames its TOE endpoint made for the guest (then sent or dropped as any)") \
 	X(nic_tso, "nic_tso", OFFLOAD, "uplinks: super-frames the NIC segments") \
 	X(gso_extra, "gso_extra", OFFLOAD, "frames to this port: segments minus super-frames") \
 	X(gro_merged, "gro_merged", OFFLOAD, "frames to this port absorbed by GRO")
@@ -265,6 +269,19 @@ struct toe_stats;
 /* The software TOE's counters for port, summed over the workers. */
 int dp_port_offload_stats(const struct dp *dp, unsigned int port,
 			  struct toe_stats *st);
+
+/* A VM port's TOE endpoint: its config, counters summed over the
+ * workers, its latest lease, and the clock the lease's times are on. */
+struct dp_toe_info {
+	const struct toe_ep_conf *conf;
+	const char *instance_id;        /* "" when the VM has none */
+	struct toe_ep_stats stats;
+	struct toe_ep_lease lease;
+	uint64_t now_ms;
+};
+/* 0, -ENOENT (no such port), -ENODATA (the port has no endpoint). */
+int dp_toe_info(const struct dp *dp, unsigned int port,
+		struct dp_toe_info *info);
 
 unsigned int dp_worker_count(const struct dp *dp);
 int dp_worker_info(const struct dp *dp, unsigned int worker,

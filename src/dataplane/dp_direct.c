@@ -247,6 +247,10 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 				continue;
 			}
 		}
+		if (src->toe_on &&
+		    toe_ep_classify(&src->ep_conf, hdr, peek, frame_len) !=
+		    TOE_EP_NOT_MINE)
+			DS_STOP(TOE);
 		/* Same MACs and type as the frame before: same decision (as
 		 * in dp_forward). */
 		if (!(last_valid && memcmp(hdr, last_hdr, sizeof(last_hdr)) == 0)) {

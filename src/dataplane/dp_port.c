@@ -530,6 +530,7 @@ dp_slot_give_back(struct dp *dp, uint16_t p)
 		toe_ctx_destroy(dp->workers[i].toe[p]);
 		dp->workers[i].toe[p] = NULL;
 	}
+	dp_toe_port_free(dp, p);
 }
 
 /* A free slot, or DP_PORTS_MAX. */
@@ -743,6 +744,11 @@ dp_port_add(struct dp *dp, const struct cfg *cfg, const struct cfg_port *pc,
 	port->net = pc->network < dp->n_nets ? (uint16_t)pc->network : 0;
 	port->vlan = dp->nets[port->net].vlan;
 	psec_build(&port->psec, pc);
+	rc = dp_toe_port_add(dp, p);
+	if (rc != 0) {
+		DP_LOG(ERR, "port %s: no memory for its TOE endpoints\n", port->name);
+		goto err;
+	}
 	dp->fwd_ports[p] = (struct fwd_port){
 		.is_uplink = false, .uplink = port->uplink_id, .net = port->net,
 	};

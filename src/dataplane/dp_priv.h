@@ -18,6 +18,7 @@
 #include "place.h"
 #include "qos_dwrr/dwrr.h"
 #include "qos_dwrr/shaper.h"
+#include "toe_stack/toe_ep.h"
 #include "vhost/vhost_direct.h"
 
 extern int dp_logtype;
@@ -128,6 +129,10 @@ struct dp_port {
 	uint16_t net;
 	uint16_t vlan;                  /* its network's tag; 0: none */
 	struct psec_port psec;
+	/* VM ports: the TOE endpoint's config (dp_toe.c), set when the
+	 * port is built; each worker has its state in toe_ep[]. */
+	bool toe_on;
+	struct toe_ep_conf ep_conf;
 };
 
 /*
@@ -246,6 +251,11 @@ struct dp_worker {
 	 * for what a burst of super-frames becomes. */
 	struct toe_ctx *toe[DP_PORTS_MAX];
 	struct rte_mbuf **seg_out;      /* DP_SEG_OUT entries */
+	/* Layer 2: the endpoints of the ports with one, and the frame in
+	 * and the reply out of the one at work. */
+	struct toe_ep *toe_ep[DP_PORTS_MAX];
+	uint8_t toe_in[TOE_EP_FRAME_MAX];
+	uint8_t toe_out[TOE_EP_FRAME_MAX];
 
 	struct dp_txbuf corx_buf;
 
@@ -519,6 +529,13 @@ void dp_port_remove(struct dp *dp, uint16_t p);
 /* Spread the rx queues of every port in use over the workers (ports
  * keep the workers they had) and publish the plans. 0 or -E2BIG. */
 int dp_plans_publish(struct dp *dp);
+
+/* dp_toe.c: port p's TOE endpoints on every worker, when its config
+ * gives it one (0 or -ENOMEM); freed with the slot. */
+int dp_toe_port_add(struct dp *dp, uint16_t p);
+void dp_toe_port_free(struct dp *dp, uint16_t p);
+/* The clock of the endpoints' lease times. */
+uint64_t dp_toe_now_ms(const struct dp *dp);
 
 
 #endif /* VTOE_DP_PRIV_H */

@@ -321,6 +321,41 @@ dp_uplink_net(const struct dp *dp, struct rte_mbuf *m)
 	return dp->net_of_vlan[vid];
 }
 
+/*
+ * A frame the port's TOE endpoint claimed (toe_ep_classify): given to it
+ * whole (read out of the mbuf), and its reply, if any, staged for the
+ * port like any frame.  false: not the endpoint's after all.
+ */
+static bool
+dp_toe_take(struct dp_worker *w, uint16_t in, struct rte_mbuf *m)
+{
+	struct dp_port_stats *st = &w->stats[in];
+	uint32_t len = rte_pktmbuf_pkt_len(m), out_len;
+	const uint8_t *f = rte_pktmbuf_read(m, 0, RTE_MIN(len, (uint32_t)TOE_EP_FRAME_MAX),
+					    w->toe_in);
+	struct rte_mbuf *r;
+
+	if (f == NULL ||
+	    !toe_ep_input(w->toe_ep[in], f, len, w->toe_out, &out_len,
+			  dp_toe_now_ms(w->dp)))
+		return false;
+	st->toe_taken++;
+	rte_pktmbuf_free(m);
+	if (out_len == 0)
+		return true;
+	st->toe_sent++;
+	r = rte_pktmbuf_alloc(w->dp->pool);
+	if (unlikely(r == NULL)) {
+		dp_count_drop(w, in, DP_DROP_NO_MBUF, 1);
+		return true;
+	}
+	memcpy(rte_pktmbuf_mtod(r, void *), w->toe_out, out_len);
+	r->data_len = (uint16_t)out_len;
+	r->pkt_len = out_len;
+	dp_stage(w, in, r);
+	return true;
+}
+
 static void
 dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
 	   uint16_t n, const struct fwd_ctx *fctx)
@@ -369,6 +404,12 @@ dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
 				continue;
 			}
 		}
+		/* Before the decision cache: an ARP request for the gateway
+		 * has the MACs of one for another VM. */
+		if (port->toe_on &&
+		    toe_ep_classify(&port->ep_conf, hdr, data_len, len) !=
+		    TOE_EP_NOT_MINE && dp_toe_take(w, in, m))
+			continue;
 		/*
 		 * The decision reads the Ethernet header only, and only when
 		 * the first segment holds it all (checked by data_len).  A

@@ -6,6 +6,7 @@
  */
 #include "mgmt.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <inttypes.h>
@@ -276,8 +277,10 @@ api_stats(void *ctx, json_t *args, char *err, size_t err_size)
 			ring_queued += pi.coring_queued;
 	}
 	/*
-	 * Conservation: every frame received is sent or dropped, and every
-	 * flood copy too, so rx + flood_copies - tx - drops is what is in
+	 * Conservation: every frame received is sent, dropped or taken by a
+	 * TOE endpoint, and every flood copy and endpoint reply is sent or
+	 * dropped, so rx + flood_copies + toe_sent - toe_taken - tx - drops
+	 * (segments and GRO merges accounted) is what is in
 	 * flight: the frames waiting in uplink schedulers (qos_queued) and
 	 * in co-resident rings (ring_queued) plus those inside a worker's
 	 * burst; 0 once the switch is idle.
@@ -296,6 +299,7 @@ api_stats(void *ctx, json_t *args, char *err, size_t err_size)
 			 "tx_packets", (json_int_t)sum.tx_packets,
 			 "drops", (json_int_t)drops,
 			 "in_flight", (json_int_t)(sum.rx_packets + sum.flood_copies +
+						   sum.toe_sent - sum.toe_taken +
 						   sum.gso_extra - sum.gro_merged -
 						   sum.tx_packets - drops),
 			 "qos_queued", (json_int_t)queued,
@@ -859,12 +863,123 @@ api_membership(void *ctx, json_t *args, char *err, size_t err_size)
 	return dp_members_json(ctx);
 }
 
+static json_t *
+json_ip4(const uint8_t a[4])
+{
+	char buf[INET_ADDRSTRLEN];
+
+	return json_string(inet_ntop(AF_INET, a, buf, sizeof(buf)));
+}
+
+static json_t *
+json_ip6(const uint8_t a[16])
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	return json_string(inet_ntop(AF_INET6, a, buf, sizeof(buf)));
+}
+
+/* One port's TOE endpoint: what it answers for, its lease, counters and
+ * drops by reason. */
+static json_t *
+toe_port_json(const struct dp_port_info *pi, const struct dp_toe_info *ti)
+{
+	const struct toe_ep_conf *c = ti->conf;
+	const struct toe_ep_lease *l = &ti->lease;
+	json_t *dns = json_array(), *answers = json_array();
+	json_t *counters = json_object(), *drops = json_object(), *lease;
+	char ip[INET_ADDRSTRLEN + 4], xid[12];
+	uint64_t total = 0;
+
+	for (unsigned int i = 0; i < c->n_dns; i++)
+		json_array_append_new(dns, json_ip4(c->dns4[i]));
+	if (c->has_gw)
+		json_array_append_new(answers, json_ip4(c->gw4));
+	if (c->metadata || (c->dhcp && !c->has_gw))
+		json_array_append_new(answers, json_ip4(toe_ep_md_ip4));
+	if (c->metadata) {
+		json_array_append_new(answers, json_ip6(toe_ep_md_ll6));
+		json_array_append_new(answers, json_ip6(toe_ep_md_ula6));
+	}
+	for (unsigned int k = 0; k < toe_ep_n_counters; k++)
+		json_object_set_new(counters, toe_ep_counters[k].name,
+				    json_integer((json_int_t)*(const uint64_t *)
+					((const char *)&ti->stats + toe_ep_counters[k].off)));
+	for (int r = 0; r < TOE_EP_DROP_MAX; r++) {
+		json_object_set_new(drops, toe_ep_drop_name(r),
+				    json_integer((json_int_t)ti->stats.drops[r]));
+		total += ti->stats.drops[r];
+	}
+	snprintf(xid, sizeof(xid), "0x%08x", l->xid);
+	lease = json_pack("{s:s, s:o, s:o, s:o, s:o}",
+			  "state", toe_ep_lease_state_name(l->state),
+			  "ip", l->state == TOE_EP_LEASE_NONE ? json_null() : json_ip4(l->ip),
+			  "xid", l->state == TOE_EP_LEASE_NONE ? json_null() : json_string(xid),
+			  "age_s", l->state == TOE_EP_LEASE_NONE ? json_null() :
+			  json_integer((json_int_t)((ti->now_ms - l->changed_ms) / 1000)),
+			  "expires_in_s", l->state != TOE_EP_LEASE_BOUND ? json_null() :
+			  json_integer(l->expires_ms > ti->now_ms ?
+				       (json_int_t)((l->expires_ms - ti->now_ms) / 1000) : 0));
+	inet_ntop(AF_INET, c->ip4, ip, INET_ADDRSTRLEN);
+	snprintf(ip + strlen(ip), sizeof(ip) - strlen(ip), "/%u", c->prefix4);
+	return json_pack("{s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:b, s:b, s:s, s:o, s:o, s:o, s:o, s:o, s:I}",
+			 "port", pi->name, "vm", json_str_or_null(pi->vm),
+			 "mac", json_mac(c->mac),
+			 "endpoint_mac", json_mac(toe_ep_vmac),
+			 "ip", ip,
+			 "gateway", c->has_gw ? json_ip4(c->gw4) : json_null(),
+			 "dns", dns, "dhcp", c->dhcp, "metadata", c->metadata,
+			 "hostname", c->hostname,
+			 "instance_id", json_str_or_null(ti->instance_id[0] ? ti->instance_id : NULL),
+			 "answers", answers, "lease", lease,
+			 "counters", counters, "drops", drops,
+			 "drops_total", (json_int_t)total);
+}
+
+static json_t *
+api_toe(void *ctx, json_t *args, char *err, size_t err_size)
+{
+	const struct dp *dp = ctx;
+	json_t *jport = json_object_get(args, "port"), *list = json_array();
+	int only = -1;
+
+	if (jport != NULL) {
+		if (!json_is_string(jport) ||
+		    (only = dp_port_find(dp, json_string_value(jport))) < 0) {
+			snprintf(err, err_size, "no port named \"%s\"",
+				 json_is_string(jport) ? json_string_value(jport) : "?");
+			json_decref(list);
+			return NULL;
+		}
+	}
+	for (unsigned int p = 0; p < dp_port_count(dp); p++) {
+		struct dp_port_info pi;
+		struct dp_toe_info ti;
+		int rc;
+
+		if ((only >= 0 && p != (unsigned int)only) ||
+		    dp_port_info(dp, p, &pi) != 0)
+			continue;
+		rc = dp_toe_info(dp, p, &ti);
+		if (rc == -ENODATA && only >= 0) {
+			snprintf(err, err_size, "port \"%s\" has no TOE endpoint (it needs an IPv4 ip: and toe: dhcp or metadata on)",
+				 pi.name);
+			json_decref(list);
+			return NULL;
+		}
+		if (rc == 0)
+			json_array_append_new(list, toe_port_json(&pi, &ti));
+	}
+	return list;
+}
+
 static const struct ctl_cmd mgmt_cmds[] = {
 	{ "version", "vtoed and DPDK versions", api_version },
 	{ "ports", "every port: kind, socket or device, MAC, link state", api_ports },
 	{ "stats", "counters and drops by reason; args {\"port\": NAME} for one", api_stats },
 	{ "lcores", "lcores: the queues each worker polls and their load, busy/idle/asleep time (poll: busy never sleeps; adaptive sleeps a little when idle; interrupt sleeps until a guest kicks or a NIC interrupts), rebalancing; show | pin PORT:QUEUE LCORE (moved there and kept) | unpin PORT:QUEUE", api_lcores },
 	{ "fdb", "the MAC table", api_fdb },
+	{ "toe", "TOE endpoints of the VM ports: addresses answered, DHCP lease, counters, drops by reason; args {\"port\": NAME} for one", api_toe },
 	{ "config", "the configuration in effect", api_config },
 	{ "qos", "uplink DWRR schedulers: show [UPLINK] | set PORT weight N", api_qos },
 	{ "membership", "which VMs run here (static or libvirt), their state, and the path to each VM port", api_membership },

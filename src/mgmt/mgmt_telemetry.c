@@ -2,7 +2,8 @@
 /*
  * The switch's counters as DPDK telemetry commands, so dpdk-telemetry.py
  * sees what vtoectl sees: /vtoe/ports, /vtoe/stats,PORT (with the path
- * to the port and the software TOE's counters), /vtoe/lcores, /vtoe/fdb,
+ * to the port and the software TOE's counters), /vtoe/toe,PORT (its
+ * endpoint), /vtoe/lcores, /vtoe/fdb,
  * /vtoe/qos,UPLINK.  Callbacks run on the telemetry thread and only read.
  */
 #include "mgmt.h"
@@ -338,7 +339,46 @@ tel_qos(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* A VM port's TOE endpoint: lease, counters, drops as "drop_*". */
+static int
+tel_toe(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dp *dp = atomic_load(&tel_dp);
+	struct dp_toe_info ti;
+	uint64_t total = 0;
+	int p;
+
+	(void)cmd;
+	if (dp == NULL)
+		return -ENODEV;
+	if (params == NULL || (p = dp_port_find(dp, params)) < 0 ||
+	    dp_toe_info(dp, (unsigned int)p, &ti) != 0)
+		return -EINVAL;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "name", params);
+	rte_tel_data_add_dict_string(d, "lease_state",
+				     toe_ep_lease_state_name(ti.lease.state));
+	rte_tel_data_add_dict_u64(d, "lease_expires_in_s",
+				  ti.lease.state == TOE_EP_LEASE_BOUND &&
+				  ti.lease.expires_ms > ti.now_ms ?
+				  (ti.lease.expires_ms - ti.now_ms) / 1000 : 0);
+	for (unsigned int k = 0; k < toe_ep_n_counters; k++)
+		rte_tel_data_add_dict_u64(d, toe_ep_counters[k].name,
+			*(const uint64_t *)((const char *)&ti.stats +
+					    toe_ep_counters[k].off));
+	for (int r = 0; r < TOE_EP_DROP_MAX; r++) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "drop_%s", toe_ep_drop_name(r));
+		rte_tel_data_add_dict_u64(d, key, ti.stats.drops[r]);
+		total += ti.stats.drops[r];
+	}
+	rte_tel_data_add_dict_u64(d, "drops_total", total);
+	return 0;
+}
+
 TEL_GUARDED(tel_ports)
+TEL_GUARDED(tel_toe)
 TEL_GUARDED(tel_stats)
 TEL_GUARDED(tel_lcores)
 TEL_GUARDED(tel_qos)
@@ -356,6 +396,8 @@ mgmt_telemetry_register(struct dp *dp)
 			"Worker lcores: queues, busy/idle cycles. Takes no parameters") != 0 ||
 	    rte_telemetry_register_cmd("/vtoe/qos", tel_qos_guarded,
 			"Uplink DWRR scheduler: per-class columns. Parameters: uplink name") != 0 ||
+	    rte_telemetry_register_cmd("/vtoe/toe", tel_toe_guarded,
+			"TOE endpoint of a VM port: lease, counters, drops by reason. Parameters: port name") != 0 ||
 	    rte_telemetry_register_cmd("/vtoe/fdb", tel_fdb_guarded,
 			"MAC table, one \"MAC PORT TYPE\" string per entry. Takes no parameters") != 0)
 		return -EINVAL;

@@ -855,7 +855,8 @@ toe_ep_input(struct toe_ep *ep, const uint8_t *f, uint32_t len,
 	};
 
 	*out_len = 0;
-	if (toe_ep_classify(ep->conf, f, len, len) != TOE_EP_MINE)
+	if (toe_ep_classify(ep->conf, f, len < TOE_EP_FRAME_MAX ? len :
+			    TOE_EP_FRAME_MAX, len) != TOE_EP_MINE)
 		return false;
 	ep->stats.taken++;
 	if (len > TOE_EP_FRAME_MAX)

@@ -165,7 +165,8 @@ enum toe_ep_claim toe_ep_classify(const struct toe_ep_conf *c,
 void toe_ep_init(struct toe_ep *ep, const struct toe_ep_conf *conf);
 
 /*
- * Take a frame the endpoint claimed (len bytes at f, all of it).  Returns
+ * Take a frame the endpoint claimed: len bytes at f, or when len is over
+ * TOE_EP_FRAME_MAX its first TOE_EP_FRAME_MAX (dropped: too_big).  Returns
  * false when it is not the endpoint's after all (forward it), true when
  * taken: then *out_len is the length of the reply written to out
  * (TOE_EP_FRAME_MAX room), or 0 (counted under a drop reason, or a
