@@ -572,9 +572,10 @@ static int render_toe(FILE *out, json_t *args, json_t *result)
 #define L(key, buf) value_text(json_object_get(lease, key), buf, sizeof(buf))
 		fprintf(out, "  lease %s", L("state", a));
 		if (!json_is_null(json_object_get(lease, "ip")))
-			fprintf(out, " %s xid %s, changed %s s ago, expires in %s s",
-				L("ip", a), L("xid", b), L("age_s", c),
-				L("expires_in_s", d));
+			fprintf(out, " %s xid %s, changed %s s ago",
+				L("ip", a), L("xid", b), L("age_s", c));
+		if (json_is_integer(json_object_get(lease, "expires_in_s")))
+			fprintf(out, ", expires in %s s", L("expires_in_s", d));
 #undef L
 		fputs("\n ", out);
 		counters = json_object_get(port, "counters");

@@ -327,14 +327,27 @@ dp_uplink_net(const struct dp *dp, struct rte_mbuf *m)
  * port like any frame.  false: not the endpoint's after all.
  */
 static bool
-dp_toe_take(struct dp_worker *w, uint16_t in, struct rte_mbuf *m)
+dp_toe_take(struct dp_worker *w, uint16_t in, struct rte_mbuf **mp)
 {
 	struct dp_port_stats *st = &w->stats[in];
-	uint32_t len = rte_pktmbuf_pkt_len(m), out_len;
-	const uint8_t *f = rte_pktmbuf_read(m, 0, RTE_MIN(len, (uint32_t)TOE_EP_FRAME_MAX),
-					    w->toe_in);
-	struct rte_mbuf *r;
+	struct rte_mbuf *m = *mp, *r;
+	uint32_t len, out_len;
+	const uint8_t *f;
 
+	/* A checksum the guest left to the host (its claim validated) is
+	 * the endpoint's to check: completed first.  A super-frame stays as
+	 * it is: too big for the endpoint, which counts it. */
+	if ((m->ol_flags & RTE_MBUF_F_TX_L4_MASK) &&
+	    !(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG)) {
+		if (toe_csum_complete(w->toe[in], mp) != 0) {
+			dp_count_drop(w, in, DP_DROP_OFFLOAD_BAD, 1);
+			return true;
+		}
+		m = *mp;
+	}
+	len = rte_pktmbuf_pkt_len(m);
+	f = rte_pktmbuf_read(m, 0, RTE_MIN(len, (uint32_t)TOE_EP_FRAME_MAX),
+			     w->toe_in);
 	if (f == NULL ||
 	    !toe_ep_input(w->toe_ep[in], f, len, w->toe_out, &out_len,
 			  dp_toe_now_ms(w->dp)))
@@ -408,8 +421,9 @@ dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
 		 * has the MACs of one for another VM. */
 		if (port->toe_on &&
 		    toe_ep_classify(&port->ep_conf, hdr, data_len, len) !=
-		    TOE_EP_NOT_MINE && dp_toe_take(w, in, m))
+		    TOE_EP_NOT_MINE && dp_toe_take(w, in, &pkts[i]))
 			continue;
+		m = pkts[i];
 		/*
 		 * The decision reads the Ethernet header only, and only when
 		 * the first segment holds it all (checked by data_len).  A

@@ -45,6 +45,16 @@
 #           seconds, ping (5 tries) and arping (3 requests);
 #           "E2E PROBE ping=OK|FAIL arping=REPLIES", then
 #           "E2E RESULT OK".
+#   dhcp:   the guest's own configuration from the switch (the TOE
+#           endpoint): busybox udhcpc gets eth0's address; its script
+#           prints "E2E DHCP <event> ip=... subnet=... router=... dns=...
+#           hostname=... mtu=... lease=... serverid=... staticroutes=..."
+#           and applies them (classless routes included).  Then pings of
+#           the router and 169.254.169.254, an IPv6 ping of fe80::a9fe:a9fe,
+#           a TCP connection to 169.254.169.254:80 (refused: nothing
+#           served there yet); "E2E TOE ping_gw=OK|FAIL ping_md=..
+#           ping6_md=.. tcp=refused|other"; then a renewal (SIGUSR1) and a
+#           release (SIGUSR2); last "E2E RESULT OK".
 # e2e.ethtool=1: print `ethtool -k eth0` as "E2E ETHTOOL ..." lines once
 # eth0 is up (the initramfs must carry ethtool: GUEST_EXTRA_BINS in guest.sh).
 # Every report line starts with "E2E " on the serial console.
@@ -84,7 +94,9 @@ fi
 if { [ "$ROLE" = iperf3 ] || [ "$ROLE" = iperf3ping ]; } && [ "$IPERF" = server ]; then
 	iperf3 -s -p 5201 >/dev/null 2>&1 &
 fi
-if ! ifconfig eth0 $IP netmask 255.255.255.0 up; then echo "E2E RESULT FAIL no eth0"; poweroff -f; fi
+if [ "$ROLE" = dhcp ]; then
+	ifconfig eth0 up || { echo "E2E RESULT FAIL no eth0"; poweroff -f; }
+elif ! ifconfig eth0 $IP netmask 255.255.255.0 up; then echo "E2E RESULT FAIL no eth0"; poweroff -f; fi
 echo "E2E ETH0 UP $IP uptime=$(up)"
 if [ "$ETHTOOL" = 1 ]; then
 	if [ -x /bin/ethtool ]; then
@@ -112,6 +124,43 @@ first_ping() {
 }
 
 case $ROLE in
+dhcp)
+	cat >/tmp/dhcp.sh <<'EOS'
+#!/bin/sh
+echo "E2E DHCP $1 ip=$ip subnet=$subnet router=$router dns=$dns hostname=$hostname mtu=$mtu lease=$lease serverid=$serverid staticroutes=$staticroutes"
+case $1 in
+bound|renew)
+	ifconfig eth0 $ip netmask $subnet ${mtu:+mtu $mtu} up
+	set -- $staticroutes
+	while [ $# -ge 2 ]; do
+		if [ "$2" = 0.0.0.0 ]; then ip route replace $1 dev eth0; else ip route replace $1 via $2; fi
+		shift 2
+	done
+	[ -z "$staticroutes" ] && [ -n "$router" ] && ip route replace default via $router
+	;;
+deconfig) ifconfig eth0 0.0.0.0 ;;
+esac
+exit 0
+EOS
+	chmod +x /tmp/dhcp.sh
+	udhcpc -i eth0 -s /tmp/dhcp.sh -t 10 -T 2 -O staticroutes -p /tmp/udhcpc.pid -f 2>/tmp/udhcpc.log &
+	i=0
+	while [ $i -lt 60 ] && ! ip -4 addr show eth0 | grep -q inet; do sleep 0.5; i=$((i + 1)); done
+	ip -4 addr show eth0 | grep -q inet || { echo "E2E RESULT FAIL no lease"; poweroff -f; }
+	GW=$(ip route | sed -n 's/^default via \([0-9.]*\).*/\1/p')
+	echo "E2E ROUTES $(ip route | tr '\n' ';')"
+	if ping -c 3 -W 2 "$GW" >/dev/null 2>&1; then P1=OK; else P1=FAIL; fi
+	if ping -c 3 -W 2 169.254.169.254 >/dev/null 2>&1; then P2=OK; else P2=FAIL; fi
+	if ping6 -c 3 -W 2 -I eth0 fe80::a9fe:a9fe >/dev/null 2>&1; then P3=OK; else P3=FAIL; fi
+	if timeout 10 nc 169.254.169.254 80 </dev/null 2>&1 | grep -qi refused; then T=refused; else T=other; fi
+	echo "E2E TOE ping_gw=$P1 ping_md=$P2 ping6_md=$P3 tcp=$T"
+	kill -USR1 $(cat /tmp/udhcpc.pid)
+	sleep 3
+	kill -USR2 $(cat /tmp/udhcpc.pid)
+	sleep 2
+	echo "E2E RESULT OK uptime=$(up)"
+	while :; do sleep 3600; done
+	;;
 probe)
 	sleep $WAIT
 	if ping -c 5 -W 2 $PEER >/dev/null 2>&1; then P=OK; else P=FAIL; fi
