@@ -35,7 +35,7 @@ PKGS=(
 	# build
 	build-essential pkg-config meson ninja-build
 	libdpdk-dev libyaml-dev libjansson-dev libcmocka-dev libnuma-dev libvirt-dev
-	libxml2-dev
+	libxml2-dev libsodium-dev
 	python3-pyelftools
 	# DPDK drivers loaded at run time (Debian 12: ABI 23)
 	librte-net-vhost23 librte-net-virtio23 librte-net-tap23 librte-net-pcap23

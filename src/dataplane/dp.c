@@ -93,7 +93,7 @@ dp_workers_create(struct dp *dp)
 
 		w->seg_out = rte_zmalloc("vtoe_seg_out",
 					 sizeof(*w->seg_out) * DP_SEG_OUT, 0);
-		if (w->seg_out == NULL)
+		if (w->seg_out == NULL || dp_toe_worker_init(w) != 0)
 			return -ENOMEM;
 	}
 	sz = rte_rcu_qsbr_get_memsize(dp->n_workers);
@@ -246,6 +246,7 @@ dp_destroy(struct dp *dp)
 		for (uint16_t p = 0; p < DP_PORTS_MAX; p++)
 			toe_ctx_destroy(dp->workers[i].toe[p]);
 		rte_free(dp->workers[i].seg_out);
+		dp_toe_worker_fini(&dp->workers[i]);
 		free(atomic_load(&dp->workers[i].plan));
 		dp_intr_fini(&dp->workers[i]);
 	}

@@ -220,6 +220,9 @@ dp_intr_sleep(struct dp_worker *w, const struct dp_plan *pl,
 	if (pl->gen != w->reg_gen)
 		dp_intr_register(w, pl);
 	us = w->reg_all ? DP_INTR_SLEEP_MAX_US : max_us;
+	/* A TOE endpoint's timer due sooner (dp_toe_run). */
+	if (w->toe_armed && us > w->toe_sleep_us)
+		us = w->toe_sleep_us;
 	ts = (struct timespec){ .tv_sec = us / 1000000,
 				.tv_nsec = (long)(us % 1000000) * 1000 };
 	atomic_store_explicit(&w->sleeping, true, memory_order_relaxed);

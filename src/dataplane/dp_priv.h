@@ -228,6 +228,7 @@ struct dp_plan {
 
 struct dp_txbuf {
 	uint16_t n;
+	bool dirty;                     /* listed in the worker's dirty[] */
 	struct rte_mbuf *pkts[DP_BURST];
 };
 
@@ -251,11 +252,14 @@ struct dp_worker {
 	 * for what a burst of super-frames becomes. */
 	struct toe_ctx *toe[DP_PORTS_MAX];
 	struct rte_mbuf **seg_out;      /* DP_SEG_OUT entries */
-	/* Layer 2: the endpoints of the ports with one, and the frame in
-	 * and the reply out of the one at work. */
+	/* Layer 2: the endpoints of the ports with one (dp_toe.c), the
+	 * frame at work read out of its mbufs, and how long the worker may
+	 * sleep before a timer of its endpoints is due (UINT32_MAX: any). */
 	struct toe_ep *toe_ep[DP_PORTS_MAX];
-	uint8_t toe_in[TOE_EP_FRAME_MAX];
-	uint8_t toe_out[TOE_EP_FRAME_MAX];
+	uint8_t toe_key[16];
+	bool toe_armed;                 /* some endpoint has a timer */
+	uint32_t toe_sleep_us;
+	uint8_t *toe_in;                /* TOE_EP_IN_MAX bytes */
 
 	struct dp_txbuf corx_buf;
 
@@ -534,8 +538,20 @@ int dp_plans_publish(struct dp *dp);
  * gives it one (0 or -ENOMEM); freed with the slot. */
 int dp_toe_port_add(struct dp *dp, uint16_t p);
 void dp_toe_port_free(struct dp *dp, uint16_t p);
-/* The clock of the endpoints' lease times. */
+/* The clock of the endpoints' lease times and timers. */
 uint64_t dp_toe_now_ms(const struct dp *dp);
+/* Worker side: a frame port in's endpoint claimed (toe_ep_classify):
+ * true when taken (m consumed); the endpoints' timers and services, true
+ * when they sent anything. */
+bool dp_toe_take(struct dp_worker *w, uint16_t in, struct rte_mbuf *m);
+bool dp_toe_run(struct dp_worker *w, uint64_t tsc);
+/* The worker's TOE state (0 or -ENOMEM) and its end. */
+int dp_toe_worker_init(struct dp_worker *w);
+void dp_toe_worker_fini(struct dp_worker *w);
+/* dp_worker.c: a frame the switch made, staged for port p; what is
+ * staged, flushed (in: the port the frames came from). */
+void dp_stage_out(struct dp_worker *w, uint16_t p, struct rte_mbuf *m);
+void dp_flush_dirty(struct dp_worker *w, uint16_t in);
 
 
 #endif /* VTOE_DP_PRIV_H */

@@ -10,8 +10,22 @@
 #include <errno.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include <rte_cycles.h>
 #include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#ifndef container_of
+#define container_of(p, T, m) ((T *)((char *)(p) - offsetof(T, m)))
+#endif
+
+/* An endpoint, with where its frames go. */
+struct dp_toe_ep {
+	struct toe_ep ep;
+	struct dp_worker *w;
+	uint16_t port;
+};
 
 /* The port's endpoint config; false when it has none. */
 static bool
@@ -40,33 +54,106 @@ dp_toe_conf(struct toe_ep_conf *c, const struct cfg_port *pc)
 	return true;
 }
 
+/*
+ * A frame of an endpoint, into an mbuf chain for its port: headers and
+ * payload copied, offload requests set in layer 1's canonical form (the
+ * TCP checksum completed, and super-frames cut, by the port's egress as
+ * the guest needs).
+ */
+static void
+dp_toe_emit(void *arg, const struct toe_emit *e)
+{
+	struct dp_toe_ep *x = arg;
+	struct dp_worker *w = x->w;
+	struct rte_mempool *pool = w->dp->pool;
+	struct rte_mbuf *head, *m;
+	const uint8_t *src[3] = { e->hdr, e->pay[0], e->pay[1] };
+	uint32_t left[3] = { e->hdr_len, e->pay_len[0], e->pay_len[1] };
+
+	w->stats[x->port].toe_sent++;
+	head = m = rte_pktmbuf_alloc(pool);
+	if (m == NULL)
+		goto nombuf;
+	for (int k = 0; k < 3; k++)
+		while (left[k] > 0) {
+			uint32_t room = rte_pktmbuf_tailroom(m), n;
+
+			if (room == 0) {
+				struct rte_mbuf *next = rte_pktmbuf_alloc(pool);
+
+				if (next == NULL || rte_pktmbuf_chain(head, next) != 0) {
+					rte_pktmbuf_free(next);
+					rte_pktmbuf_free(head);
+					goto nombuf;
+				}
+				m = next;
+				continue;
+			}
+			n = left[k] < room ? left[k] : room;
+			memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, m->data_len),
+			       src[k], n);
+			m->data_len = (uint16_t)(m->data_len + n);
+			head->pkt_len += n;
+			src[k] += n;
+			left[k] -= n;
+		}
+	if (e->l4_partial) {
+		head->l2_len = e->l2_len;
+		head->l3_len = e->l3_len;
+		head->l4_len = e->l4_len;
+		head->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
+		if (e->mss > 0) {
+			head->ol_flags |= RTE_MBUF_F_TX_TCP_SEG;
+			head->tso_segsz = e->mss;
+		}
+	}
+	dp_stage_out(w, x->port, head);
+	return;
+nombuf:
+	w->stats[x->port].drops[DP_DROP_NO_MBUF]++;
+}
+
 int
 dp_toe_port_add(struct dp *dp, uint16_t p)
 {
 	struct dp_port *port = &dp->ports[p];
+	uint64_t now = dp_toe_now_ms(dp);
 
 	port->toe_on = dp_toe_conf(&port->ep_conf, port->cfg);
 	if (!port->toe_on)
 		return 0;
 	for (unsigned int i = 0; i < dp->n_workers; i++) {
-		struct toe_ep *ep = rte_zmalloc("toe_ep", sizeof(*ep),
-						RTE_CACHE_LINE_SIZE);
+		struct dp_worker *w = &dp->workers[i];
+		struct dp_toe_ep *x = rte_zmalloc("toe_ep", sizeof(*x),
+						  RTE_CACHE_LINE_SIZE);
 
-		if (ep == NULL) {
+		if (x == NULL) {
 			dp_toe_port_free(dp, p);
 			return -ENOMEM;
 		}
-		toe_ep_init(ep, &port->ep_conf);
-		dp->workers[i].toe_ep[p] = ep;
+		x->w = w;
+		x->port = p;
+		toe_ep_init(&x->ep, &port->ep_conf, w->toe_key, dp_toe_emit, x, now);
+		/* Checksums and segmentation are the egress's (layer 1). */
+		x->ep.tcp.csum_partial = true;
+		x->ep.tcp.super = true;
+		w->toe_ep[p] = &x->ep;
 	}
 	return 0;
 }
 
+/* After a grace period with the port in no plan: no worker runs these
+ * endpoints or their timers. */
 void
 dp_toe_port_free(struct dp *dp, uint16_t p)
 {
 	for (unsigned int i = 0; i < dp->n_workers; i++) {
-		rte_free(dp->workers[i].toe_ep[p]);
+		struct toe_ep *ep = dp->workers[i].toe_ep[p];
+
+		if (ep != NULL) {
+			toe_ep_fini(ep);
+			rte_free(container_of(ep, struct dp_toe_ep, ep));
+		}
 		dp->workers[i].toe_ep[p] = NULL;
 	}
 	dp->ports[p].toe_on = false;
@@ -76,6 +163,92 @@ uint64_t
 dp_toe_now_ms(const struct dp *dp)
 {
 	return rte_get_tsc_cycles() / (dp->tsc_hz / 1000);
+}
+
+int
+dp_toe_worker_init(struct dp_worker *w)
+{
+	if (sodium_init() < 0)
+		return -ENOMEM;
+	randombytes_buf(w->toe_key, sizeof(w->toe_key));
+	w->toe_sleep_us = UINT32_MAX;
+	w->toe_in = rte_malloc("toe_in", TOE_EP_IN_MAX, 0);
+	return w->toe_in != NULL ? 0 : -ENOMEM;
+}
+
+void
+dp_toe_worker_fini(struct dp_worker *w)
+{
+	rte_free(w->toe_in);
+	w->toe_in = NULL;
+}
+
+/*
+ * A frame the port's TOE endpoint claimed (toe_ep_classify): given to it
+ * whole (read out of the mbuf chain), its answers staged for the port.
+ * false: not the endpoint's after all.  A checksum the guest left to the
+ * host (a validated claim) is not checked: the bytes came from its
+ * memory.
+ */
+bool
+dp_toe_take(struct dp_worker *w, uint16_t in, struct rte_mbuf *m)
+{
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+	const uint8_t *f = rte_pktmbuf_read(m, 0, RTE_MIN(len, (uint32_t)TOE_EP_IN_MAX),
+					    w->toe_in);
+	bool l4_ok = (m->ol_flags & (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG)) != 0;
+
+	if (f == NULL ||
+	    !toe_ep_input(w->toe_ep[in], f, len, l4_ok, dp_toe_now_ms(w->dp)))
+		return false;
+	w->stats[in].toe_taken++;
+	w->toe_armed = true;
+	rte_pktmbuf_free(m);
+	return true;
+}
+
+/*
+ * The timers of the endpoints of the ports this worker polls, and the
+ * views' copy of their connections every 250 ms.  Returns whether any
+ * frame went out.
+ */
+bool
+dp_toe_run(struct dp_worker *w, uint64_t tsc)
+{
+	const struct dp_plan *pl = w->pl;
+	uint64_t now = tsc / (w->dp->tsc_hz / 1000), next = UINT64_MAX;
+	uint64_t sent = 0;
+	bool armed = false;
+
+	for (unsigned int i = 0; i < pl->n_rxqs; i++) {
+		uint16_t p = pl->rxqs[i].port;
+		struct toe_ep *ep = w->toe_ep[p];
+
+		if (ep == NULL)
+			continue;
+		sent -= w->stats[p].toe_sent;
+		if (ep->wheel.armed > 0)
+			toe_wheel_run(&ep->wheel, now);
+		if (now >= ep->snap_ms + 250) {
+			ep->snap_ms = now;
+			toe_tcp_snapshot(&ep->tcp);
+		}
+		sent += w->stats[p].toe_sent;
+		if (ep->wheel.armed > 0) {
+			armed = true;
+			if (w->dp->intr) {
+				uint64_t t = toe_wheel_next(&ep->wheel);
+
+				next = t < next ? t : next;
+			}
+		}
+	}
+	w->toe_armed = armed;
+	w->toe_sleep_us = next == UINT64_MAX ? UINT32_MAX :
+			  next <= now ? 0 : (uint32_t)RTE_MIN((next - now) * 1000, (uint64_t)UINT32_MAX - 1);
+	if (sent > 0)
+		dp_flush_dirty(w, DP_PORTS_MAX);
+	return sent > 0;
 }
 
 int

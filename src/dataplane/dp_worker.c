@@ -38,10 +38,13 @@ dp_stage(struct dp_worker *w, uint16_t port, struct rte_mbuf *m)
 {
 	struct dp_txbuf *tb = &w->txbufs[port];
 
-	if (tb->n == 0)
+	if (!tb->dirty) {
+		tb->dirty = true;
 		w->dirty[w->n_dirty++] = port;
+	}
 	/* One rx burst stages at most DP_BURST copies per port, and the
-	 * buffers are flushed after every rx burst, so tb->n < DP_BURST. */
+	 * buffers are flushed after every rx burst, so tb->n < DP_BURST
+	 * (the TOE's frames go through dp_stage_out). */
 	tb->pkts[tb->n++] = m;
 }
 
@@ -243,6 +246,8 @@ dp_flush_port(struct dp_worker *w, uint16_t p, uint16_t in)
 	uint16_t n = tb->n;
 
 	tb->n = 0;
+	if (n == 0)
+		return;
 	if (port->kind == DP_PORT_VHOST) {
 		/* Offloads are fitted by the reader, per burst it delivers:
 		 * fewer ring slots for super-frames, and GRO sees the frames
@@ -321,54 +326,6 @@ dp_uplink_net(const struct dp *dp, struct rte_mbuf *m)
 	return dp->net_of_vlan[vid];
 }
 
-/*
- * A frame the port's TOE endpoint claimed (toe_ep_classify): given to it
- * whole (read out of the mbuf), and its reply, if any, staged for the
- * port like any frame.  false: not the endpoint's after all.
- */
-static bool
-dp_toe_take(struct dp_worker *w, uint16_t in, struct rte_mbuf **mp)
-{
-	struct dp_port_stats *st = &w->stats[in];
-	struct rte_mbuf *m = *mp, *r;
-	uint32_t len, out_len;
-	const uint8_t *f;
-
-	/* A checksum the guest left to the host (its claim validated) is
-	 * the endpoint's to check: completed first.  A super-frame stays as
-	 * it is: too big for the endpoint, which counts it. */
-	if ((m->ol_flags & RTE_MBUF_F_TX_L4_MASK) &&
-	    !(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG)) {
-		if (toe_csum_complete(w->toe[in], mp) != 0) {
-			dp_count_drop(w, in, DP_DROP_OFFLOAD_BAD, 1);
-			return true;
-		}
-		m = *mp;
-	}
-	len = rte_pktmbuf_pkt_len(m);
-	f = rte_pktmbuf_read(m, 0, RTE_MIN(len, (uint32_t)TOE_EP_FRAME_MAX),
-			     w->toe_in);
-	if (f == NULL ||
-	    !toe_ep_input(w->toe_ep[in], f, len, w->toe_out, &out_len,
-			  dp_toe_now_ms(w->dp)))
-		return false;
-	st->toe_taken++;
-	rte_pktmbuf_free(m);
-	if (out_len == 0)
-		return true;
-	st->toe_sent++;
-	r = rte_pktmbuf_alloc(w->dp->pool);
-	if (unlikely(r == NULL)) {
-		dp_count_drop(w, in, DP_DROP_NO_MBUF, 1);
-		return true;
-	}
-	memcpy(rte_pktmbuf_mtod(r, void *), w->toe_out, out_len);
-	r->data_len = (uint16_t)out_len;
-	r->pkt_len = out_len;
-	dp_stage(w, in, r);
-	return true;
-}
-
 static void
 dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
 	   uint16_t n, const struct fwd_ctx *fctx)
@@ -421,9 +378,8 @@ dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
 		 * has the MACs of one for another VM. */
 		if (port->toe_on &&
 		    toe_ep_classify(&port->ep_conf, hdr, data_len, len) !=
-		    TOE_EP_NOT_MINE && dp_toe_take(w, in, &pkts[i]))
+		    TOE_EP_NOT_MINE && dp_toe_take(w, in, m))
 			continue;
-		m = pkts[i];
 		/*
 		 * The decision reads the Ethernet header only, and only when
 		 * the first segment holds it all (checked by data_len).  A
@@ -456,9 +412,27 @@ dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
 		for (unsigned int d = 0; d < nd; d++)
 			dp_stage(w, dsts[d], m);
 	}
-	for (uint16_t i = 0; i < w->n_dirty; i++)
+	dp_flush_dirty(w, in);
+}
+
+void
+dp_flush_dirty(struct dp_worker *w, uint16_t in)
+{
+	for (uint16_t i = 0; i < w->n_dirty; i++) {
+		w->txbufs[w->dirty[i]].dirty = false;
 		dp_flush_port(w, w->dirty[i], in);
+	}
 	w->n_dirty = 0;
+}
+
+/* A frame the switch made for port p (a TOE endpoint's): staged, the
+ * port's buffer sent on when full. */
+void
+dp_stage_out(struct dp_worker *w, uint16_t p, struct rte_mbuf *m)
+{
+	if (w->txbufs[p].n == DP_BURST)
+		dp_flush_port(w, p, p);
+	dp_stage(w, p, m);
 }
 
 /*
@@ -646,6 +620,9 @@ dp_worker_main(void *arg)
 				awake = true;   /* shaped frames wait for tokens */
 			}
 		}
+		/* The TOE endpoints' timers and services. */
+		if (w->toe_armed && dp_toe_run(w, now))
+			busy = true;
 		if (busy)
 			w->busy_cycles += now - prev;
 		else

@@ -260,10 +260,22 @@ toe_ep_classify(const struct toe_ep_conf *c, const uint8_t *f, uint32_t have,
 }
 
 void
-toe_ep_init(struct toe_ep *ep, const struct toe_ep_conf *conf)
+toe_ep_init(struct toe_ep *ep, const struct toe_ep_conf *conf,
+	    const uint8_t key[16], toe_emit_fn *emit, void *emit_arg,
+	    uint64_t now_ms)
 {
 	memset(ep, 0, sizeof(*ep));
 	ep->conf = conf;
+	ep->emit = emit;
+	ep->emit_arg = emit_arg;
+	toe_wheel_init(&ep->wheel, now_ms);
+	toe_tcp_init(&ep->tcp, ep, &ep->wheel, key);
+}
+
+void
+toe_ep_fini(struct toe_ep *ep)
+{
+	toe_tcp_fini(&ep->tcp);
 }
 
 /* ------------------------------------------------------------------ */
@@ -274,8 +286,8 @@ struct ep_in {
 	const struct toe_ep_conf *c;
 	const uint8_t *f;
 	uint32_t len;
-	uint8_t *out;
-	uint32_t *out_len;
+	uint8_t *out;                   /* TOE_EP_FRAME_MAX for a reply */
+	bool l4_ok;
 	uint64_t now_ms;
 };
 
@@ -283,20 +295,22 @@ static bool
 drop(struct ep_in *in, enum toe_ep_drop why)
 {
 	in->ep->stats.drops[why]++;
-	*in->out_len = 0;
 	return true;
 }
 
-/* A reply of len bytes is in out: padded to the minimum frame. */
+/* A reply of len bytes is in out: padded to the minimum frame, sent. */
 static bool
 reply(struct ep_in *in, uint32_t len)
 {
+	struct toe_emit e = { .hdr = in->out, .l2_len = ETH_LEN };
+
 	if (len < MIN_FRAME) {
 		memset(in->out + len, 0, MIN_FRAME - len);
 		len = MIN_FRAME;
 	}
-	*in->out_len = len;
+	e.hdr_len = len;
 	in->ep->stats.replies++;
+	in->ep->emit(in->ep->emit_arg, &e);
 	return true;
 }
 
@@ -375,43 +389,38 @@ icmp4_input(struct ep_in *in, const uint8_t *ip, uint32_t ihl, uint32_t tot)
 }
 
 /*
- * A segment to a port with no listener: RFC 9293 3.10.7.1 (CLOSED).  An
- * incoming RST is ignored; with ACK, <SEQ=SEG.ACK><CTL=RST>; without,
- * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.  ip/rip: the IPv4 or IPv6
- * headers, in and out (v6: 6).
+ * IPv6: a segment to a port with no listener (no IPv6 service yet): RFC
+ * 9293 3.10.7.1 (CLOSED).  An incoming RST is ignored; with ACK,
+ * <SEQ=SEG.ACK><CTL=RST>; without, <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
  */
 static bool
-tcp_closed(struct ep_in *in, const uint8_t *ip, uint8_t v, const uint8_t *tcp,
-	   uint32_t n)
+tcp_closed(struct ep_in *in, const uint8_t *ip, const uint8_t *tcp, uint32_t n)
 {
 	uint8_t *o = in->out;
-	uint32_t hl = v == 4 ? IP4_LEN : IP6_LEN, seg_len, doff;
-	uint8_t *rip = o + ETH_LEN, *rt = rip + hl;
+	uint32_t seg_len, doff;
+	uint8_t *rip = o + ETH_LEN, *rt = rip + IP6_LEN;
 	uint8_t flags;
 	uint32_t sum;
 
 	if (n < TCP_LEN)
 		return drop(in, TOE_EP_DROP_TCP_BAD);
 	doff = (uint32_t)(tcp[12] >> 4) * 4;
-	sum = v == 4 ? pseudo4(ip, PROTO_TCP, n) : pseudo6(ip, PROTO_TCP, n);
-	if (doff < TCP_LEN || doff > n || fold(sum16(tcp, n, sum)) != 0xffff)
+	sum = pseudo6(ip, PROTO_TCP, n);
+	if (doff < TCP_LEN || doff > n ||
+	    (!in->l4_ok && fold(sum16(tcp, n, sum)) != 0xffff))
 		return drop(in, TOE_EP_DROP_TCP_BAD);
 	flags = tcp[13];
 	if (flags & TCP_RST)
 		return drop(in, TOE_EP_DROP_TCP_RST);
 	seg_len = n - doff + !!(flags & TCP_SYN) + !!(flags & TCP_FIN);
-	eth_hdr(o, in->f + 6, v == 4 ? ETH_IP4 : ETH_IP6);
-	if (v == 4) {
-		ip4_hdr(rip, ip + 16, ip + 12, PROTO_TCP, IP4_LEN + TCP_LEN);
-	} else {
-		memset(rip, 0, IP6_LEN);
-		rip[0] = 0x60;
-		wr16(rip + 4, TCP_LEN);
-		rip[6] = PROTO_TCP;
-		rip[7] = 64;
-		memcpy(rip + 8, ip + 24, 16);
-		memcpy(rip + 24, ip + 8, 16);
-	}
+	eth_hdr(o, in->f + 6, ETH_IP6);
+	memset(rip, 0, IP6_LEN);
+	rip[0] = 0x60;
+	wr16(rip + 4, TCP_LEN);
+	rip[6] = PROTO_TCP;
+	rip[7] = 64;
+	memcpy(rip + 8, ip + 24, 16);
+	memcpy(rip + 24, ip + 8, 16);
 	memset(rt, 0, TCP_LEN);
 	memcpy(rt, tcp + 2, 2);
 	memcpy(rt + 2, tcp, 2);
@@ -423,11 +432,10 @@ tcp_closed(struct ep_in *in, const uint8_t *ip, uint8_t v, const uint8_t *tcp,
 		rt[13] = TCP_RST | TCP_ACK;
 	}
 	rt[12] = TCP_LEN / 4 << 4;
-	sum = v == 4 ? pseudo4(rip, PROTO_TCP, TCP_LEN) :
-		       pseudo6(rip, PROTO_TCP, TCP_LEN);
-	wr16(rt + 16, (uint16_t)~fold(sum16(rt, TCP_LEN, sum)));
+	wr16(rt + 16, (uint16_t)~fold(sum16(rt, TCP_LEN,
+					     pseudo6(rip, PROTO_TCP, TCP_LEN))));
 	in->ep->stats.tcp_resets++;
-	return reply(in, ETH_LEN + hl + TCP_LEN);
+	return reply(in, ETH_LEN + IP6_LEN + TCP_LEN);
 }
 
 static bool dhcp_input(struct ep_in *in, const uint8_t *ip,
@@ -441,7 +449,7 @@ udp4_input(struct ep_in *in, const uint8_t *ip, const uint8_t *udp,
 		return drop(in, TOE_EP_DROP_UDP_BAD);
 	n = rd16(udp + 4);
 	/* A zero checksum: the sender computed none (RFC 768). */
-	if (rd16(udp + 6) != 0 &&
+	if (rd16(udp + 6) != 0 && !in->l4_ok &&
 	    fold(sum16(udp, n, pseudo4(ip, PROTO_UDP, n))) != 0xffff)
 		return drop(in, TOE_EP_DROP_UDP_BAD);
 	if (rd16(udp + 2) == DHCP_SERVER_PORT && in->c->dhcp)
@@ -477,7 +485,9 @@ ip4_input(struct ep_in *in)
 	case PROTO_TCP:
 		if (dhcp)
 			break;
-		return tcp_closed(in, ip, 4, ip + ihl, tot - ihl);
+		toe_tcp_input(&in->ep->tcp, ip, ihl, ip + ihl, tot - ihl,
+			      in->l4_ok, in->now_ms);
+		return true;
 	case PROTO_UDP:
 		return udp4_input(in, ip, ip + ihl, tot - ihl);
 	}
@@ -547,7 +557,7 @@ ip6_input(struct ep_in *in)
 	if (!is_mine6(in->c, ip6 + 24) && !is_solicited_mine6(in->c, ip6 + 24))
 		return drop(in, TOE_EP_DROP_NOT_ROUTED);
 	if (ip6[6] == PROTO_TCP && is_mine6(in->c, ip6 + 24))
-		return tcp_closed(in, ip6, 6, m, n);
+		return tcp_closed(in, ip6, m, n);
 	if (ip6[6] != PROTO_ICMP6)
 		return drop(in, ip6[6] == 0 || ip6[6] == 43 || ip6[6] == 44 ||
 				ip6[6] == 60 ? TOE_EP_DROP_IP6_HEADER :
@@ -831,12 +841,10 @@ dhcp_input(struct ep_in *in, const uint8_t *ip, const uint8_t *udp,
 	case DHCPRELEASE:
 		lease_set(ep, TOE_EP_LEASE_RELEASED, c->ip4, xid, in->now_ms);
 		ep->stats.dhcp_releases++;
-		*in->out_len = 0;
 		return true;
 	case DHCPDECLINE:
 		lease_set(ep, TOE_EP_LEASE_DECLINED, c->ip4, xid, in->now_ms);
 		ep->stats.dhcp_declines++;
-		*in->out_len = 0;
 		return true;
 	default:
 		return drop(in, TOE_EP_DROP_DHCP_TYPE);
@@ -845,21 +853,29 @@ dhcp_input(struct ep_in *in, const uint8_t *ip, const uint8_t *udp,
 
 /* ------------------------------------------------------------------ */
 
-bool
-toe_ep_input(struct toe_ep *ep, const uint8_t *f, uint32_t len,
-	     uint8_t *out, uint32_t *out_len, uint64_t now_ms)
+/* TCP over IPv4, to one of its addresses: it may be a super-frame. */
+static bool
+is_tcp4(const uint8_t *f, uint32_t len)
 {
+	return len >= ETH_LEN + IP4_LEN && rd16(f + 12) == ETH_IP4 &&
+	       f[23] == PROTO_TCP;
+}
+
+bool
+toe_ep_input(struct toe_ep *ep, const uint8_t *f, uint32_t len, bool l4_ok,
+	     uint64_t now_ms)
+{
+	uint8_t out[TOE_EP_FRAME_MAX];
 	struct ep_in in = {
 		.ep = ep, .c = ep->conf, .f = f, .len = len, .out = out,
-		.out_len = out_len, .now_ms = now_ms,
+		.l4_ok = l4_ok, .now_ms = now_ms,
 	};
 
-	*out_len = 0;
-	if (toe_ep_classify(ep->conf, f, len < TOE_EP_FRAME_MAX ? len :
-			    TOE_EP_FRAME_MAX, len) != TOE_EP_MINE)
+	if (toe_ep_classify(ep->conf, f, len < TOE_EP_IN_MAX ? len :
+			    TOE_EP_IN_MAX, len) != TOE_EP_MINE)
 		return false;
 	ep->stats.taken++;
-	if (len > TOE_EP_FRAME_MAX)
+	if (len > (is_tcp4(f, len) ? TOE_EP_IN_MAX : TOE_EP_FRAME_MAX))
 		return drop(&in, TOE_EP_DROP_TOO_BIG);
 	switch (rd16(f + 12)) {
 	case ETH_ARP:

@@ -41,8 +41,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* The frames the endpoint reads whole and replies with at most. */
+#include "toe_tcp.h"
+
+/* The frames the endpoint replies with at most (and takes, but for TCP
+ * segments: up to TOE_EP_IN_MAX, a guest's super-frame). */
 #define TOE_EP_FRAME_MAX 1518
+#define TOE_EP_IN_MAX (14 + 65535)
 /* The MTU DHCP hands out: what the uplinks carry. */
 #define TOE_EP_MTU 1500
 #define TOE_EP_LEASE_S 86400u
@@ -86,7 +90,16 @@ struct toe_ep_conf {
 	X(UDP_BAD,          "udp_bad",          "UDP datagram cut short or with a bad checksum") \
 	X(UDP_PORT,         "udp_port",         "UDP to the endpoint on a port it serves nothing on") \
 	X(TCP_BAD,          "tcp_bad",          "TCP segment cut short or with a bad checksum") \
-	X(TCP_RST,          "tcp_rst",          "TCP RST to the endpoint, which has no connection: ignored (RFC 9293 3.10.7.1)") \
+	X(TCP_RST,          "tcp_rst",          "TCP RST for no connection of the endpoint: ignored (RFC 9293 3.10.7.1)") \
+	X(TCP_DUPLICATE,    "tcp_duplicate",    "TCP segment wholly below the receive window (a retransmission of what arrived): acknowledged") \
+	X(TCP_OUT_OF_WINDOW, "tcp_out_of_window", "TCP segment (or its tail) outside the receive window: acknowledged") \
+	X(TCP_PAWS,         "tcp_paws",         "TCP segment with an older timestamp (RFC 7323 5: PAWS): acknowledged") \
+	X(TCP_RST_CHALLENGED, "tcp_rst_challenged", "RST in the window but not at its edge (RFC 5961 3): challenge ACK") \
+	X(TCP_SYN_CHALLENGED, "tcp_syn_challenged", "SYN on a synchronized connection (RFC 5961 4): challenge ACK") \
+	X(TCP_ACK_INVALID,  "tcp_ack_invalid",  "ACK of what was never sent or long acknowledged (RFC 5961 5): challenge ACK or RST") \
+	X(TCP_NO_ACK,       "tcp_no_ack",       "TCP segment without ACK (nor SYN) where one is required") \
+	X(TCP_BAD_COOKIE,   "tcp_bad_cookie",   "ACK to a listener that is no SYN cookie of ours: RST") \
+	X(TCP_NO_MEMORY,    "tcp_no_memory",    "no room for another connection (connections or buffer memory of the endpoint): refused") \
 	X(DHCP_MALFORMED,   "dhcp_malformed",   "DHCP message malformed: fixed part cut, no magic cookie, option past the end, no message type") \
 	X(DHCP_CLIENT,      "dhcp_client",      "DHCP request for a hardware address that is not the port's") \
 	X(DHCP_RELAYED,     "dhcp_relayed",     "DHCP message through a relay agent (giaddr set): not served on a VM port") \
@@ -107,7 +120,23 @@ enum toe_ep_drop {
 	X(arp_replies,    "arp_replies",    "ARP requests answered") \
 	X(nd_adverts,     "nd_adverts",     "neighbour solicitations answered") \
 	X(echo_replies,   "echo_replies",   "ICMP and ICMPv6 echo requests answered") \
-	X(tcp_resets,     "tcp_resets",     "TCP segments answered with RST: no service on that port") \
+	X(tcp_resets,     "tcp_resets",     "TCP segments answered with RST: no service on that port, or refused") \
+	X(tcp_passive_opens, "tcp_passive_opens", "TCP connections accepted") \
+	X(tcp_active_opens, "tcp_active_opens", "TCP connections the endpoint opened") \
+	X(tcp_segs_in,    "tcp_segs_in",    "TCP segments taken in (the others are under a drop reason)") \
+	X(tcp_segs_out,   "tcp_segs_out",   "TCP segments (or super-frames) sent") \
+	X(tcp_bytes_in,   "tcp_bytes_in",   "TCP payload bytes received in window") \
+	X(tcp_bytes_out,  "tcp_bytes_out",  "TCP payload bytes the services queued") \
+	X(tcp_retransmits, "tcp_retransmits", "TCP segments sent again") \
+	X(tcp_rto_timeouts, "tcp_rto_timeouts", "retransmission timeouts") \
+	X(tcp_fast_recoveries, "tcp_fast_recoveries", "fast retransmits (SACK or NewReno recovery)") \
+	X(tcp_ooo_segs,   "tcp_ooo_segs",   "TCP segments received out of order (held, SACKed)") \
+	X(tcp_syncookies_sent, "tcp_syncookies_sent", "SYNs answered with a SYN cookie (backlog full)") \
+	X(tcp_syncookies_ok, "tcp_syncookies_ok", "connections made from a returned SYN cookie") \
+	X(tcp_challenge_acks, "tcp_challenge_acks", "challenge ACKs sent (RFC 5961)") \
+	X(tcp_resets_in,  "tcp_resets_in",  "connections reset by the guest") \
+	X(tcp_timeouts,   "tcp_timeouts",   "connections dropped: retransmissions or keepalives unanswered") \
+	X(tcp_tw_recycled, "tcp_tw_recycled", "TIME_WAIT connections ended early: too many") \
 	X(dhcp_offers,    "dhcp_offers",    "DHCPDISCOVER answered with an OFFER") \
 	X(dhcp_acks,      "dhcp_acks",      "DHCPREQUEST and DHCPINFORM answered with an ACK") \
 	X(dhcp_naks,      "dhcp_naks",      "DHCPREQUEST for another address answered with a NAK") \
@@ -148,6 +177,11 @@ struct toe_ep {
 	struct toe_ep_stats stats;      /* owner writes, readers load relaxed */
 	uint32_t lease_seq;             /* odd while the owner writes lease */
 	struct toe_ep_lease lease;
+	toe_emit_fn *emit;              /* every frame the endpoint sends */
+	void *emit_arg;
+	struct toe_wheel wheel;         /* its timers */
+	uint64_t snap_ms;               /* of the views' last copy */
+	struct toe_tcp tcp;
 };
 
 enum toe_ep_claim {
@@ -162,18 +196,25 @@ enum toe_ep_claim toe_ep_classify(const struct toe_ep_conf *c,
 				  const uint8_t *f, uint32_t have,
 				  uint32_t len);
 
-void toe_ep_init(struct toe_ep *ep, const struct toe_ep_conf *conf);
+/* key: 16 secret bytes (ISNs, SYN cookies); emit: where its frames go;
+ * now_ms: the clock of its timers (toe_wheel_run(&ep->wheel, now_ms)). */
+void toe_ep_init(struct toe_ep *ep, const struct toe_ep_conf *conf,
+		 const uint8_t key[16], toe_emit_fn *emit, void *emit_arg,
+		 uint64_t now_ms);
+/* Every connection and listener freed, nothing sent. */
+void toe_ep_fini(struct toe_ep *ep);
 
 /*
  * Take a frame the endpoint claimed: len bytes at f, or when len is over
- * TOE_EP_FRAME_MAX its first TOE_EP_FRAME_MAX (dropped: too_big).  Returns
+ * TOE_EP_IN_MAX its first TOE_EP_IN_MAX (dropped: too_big).  Returns
  * false when it is not the endpoint's after all (forward it), true when
- * taken: then *out_len is the length of the reply written to out
- * (TOE_EP_FRAME_MAX room), or 0 (counted under a drop reason, or a
- * message that gets no reply).  now_ms: any monotonic clock.
+ * taken: answered through emit, or counted under a drop reason, or a
+ * message that needs no answer.  l4_ok: the TCP/UDP checksum need not be
+ * checked (the guest left it to the host).  now_ms: any monotonic clock,
+ * the wheel's.
  */
 bool toe_ep_input(struct toe_ep *ep, const uint8_t *f, uint32_t len,
-		  uint8_t *out, uint32_t *out_len, uint64_t now_ms);
+		  bool l4_ok, uint64_t now_ms);
 
 /* A consistent copy of the lease, from any thread. */
 void toe_ep_lease_read(const struct toe_ep *ep, struct toe_ep_lease *out);
