@@ -43,6 +43,7 @@ PKGS=(
 	# tests: dpdk-testpmd, real guests, tooling
 	dpdk-dev qemu-system-x86 busybox-static cpio xz-utils zstd
 	jq bc python3 iproute2 procps util-linux kmod iperf3 coreutils tcpdump
+	wget curl
 	libvirt-daemon libvirt-clients ethtool
 	# the libvirt recipe with real domains: libvirtd, virtlogd, the QEMU driver
 	libvirt-daemon-system

@@ -541,6 +541,53 @@ static const char *list_text(const json_t *list, const char *sep, char *buf,
 	return buf[0] != '\0' ? buf : "-";
 }
 
+/* The metadata service's line and the connections' table. */
+static void toe_services_print(FILE *out, json_t *port)
+{
+	static const char *const heads[] = { "STATE", "LOCAL", "REMOTE", "CWND",
+		"SRTT_MS", "RTO_MS", "SND_Q", "RCV_Q", "BYTES_IN", "BYTES_OUT",
+		"RETRANS" };
+	json_t *md = json_object_get(port, "metadata_service");
+	json_t *tcp = json_object_get(port, "tcp"), *c;
+	char a[CELL_MAX], b[CELL_MAX];
+	const char *name;
+	json_t *v;
+	size_t i;
+
+	if (json_is_object(md)) {
+		fprintf(out, "  metadata service: imds %s, user data %s bytes\n ",
+			value_text(json_object_get(md, "imds"), a, sizeof(a)),
+			value_text(json_object_get(md, "user_data_bytes"), b, sizeof(b)));
+		json_object_foreach(md, name, v)
+			if (strcmp(name, "imds") != 0 && strcmp(name, "user_data_bytes") != 0)
+				fprintf(out, " %s=%s", name, value_text(v, a, sizeof(a)));
+		fputc('\n', out);
+	}
+	if (!json_is_object(tcp))
+		return;
+	fprintf(out, "  tcp: %s connection(s), %s buffer bytes\n",
+		value_text(json_object_get(tcp, "connections"), a, sizeof(a)),
+		value_text(json_object_get(tcp, "buffer_bytes"), b, sizeof(b)));
+	if (json_array_size(json_object_get(tcp, "list")) > 0) {
+		struct table t = TABLE_INIT(heads, "lllrrrrrrrr");
+
+		json_array_foreach(json_object_get(tcp, "list"), i, c) {
+			table_add_field(&t, c, "state");
+			table_add_field(&t, c, "local");
+			table_add_field(&t, c, "remote");
+			table_add_field(&t, c, "cwnd");
+			table_add_field(&t, c, "srtt_ms");
+			table_add_field(&t, c, "rto_ms");
+			table_add_field(&t, c, "snd_queued");
+			table_add_field(&t, c, "rcv_queued");
+			table_add_field(&t, c, "bytes_in");
+			table_add_field(&t, c, "bytes_out");
+			table_add_field(&t, c, "retransmits");
+		}
+		table_print(&t, out);
+	}
+}
+
 /* One block per port's TOE endpoint. */
 static int render_toe(FILE *out, json_t *args, json_t *result)
 {
@@ -586,6 +633,7 @@ static int render_toe(FILE *out, json_t *args, json_t *result)
 			fprintf(out, "  drops: %s\n", a);
 		else
 			fputs("  drops: none\n", out);
+		toe_services_print(out, port);
 	}
 	return 0;
 }

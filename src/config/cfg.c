@@ -17,6 +17,8 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cfg_priv.h"
 #include "qos_dwrr/shaper.h"
@@ -1037,6 +1039,9 @@ static void parse_port(struct cfg_parser *p, const yaml_node_t *map,
 	memcpy(port->hostname, cfg->vms[port->vm].hostname, sizeof(port->hostname));
 	memcpy(port->instance_id, cfg->vms[port->vm].instance_id,
 	       sizeof(port->instance_id));
+	memcpy(port->user_data, cfg->vms[port->vm].user_data,
+	       sizeof(port->user_data));
+	port->imds_v2_only = cfg->vms[port->vm].imds_v2_only;
 }
 
 /* Printable, no blanks: it goes into DHCP options and HTTP bodies. */
@@ -1054,14 +1059,15 @@ static bool metadata_text_ok(const char *s, bool hostname)
 	return true;
 }
 
-/* metadata: {instance_id, hostname}; hostname defaults to the VM's name,
- * instance_id to none. */
+/* metadata: {instance_id, hostname, user_data, imds}; hostname defaults
+ * to the VM's name, instance_id to none (the service makes one). */
 static void parse_vm_metadata(struct cfg_parser *p, const yaml_node_t *map,
 			      const char *ctx, struct cfg_vm *vm)
 {
-	static const char *const keys[] = { "instance_id", "hostname", NULL };
+	static const char *const keys[] = { "instance_id", "hostname", "user_data", "imds", NULL };
 	char *dst[] = { vm->instance_id, vm->hostname };
 	size_t size[] = { sizeof(vm->instance_id), sizeof(vm->hostname) };
+	yaml_node_t *n;
 
 	_Static_assert(CFG_NAME_MAX <= CFG_HOSTNAME_MAX, "a VM name fits");
 	memcpy(vm->hostname, vm->name, CFG_NAME_MAX);
@@ -1072,9 +1078,9 @@ static void parse_vm_metadata(struct cfg_parser *p, const yaml_node_t *map,
 		return;
 	cfg_map_check(p, map, ctx, keys);
 	for (size_t i = 0; i < 2; i++) {
-		yaml_node_t *n = cfg_map_get(p, map, keys[i]);
 		const char *s;
 
+		n = cfg_map_get(p, map, keys[i]);
 		if (n == NULL || (s = cfg_get_scalar(p, n, ctx, keys[i])) == NULL)
 			continue;
 		if (strlen(s) >= size[i] || !metadata_text_ok(s, i == 1)) {
@@ -1086,6 +1092,25 @@ static void parse_vm_metadata(struct cfg_parser *p, const yaml_node_t *map,
 			continue;
 		}
 		snprintf(dst[i], size[i], "%s", s);
+	}
+	if ((n = cfg_map_get(p, map, "user_data")) != NULL &&
+	    cfg_get_path(p, n, ctx, "user_data", vm->user_data)) {
+		struct stat st;
+
+		/* Read when the port is made; said here if it cannot be. */
+		if (stat(vm->user_data, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    access(vm->user_data, R_OK) != 0)
+			cfg_error(p, n, "%smetadata: user_data %s is not a readable file",
+				  ctx, vm->user_data);
+		else if ((uint64_t)st.st_size > CFG_USER_DATA_MAX)
+			cfg_error(p, n, "%smetadata: user_data %s is larger than %u MiB",
+				  ctx, vm->user_data, CFG_USER_DATA_MAX >> 20);
+	}
+	if ((n = cfg_map_get(p, map, "imds")) != NULL) {
+		bool second;
+
+		if (cfg_get_either(p, n, ctx, "imds", "v1-and-v2", "v2-only", &second))
+			vm->imds_v2_only = second;
 	}
 }
 

@@ -52,6 +52,7 @@ const char *cfg_poll_name(enum cfg_poll mode);
 #define CFG_DNS_MAX 4           /* dns: servers a port's DHCP hands out */
 #define CFG_HOSTNAME_MAX 64     /* metadata: hostname, incl. NUL */
 #define CFG_INSTANCE_ID_MAX 64  /* metadata: instance_id, incl. NUL */
+#define CFG_USER_DATA_MAX (64u << 20)   /* metadata: user_data, bytes */
 
 enum cfg_hugepages {
 	CFG_HUGEPAGES_AUTO,     /* use hugepages if any are free, else --no-huge */
@@ -148,25 +149,32 @@ struct cfg_port {
 	struct cfg_allowed allowed[CFG_ALLOWED_MAX];
 	unsigned int n_allowed;
 	/* The port's endpoint in the TOE (toe_ep.h): gateway: IPv4, dns:
-	 * [IPv4, ...], toe: {dhcp, metadata} (each on by default when the
-	 * port has an IPv4 ip:, off without).  hostname and instance_id are
-	 * the VM's metadata: (hostname defaults to the VM's name). */
+	 * [IPv4, ...], toe: {dhcp, metadata, iperf3} (each on by default
+	 * when the port has an IPv4 ip:, off without).  hostname,
+	 * instance_id, user_data and imds are the VM's metadata: (hostname
+	 * defaults to the VM's name). */
 	bool has_gateway;
 	uint8_t gateway[4];
 	uint8_t n_dns;
 	uint8_t dns[CFG_DNS_MAX][4];
 	bool toe_dhcp;
 	bool toe_metadata;
+	bool toe_iperf3;
 	char hostname[CFG_HOSTNAME_MAX];
 	char instance_id[CFG_INSTANCE_ID_MAX];
+	char user_data[CFG_PATH_MAX];   /* "" : none */
+	bool imds_v2_only;
 	struct cfg_mark at;             /* its entry in ports: */
 };
 
 struct cfg_vm {
 	char name[CFG_NAME_MAX];
-	/* metadata: {instance_id, hostname} (copied into its ports) */
+	/* metadata: {instance_id, hostname, user_data: PATH,
+	 * imds: v1-and-v2 | v2-only} (copied into its ports) */
 	char hostname[CFG_HOSTNAME_MAX];
 	char instance_id[CFG_INSTANCE_ID_MAX];
+	char user_data[CFG_PATH_MAX];
+	bool imds_v2_only;
 	unsigned int port_first;        /* ports[port_first .. +n_ports) */
 	unsigned int n_ports;
 };

@@ -174,6 +174,8 @@ static const struct cfg_field cfg_fields_vm[] = {
 	/* Copied into its ports (port.hostname, port.instance_id). */
 	F(struct cfg_vm, hostname, "vm.metadata", CFG_DERIVED, NULL),
 	F(struct cfg_vm, instance_id, "vm.metadata", CFG_DERIVED, NULL),
+	F(struct cfg_vm, user_data, "vm.metadata", CFG_DERIVED, NULL),
+	F(struct cfg_vm, imds_v2_only, "vm.metadata", CFG_DERIVED, NULL),
 	F(struct cfg_vm, port_first, "vm.ports", CFG_DERIVED, NULL),
 	F(struct cfg_vm, n_ports, "vm.ports", CFG_DERIVED, NULL),
 };
@@ -214,8 +216,11 @@ static const struct cfg_field cfg_fields_port[] = {
 	F(struct cfg_port, dns, "port.dns", CFG_RECREATE, NULL),
 	F(struct cfg_port, toe_dhcp, "port.toe", CFG_RECREATE, NULL),
 	F(struct cfg_port, toe_metadata, "port.toe", CFG_RECREATE, NULL),
+	F(struct cfg_port, toe_iperf3, "port.toe", CFG_RECREATE, NULL),
 	F(struct cfg_port, hostname, "vm.metadata", CFG_RECREATE, same_str),
 	F(struct cfg_port, instance_id, "vm.metadata", CFG_RECREATE, same_str),
+	F(struct cfg_port, user_data, "vm.metadata", CFG_RECREATE, same_str),
+	F(struct cfg_port, imds_v2_only, "vm.metadata", CFG_RECREATE, NULL),
 	F(struct cfg_port, at, "(place)", CFG_DERIVED, NULL),
 };
 

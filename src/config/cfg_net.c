@@ -12,7 +12,7 @@
 static const char *const keys_network[] = { "name", "vlan", NULL };
 static const char *const keys_allowed[] = { "mac", "ip", NULL };
 static const char *const keys_psec[] = { "dhcp_server", "router_advert", NULL };
-static const char *const keys_toe[] = { "dhcp", "metadata", NULL };
+static const char *const keys_toe[] = { "dhcp", "metadata", "iperf3", NULL };
 
 static void parse_network(struct cfg_parser *p, const yaml_node_t *map,
 			  size_t pos)
@@ -299,20 +299,20 @@ static void parse_port_dns(struct cfg_parser *p, const yaml_node_t *n,
 	}
 }
 
-/* toe: {dhcp, metadata}: each on by default when the port has an IPv4
- * address (the endpoint answers with it), and refused without one. */
+/* toe: {dhcp, metadata, iperf3}: each on by default when the port has an
+ * IPv4 address (the endpoint answers with it), and refused without one. */
 static void parse_port_toe(struct cfg_parser *p, const yaml_node_t *n,
 			   const char *ctx, struct cfg_port *port)
 {
-	static const char *const keys[] = { "dhcp", "metadata" };
-	bool *flags[] = { &port->toe_dhcp, &port->toe_metadata };
+	static const char *const keys[] = { "dhcp", "metadata", "iperf3" };
+	bool *flags[] = { &port->toe_dhcp, &port->toe_metadata, &port->toe_iperf3 };
 	bool has_ip4 = port_ip4(port) != NULL;
 
-	port->toe_dhcp = port->toe_metadata = has_ip4;
+	port->toe_dhcp = port->toe_metadata = port->toe_iperf3 = has_ip4;
 	if (n == NULL)
 		return;
 	if (!cfg_want(p, n, YAML_MAPPING_NODE, ctx, "toe",
-		      "a mapping like {dhcp: true, metadata: true}"))
+		      "a mapping like {dhcp: true, metadata: true, iperf3: true}"))
 		return;
 	cfg_map_check(p, n, ctx, keys_toe);
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {

@@ -13,6 +13,7 @@
 
 #include "dp_drop.h"
 #include "toe_stack/toe_ep.h"
+#include "toe_stack/toe_imds.h"
 #include "qos_dwrr/dwrr.h"
 
 struct cfg;
@@ -278,6 +279,14 @@ struct dp_toe_info {
 	struct toe_ep_stats stats;
 	struct toe_ep_lease lease;
 	uint64_t now_ms;
+	bool imds, imds_v2_only;
+	uint64_t user_data_len;
+	struct toe_imds_stats imds_stats;
+	/* connections (as of the last copy, up to 250 ms old) */
+	unsigned int n_conns;           /* in conns[] */
+	uint32_t conns_total;
+	struct toe_tcp_conn_info conns[TOE_TCP_CONN_INFO_MAX];
+	uint64_t tcp_mem;
 };
 /* 0, -ENOENT (no such port), -ENODATA (the port has no endpoint). */
 int dp_toe_info(const struct dp *dp, unsigned int port,

@@ -19,6 +19,7 @@
 #include "qos_dwrr/dwrr.h"
 #include "qos_dwrr/shaper.h"
 #include "toe_stack/toe_ep.h"
+#include "toe_stack/toe_imds.h"
 #include "vhost/vhost_direct.h"
 
 extern int dp_logtype;
@@ -133,6 +134,10 @@ struct dp_port {
 	 * port is built; each worker has its state in toe_ep[]. */
 	bool toe_on;
 	struct toe_ep_conf ep_conf;
+	/* Its metadata service's config, the user data mapped. */
+	struct toe_imds_conf imds_conf;
+	void *ud_map;
+	size_t ud_len;
 };
 
 /*

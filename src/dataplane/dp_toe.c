@@ -8,7 +8,11 @@
 #include "dp_priv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -20,11 +24,13 @@
 #define container_of(p, T, m) ((T *)((char *)(p) - offsetof(T, m)))
 #endif
 
-/* An endpoint, with where its frames go. */
+/* An endpoint, with where its frames go, and its services. */
 struct dp_toe_ep {
 	struct toe_ep ep;
 	struct dp_worker *w;
 	uint16_t port;
+	bool imds_on;
+	struct toe_imds imds;
 };
 
 /* The port's endpoint config; false when it has none. */
@@ -113,6 +119,59 @@ nombuf:
 	w->stats[x->port].drops[DP_DROP_NO_MBUF]++;
 }
 
+/* A port going away sends nothing more. */
+static void
+dp_toe_emit_none(void *arg, const struct toe_emit *e)
+{
+	(void)arg;
+	(void)e;
+}
+
+/* The metadata service's config; the user data mapped (it may not be
+ * readable any more: then the VM has none, and the log says why). */
+static void
+dp_toe_imds_conf(struct dp_port *port)
+{
+	const struct cfg_port *pc = port->cfg;
+	struct toe_imds_conf *c = &port->imds_conf;
+	struct stat st;
+	int fd;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->instance_id, sizeof(c->instance_id), "%s", pc->instance_id);
+	snprintf(c->hostname, sizeof(c->hostname), "%s", pc->hostname);
+	memcpy(c->ip4, port->ep_conf.ip4, 4);
+	c->prefix4 = port->ep_conf.prefix4;
+	memcpy(c->mac, pc->mac, 6);
+	c->v2_only = pc->imds_v2_only;
+	randombytes_buf(c->key, sizeof(c->key));
+	if (pc->user_data[0] == '\0')
+		return;
+	fd = open(pc->user_data, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (uint64_t)st.st_size > CFG_USER_DATA_MAX) {
+		DP_LOG(ERR, "port %s: user data %s not served: %s\n", port->name,
+		       pc->user_data, fd < 0 ? strerror(errno) : "not a regular file of at most 64 MiB");
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (st.st_size > 0) {
+		port->ud_map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (port->ud_map == MAP_FAILED) {
+			DP_LOG(ERR, "port %s: user data %s not served: %s\n",
+			       port->name, pc->user_data, strerror(errno));
+			port->ud_map = NULL;
+			close(fd);
+			return;
+		}
+		port->ud_len = (size_t)st.st_size;
+	}
+	close(fd);
+	c->user_data = port->ud_map != NULL ? port->ud_map : (const uint8_t *)"";
+	c->user_data_len = (uint32_t)port->ud_len;
+}
+
 int
 dp_toe_port_add(struct dp *dp, uint16_t p)
 {
@@ -122,6 +181,7 @@ dp_toe_port_add(struct dp *dp, uint16_t p)
 	port->toe_on = dp_toe_conf(&port->ep_conf, port->cfg);
 	if (!port->toe_on)
 		return 0;
+	dp_toe_imds_conf(port);
 	for (unsigned int i = 0; i < dp->n_workers; i++) {
 		struct dp_worker *w = &dp->workers[i];
 		struct dp_toe_ep *x = rte_zmalloc("toe_ep", sizeof(*x),
@@ -138,6 +198,16 @@ dp_toe_port_add(struct dp *dp, uint16_t p)
 		x->ep.tcp.csum_partial = true;
 		x->ep.tcp.super = true;
 		w->toe_ep[p] = &x->ep;
+		if (port->ep_conf.metadata) {
+			int rc = toe_imds_start(&x->imds, &x->ep, toe_ep_md_ip4,
+						&port->imds_conf);
+
+			if (rc != 0) {
+				dp_toe_port_free(dp, p);
+				return rc;
+			}
+			x->imds_on = true;
+		}
 	}
 	return 0;
 }
@@ -151,12 +221,21 @@ dp_toe_port_free(struct dp *dp, uint16_t p)
 		struct toe_ep *ep = dp->workers[i].toe_ep[p];
 
 		if (ep != NULL) {
+			struct dp_toe_ep *x = container_of(ep, struct dp_toe_ep, ep);
+
+			ep->emit = dp_toe_emit_none;
+			if (x->imds_on)
+				toe_imds_stop(&x->imds);
 			toe_ep_fini(ep);
-			rte_free(container_of(ep, struct dp_toe_ep, ep));
+			rte_free(x);
 		}
 		dp->workers[i].toe_ep[p] = NULL;
 	}
 	dp->ports[p].toe_on = false;
+	if (dp->ports[p].ud_map != NULL)
+		munmap(dp->ports[p].ud_map, dp->ports[p].ud_len);
+	dp->ports[p].ud_map = NULL;
+	dp->ports[p].ud_len = 0;
 }
 
 uint64_t
@@ -265,6 +344,9 @@ dp_toe_info(const struct dp *dp, unsigned int p, struct dp_toe_info *info)
 		return -ENODATA;
 	info->conf = &port->ep_conf;
 	info->instance_id = port->conf.instance_id;
+	info->imds = port->ep_conf.metadata;
+	info->imds_v2_only = port->imds_conf.v2_only;
+	info->user_data_len = port->ud_len;
 	info->now_ms = dp_toe_now_ms(dp);
 	_Static_assert(sizeof(struct toe_ep_stats) % sizeof(uint64_t) == 0,
 		       "toe_ep_stats is a list of 64-bit counters");
@@ -277,6 +359,21 @@ dp_toe_info(const struct dp *dp, unsigned int p, struct dp_toe_info *info)
 
 		for (size_t k = 0; k < sizeof(ep->stats) / sizeof(uint64_t); k++)
 			o[k] += __atomic_load_n(&s[k], __ATOMIC_RELAXED);
+		{
+			const struct dp_toe_ep *x = container_of(ep, struct dp_toe_ep, ep);
+			const uint64_t *ms = (const uint64_t *)&x->imds.stats;
+			uint64_t *mo = (uint64_t *)&info->imds_stats;
+			struct toe_tcp_conn_info ci[TOE_TCP_CONN_INFO_MAX];
+			uint32_t total;
+			unsigned int n = toe_tcp_info_read(&ep->tcp, ci, &total);
+
+			for (size_t k = 0; k < sizeof(x->imds.stats) / sizeof(uint64_t); k++)
+				mo[k] += __atomic_load_n(&ms[k], __ATOMIC_RELAXED);
+			for (unsigned int k = 0; k < n && info->n_conns < TOE_TCP_CONN_INFO_MAX; k++)
+				info->conns[info->n_conns++] = ci[k];
+			info->conns_total += total;
+			info->tcp_mem += __atomic_load_n(&ep->tcp.mem, __ATOMIC_RELAXED);
+		}
 		toe_ep_lease_read(ep, &l);
 		if (l.state != TOE_EP_LEASE_NONE &&
 		    (info->lease.state == TOE_EP_LEASE_NONE ||

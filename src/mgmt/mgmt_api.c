@@ -879,8 +879,55 @@ json_ip6(const uint8_t a[16])
 	return json_string(inet_ntop(AF_INET6, a, buf, sizeof(buf)));
 }
 
+static json_t *
+imds_json(const struct dp_toe_info *ti)
+{
+	json_t *o;
+
+	if (!ti->imds)
+		return json_null();
+	o = json_pack("{s:s, s:I}", "imds", ti->imds_v2_only ? "v2-only" : "v1-and-v2",
+		      "user_data_bytes", (json_int_t)ti->user_data_len);
+#define IMDS_JSON(f, name, help) \
+	json_object_set_new(o, name, json_integer((json_int_t)ti->imds_stats.f));
+	TOE_IMDS_COUNTERS(IMDS_JSON)
+#undef IMDS_JSON
+	return o;
+}
+
+static json_t *
+tcp_json(const struct dp_toe_info *ti)
+{
+	json_t *list = json_array();
+
+	for (unsigned int i = 0; i < ti->n_conns; i++) {
+		const struct toe_tcp_conn_info *c = &ti->conns[i];
+		char l[INET_ADDRSTRLEN + 8], r[INET_ADDRSTRLEN + 8];
+
+		inet_ntop(AF_INET, c->laddr, l, INET_ADDRSTRLEN);
+		snprintf(l + strlen(l), sizeof(l) - strlen(l), ":%u", c->lport);
+		inet_ntop(AF_INET, c->raddr, r, INET_ADDRSTRLEN);
+		snprintf(r + strlen(r), sizeof(r) - strlen(r), ":%u", c->rport);
+		json_array_append_new(list, json_pack(
+			"{s:s, s:s, s:s, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			"state", toe_tcp_state_name(c->state), "local", l, "remote", r,
+			"cwnd", (json_int_t)c->cwnd,
+			"ssthresh", (json_int_t)(c->ssthresh > 1u << 30 ? 0 : c->ssthresh),
+			"mss", (json_int_t)c->mss,
+			"srtt_ms", c->srtt_us / 1000.0, "rto_ms", (json_int_t)c->rto_ms,
+			"snd_wnd", (json_int_t)c->snd_wnd,
+			"snd_queued", (json_int_t)c->snd_queued,
+			"rcv_queued", (json_int_t)c->rcv_queued,
+			"bytes_in", (json_int_t)c->bytes_in,
+			"bytes_out", (json_int_t)c->bytes_out,
+			"retransmits", (json_int_t)c->retransmits));
+	}
+	return json_pack("{s:I, s:I, s:o}", "connections", (json_int_t)ti->conns_total,
+			 "buffer_bytes", (json_int_t)ti->tcp_mem, "list", list);
+}
+
 /* One port's TOE endpoint: what it answers for, its lease, counters and
- * drops by reason. */
+ * drops by reason, its services and connections. */
 static json_t *
 toe_port_json(const struct dp_port_info *pi, const struct dp_toe_info *ti)
 {
@@ -890,6 +937,7 @@ toe_port_json(const struct dp_port_info *pi, const struct dp_toe_info *ti)
 	json_t *counters = json_object(), *drops = json_object(), *lease;
 	char ip[INET_ADDRSTRLEN + 4], xid[12];
 	uint64_t total = 0;
+	json_t *o;
 
 	for (unsigned int i = 0; i < c->n_dns; i++)
 		json_array_append_new(dns, json_ip4(c->dns4[i]));
@@ -922,7 +970,7 @@ toe_port_json(const struct dp_port_info *pi, const struct dp_toe_info *ti)
 				       (json_int_t)((l->expires_ms - ti->now_ms) / 1000) : 0));
 	inet_ntop(AF_INET, c->ip4, ip, INET_ADDRSTRLEN);
 	snprintf(ip + strlen(ip), sizeof(ip) - strlen(ip), "/%u", c->prefix4);
-	return json_pack("{s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:b, s:b, s:s, s:o, s:o, s:o, s:o, s:o, s:I}",
+	o = json_pack("{s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:b, s:b, s:s, s:o, s:o, s:o, s:o, s:o, s:I}",
 			 "port", pi->name, "vm", json_str_or_null(pi->vm),
 			 "mac", json_mac(c->mac),
 			 "endpoint_mac", json_mac(toe_ep_vmac),
@@ -934,6 +982,9 @@ toe_port_json(const struct dp_port_info *pi, const struct dp_toe_info *ti)
 			 "answers", answers, "lease", lease,
 			 "counters", counters, "drops", drops,
 			 "drops_total", (json_int_t)total);
+	json_object_set_new(o, "metadata_service", imds_json(ti));
+	json_object_set_new(o, "tcp", tcp_json(ti));
+	return o;
 }
 
 static json_t *

@@ -376,6 +376,11 @@ icmp4_input(struct ep_in *in, const uint8_t *ip, uint32_t ihl, uint32_t tot)
 
 	if (n < 8 || fold(sum16(icmp, n, 0)) != 0xffff)
 		return drop(in, TOE_EP_DROP_ICMP_BAD);
+	/* An error about something it sent (RFC 1122 3.2.2): noted. */
+	if (icmp[0] == 3 || icmp[0] == 11 || icmp[0] == 12) {
+		in->ep->stats.icmp_errors++;
+		return true;
+	}
 	if (icmp[0] != ICMP_ECHO || icmp[1] != 0)
 		return drop(in, TOE_EP_DROP_ICMP_TYPE);
 	eth_hdr(o, in->f + 6, ETH_IP4);
@@ -566,6 +571,10 @@ ip6_input(struct ep_in *in)
 		return drop(in, TOE_EP_DROP_ICMP_BAD);
 	if (m[0] == ND_NS)
 		return nd_ns_input(in, ip6, m, n);
+	if (m[0] >= 1 && m[0] <= 4 && is_mine6(in->c, ip6 + 24)) {
+		in->ep->stats.icmp_errors++;        /* RFC 4443 2.4 */
+		return true;
+	}
 	if (m[0] != ICMP6_ECHO || m[1] != 0 || !is_mine6(in->c, ip6 + 24))
 		return drop(in, TOE_EP_DROP_ICMP_TYPE);
 	if (n < 8)

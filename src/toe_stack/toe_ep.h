@@ -120,6 +120,7 @@ enum toe_ep_drop {
 	X(arp_replies,    "arp_replies",    "ARP requests answered") \
 	X(nd_adverts,     "nd_adverts",     "neighbour solicitations answered") \
 	X(echo_replies,   "echo_replies",   "ICMP and ICMPv6 echo requests answered") \
+	X(icmp_errors,    "icmp_errors",    "ICMP/ICMPv6 errors from the guest about what the endpoint sent (unreachable, time exceeded, parameter problem)") \
 	X(tcp_resets,     "tcp_resets",     "TCP segments answered with RST: no service on that port, or refused") \
 	X(tcp_passive_opens, "tcp_passive_opens", "TCP connections accepted") \
 	X(tcp_active_opens, "tcp_active_opens", "TCP connections the endpoint opened") \

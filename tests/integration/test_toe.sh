@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-3-Clause
 # test_toe.sh - the TOE endpoint of a VM port, against a real Linux guest
-# (QEMU/TCG, busybox udhcpc and ping, the kernel's TCP):
+# (QEMU/TCG, busybox udhcpc, ping and wget, the kernel's TCP):
 #
 #   guest vm1 (no address) --- vm1.0: ip 10.0.0.11/24, gateway 10.0.0.1,
 #                                     dns [10.0.0.2, 10.0.0.3], metadata
@@ -11,7 +11,9 @@
 # DHCP from the switch; pings the gateway and 169.254.169.254 (ARP and
 # ICMP answered by the endpoint), fe80::a9fe:a9fe (neighbour discovery
 # and ICMPv6); a TCP connection to 169.254.169.254:80 is refused at once
-# (RST: nothing listens there yet); then renews and releases its lease.
+# (RST: nothing listens there); wget reads its instance id, host name and
+# user data (md5-checked) from the metadata service over the endpoint's
+# TCP; then it renews and releases its lease.
 # vtoectl toe shows the lease released and the exchange counted, no drop,
 # and the switch's books balance.
 source "$(dirname "$0")/lib/common.sh"
@@ -21,14 +23,19 @@ GUEST_SECS=${VTOE_GUEST_SECS:-200}
 need_root
 need_binaries "$VTOED" "$VTOECTL"
 need_hugepages 256
+# busybox's wget (static glibc) crashes resolving even an address
+GUEST_EXTRA_BINS="$(command -v wget)"
 guest_prepare
 
 CONF=$WORK/vtoed.yaml VLOG=$WORK/vtoed.log S1=$WORK/vm1.sock M1=52:54:00:00:0d:01
+UD=$WORK/user-data
+head -c 300000 /dev/urandom >"$UD"
+UD_MD5=$(md5sum <"$UD" | cut -d' ' -f1)
 config_head >"$CONF"
 cat >>"$CONF" <<EOC
 vms:
   - name: vm1
-    metadata: {instance_id: i-0001, hostname: vm-one}
+    metadata: {instance_id: i-0001, hostname: vm-one, user_data: $UD}
     ports:
       - {name: vm1.0, socket: $S1, mac: "$M1", ip: 10.0.0.11/24, gateway: 10.0.0.1,
          dns: [10.0.0.2, 10.0.0.3]}
@@ -46,7 +53,9 @@ if guest_wait vm1 '^E2E RESULT' $((GUEST_SECS - 20)); then
 	check "the guest routes by them" guest_has vm1 '^E2E ROUTES .*default via 10\.0\.0\.1.*169\.254\.169\.254 via 10\.0\.0\.1'
 	check "pings of the gateway and of 169.254.169.254 answered" guest_has vm1 '^E2E TOE ping_gw=OK ping_md=OK'
 	check "IPv6 ping of fe80::a9fe:a9fe answered (neighbour discovery, ICMPv6)" guest_has vm1 '^E2E TOE .*ping6_md=OK'
-	check "TCP to 169.254.169.254:80 refused at once (RST)" guest_has vm1 '^E2E TOE .*tcp=refused'
+	check "TCP to 169.254.169.254:81 refused at once (RST)" guest_has vm1 '^E2E TOE .*tcp=refused'
+	check "wget of the metadata: instance id and host name" guest_has vm1 '^E2E IMDS instance_id=i-0001 hostname=vm-one '
+	check "wget of the user data (300 kB): md5 $UD_MD5" guest_has vm1 "^E2E IMDS .*user_data_md5=$UD_MD5"
 	check "the lease renewed (unicast to the server)" guest_has vm1 '^E2E DHCP renew ip=10\.0\.0\.11 '
 else
 	guest_show vm1
@@ -62,6 +71,8 @@ check "DHCP counted: offers $(c dhcp_offers) >= 1, acks $(c dhcp_acks) >= 2, rel
 	test "$(c dhcp_offers)" -ge 1 -a "$(c dhcp_acks)" -ge 2 -a "$(c dhcp_releases)" -ge 1
 check "answers counted: ARP $(c arp_replies), ND $(c nd_adverts), echo $(c echo_replies) >= 9, RST $(c tcp_resets)" \
 	test "$(c arp_replies)" -ge 1 -a "$(c nd_adverts)" -ge 1 -a "$(c echo_replies)" -ge 9 -a "$(c tcp_resets)" -ge 1
+check "the metadata service answered 3 requests ($(jq -c .metadata_service <<<"$T"))" \
+	test "$(jq -r '.metadata_service | "\(.requests) \(.ok)"' <<<"$T")" = "3 3"
 check "the endpoint dropped nothing the guest sent it ($(jq -c '.drops | with_entries(select(.value != 0))' <<<"$T"))" \
 	test "$(jq -r .drops_total <<<"$T")" = 0
 ctl toe vm1.0 >"$WORK/toe.txt"

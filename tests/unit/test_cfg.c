@@ -1085,6 +1085,8 @@ static void test_toe_keys(void **state)
 	assert_int_equal(p->dns[1][0], 9);
 	assert_true(p->toe_dhcp);                       /* on with an IPv4 ip */
 	assert_true(p->toe_metadata);
+	assert_true(p->toe_iperf3);
+	assert_false(p->imds_v2_only);
 	assert_string_equal(p->hostname, "web-1.example");
 	assert_string_equal(p->instance_id, "i-0001");
 	cfg_free(cfg);
@@ -1108,7 +1110,7 @@ static void test_toe_keys(void **state)
 	expect_error(TOE_VM("", ", toe: {dhcp: true}"), "t.yaml:4:91:",
 		     "toe: dhcp needs an IPv4 ip: on the port");
 	expect_error(TOE_VM("", ", ip: 10.0.0.11/24, toe: {dhcp: true, iperf: true}"),
-		     "t.yaml:4:115:", "unknown key \"iperf\" (allowed: dhcp, metadata)");
+		     "t.yaml:4:115:", "unknown key \"iperf\" (allowed: dhcp, metadata, iperf3)");
 	expect_error(TOE_VM("", ", ip: 10.0.0.11/24, toe: yes"), "t.yaml:4:102:",
 		     "toe must be a mapping");
 	expect_error(TOE_VM("", ", gateway: 10.0.0.1"), "t.yaml:4:88:",
@@ -1131,6 +1133,17 @@ static void test_toe_keys(void **state)
 		     "metadata: instance_id \"i\"x\" is not printable text");
 	expect_error(TOE_VM("    metadata: {user: x}\n", ""), "t.yaml:3:16:",
 		     "unknown key \"user\"");
+	expect_error(TOE_VM("    metadata: {user_data: /nonexistent/ud}\n", ""), "t.yaml:3:27:",
+		     "metadata: user_data /nonexistent/ud is not a readable file");
+	expect_error(TOE_VM("    metadata: {imds: v3}\n", ""), "t.yaml:3:22:",
+		     "imds \"v3\" is not v1-and-v2 or v2-only");
+	cfg = expect_ok(TOE_VM("    metadata: {user_data: /etc/hostname, imds: v2-only}\n",
+			       ", ip: 10.0.0.11/24, toe: {iperf3: false}"));
+	assert_string_equal(cfg->ports[0].user_data, "/etc/hostname");
+	assert_true(cfg->ports[0].imds_v2_only);
+	assert_false(cfg->ports[0].toe_iperf3);
+	assert_true(cfg->ports[0].toe_dhcp);
+	cfg_free(cfg);
 	expect_error(TOE_VM("    metadata: [a]\n", ""), "t.yaml:3:15:",
 		     "metadata must be a mapping");
 #undef TOE_VM

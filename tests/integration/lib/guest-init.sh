@@ -51,10 +51,11 @@
 #           hostname=... mtu=... lease=... serverid=... staticroutes=..."
 #           and applies them (classless routes included).  Then pings of
 #           the router and 169.254.169.254, an IPv6 ping of fe80::a9fe:a9fe,
-#           a TCP connection to 169.254.169.254:80 (refused: nothing
-#           served there yet); "E2E TOE ping_gw=OK|FAIL ping_md=..
-#           ping6_md=.. tcp=refused|other"; then a renewal (SIGUSR1) and a
-#           release (SIGUSR2); last "E2E RESULT OK".
+#           a TCP connection to 169.254.169.254:81 (refused: nothing
+#           served there); "E2E TOE ping_gw=OK|FAIL ping_md=..
+#           ping6_md=.. tcp=refused|other"; the instance metadata by wget:
+#           "E2E IMDS instance_id=.. hostname=.. user_data_md5=.."; then a
+#           renewal (SIGUSR1) and a release (SIGUSR2); last "E2E RESULT OK".
 # e2e.ethtool=1: print `ethtool -k eth0` as "E2E ETHTOOL ..." lines once
 # eth0 is up (the initramfs must carry ethtool: GUEST_EXTRA_BINS in guest.sh).
 # Every report line starts with "E2E " on the serial console.
@@ -152,8 +153,14 @@ EOS
 	if ping -c 3 -W 2 "$GW" >/dev/null 2>&1; then P1=OK; else P1=FAIL; fi
 	if ping -c 3 -W 2 169.254.169.254 >/dev/null 2>&1; then P2=OK; else P2=FAIL; fi
 	if ping6 -c 3 -W 2 -I eth0 fe80::a9fe:a9fe >/dev/null 2>&1; then P3=OK; else P3=FAIL; fi
-	if timeout 10 nc 169.254.169.254 80 </dev/null 2>&1 | grep -qi refused; then T=refused; else T=other; fi
+	if timeout 10 nc 169.254.169.254 81 </dev/null 2>&1 | grep -qi refused; then T=refused; else T=other; fi
 	echo "E2E TOE ping_gw=$P1 ping_md=$P2 ping6_md=$P3 tcp=$T"
+	# by path: busybox's shell prefers its own (crashing) applet
+	W=wget; [ -x /bin/wget ] && W=/bin/wget
+	ID=$($W -q -T 20 -O - http://169.254.169.254/latest/meta-data/instance-id 2>/dev/null)
+	HN=$($W -q -T 20 -O - http://169.254.169.254/latest/meta-data/hostname 2>/dev/null)
+	UD=$($W -q -T 60 -O - http://169.254.169.254/latest/user-data 2>/dev/null | md5sum | cut -d' ' -f1)
+	echo "E2E IMDS instance_id=$ID hostname=$HN user_data_md5=$UD"
 	kill -USR1 $(cat /tmp/udhcpc.pid)
 	sleep 3
 	kill -USR2 $(cat /tmp/udhcpc.pid)
