@@ -50,6 +50,7 @@ static const struct {
 } positional_keys[] = {
 	{ "stats", "port" },
 	{ "toe", "port" },
+	{ "impair", "port" },
 	/* migrate PORT --to SOCKET | migrate PORT --cancel */
 	{ "migrate", "port" },
 	/* lcores [show] | lcores pin PORT:QUEUE LCORE | lcores unpin PORT:QUEUE */

@@ -109,6 +109,23 @@ struct cfg_allowed {
 	struct cfg_ip ip;
 };
 
+/* impair: {drop: 1%, reorder: 0.5%, delay: 5ms, direction: rx|tx|both}:
+ * a lossy path on purpose, for tests (impair.h). */
+#define CFG_IMPAIR_RX 1                 /* frames the guest sends */
+#define CFG_IMPAIR_TX 2                 /* frames sent to the guest */
+#define CFG_IMPAIR_DELAY_MAX_US 1000000
+struct cfg_impair {
+	uint32_t drop_ppm;
+	uint32_t reorder_ppm;
+	uint32_t delay_us;
+	uint8_t dir;                    /* CFG_IMPAIR_*, default both */
+};
+
+/* One setting ("drop", "reorder", "delay", "direction") from its text:
+ * 0, or -EINVAL with what is wrong in err. */
+int cfg_impair_set(struct cfg_impair *im, const char *key, const char *value,
+		   char *err, size_t size);
+
 struct cfg_uplink {
 	char name[CFG_NAME_MAX];
 	char device[CFG_DEVARGS_MAX];   /* DPDK devargs: PCI address or vdev */
@@ -164,6 +181,7 @@ struct cfg_port {
 	char instance_id[CFG_INSTANCE_ID_MAX];
 	char user_data[CFG_PATH_MAX];   /* "" : none */
 	bool imds_v2_only;
+	struct cfg_impair impair;       /* all 0: none */
 	struct cfg_mark at;             /* its entry in ports: */
 };
 

@@ -221,6 +221,8 @@ static const struct cfg_field cfg_fields_port[] = {
 	F(struct cfg_port, instance_id, "vm.metadata", CFG_RECREATE, same_str),
 	F(struct cfg_port, user_data, "vm.metadata", CFG_RECREATE, same_str),
 	F(struct cfg_port, imds_v2_only, "vm.metadata", CFG_RECREATE, NULL),
+	/* Read by the workers per burst. */
+	F(struct cfg_port, impair, "port.impair", CFG_LIVE, NULL),
 	F(struct cfg_port, at, "(place)", CFG_DERIVED, NULL),
 };
 

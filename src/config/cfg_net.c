@@ -4,6 +4,8 @@
  * allowed, port_security.  Errors are FILE:LINE:COL like the rest.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +15,103 @@ static const char *const keys_network[] = { "name", "vlan", NULL };
 static const char *const keys_allowed[] = { "mac", "ip", NULL };
 static const char *const keys_psec[] = { "dhcp_server", "router_advert", NULL };
 static const char *const keys_toe[] = { "dhcp", "metadata", "iperf3", NULL };
+static const char *const keys_impair[] = { "drop", "reorder", "delay", "direction", NULL };
+
+/* "1%", "0.25%" (to a ten-thousandth of a percent), "0": parts per
+ * million. */
+static bool percent_ppm(const char *s, uint32_t *ppm)
+{
+	unsigned long whole = 0, frac = 0, scale = 10000;
+	const char *c = s;
+
+	if (*c < '0' || *c > '9')
+		return false;
+	while (*c >= '0' && *c <= '9' && whole <= 100)
+		whole = whole * 10 + (unsigned long)(*c++ - '0');
+	if (*c == '.') {
+		c++;
+		if (*c < '0' || *c > '9')
+			return false;
+		while (*c >= '0' && *c <= '9') {
+			if (scale > 1) {
+				scale /= 10;
+				frac += (unsigned long)(*c - '0') * scale;
+			}
+			c++;
+		}
+	}
+	if (*c == '%')
+		c++;
+	else if (whole != 0 || frac != 0)
+		return false;                   /* a rate needs its % */
+	if (*c != '\0' || whole * 10000 + frac > 1000000)
+		return false;
+	*ppm = (uint32_t)(whole * 10000 + frac);
+	return true;
+}
+
+int
+cfg_impair_set(struct cfg_impair *im, const char *key, const char *value,
+	       char *err, size_t size)
+{
+	if (strcmp(key, "drop") == 0 || strcmp(key, "reorder") == 0) {
+		if (!percent_ppm(value, strcmp(key, "drop") == 0 ?
+				 &im->drop_ppm : &im->reorder_ppm))
+			goto bad;
+	} else if (strcmp(key, "delay") == 0) {
+		char *end;
+		unsigned long v = strtoul(value, &end, 10);
+
+		if (end == value)
+			goto bad;
+		if (strcmp(end, "ms") == 0)
+			v *= 1000;
+		else if (strcmp(end, "us") != 0 && !(*end == '\0' && v == 0))
+			goto bad;
+		if (v > CFG_IMPAIR_DELAY_MAX_US)
+			goto bad;
+		im->delay_us = (uint32_t)v;
+	} else if (strcmp(key, "direction") == 0) {
+		if (strcmp(value, "rx") == 0)
+			im->dir = CFG_IMPAIR_RX;
+		else if (strcmp(value, "tx") == 0)
+			im->dir = CFG_IMPAIR_TX;
+		else if (strcmp(value, "both") == 0)
+			im->dir = CFG_IMPAIR_RX | CFG_IMPAIR_TX;
+		else
+			goto bad;
+	} else {
+		snprintf(err, size, "impair has no setting \"%s\" (drop, reorder, delay, direction)", key);
+		return -EINVAL;
+	}
+	return 0;
+bad:
+	snprintf(err, size, "impair %s \"%s\" is not %s", key, value,
+		 strcmp(key, "delay") == 0 ? "a delay up to 1000ms (like 5ms or 500us)" :
+		 strcmp(key, "direction") == 0 ? "rx, tx or both" :
+		 "a rate from 0% to 100% (like 1% or 0.5%)");
+	return -EINVAL;
+}
+
+static void parse_port_impair(struct cfg_parser *p, const yaml_node_t *n,
+			      const char *ctx, struct cfg_port *port)
+{
+	if (!cfg_want(p, n, YAML_MAPPING_NODE, ctx, "impair",
+		      "a mapping like {drop: 1%, reorder: 1%, delay: 5ms, direction: both}"))
+		return;
+	cfg_map_check(p, n, ctx, keys_impair);
+	port->impair.dir = CFG_IMPAIR_RX | CFG_IMPAIR_TX;
+	for (size_t i = 0; keys_impair[i] != NULL; i++) {
+		yaml_node_t *v = cfg_map_get(p, n, keys_impair[i]);
+		const char *s;
+		char err[160];
+
+		if (v == NULL || (s = cfg_get_scalar(p, v, ctx, keys_impair[i])) == NULL)
+			continue;
+		if (cfg_impair_set(&port->impair, keys_impair[i], s, err, sizeof(err)) != 0)
+			cfg_error(p, v, "%s%s", ctx, err);
+	}
+}
 
 static void parse_network(struct cfg_parser *p, const yaml_node_t *map,
 			  size_t pos)
@@ -347,6 +446,8 @@ void cfg_parse_port_net(struct cfg_parser *p, const yaml_node_t *map,
 	if ((n = cfg_map_get(p, map, "dns")) != NULL)
 		parse_port_dns(p, n, ctx, port);
 	parse_port_toe(p, cfg_map_get(p, map, "toe"), ctx, port);
+	if ((n = cfg_map_get(p, map, "impair")) != NULL)
+		parse_port_impair(p, n, ctx, port);
 }
 
 /*

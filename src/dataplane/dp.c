@@ -247,6 +247,7 @@ dp_destroy(struct dp *dp)
 			toe_ctx_destroy(dp->workers[i].toe[p]);
 		rte_free(dp->workers[i].seg_out);
 		dp_toe_worker_fini(&dp->workers[i]);
+		dp_impair_fini(&dp->workers[i]);
 		free(atomic_load(&dp->workers[i].plan));
 		dp_intr_fini(&dp->workers[i]);
 	}
@@ -304,6 +305,9 @@ dp_port_info(const struct dp *dp, unsigned int p, struct dp_port_info *info)
 	info->vlan = port->vlan;
 	info->port_security = port->psec.on;
 	info->ip_restricted = port->psec.ip_restricted;
+	info->impair = port->conf.impair;
+	if (atomic_load_explicit(&port->imp_dir, memory_order_relaxed) == 0)
+		info->impair.dir = 0;
 	info->socket = port->cfg->socket;
 	if (port->opened) {
 		struct vhost_port_status vs;
@@ -382,6 +386,16 @@ dp_port_migrate(struct dp *dp, unsigned int p, const char *path, char *err,
 		break;
 	}
 	return rc;
+}
+
+int
+dp_port_impair(struct dp *dp, unsigned int p, const struct cfg_impair *im)
+{
+	if (p >= DP_PORTS_MAX || !dp->ports[p].used ||
+	    dp->ports[p].kind != DP_PORT_VHOST)
+		return -ENOENT;
+	dp_port_impair_set(dp, (uint16_t)p, im);
+	return 0;
 }
 
 int
@@ -676,6 +690,8 @@ dp_reload(struct dp *dp, struct cfg *next, struct cfg_diff *d, char *err,
 		port = &dp->ports[p];
 		if (port->conf.weight != pc->weight)
 			dp_qos_weight_set(dp, (unsigned int)p, pc->weight);
+		if (memcmp(&port->conf.impair, &pc->impair, sizeof(pc->impair)) != 0)
+			dp_port_impair_set(dp, (uint16_t)p, &pc->impair);
 		port->conf.weight = pc->weight;
 		port->conf.vm = pc->vm;
 		port->conf.uplink = pc->uplink;

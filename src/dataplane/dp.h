@@ -59,6 +59,7 @@ struct dp_port_info {
 	uint16_t vlan;                  /* vhost: its network's tag, 0: none */
 	bool port_security;             /* vhost */
 	bool ip_restricted;             /* vhost: port security checks IPs */
+	struct cfg_impair impair;       /* vhost: dir 0 when none */
 	char socket_buf[108];           /* storage for socket, standby_socket */
 	char standby_buf[108];
 };
@@ -259,6 +260,9 @@ uint32_t dp_fdb_ageing_s(const struct dp *dp);
  * that standby.  0 or -errno; err says why not. */
 int dp_port_migrate(struct dp *dp, unsigned int port, const char *path,
 		    char *err, size_t err_size);
+
+/* VM port's impairment stage, now: 0, -ENOENT (not a VM port). */
+int dp_port_impair(struct dp *dp, unsigned int port, const struct cfg_impair *im);
 
 /* The egress scheduler of uplink port: 0, -ENOENT (not an uplink). */
 int dp_qos_info(const struct dp *dp, unsigned int port, struct dp_qos_info *info);

@@ -94,6 +94,7 @@ dp_direct_dst_open(struct dp_worker *w, uint16_t p, uint16_t want,
 	/* A guest not yet reported up (new_device still running) is left
 	 * to the library path, as one going down already is. */
 	if (port->kind != DP_PORT_VHOST || k < 0 ||
+	    atomic_load_explicit(&port->imp_dir, memory_order_relaxed) != 0 ||
 	    atomic_load_explicit(&port->vid, memory_order_acquire) < 0 ||
 	    !rte_ring_empty(port->coring))
 		return false;

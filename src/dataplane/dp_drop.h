@@ -38,6 +38,7 @@
 	X(NIC_STUCK,        "nic_stuck",        "the uplink NIC took nothing for 100 ms: the frame it kept refusing is dropped") \
 	X(QOS_INBOX_FULL,   "qos_inbox_full",   "the uplink scheduler's inbox from other workers is full") \
 	X(VLAN_PUSH,        "vlan_push",        "could not tag a frame with its network's VLAN for the uplink (no mbuf for the copy of a flooded frame, or no headroom)") \
+	X(IMPAIR,           "impair",           "dropped on purpose by the port's impairment stage (impair:, vtoectl impair)") \
 	X(NO_MBUF,          "no_mbuf",          "no mbuf for a frame the switch made (a TOE endpoint's reply)") \
 	X(PORT_REMOVED,     "port_removed",     "was queued for a port (or in an uplink's scheduler) when a reload or its domain removed or re-created it (drained)")
 

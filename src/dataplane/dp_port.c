@@ -559,7 +559,12 @@ dp_slot_take(struct dp *dp, uint16_t p, enum dp_port_kind kind,
 
 	/* Nothing refers to a free slot: every worker passed a quiescent
 	 * state after its last port was unpublished. */
-	memset(port, 0, sizeof(*port));
+	{
+		uint32_t epoch = port->epoch + 1;
+
+		memset(port, 0, sizeof(*port));
+		port->epoch = epoch;
+	}
 	port->dp = dp;
 	port->id = p;
 	port->kind = kind;
@@ -744,6 +749,7 @@ dp_port_add(struct dp *dp, const struct cfg *cfg, const struct cfg_port *pc,
 	port->net = pc->network < dp->n_nets ? (uint16_t)pc->network : 0;
 	port->vlan = dp->nets[port->net].vlan;
 	psec_build(&port->psec, pc);
+	dp_port_impair_set(dp, p, &pc->impair);
 	rc = dp_toe_port_add(dp, p);
 	if (rc != 0) {
 		DP_LOG(ERR, "port %s: no memory for its TOE endpoints\n", port->name);

@@ -16,6 +16,7 @@
 #include "poll.h"
 #include "psec.h"
 #include "place.h"
+#include "impair.h"
 #include "qos_dwrr/dwrr.h"
 #include "qos_dwrr/shaper.h"
 #include "toe_stack/toe_ep.h"
@@ -134,6 +135,12 @@ struct dp_port {
 	 * port is built; each worker has its state in toe_ep[]. */
 	bool toe_on;
 	struct toe_ep_conf ep_conf;
+	/* The impairment stage (impair.h), read by workers per burst;
+	 * dir 0: none.  epoch tells frames held for an earlier port of the
+	 * slot from this one's. */
+	_Atomic uint32_t imp_drop_ppm, imp_reorder_ppm, imp_delay_us;
+	_Atomic uint8_t imp_dir;
+	uint32_t epoch;
 	/* Its metadata service's config, the user data mapped. */
 	struct toe_imds_conf imds_conf;
 	void *ud_map;
@@ -231,6 +238,16 @@ struct dp_plan {
 };
 
 
+/* A frame the impairment stage holds until due (TSC). */
+#define DP_HELD_MAX 4096
+struct dp_held {
+	uint64_t due;
+	struct rte_mbuf *m;
+	uint32_t epoch;
+	uint16_t port;
+	uint8_t dir;                    /* CFG_IMPAIR_RX or _TX */
+};
+
 struct dp_txbuf {
 	uint16_t n;
 	bool dirty;                     /* listed in the worker's dirty[] */
@@ -262,6 +279,10 @@ struct dp_worker {
 	 * sleep before a timer of its endpoints is due (UINT32_MAX: any). */
 	struct toe_ep *toe_ep[DP_PORTS_MAX];
 	uint8_t toe_key[16];
+	/* Frames the impairment stage holds, earliest due first. */
+	uint64_t imp_rng;
+	uint32_t n_held;
+	struct dp_held *held;           /* DP_HELD_MAX */
 	bool toe_armed;                 /* some endpoint has a timer */
 	uint32_t toe_sleep_us;
 	uint8_t *toe_in;                /* TOE_EP_IN_MAX bytes */
@@ -553,6 +574,20 @@ bool dp_toe_run(struct dp_worker *w, uint64_t tsc);
 /* The worker's TOE state (0 or -ENOMEM) and its end. */
 int dp_toe_worker_init(struct dp_worker *w);
 void dp_toe_worker_fini(struct dp_worker *w);
+/* dp_impair.c: the port's impairment settings (workers see them at their
+ * next burst); the frames of a burst through the stage (dropped ones
+ * counted, held ones kept), returning those that go on now; the held
+ * frames now due, handed back; those of a worker, all dropped. */
+void dp_port_impair_set(struct dp *dp, uint16_t p, const struct cfg_impair *im);
+uint16_t dp_impair_filter(struct dp_worker *w, uint16_t p, uint8_t dir,
+			  struct rte_mbuf **pkts, uint16_t n);
+unsigned int dp_impair_release(struct dp_worker *w, const struct fwd_ctx *fctx);
+void dp_impair_fini(struct dp_worker *w);
+/* dp_worker.c: the delivery and forwarding the held frames go back to. */
+void dp_vhost_deliver(struct dp_worker *w, const struct dp_corx *cr,
+		      struct rte_mbuf **in, uint16_t taken, bool impaired);
+void dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
+		uint16_t n, const struct fwd_ctx *fctx);
 /* dp_worker.c: a frame the switch made, staged for port p; what is
  * staged, flushed (in: the port the frames came from). */
 void dp_stage_out(struct dp_worker *w, uint16_t p, struct rte_mbuf *m);

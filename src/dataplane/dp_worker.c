@@ -146,9 +146,9 @@ dp_bytes(struct rte_mbuf **pkts, uint16_t n)
  * offloads first.  pkts may be rewritten in place (GRO).  Every frame is
  * sent or counted on the port; all are freed (the library copies).
  */
-static void
+void
 dp_vhost_deliver(struct dp_worker *w, const struct dp_corx *cr,
-		 struct rte_mbuf **in, uint16_t taken)
+		 struct rte_mbuf **in, uint16_t taken, bool impaired)
 {
 	uint16_t p = cr->port;
 	const struct dp_port *port = &w->dp->ports[p];
@@ -158,6 +158,13 @@ dp_vhost_deliver(struct dp_worker *w, const struct dp_corx *cr,
 	uint16_t q = cr->queue, n, sent = 0;
 	uint32_t enabled;
 	int vid;
+
+	if (!impaired && unlikely(atomic_load_explicit(&port->imp_dir,
+						       memory_order_relaxed) & CFG_IMPAIR_TX)) {
+		taken = dp_impair_filter(w, p, CFG_IMPAIR_TX, in, taken);
+		if (taken == 0)
+			return;
+	}
 
 	n = dp_offload_egress(w, p, true, in, taken, &pkts);
 	vid = atomic_load_explicit(&port->vid, memory_order_acquire);
@@ -219,7 +226,7 @@ dp_coring_put(struct dp_worker *w, uint16_t p, struct rte_mbuf **pkts,
 	unsigned int took = 0;
 
 	if (k >= 0 && rte_ring_empty(port->coring)) {
-		dp_vhost_deliver(w, &w->pl->corx[k], pkts, n);
+		dp_vhost_deliver(w, &w->pl->corx[k], pkts, n, false);
 		return;
 	}
 	if (atomic_load_explicit(&port->vid, memory_order_relaxed) >= 0)
@@ -280,7 +287,7 @@ dp_coring_deliver(struct dp_worker *w, const struct dp_corx *cr)
 	taken = (uint16_t)rte_ring_dequeue_burst(w->dp->ports[cr->port].coring,
 						 (void **)pkts, DP_BURST, NULL);
 	if (taken > 0)
-		dp_vhost_deliver(w, cr, pkts, taken);
+		dp_vhost_deliver(w, cr, pkts, taken, false);
 	return taken;
 }
 
@@ -326,7 +333,7 @@ dp_uplink_net(const struct dp *dp, struct rte_mbuf *m)
 	return dp->net_of_vlan[vid];
 }
 
-static void
+void
 dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
 	   uint16_t n, const struct fwd_ctx *fctx)
 {
@@ -451,8 +458,9 @@ dp_poll_rxq(struct dp_worker *w, const struct dp_rxq *rxq,
 	const struct dp_port *port = &dp->ports[rxq->port];
 	/* A port opened while the direct path was off has no ring state for
 	 * it (never ready): the library path takes its frames. */
+	uint8_t imp = atomic_load_explicit(&port->imp_dir, memory_order_relaxed);
 	bool direct = __atomic_load_n(&dp->direct, __ATOMIC_RELAXED) &&
-		      port->kind == DP_PORT_VHOST;
+		      port->kind == DP_PORT_VHOST && !(imp & CFG_IMPAIR_RX);
 	uint16_t budget = DP_BURST, want, n;
 
 	while (budget > 0) {
@@ -474,6 +482,8 @@ dp_poll_rxq(struct dp_worker *w, const struct dp_rxq *rxq,
 		budget -= n;
 		w->stats[rxq->port].rx_packets += n;
 		n = dp_offload_validate(w, port, pkts, n);
+		if (unlikely(imp & CFG_IMPAIR_RX))
+			n = dp_impair_filter(w, rxq->port, CFG_IMPAIR_RX, pkts, n);
 		dp_forward(w, rxq->port, pkts, n, fctx);
 		if (!direct)
 			break;
@@ -623,6 +633,12 @@ dp_worker_main(void *arg)
 		/* The TOE endpoints' timers and services. */
 		if (w->toe_armed && dp_toe_run(w, now))
 			busy = true;
+		/* Frames the impairment stage held, now due. */
+		if (w->n_held > 0) {
+			awake = true;
+			if (dp_impair_release(w, &fctx) > 0)
+				busy = true;
+		}
 		if (busy)
 			w->busy_cycles += now - prev;
 		else

@@ -76,6 +76,22 @@ owner_json(const struct dp_port_info *in)
 }
 
 static json_t *
+impair_json(const struct cfg_impair *im)
+{
+	char drop[16], reorder[16];
+
+	if (im->dir == 0)
+		return json_null();
+	snprintf(drop, sizeof(drop), "%u.%04u%%", im->drop_ppm / 10000, im->drop_ppm % 10000);
+	snprintf(reorder, sizeof(reorder), "%u.%04u%%", im->reorder_ppm / 10000,
+		 im->reorder_ppm % 10000);
+	return json_pack("{s:s, s:s, s:I, s:s}", "drop", drop, "reorder", reorder,
+			 "delay_us", (json_int_t)im->delay_us, "direction",
+			 im->dir == CFG_IMPAIR_RX ? "rx" : im->dir == CFG_IMPAIR_TX ?
+			 "tx" : "both");
+}
+
+static json_t *
 api_ports(void *ctx, json_t *args, char *err, size_t err_size)
 {
 	const struct dp *dp = ctx;
@@ -115,6 +131,7 @@ api_ports(void *ctx, json_t *args, char *err, size_t err_size)
 			json_object_set_new(o, "port_security", json_string(
 				!in.port_security ? "off" :
 				in.ip_restricted ? "mac+ip" : "mac"));
+			json_object_set_new(o, "impair", impair_json(&in.impair));
 			json_object_set_new(o, "path",
 					    json_string(in.here ? "coresident" :
 							"uplink"));
@@ -1024,12 +1041,51 @@ api_toe(void *ctx, json_t *args, char *err, size_t err_size)
 	return list;
 }
 
+/* impair PORT [drop=R] [reorder=R] [delay=D] [direction=rx|tx|both] | impair PORT off */
+static json_t *
+api_impair(void *ctx, json_t *args, char *err, size_t err_size)
+{
+	struct dp *dp = ctx;
+	json_t *jport = json_object_get(args, "port"), *v;
+	struct cfg_impair im = { .dir = CFG_IMPAIR_RX | CFG_IMPAIR_TX };
+	struct dp_port_info pi;
+	const char *key;
+	int p;
+
+	if (!json_is_string(jport) ||
+	    (p = dp_port_find(dp, json_string_value(jport))) < 0 ||
+	    dp_port_info(dp, (unsigned int)p, &pi) != 0 || pi.kind != DP_PORT_VHOST) {
+		snprintf(err, err_size, "usage: impair PORT [drop=1%%] [reorder=1%%] [delay=5ms] [direction=rx|tx|both] | impair PORT off (PORT: a VM port)");
+		return NULL;
+	}
+	json_object_foreach(args, key, v) {
+		char text[32];
+
+		if (strcmp(key, "port") == 0 || strcmp(key, "off") == 0)
+			continue;
+		if (json_is_integer(v))
+			snprintf(text, sizeof(text), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		else if (json_is_string(v))
+			snprintf(text, sizeof(text), "%s", json_string_value(v));
+		else
+			text[0] = '\0';
+		if (cfg_impair_set(&im, key, text, err, err_size) != 0)
+			return NULL;
+	}
+	if (json_object_get(args, "off") != NULL)
+		im = (struct cfg_impair){ 0 };
+	dp_port_impair(dp, (unsigned int)p, &im);
+	dp_port_info(dp, (unsigned int)p, &pi);
+	return json_pack("{s:s, s:o}", "port", pi.name, "impair", impair_json(&pi.impair));
+}
+
 static const struct ctl_cmd mgmt_cmds[] = {
 	{ "version", "vtoed and DPDK versions", api_version },
 	{ "ports", "every port: kind, socket or device, MAC, link state", api_ports },
 	{ "stats", "counters and drops by reason; args {\"port\": NAME} for one", api_stats },
 	{ "lcores", "lcores: the queues each worker polls and their load, busy/idle/asleep time (poll: busy never sleeps; adaptive sleeps a little when idle; interrupt sleeps until a guest kicks or a NIC interrupts), rebalancing; show | pin PORT:QUEUE LCORE (moved there and kept) | unpin PORT:QUEUE", api_lcores },
 	{ "fdb", "the MAC table", api_fdb },
+	{ "impair", "a VM port's impairment stage, for tests: impair PORT drop=1% reorder=1% delay=5ms direction=rx|tx|both | impair PORT off", api_impair },
 	{ "toe", "TOE endpoints of the VM ports: addresses answered, DHCP lease, counters, drops by reason; args {\"port\": NAME} for one", api_toe },
 	{ "config", "the configuration in effect", api_config },
 	{ "qos", "uplink DWRR schedulers: show [UPLINK] | set PORT weight N", api_qos },

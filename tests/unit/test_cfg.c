@@ -582,7 +582,7 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:4:9:", "each port must be a mapping" },
 	{ "port unknown key", PORT_HEAD SOCK MAC "        macaddr: x\n",
 	  "t.yaml:7:9:",
-	  "port \"vm1.0\": unknown key \"macaddr\" (allowed: name, socket, mode, mac, queues, uplink, weight, offloads, takeover, owner, group, perms, network, ip, allowed, port_security, gateway, dns, toe)" },
+	  "port \"vm1.0\": unknown key \"macaddr\" (allowed: name, socket, mode, mac, queues, uplink, weight, offloads, takeover, owner, group, perms, network, ip, allowed, port_security, gateway, dns, toe, impair)" },
 	{ "poll word", "lcores: {poll: lazy}\n" VM1, "t.yaml:1:16:",
 	  "poll \"lazy\" is not adaptive, busy or interrupt" },
 	{ "rebalance word", "lcores: {rebalance: on}\n" VM1, "t.yaml:1:21:",
@@ -1146,6 +1146,22 @@ static void test_toe_keys(void **state)
 	cfg_free(cfg);
 	expect_error(TOE_VM("    metadata: [a]\n", ""), "t.yaml:3:15:",
 		     "metadata must be a mapping");
+	/* the impairment stage */
+	cfg = expect_ok(TOE_VM("", ", impair: {drop: 1%, reorder: 0.25%, delay: 5ms, direction: tx}"));
+	assert_int_equal(cfg->ports[0].impair.drop_ppm, 10000);
+	assert_int_equal(cfg->ports[0].impair.reorder_ppm, 2500);
+	assert_int_equal(cfg->ports[0].impair.delay_us, 5000);
+	assert_int_equal(cfg->ports[0].impair.dir, CFG_IMPAIR_TX);
+	cfg_free(cfg);
+	cfg = expect_ok(TOE_VM("", ", impair: {drop: 100%}"));
+	assert_int_equal(cfg->ports[0].impair.drop_ppm, 1000000);
+	assert_int_equal(cfg->ports[0].impair.dir, CFG_IMPAIR_RX | CFG_IMPAIR_TX);
+	cfg_free(cfg);
+	expect_error(TOE_VM("", ", impair: {drop: 1}"), "t.yaml:4:", "impair drop \"1\" is not a rate from 0% to 100%");
+	expect_error(TOE_VM("", ", impair: {drop: 101%}"), "t.yaml:4:", "is not a rate");
+	expect_error(TOE_VM("", ", impair: {delay: 2s}"), "t.yaml:4:", "impair delay \"2s\" is not a delay up to 1000ms");
+	expect_error(TOE_VM("", ", impair: {direction: up}"), "t.yaml:4:", "impair direction \"up\" is not rx, tx or both");
+	expect_error(TOE_VM("", ", impair: {loss: 1%}"), "t.yaml:4:", "unknown key \"loss\"");
 #undef TOE_VM
 }
 
