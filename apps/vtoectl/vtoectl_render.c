@@ -563,6 +563,16 @@ static void toe_services_print(FILE *out, json_t *port)
 				fprintf(out, " %s=%s", name, value_text(v, a, sizeof(a)));
 		fputc('\n', out);
 	}
+	md = json_object_get(port, "iperf3_service");
+	if (json_is_object(md)) {
+		fputs("  iperf3 service:", out);
+		json_object_foreach(md, name, v)
+			if (strcmp(name, "errors") != 0)
+				fprintf(out, " %s=%s", name, value_text(v, a, sizeof(a)));
+		if (drops_text(json_object_get(md, "errors"), b, sizeof(b)))
+			fprintf(out, "; ended early: %s", b);
+		fputc('\n', out);
+	}
 	if (!json_is_object(tcp))
 		return;
 	fprintf(out, "  tcp: %s connection(s), %s buffer bytes\n",

@@ -14,6 +14,7 @@
 #include "dp_drop.h"
 #include "toe_stack/toe_ep.h"
 #include "toe_stack/toe_imds.h"
+#include "toe_stack/toe_iperf3.h"
 #include "qos_dwrr/dwrr.h"
 
 struct cfg;
@@ -286,9 +287,12 @@ struct dp_toe_info {
 	bool imds, imds_v2_only;
 	uint64_t user_data_len;
 	struct toe_imds_stats imds_stats;
+	bool iperf3;
+	struct toe_iperf3_stats iperf3_stats;
 	/* connections (as of the last copy, up to 250 ms old) */
 	unsigned int n_conns;           /* in conns[] */
 	uint32_t conns_total;
+	uint32_t conns_tw;              /* of them in TIME_WAIT */
 	struct toe_tcp_conn_info conns[TOE_TCP_CONN_INFO_MAX];
 	uint64_t tcp_mem;
 };

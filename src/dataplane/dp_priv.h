@@ -21,6 +21,7 @@
 #include "qos_dwrr/shaper.h"
 #include "toe_stack/toe_ep.h"
 #include "toe_stack/toe_imds.h"
+#include "toe_stack/toe_iperf3.h"
 #include "vhost/vhost_direct.h"
 
 extern int dp_logtype;

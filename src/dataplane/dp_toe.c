@@ -31,6 +31,7 @@ struct dp_toe_ep {
 	uint16_t port;
 	bool imds_on;
 	struct toe_imds imds;
+	struct toe_iperf3 iperf3;
 };
 
 /* The port's endpoint config; false when it has none. */
@@ -208,6 +209,14 @@ dp_toe_port_add(struct dp *dp, uint16_t p)
 			}
 			x->imds_on = true;
 		}
+		if (port->cfg->toe_iperf3) {
+			int rc = toe_iperf3_start(&x->iperf3, &x->ep, toe_ep_md_ip4, 0);
+
+			if (rc != 0) {
+				dp_toe_port_free(dp, p);
+				return rc;
+			}
+		}
 	}
 	return 0;
 }
@@ -226,6 +235,7 @@ dp_toe_port_free(struct dp *dp, uint16_t p)
 			ep->emit = dp_toe_emit_none;
 			if (x->imds_on)
 				toe_imds_stop(&x->imds);
+			toe_iperf3_stop(&x->iperf3);
 			toe_ep_fini(ep);
 			rte_free(x);
 		}
@@ -345,6 +355,7 @@ dp_toe_info(const struct dp *dp, unsigned int p, struct dp_toe_info *info)
 	info->conf = &port->ep_conf;
 	info->instance_id = port->conf.instance_id;
 	info->imds = port->ep_conf.metadata;
+	info->iperf3 = port->cfg->toe_iperf3;
 	info->imds_v2_only = port->imds_conf.v2_only;
 	info->user_data_len = port->ud_len;
 	info->now_ms = dp_toe_now_ms(dp);
@@ -369,9 +380,14 @@ dp_toe_info(const struct dp *dp, unsigned int p, struct dp_toe_info *info)
 
 			for (size_t k = 0; k < sizeof(x->imds.stats) / sizeof(uint64_t); k++)
 				mo[k] += __atomic_load_n(&ms[k], __ATOMIC_RELAXED);
+			ms = (const uint64_t *)&x->iperf3.stats;
+			mo = (uint64_t *)&info->iperf3_stats;
+			for (size_t k = 0; k < sizeof(x->iperf3.stats) / sizeof(uint64_t); k++)
+				mo[k] += __atomic_load_n(&ms[k], __ATOMIC_RELAXED);
 			for (unsigned int k = 0; k < n && info->n_conns < TOE_TCP_CONN_INFO_MAX; k++)
 				info->conns[info->n_conns++] = ci[k];
 			info->conns_total += total;
+			info->conns_tw += __atomic_load_n(&ep->tcp.n_tw, __ATOMIC_RELAXED);
 			info->tcp_mem += __atomic_load_n(&ep->tcp.mem, __ATOMIC_RELAXED);
 		}
 		toe_ep_lease_read(ep, &l);

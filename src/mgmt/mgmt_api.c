@@ -913,6 +913,25 @@ imds_json(const struct dp_toe_info *ti)
 }
 
 static json_t *
+iperf3_json(const struct dp_toe_info *ti)
+{
+	json_t *o, *errors = json_object();
+
+	if (!ti->iperf3)
+		return json_null();
+	o = json_pack("{s:i}", "port", TOE_IPERF3_PORT);
+	for (unsigned int k = 0; k < toe_iperf3_n_counters; k++)
+		json_object_set_new(o, toe_iperf3_counters[k].name, json_integer((json_int_t)
+			*(const uint64_t *)((const char *)&ti->iperf3_stats +
+					    toe_iperf3_counters[k].off)));
+	for (int e = 0; e < TOE_IPERF3_ERR_MAX; e++)
+		json_object_set_new(errors, toe_iperf3_error_name(e),
+				    json_integer((json_int_t)ti->iperf3_stats.errors[e]));
+	json_object_set_new(o, "errors", errors);
+	return o;
+}
+
+static json_t *
 tcp_json(const struct dp_toe_info *ti)
 {
 	json_t *list = json_array();
@@ -939,7 +958,8 @@ tcp_json(const struct dp_toe_info *ti)
 			"bytes_out", (json_int_t)c->bytes_out,
 			"retransmits", (json_int_t)c->retransmits));
 	}
-	return json_pack("{s:I, s:I, s:o}", "connections", (json_int_t)ti->conns_total,
+	return json_pack("{s:I, s:I, s:I, s:o}", "connections", (json_int_t)ti->conns_total,
+			 "time_wait", (json_int_t)ti->conns_tw,
 			 "buffer_bytes", (json_int_t)ti->tcp_mem, "list", list);
 }
 
@@ -1000,6 +1020,7 @@ toe_port_json(const struct dp_port_info *pi, const struct dp_toe_info *ti)
 			 "counters", counters, "drops", drops,
 			 "drops_total", (json_int_t)total);
 	json_object_set_new(o, "metadata_service", imds_json(ti));
+	json_object_set_new(o, "iperf3_service", iperf3_json(ti));
 	json_object_set_new(o, "tcp", tcp_json(ti));
 	return o;
 }

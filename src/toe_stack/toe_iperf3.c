@@ -65,7 +65,6 @@ struct stream {
 	struct toe_sock *sock;          /* NULL once let go (TEST_END) */
 	int id;
 	bool sender;
-	bool eof;
 	uint64_t bytes;                 /* sent or received since TEST_START */
 	uint64_t bytes_omit;            /* of them, in the omitted seconds */
 	uint64_t rtx_start, rtx;        /* the stack's retransmits: base, count */
@@ -75,6 +74,7 @@ struct stream {
 struct pending {
 	struct toe_iperf3_test *t;
 	struct toe_sock *sock;          /* NULL: a free slot */
+	uint32_t seq;                   /* accept order */
 	uint8_t got;
 	uint8_t cookie[COOKIE_SIZE];
 };
@@ -98,6 +98,7 @@ struct toe_iperf3_test {
 	unsigned int n;
 	struct stream streams[TOE_IPERF3_STREAMS_MAX];
 	struct pending pending[TOE_IPERF3_PENDING_MAX];
+	uint32_t accept_seq;
 	/* The endpoint's clock, ms. */
 	uint64_t fixed_ms;              /* TEST_START: pacing's reference */
 	uint64_t start_ms;              /* TEST_START, or the omitted part's end */
@@ -363,10 +364,8 @@ stream_input(struct stream *st)
 				st->bytes += (uint64_t)n;
 			continue;
 		}
-		if (n == 0) {
-			/* a client may close a stream early: iperf3 lets it */
-			st->eof = true;
-		} else if (n != -EAGAIN) {
+		/* 0: a client may close a stream early, iperf3 lets it */
+		if (n < 0 && n != -EAGAIN) {
 			test_fail(t, TOE_IPERF3_ERR_STREAM_RESET);
 			return false;
 		}
@@ -439,21 +438,13 @@ test_run(struct toe_iperf3_test *t)
 			stream_fill(&t->streams[i]);
 }
 
-/* A connection's cookie is in: a stream of the test, or denied. */
-static void
-pending_match(struct pending *p)
+/* A data connection joins the test.  false: the test ended, or has all
+ * its streams. */
+static bool
+stream_add(struct toe_iperf3_test *t, struct toe_sock *c)
 {
-	struct toe_iperf3_test *t = p->t;
-	struct toe_sock *c = p->sock;
-	struct stream *st;
+	struct stream *st = &t->streams[t->n];
 
-	p->sock = NULL;
-	if (t->phase != PH_STREAMS || t->n == t->n_want ||
-	    memcmp(p->cookie, t->cookie, COOKIE_SIZE) != 0) {
-		conn_deny(t->srv, c);
-		return;
-	}
-	st = &t->streams[t->n];
 	memset(st, 0, sizeof(*st));
 	st->t = t;
 	st->sock = c;
@@ -467,14 +458,53 @@ pending_match(struct pending *p)
 	t->progress_ms = clock_ms(t->srv);
 	toe_sock_set_cb(c, stream_cb, st);
 	if (!stream_input(st))
-		return;
-	if (t->n == t->n_want)
-		test_run(t);
+		return false;
+	if (t->n < t->n_want)
+		return true;
+	test_run(t);
+	return false;
+}
+
+/*
+ * Streams are numbered, and told sender from receiver, in the order
+ * they were accepted, as iperf3 does (it reads each cookie before the
+ * next accept): the client opens them one after the other, so a lost
+ * cookie segment must not reorder them.  The oldest connection decides
+ * first, once its cookie is in.
+ */
+static void
+pending_promote(struct toe_iperf3_test *t)
+{
+	for (;;) {
+		struct pending *p = NULL;
+		struct toe_sock *c;
+
+		for (unsigned int i = 0; i < TOE_IPERF3_PENDING_MAX; i++) {
+			struct pending *x = &t->pending[i];
+
+			if (x->sock != NULL &&
+			    (p == NULL || (int32_t)(x->seq - p->seq) < 0))
+				p = x;
+		}
+		if (p == NULL || p->got < COOKIE_SIZE)
+			return;
+		c = p->sock;
+		p->sock = NULL;
+		if (t->n == t->n_want ||
+		    memcmp(p->cookie, t->cookie, COOKIE_SIZE) != 0)
+			conn_deny(t->srv, c);
+		else if (!stream_add(t, c))
+			return;
+	}
 }
 
 static void
 pending_input(struct pending *p)
 {
+	struct toe_iperf3_test *t = p->t;
+
+	if (p->got == COOKIE_SIZE)
+		return;                 /* waits for an older one */
 	while (p->got < COOKIE_SIZE) {
 		long n = toe_recv(p->sock, p->cookie + p->got, COOKIE_SIZE - p->got);
 
@@ -484,11 +514,11 @@ pending_input(struct pending *p)
 			/* gone before its cookie: nothing of the test's */
 			sock_release(p->sock, n < 0);
 			p->sock = NULL;
-			return;
+			break;
 		}
 		p->got = (uint8_t)(p->got + n);
 	}
-	pending_match(p);
+	pending_promote(t);
 }
 
 static void
@@ -875,6 +905,7 @@ conn_new(struct toe_iperf3 *s, struct toe_sock *c)
 				continue;
 			p->t = t;
 			p->sock = c;
+			p->seq = t->accept_seq++;
 			p->got = 0;
 			toe_sock_set_cb(c, pending_cb, p);
 			pending_input(p);

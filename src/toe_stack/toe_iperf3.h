@@ -12,8 +12,9 @@
  *    a NUL); PARAM_EXCHANGE (9); the parameters as JSON, each JSON message
  *    a 4-byte big-endian length and the text; CREATE_STREAMS (10);
  *  - data connections to the same port, each opening with the test's
- *    cookie, numbered in the order they come as iperf3 numbers them
- *    (1, 3, 4, 5, ...: the client matches results by these ids);
+ *    cookie, numbered in the order they were accepted as iperf3 numbers
+ *    them (1, 3, 4, 5, ...: the client matches results by these ids;
+ *    with --bidir the first half are the client's senders);
  *  - TEST_START (1) and TEST_RUNNING (2) once all are in; then data until
  *    the client's TEST_END (4) (it ends -t, -n and -k tests alike);
  *  - EXCHANGE_RESULTS (13); the client's results (JSON); ours (JSON: the

@@ -416,6 +416,18 @@ rcv_window(const struct toe_sock *c)
 	return used >= c->rcvbuf.cap ? 0 : c->rcvbuf.cap - used;
 }
 
+/* SACK blocks the next segment carries, in option bytes: its data is
+ * that much shorter. */
+static uint32_t
+sack_opt_len(const struct toe_sock *c)
+{
+	uint32_t k;
+
+	if (!c->sack_ok || c->n_ooo == 0)
+		return 0;
+	k = c->n_ooo < (c->ts_ok ? 3u : 4u) ? c->n_ooo : (c->ts_ok ? 3u : 4u);
+	return 4 + 8 * k;
+}
 /* Options of a segment; returns their length (a multiple of 4). */
 static uint32_t
 put_options(struct toe_sock *c, uint8_t *o, uint8_t flags)
@@ -551,8 +563,8 @@ send_segment(struct toe_sock *c, uint32_t seq, uint8_t flags, uint32_t off,
 	e.l4_len = (uint8_t)thl;
 	if (len > 0)
 		ring_pieces(&c->sndbuf, off, len, &e);
-	if (len > c->mss)
-		e.mss = c->mss;
+	if (len > c->mss - sack_opt_len(c))
+		e.mss = (uint16_t)(c->mss - sack_opt_len(c));
 	/* The pseudo header counts the TCP length (a super-frame's, which
 	 * layer 1 re-counts per segment). */
 	sum = sum16(ip + 12, 8, PROTO_TCP + thl + len);
@@ -666,7 +678,8 @@ next_hole(const struct toe_sock *c, uint32_t *seq, uint32_t *len)
 			if (seq_gt(c->sacked[i].start, s))
 				end = seq_min(end, c->sacked[i].start);
 		*seq = s;
-		*len = end - s > c->mss ? c->mss : end - s;
+		*len = end - s > c->mss - sack_opt_len(c) ?
+		       c->mss - sack_opt_len(c) : end - s;
 		return true;
 	}
 	return false;
@@ -732,6 +745,7 @@ output(struct toe_sock *c)
 		uint32_t flight = c->in_recovery && c->sack_ok ? pipe_bytes(c) :
 				  c->snd_nxt - c->snd_una;
 		uint32_t avail = end - c->snd_nxt, allowed, len, max;
+		uint32_t smss = c->mss - sack_opt_len(c);
 
 		if (seq_geq(c->snd_nxt, end))
 			break;
@@ -742,9 +756,9 @@ output(struct toe_sock *c)
 			break;
 		/* Send a full segment, or what is left (no Nagle: the
 		 * services write whole messages). */
-		if (len < c->mss && len < avail)
+		if (len < smss && len < avail)
 			break;
-		max = tcp->super ? TOE_TCP_SUPER_MAX / c->mss * c->mss : c->mss;
+		max = tcp->super ? TOE_TCP_SUPER_MAX / smss * smss : smss;
 		if (len > max)
 			len = max;
 		send_segment(c, c->snd_nxt, ACK | (len == avail ? PSH : 0),
@@ -1076,14 +1090,21 @@ choose_wscale(uint32_t rcvbuf)
 
 /* Options the peer offered, taken for connection c (RFC 7323 1.3, 2.2;
  * RFC 2018 2). */
+/* RFC 9293 3.7.1: the MSS counts no option; the data of a segment is
+ * what is left after those it carries (timestamps on every one). */
+static void
+set_mss(struct toe_sock *c, uint32_t peer_mss)
+{
+	uint32_t m = peer_mss < TOE_TCP_MSS ? peer_mss : TOE_TCP_MSS;
+
+	if (c->ts_ok)
+		m -= 12;
+	c->mss = (uint16_t)(m < 64 ? 64 : m);
+}
+
 static void
 negotiate(struct toe_sock *c, const struct seg *s)
 {
-	uint32_t peer_mss = s->has_mss ? s->mss : TOE_TCP_MSS_DEFAULT;
-
-	c->mss = (uint16_t)(peer_mss < TOE_TCP_MSS ? peer_mss : TOE_TCP_MSS);
-	if (c->mss < 64)
-		c->mss = 64;
 	c->ws_ok = s->has_ws;
 	c->snd_wscale = s->has_ws ? s->ws : 0;
 	c->rcv_wscale = s->has_ws ? choose_wscale(c->opts.rcvbuf) : 0;
@@ -1091,7 +1112,10 @@ negotiate(struct toe_sock *c, const struct seg *s)
 	c->ts_ok = s->has_ts;
 	if (s->has_ts)
 		c->ts_recent = s->tsval;
+	c->peer_mss = s->has_mss ? s->mss : TOE_TCP_MSS_DEFAULT;
+	set_mss(c, c->peer_mss);
 }
+
 
 static void
 conn_setup(struct toe_sock *c, const struct toe_sock_opts *opts)
@@ -1769,6 +1793,7 @@ syn_sent_input(struct toe_sock *c, struct seg *s)
 		c->snd_wscale = c->ws_ok ? s->ws : 0;
 		c->ts_ok = ts && s->has_ts;
 		c->sack_ok = sack && s->sack_ok;
+		set_mss(c, c->peer_mss);
 	}
 	c->snd_una = s->ack;
 	toe_timer_cancel(tcp->wheel, &c->rto_t);
@@ -2108,15 +2133,20 @@ toe_close(struct toe_sock *c)
 		for (int i = 0; i < TOE_TCP_LISTENERS_MAX; i++)
 			if (tcp->listeners[i] == c)
 				tcp->listeners[i] = NULL;
-		/* connections not yet accepted are reset */
-		while (c->q_head != NULL) {
-			struct toe_sock *q = c->q_head;
+		/* connections not yet accepted (queued, or half-open) are
+		 * reset: none may point at the listener after this */
+		for (unsigned int h = 0; h < TOE_TCP_HASH; h++) {
+			struct toe_sock *q = tcp->hash[h], *next;
 
-			c->q_head = q->qnext;
-			q->listener = NULL;
-			q->accepted = true;
-			abort_conn(q, ECONNRESET, true);
-			conn_free(q);
+			for (; q != NULL; q = next) {
+				next = q->hnext;
+				if (q->listener != c || q->accepted)
+					continue;
+				q->listener = NULL;
+				q->accepted = true;
+				abort_conn(q, ECONNRESET, true);
+				conn_free(q);
+			}
 		}
 		free(c);
 		return;

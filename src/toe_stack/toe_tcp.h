@@ -133,7 +133,8 @@ struct toe_sock {
 	/* Send side (RFC 9293 3.3.1). */
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, snd_wl1, snd_wl2;
 	uint32_t max_snd_wnd;
-	uint16_t mss;                   /* what we send per segment */
+	uint16_t mss;                   /* data per segment (its options out) */
+	uint16_t peer_mss;              /* the MSS option it sent */
 	uint8_t snd_wscale, rcv_wscale;
 	bool ws_ok, ts_ok, sack_ok;
 	bool fin_queued, fin_sent;

@@ -59,6 +59,11 @@ emit(void *arg, const struct toe_emit *e)
 	struct frame *f;
 
 	frames_sent[to]++;
+	/* every frame fits a 1500-byte MTU, or cuts into frames that do */
+	if (e->mss == 0)
+		assert_true(len <= 1514);
+	else
+		assert_true(e->hdr_len + e->mss <= 1514);
 	if ((to == 1 && drop_to_client) || (to == 0 && drop_to_server) ||
 	    rnd() % 1000000 < loss_ppm) {
 		frames_lost[to]++;
@@ -293,7 +298,7 @@ test_handshake_options(void **state)
 	/* RFC 7323 and 2018 options both ways, MSS 1460 */
 	assert_true(srv_conn()->ws_ok && srv_conn()->ts_ok && srv_conn()->sack_ok);
 	assert_true(ca.c->ws_ok && ca.c->ts_ok && ca.c->sack_ok);
-	assert_int_equal(srv_conn()->mss, 1460);
+	assert_int_equal(srv_conn()->mss, 1448);        /* 1460 - timestamps */
 	assert_int_equal(srv_conn()->rcv_wscale, ca.c->snd_wscale);
 	assert_int_equal(srv.stats.tcp_passive_opens, 1);
 	assert_int_equal(cli.stats.tcp_active_opens, 1);
@@ -515,7 +520,7 @@ test_zero_window(void **state)
 	run_ms(5000);
 	/* the client's buffer holds what whole segments fit (sender SWS
 	 * avoidance, RFC 9293 3.8.6.2.1); the server waits, never gives up */
-	assert_int_equal(toe_recv_ready(ca.c), 2 * 1460);
+	assert_int_equal(toe_recv_ready(ca.c), 2 * 1448);
 	assert_int_equal(srv_conn()->state, TOE_TCP_ESTABLISHED);
 	assert_int_equal(srv.stats.tcp_timeouts, 0);
 	ca.read_stop = false;
@@ -710,6 +715,24 @@ test_time_wait_bound(void **state)
 	assert_int_equal(srv.tcp.n_tw, 0);
 }
 
+/* A listener closed while a handshake to it is under way: the half-open
+ * connection goes with it (nothing points at the freed listener). */
+static void
+test_listener_close_half_open(void **state)
+{
+	(void)state;
+	delay_ms = 5;
+	start(NULL, NULL, 4);
+	run_ms(6);                      /* the SYN arrived, the ACK not yet */
+	assert_int_equal(srv.tcp.n_conns, 1);
+	toe_close(sa.l);
+	sa.l = NULL;
+	assert_int_equal(srv.tcp.n_conns, 0);
+	run_ms(20);                     /* the ACK comes: RST, no listener */
+	assert_int_equal(srv.tcp.n_conns, 0);
+	assert_int_equal(ca.err, ECONNRESET);
+}
+
 static void
 test_snapshot(void **state)
 {
@@ -747,6 +770,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_paws, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syn_cookies_and_flood, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_time_wait_bound, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listener_close_half_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
 	};
 
