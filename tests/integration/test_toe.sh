@@ -13,7 +13,8 @@
 # and ICMPv6); a TCP connection to 169.254.169.254:80 is refused at once
 # (RST: nothing listens there); wget reads its instance id, host name and
 # user data (md5-checked) from the metadata service over the endpoint's
-# TCP; then it renews and releases its lease.
+# TCP; iperf3 -c 169.254.169.254 runs against the endpoint's iperf3
+# server; then it renews and releases its lease.
 # vtoectl toe shows the lease released and the exchange counted, no drop,
 # and the switch's books balance.
 source "$(dirname "$0")/lib/common.sh"
@@ -24,7 +25,7 @@ need_root
 need_binaries "$VTOED" "$VTOECTL"
 need_hugepages 256
 # busybox's wget (static glibc) crashes resolving even an address
-GUEST_EXTRA_BINS="$(command -v wget)"
+GUEST_EXTRA_BINS="$(command -v wget) $(command -v iperf3)"
 guest_prepare
 
 CONF=$WORK/vtoed.yaml VLOG=$WORK/vtoed.log S1=$WORK/vm1.sock M1=52:54:00:00:0d:01
@@ -56,6 +57,7 @@ if guest_wait vm1 '^E2E RESULT' $((GUEST_SECS - 20)); then
 	check "TCP to 169.254.169.254:81 refused at once (RST)" guest_has vm1 '^E2E TOE .*tcp=refused'
 	check "wget of the metadata: instance id and host name" guest_has vm1 '^E2E IMDS instance_id=i-0001 hostname=vm-one '
 	check "wget of the user data (300 kB): md5 $UD_MD5" guest_has vm1 "^E2E IMDS .*user_data_md5=$UD_MD5"
+	check "iperf3 -c 169.254.169.254 from the guest completes" guest_has vm1 '^E2E IPERF3 TOE rc=0 '
 	check "the lease renewed (unicast to the server)" guest_has vm1 '^E2E DHCP renew ip=10\.0\.0\.11 '
 else
 	guest_show vm1

@@ -99,10 +99,7 @@ check "1,000 short connections: all 200 ($(grep -c '^200$' "$WORK/short.out")), 
 check "impairment on" ctl impair vm1.0 drop=1% reorder=1% direction=both
 r0=$(T .counters.tcp_retransmits)
 t0=$(date +%s.%N)
-( for i in $(seq 40); do sleep 5; log "during: $(T '.tcp.list' | jq -c '.[] | {state, cwnd, snd_queued, bytes_out, retransmits, rto_ms, snd_wnd}' | tr '\n' ' ')"; done ) &
-mon=$!
 got=$(nsx curl -s --max-time 200 -H "$H" "$(url /latest/user-data)" | md5sum | cut -d' ' -f1)
-kill $mon 2>/dev/null
 secs=$(echo "$(date +%s.%N) - $t0" | bc)
 r1=$(T .counters.tcp_retransmits)
 S=$(ctl --json stats)

@@ -54,7 +54,9 @@
 #           a TCP connection to 169.254.169.254:81 (refused: nothing
 #           served there); "E2E TOE ping_gw=OK|FAIL ping_md=..
 #           ping6_md=.. tcp=refused|other"; the instance metadata by wget:
-#           "E2E IMDS instance_id=.. hostname=.. user_data_md5=.."; then a
+#           "E2E IMDS instance_id=.. hostname=.. user_data_md5=..", with
+#           /bin/iperf3 in the initramfs "E2E IPERF3 TOE rc=N <summary>"
+#           against the endpoint's iperf3 server; then a
 #           renewal (SIGUSR1) and a release (SIGUSR2); last "E2E RESULT OK".
 # e2e.ethtool=1: print `ethtool -k eth0` as "E2E ETHTOOL ..." lines once
 # eth0 is up (the initramfs must carry ethtool: GUEST_EXTRA_BINS in guest.sh).
@@ -161,6 +163,10 @@ EOS
 	HN=$($W -q -T 20 -O - http://169.254.169.254/latest/meta-data/hostname 2>/dev/null)
 	UD=$($W -q -T 60 -O - http://169.254.169.254/latest/user-data 2>/dev/null | md5sum | cut -d' ' -f1)
 	echo "E2E IMDS instance_id=$ID hostname=$HN user_data_md5=$UD"
+	if [ -x /bin/iperf3 ]; then
+		timeout 60 /bin/iperf3 -c 169.254.169.254 -t 2 >/tmp/ip3 2>&1; rc=$?
+		echo "E2E IPERF3 TOE rc=$rc $(grep -E 'receiver' /tmp/ip3 | tail -1)"
+	fi
 	kill -USR1 $(cat /tmp/udhcpc.pid)
 	sleep 3
 	kill -USR2 $(cat /tmp/udhcpc.pid)
