@@ -132,6 +132,7 @@ if [ $INTEGRATION = 1 ]; then
 		"build-asan:test_tso.sh"
 		"build-asan:test_owner.sh"
 		"build-asan:test_reload.sh"
+		"build-asan:test_toe_netns.sh"
 	)
 	for entry in "${INTEGRATION_TESTS[@]}"; do
 		dir=${entry%%:*} t=${entry#*:} suffix=

@@ -80,7 +80,7 @@ struct dp_port_info {
 	X(GRO, "gro", "TCP segment for a guest that takes super-frames: GRO coalesces it on the library path") \
 	X(FULL, "full", "receiver has not posted room for it") \
 	X(PSEC, "psec", "port security needs headers past the bytes the direct path reads (neighbour discovery options, long IPv6 extension chains)") \
-	X(TOE, "toe", "for the port's TOE endpoint (or it needs more headers to tell): answered on the library path")
+	X(TOE, "toe", "for the port's TOE endpoint (or it needs more headers to tell), or an ARP request it may suppress: answered on the library path")
 
 enum dp_direct_stop {
 #define DP_DS_ENUM(sym, name, help) DP_DIRECT_STOP_##sym,

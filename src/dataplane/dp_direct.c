@@ -248,9 +248,10 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 				continue;
 			}
 		}
+		/* the endpoint's frames, and ARP requests it may suppress */
 		if (src->toe_on &&
-		    toe_ep_classify(&src->ep_conf, hdr, peek, frame_len) !=
-		    TOE_EP_NOT_MINE)
+		    (toe_ep_classify(&src->ep_conf, hdr, peek, frame_len) !=
+		     TOE_EP_NOT_MINE || toe_ep_arp_target(hdr, peek) != NULL))
 			DS_STOP(TOE);
 		/* Same MACs and type as the frame before: same decision (as
 		 * in dp_forward). */

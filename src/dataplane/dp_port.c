@@ -759,6 +759,11 @@ dp_port_add(struct dp *dp, const struct cfg *cfg, const struct cfg_port *pc,
 		.is_uplink = false, .uplink = port->uplink_id, .net = port->net,
 	};
 	memcpy(dp->fwd_ports[p].mac, pc->mac, 6);
+	for (unsigned int i = 0; i < pc->n_ips && !dp->fwd_ports[p].has_ip4; i++)
+		if (pc->ips[i].family == 4) {
+			dp->fwd_ports[p].has_ip4 = true;
+			memcpy(dp->fwd_ports[p].ip4, pc->ips[i].addr, 4);
+		}
 
 	/* Named by slot: port names (31 characters) do not fit a ring name. */
 	snprintf(key, sizeof(key), "p%u", p);

@@ -571,6 +571,8 @@ uint64_t dp_toe_now_ms(const struct dp *dp);
  * true when taken (m consumed); the endpoints' timers and services, true
  * when they sent anything. */
 bool dp_toe_take(struct dp_worker *w, uint16_t in, struct rte_mbuf *m);
+bool dp_toe_suppress(struct dp_worker *w, uint16_t in,
+		     const struct fwd_ctx *fctx, struct rte_mbuf *m);
 bool dp_toe_run(struct dp_worker *w, uint64_t tsc);
 /* The worker's TOE state (0 or -ENOMEM) and its end. */
 int dp_toe_worker_init(struct dp_worker *w);

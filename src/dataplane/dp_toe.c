@@ -297,6 +297,37 @@ dp_toe_take(struct dp_worker *w, uint16_t in, struct rte_mbuf *m)
 }
 
 /*
+ * ARP suppression: a broadcast request from port in for the address of
+ * another VM port of its network whose guest is up is answered by in's
+ * endpoint with that port's MAC.  A scan of the ports: ARP requests are
+ * few, and a guest that floods them spends its own worker's time.
+ */
+bool
+dp_toe_suppress(struct dp_worker *w, uint16_t in, const struct fwd_ctx *fctx,
+		struct rte_mbuf *m)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m);
+	const uint8_t *ip = toe_ep_arp_target(f, len);
+	uint16_t net = w->dp->ports[in].net;
+
+	if (ip == NULL)
+		return false;
+	for (uint16_t p = 0; p < fctx->n_ports; p++) {
+		const struct fwd_port *fp = &fctx->ports[p];
+
+		if (p == in || fp->is_uplink || !fp->has_ip4 || fp->net != net ||
+		    memcmp(fp->ip4, ip, 4) != 0 || !portset_has(&fctx->up, p))
+			continue;
+		toe_ep_arp_proxy(w->toe_ep[in], f, len, fp->mac);
+		w->stats[in].toe_taken++;
+		rte_pktmbuf_free(m);
+		return true;
+	}
+	return false;
+}
+
+/*
  * The timers of the endpoints of the ports this worker polls, and the
  * views' copy of their connections every 250 ms.  Returns whether any
  * frame went out.

@@ -383,10 +383,15 @@ dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
 		}
 		/* Before the decision cache: an ARP request for the gateway
 		 * has the MACs of one for another VM. */
-		if (port->toe_on &&
-		    toe_ep_classify(&port->ep_conf, hdr, data_len, len) !=
-		    TOE_EP_NOT_MINE && dp_toe_take(w, in, m))
-			continue;
+		if (port->toe_on) {
+			if (toe_ep_classify(&port->ep_conf, hdr, data_len, len) !=
+			    TOE_EP_NOT_MINE) {
+				if (dp_toe_take(w, in, m))
+					continue;
+			} else if (dp_toe_suppress(w, in, fctx, m)) {
+				continue;
+			}
+		}
 		/*
 		 * The decision reads the Ethernet header only, and only when
 		 * the first segment holds it all (checked by data_len).  A

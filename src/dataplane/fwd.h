@@ -46,6 +46,8 @@ struct fwd_port {
 	uint16_t net;           /* VM ports: their network */
 	bool is_uplink;
 	int16_t uplink;         /* VM ports: their uplink's port id, or -1 */
+	bool has_ip4;           /* VM ports: their first ip: (ARP suppression) */
+	uint8_t ip4[4];
 };
 
 struct fwd_ctx {

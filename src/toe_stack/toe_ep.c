@@ -362,6 +362,43 @@ arp_input(struct ep_in *in)
 	return reply(in, ETH_LEN + ARP_LEN);
 }
 
+const uint8_t *
+toe_ep_arp_target(const uint8_t *f, uint32_t len)
+{
+	if (len < ETH_LEN + ARP_LEN || rd16(f + 12) != ETH_ARP ||
+	    memcmp(f, bcast_mac, 6) != 0)
+		return NULL;
+	/* Ethernet/IPv4 requests, not a probe or an announcement */
+	if (rd16(f + 14) != 1 || rd16(f + 16) != ETH_IP4 || f[18] != 6 ||
+	    f[19] != 4 || rd16(f + 20) != 1 || memcmp(f + 28, f + 38, 4) == 0 ||
+	    memcmp(f + 28, zero4, 4) == 0)
+		return NULL;
+	return f + 38;
+}
+
+bool
+toe_ep_arp_proxy(struct toe_ep *ep, const uint8_t *f, uint32_t len,
+		 const uint8_t mac[6])
+{
+	uint8_t o[MIN_FRAME], *r = o + ETH_LEN;
+	struct toe_emit e = { .hdr = o, .hdr_len = MIN_FRAME, .l2_len = ETH_LEN };
+
+	if (toe_ep_arp_target(f, len) == NULL)
+		return false;
+	memset(o, 0, sizeof(o));
+	memcpy(o, f + 22, 6);
+	memcpy(o + 6, mac, 6);
+	wr16(o + 12, ETH_ARP);
+	memcpy(r, f + 14, 6);
+	wr16(r + 6, 2);
+	memcpy(r + 8, mac, 6);
+	memcpy(r + 14, f + 38, 4);
+	memcpy(r + 18, f + 22, 10);
+	ep->stats.arp_suppressed++;
+	ep->emit(ep->emit_arg, &e);
+	return true;
+}
+
 /* ------------------------------------------------------------------ */
 /* IPv4, ICMP, TCP                                                     */
 

@@ -118,6 +118,7 @@ enum toe_ep_drop {
 	X(taken,          "taken",          "frames from the guest the endpoint took") \
 	X(replies,        "replies",        "frames the endpoint sent the guest") \
 	X(arp_replies,    "arp_replies",    "ARP requests answered") \
+	X(arp_suppressed, "arp_suppressed", "ARP requests for another VM port of the network answered with its MAC, not flooded") \
 	X(nd_adverts,     "nd_adverts",     "neighbour solicitations answered") \
 	X(echo_replies,   "echo_replies",   "ICMP and ICMPv6 echo requests answered") \
 	X(icmp_errors,    "icmp_errors",    "ICMP/ICMPv6 errors from the guest about what the endpoint sent (unreachable, time exceeded, parameter problem)") \
@@ -216,6 +217,17 @@ void toe_ep_fini(struct toe_ep *ep);
  */
 bool toe_ep_input(struct toe_ep *ep, const uint8_t *f, uint32_t len,
 		  bool l4_ok, uint64_t now_ms);
+
+/*
+ * ARP suppression: a request (len bytes at f, broadcast) for the address
+ * of another VM port of the network, answered with that port's MAC
+ * instead of flooded.  true when f is such a request and was answered
+ * (counted arp_suppressed); the caller found the MAC.  is_request tells
+ * the caller whether to look: the target address, or NULL.
+ */
+const uint8_t *toe_ep_arp_target(const uint8_t *f, uint32_t len);
+bool toe_ep_arp_proxy(struct toe_ep *ep, const uint8_t *f, uint32_t len,
+		      const uint8_t mac[6]);
 
 /* A consistent copy of the lease, from any thread. */
 void toe_ep_lease_read(const struct toe_ep *ep, struct toe_ep_lease *out);

@@ -6,12 +6,15 @@
 # vtoed's socket, as test_netns.sh does), curl and iperf3 as clients.
 #
 #   ns vtoe-t<pid>: tap tt<pid> 10.0.0.11/24, route 169.254.169.254 via 10.0.0.1
-#        |  (kernel TCP: curl, iperf3, python raw frames)
-#   testpmd (io, CPU 0): net_tap0 <-> net_virtio_user0
-#        |
-#   vtoed: vm1.0 (ip 10.0.0.11/24, gateway 10.0.0.1, imds v2-only) -> its TOE endpoint
+#        |  (kernel TCP: curl, iperf3, python raw frames)      ns vtoe-u<pid>: tap tu<pid> 10.0.0.12/24
+#   testpmd (io, CPU 0): net_tap0 <-> net_virtio_user0        net_tap1 <-> net_virtio_user1
+#        |                                                         |
+#   vtoed: vm1.0 (ip 10.0.0.11/24, gateway 10.0.0.1,           vm2.0 (ip 10.0.0.12/24, no endpoint)
+#          imds v2-only) -> its TOE endpoint
 #
-# Checked: the IMDSv2 token flow (401 without, 200 with, 401 forged);
+# Checked: ARP suppression (vm1's request for 10.0.0.12 answered with
+# vm2.0's MAC by vm1.0's endpoint: vm2's namespace sees no ARP request,
+# and vm1 then pings it); the IMDSv2 token flow (401 without, 200 with, 401 forged);
 # 1,000 requests on one keep-alive connection and 1,000 short connections
 # all answered; 64 MiB of user data md5-exact with 1 % loss and 1 %
 # reordering injected both ways (the impairment stage); iperf3 -c, -R and
@@ -28,8 +31,8 @@ need_binaries "$VTOED" "$VTOECTL"
 need_hugepages 256
 UD_MB=${VTOE_TOE_UD_MB:-64}
 
-NS=vtoe-t$$ TAP=tt$$ MAC=$VM1_MAC MD=169.254.169.254
-cleanup_ns() { ip netns del "$NS" 2>/dev/null; }
+NS=vtoe-t$$ TAP=tt$$ MAC=$VM1_MAC MD=169.254.169.254 NS2=vtoe-u$$ TAP2=tu$$
+cleanup_ns() { ip netns del "$NS" 2>/dev/null; ip netns del "$NS2" 2>/dev/null; }
 trap 'cleanup_ns; t_cleanup' EXIT
 nsx() { ip netns exec "$NS" "$@"; }
 
@@ -45,16 +48,21 @@ vms:
     ports:
       - {name: vm1.0, socket: $VM1_SOCK, mac: "$MAC", ip: 10.0.0.11/24, gateway: 10.0.0.1,
          allowed: [{ip: 10.0.0.99}]}
+  - name: vm2
+    ports:
+      - {name: vm2.0, socket: $VM2_SOCK, mac: "$VM2_MAC", ip: 10.0.0.12/24,
+         toe: {dhcp: false, metadata: false, iperf3: false}}
 EOC
 vtoed_start "$CONF" "$VLOG" 300 || { dump_log "$VLOG"; die "vtoed did not start"; }
 
 timeout -k 5 280 taskset -c "$OTHER_CPUS" stdbuf -oL dpdk-testpmd --lcores "0@$MAIN_CPU,1@$MAIN_CPU" --main-lcore 0 \
 	--no-pci --no-huge -m 512 --file-prefix="$(dpdk_prefix tptoe)" \
 	--vdev "net_tap0,iface=$TAP,mac=$MAC" --vdev "net_virtio_user0,path=$VM1_SOCK,mac=$MAC" \
+	--vdev "net_tap1,iface=$TAP2,mac=$VM2_MAC" --vdev "net_virtio_user1,path=$VM2_SOCK,mac=$VM2_MAC" \
 	-- --no-mlockall --total-num-mbufs=16384 --forward-mode=io -a \
 	< <(sleep 270) >"$WORK/testpmd.log" 2>&1 &
 tp=$!; track $tp
-wait_for 30 eval "ip link show $TAP >/dev/null 2>&1" && wait_for 30 ports_up vm1.0 &&
+wait_for 30 eval "ip link show $TAP >/dev/null 2>&1 && ip link show $TAP2 >/dev/null 2>&1" && wait_for 30 ports_up vm1.0 vm2.0 &&
 	wait_for 30 grep -q "Press enter to exit" "$WORK/testpmd.log" || { dump_log "$WORK/testpmd.log"; die "testpmd bridge did not come up"; }
 cleanup_ns
 ip netns add "$NS"
@@ -64,6 +72,11 @@ ip -n "$NS" addr add 10.0.0.11/24 dev "$TAP"
 ip -n "$NS" link set "$TAP" up
 ip -n "$NS" link set lo up
 ip -n "$NS" route add $MD/32 via 10.0.0.1
+ip netns add "$NS2"
+ip link set "$TAP2" netns "$NS2"
+ip -n "$NS2" link set "$TAP2" address "$VM2_MAC"
+ip -n "$NS2" addr add 10.0.0.12/24 dev "$TAP2"
+ip -n "$NS2" link set "$TAP2" up
 if ! wait_for 15 eval "nsx busybox ping -c 1 -W 1 $MD >/dev/null"; then
 	log "vm1.0: $(ctl --json stats | jq -c '(.result? // .).ports[0] | {rx_packets, tx_packets, toe_taken, toe_sent, drops: (.drops | with_entries(select(.value != 0)))}')"
 	log "ns: $(nsx ip neigh 2>&1 | tr '\n' ' ') $(nsx ip -s link show "$TAP" 2>&1 | tr '\n' ' ')"
@@ -71,6 +84,19 @@ if ! wait_for 15 eval "nsx busybox ping -c 1 -W 1 $MD >/dev/null"; then
 fi
 
 T() { ctl --json toe vm1.0 | jq "(.result? // .)[0]$1"; }
+
+# ARP suppression: vm2's namespace hears no request, vm1 gets vm2's MAC
+ip netns exec "$NS2" timeout 5 tcpdump -ni "$TAP2" -c 1 'arp and ether broadcast' >"$WORK/arp2.txt" 2>&1 &
+td=$!
+sleep 1
+nsx busybox arping -c 2 -w 3 -I "$TAP" 10.0.0.12 >"$WORK/arping.txt" 2>&1
+wait $td
+check "vm1's ARP request for vm2 answered with vm2.0's MAC ($(grep -ci 'reply from' "$WORK/arping.txt") replies)" \
+	grep -qi "reply from 10.0.0.12 \[$VM2_MAC\]" "$WORK/arping.txt"
+check "vm2's namespace saw no broadcast ARP request ($(grep -c 'ARP, Request' "$WORK/arp2.txt"))" \
+	test "$(grep -c 'ARP, Request' "$WORK/arp2.txt")" = 0
+check "counted: arp_suppressed $(T .counters.arp_suppressed) (the first request: the next go unicast)" test "$(T .counters.arp_suppressed)" -ge 1
+check "vm1 pings vm2 (10.0.0.12) through the switch" nsx busybox ping -c 2 -W 2 10.0.0.12
 url() { echo "http://$MD$1"; }
 code() { nsx curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@"; }
 

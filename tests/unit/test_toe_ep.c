@@ -311,6 +311,38 @@ test_arp(void **state)
 	assert_int_equal(drops(TOE_EP_DROP_NOT_ROUTED), 1);
 }
 
+/* ARP suppression: the request for another VM's address, answered with
+ * the MAC the caller found. */
+static void
+test_arp_proxy(void **state)
+{
+	static const uint8_t other[6] = { 0x52, 0x54, 0, 0, 2, 2 };
+	uint8_t f[64];
+	uint32_t len = arp_req(f, (const uint8_t[]){ 10, 0, 0, 12 });
+
+	(void)state;
+	assert_non_null(toe_ep_arp_target(f, len));
+	out_len = 0;
+	assert_true(toe_ep_arp_proxy(&ep, f, len, other));
+	assert_int_equal(out_len, 60);
+	assert_memory_equal(out, GMAC, 6);
+	assert_memory_equal(out + 6, other, 6);
+	assert_int_equal(rd16(out + 20), 2);
+	assert_memory_equal(out + 22, other, 6);
+	assert_memory_equal(out + 28, ((const uint8_t[]){ 10, 0, 0, 12 }), 4);
+	assert_memory_equal(out + 32, GMAC, 6);
+	assert_memory_equal(out + 38, GIP, 4);
+	assert_int_equal(ep.stats.arp_suppressed, 1);
+	/* not a request to suppress: unicast, a gratuitous one, cut */
+	memcpy(f, GMAC, 6);
+	assert_null(toe_ep_arp_target(f, len));
+	len = arp_req(f, GIP);
+	assert_null(toe_ep_arp_target(f, len));
+	len = arp_req(f, (const uint8_t[]){ 10, 0, 0, 12 });
+	assert_null(toe_ep_arp_target(f, 41));
+	assert_false(toe_ep_arp_proxy(&ep, f, 41, other));
+}
+
 static void
 test_icmp(void **state)
 {
@@ -727,7 +759,7 @@ test_names(void **state)
 	}
 	assert_null(toe_ep_drop_name(TOE_EP_DROP_MAX));
 	assert_string_equal(toe_ep_lease_state_name(TOE_EP_LEASE_BOUND), "bound");
-	assert_int_equal(toe_ep_n_counters, 28);
+	assert_int_equal(toe_ep_n_counters, 29);
 }
 
 int
@@ -736,6 +768,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_classify, setup),
 		cmocka_unit_test_setup(test_arp, setup),
+		cmocka_unit_test_setup(test_arp_proxy, setup),
 		cmocka_unit_test_setup(test_icmp, setup),
 		cmocka_unit_test_setup(test_tcp_closed, setup),
 		cmocka_unit_test_setup(test_dhcp_exchange, setup),
