@@ -117,11 +117,14 @@ fi
 [ "$(id -u)" = 0 ] || { echo "toe_bench.sh: must run as root (namespaces, hugepages, vhost-user, apt-get)" >&2; exit 1; }
 
 # ------------------------------------------------------------ install step
-PKGS=(iperf3 apache2-utils jq busybox curl procps iproute2 util-linux)
+PKGS=(iperf3 apache2-utils jq curl procps iproute2 util-linux)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
 done
+# busybox (ping): the static one, as scripts/setup.sh installs (the guests
+# need it; Debian's busybox and busybox-static replace each other)
+command -v busybox >/dev/null || missing+=(busybox-static)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "toe_bench: installing ${missing[*]}" >&2
 	export DEBIAN_FRONTEND=noninteractive

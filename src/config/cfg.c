@@ -1045,7 +1045,7 @@ static void parse_port(struct cfg_parser *p, const yaml_node_t *map,
 }
 
 /* Printable, no blanks: it goes into DHCP options and HTTP bodies. */
-static bool metadata_text_ok(const char *s, bool hostname)
+bool cfg_metadata_text_ok(const char *s, bool hostname)
 {
 	if (*s == '\0')
 		return false;
@@ -1083,7 +1083,7 @@ static void parse_vm_metadata(struct cfg_parser *p, const yaml_node_t *map,
 		n = cfg_map_get(p, map, keys[i]);
 		if (n == NULL || (s = cfg_get_scalar(p, n, ctx, keys[i])) == NULL)
 			continue;
-		if (strlen(s) >= size[i] || !metadata_text_ok(s, i == 1)) {
+		if (strlen(s) >= size[i] || !cfg_metadata_text_ok(s, i == 1)) {
 			cfg_error(p, n, "%smetadata: %s \"%s\" is not %s of at most %zu characters",
 				  ctx, keys[i], s, i == 1 ?
 				  "a host name (letters, digits, '-', '.')" :

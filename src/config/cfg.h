@@ -308,6 +308,16 @@ int cfg_interval_parse(const char *s, uint64_t *ms);
 
 /* "52:54:00:00:01:01" -> 6 bytes; 0 or -EINVAL. */
 int cfg_mac_parse(const char *s, uint8_t mac[6]);
+/* "10.0.0.11", "10.0.0.11/24", "2001:db8::11/64": 0 or -EINVAL. */
+int cfg_ip_parse(const char *s, struct cfg_ip *ip);
+/* A port's endpoint from text, as a libvirt domain's metadata gives it
+ * (attach.c): ip, gateway, dns ("a,b"), hostname, instance_id, any ""
+ * for unset; the toe: flags follow the address as in the port map.
+ * 0, or -EINVAL with what is wrong in err. */
+int cfg_port_endpoint_set(struct cfg_port *pc, const char *ip,
+			  const char *gateway, const char *dns,
+			  const char *hostname, const char *instance_id,
+			  char *err, size_t size);
 /* 6 bytes -> "52:54:00:00:01:01" (buf >= 18 bytes). */
 void cfg_mac_format(const uint8_t mac[6], char *buf, size_t size);
 

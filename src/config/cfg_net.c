@@ -170,18 +170,14 @@ void cfg_parse_networks(struct cfg_parser *p, const yaml_node_t *list)
 	}
 }
 
-/* "10.0.0.11", "10.0.0.11/24", "2001:db8::11/64". */
-static bool parse_ip(struct cfg_parser *p, const yaml_node_t *n,
-		     const char *ctx, const char *key, struct cfg_ip *ip)
+int
+cfg_ip_parse(const char *s, struct cfg_ip *ip)
 {
-	const char *s = cfg_get_scalar(p, n, ctx, key);
 	char buf[64], *slash, *end;
 	long len;
 
-	if (s == NULL)
-		return false;
 	if (strlen(s) >= sizeof(buf))
-		goto bad;
+		return -EINVAL;
 	memcpy(buf, s, strlen(s) + 1);
 	slash = strchr(buf, '/');
 	if (slash != NULL)
@@ -192,16 +188,27 @@ static bool parse_ip(struct cfg_parser *p, const yaml_node_t *n,
 	else if (inet_pton(AF_INET6, buf, ip->addr) == 1)
 		ip->family = 6;
 	else
-		goto bad;
+		return -EINVAL;
 	ip->prefix = ip->family == 4 ? 32 : 128;
 	if (slash != NULL) {
 		len = strtol(slash + 1, &end, 10);
 		if (slash[1] == '\0' || *end != '\0' || len < 0 || len > ip->prefix)
-			goto bad;
+			return -EINVAL;
 		ip->prefix = (uint8_t)len;
 	}
-	return true;
-bad:
+	return 0;
+}
+
+/* "10.0.0.11", "10.0.0.11/24", "2001:db8::11/64". */
+static bool parse_ip(struct cfg_parser *p, const yaml_node_t *n,
+		     const char *ctx, const char *key, struct cfg_ip *ip)
+{
+	const char *s = cfg_get_scalar(p, n, ctx, key);
+
+	if (s == NULL)
+		return false;
+	if (cfg_ip_parse(s, ip) == 0)
+		return true;
 	cfg_error(p, n, "%s%s \"%s\" is not an address (want 10.0.0.11/24 or 2001:db8::11/64)",
 		  ctx, key, s);
 	return false;
@@ -353,30 +360,98 @@ static uint32_t host_part4(const uint8_t a[4], unsigned int prefix)
 	return x & (~(uint32_t)0 >> prefix);
 }
 
-static void parse_port_gateway(struct cfg_parser *p, const yaml_node_t *n,
-			       const char *ctx, struct cfg_port *port)
+/* The port's gateway (in port->gateway): another address of its IPv4
+ * subnet.  0, or -EINVAL with the message in err. */
+static int gateway_check(struct cfg_port *port, char *err, size_t size)
 {
 	const struct cfg_ip *ip = port_ip4(port);
 
-	if (!parse_ip4(p, n, ctx, "gateway", port->gateway))
-		return;
 	if (ip == NULL) {
-		cfg_error(p, n, "%sgateway needs an IPv4 ip: on the port (the address it is the gateway of)",
-			  ctx);
-		return;
+		snprintf(err, size, "gateway needs an IPv4 ip: on the port (the address it is the gateway of)");
+		return -EINVAL;
 	}
 	if (memcmp(ip->addr, port->gateway, 4) == 0 ||
 	    !same_subnet4(ip->addr, port->gateway, ip->prefix) ||
 	    host_part4(port->gateway, ip->prefix) == 0 ||
 	    host_part4(port->gateway, ip->prefix) ==
 	    (ip->prefix < 31 ? ~(uint32_t)0 >> ip->prefix : UINT32_MAX)) {
-		cfg_error(p, n, "%sgateway %u.%u.%u.%u is not another address of the port's subnet (ip %u.%u.%u.%u/%u)",
-			  ctx, port->gateway[0], port->gateway[1],
-			  port->gateway[2], port->gateway[3], ip->addr[0],
-			  ip->addr[1], ip->addr[2], ip->addr[3], ip->prefix);
-		return;
+		snprintf(err, size, "gateway %u.%u.%u.%u is not another address of the port's subnet (ip %u.%u.%u.%u/%u)",
+			 port->gateway[0], port->gateway[1],
+			 port->gateway[2], port->gateway[3], ip->addr[0],
+			 ip->addr[1], ip->addr[2], ip->addr[3], ip->prefix);
+		return -EINVAL;
 	}
 	port->has_gateway = true;
+	return 0;
+}
+
+static void parse_port_gateway(struct cfg_parser *p, const yaml_node_t *n,
+			       const char *ctx, struct cfg_port *port)
+{
+	char err[160];
+
+	if (!parse_ip4(p, n, ctx, "gateway", port->gateway))
+		return;
+	if (gateway_check(port, err, sizeof(err)) != 0)
+		cfg_error(p, n, "%s%s", ctx, err);
+}
+
+int
+cfg_port_endpoint_set(struct cfg_port *pc, const char *ip, const char *gateway,
+		      const char *dns, const char *hostname,
+		      const char *instance_id, char *err, size_t size)
+{
+	bool has_ip4;
+
+	if (ip[0] != '\0') {
+		if (cfg_ip_parse(ip, &pc->ips[0]) != 0) {
+			snprintf(err, size, "ip \"%s\" is not an address (want 10.0.0.11/24)", ip);
+			return -EINVAL;
+		}
+		pc->n_ips = 1;
+	}
+	if (gateway[0] != '\0') {
+		if (inet_pton(AF_INET, gateway, pc->gateway) != 1) {
+			snprintf(err, size, "gateway \"%s\" is not an IPv4 address", gateway);
+			return -EINVAL;
+		}
+		if (gateway_check(pc, err, size) != 0)
+			return -EINVAL;
+	}
+	if (dns[0] != '\0') {
+		char buf[80], *save = NULL, *tok;
+
+		snprintf(buf, sizeof(buf), "%s", dns);
+		for (tok = strtok_r(buf, ",", &save); tok != NULL;
+		     tok = strtok_r(NULL, ",", &save)) {
+			if (pc->n_dns == CFG_DNS_MAX ||
+			    inet_pton(AF_INET, tok, pc->dns[pc->n_dns]) != 1) {
+				snprintf(err, size, "dns \"%s\" is not up to %d IPv4 addresses (\"10.0.0.2,9.9.9.9\")",
+					 dns, CFG_DNS_MAX);
+				return -EINVAL;
+			}
+			pc->n_dns++;
+		}
+	}
+	if (hostname[0] != '\0') {
+		if (!cfg_metadata_text_ok(hostname, true) ||
+		    strlen(hostname) >= sizeof(pc->hostname)) {
+			snprintf(err, size, "hostname \"%s\" is not a host name", hostname);
+			return -EINVAL;
+		}
+		snprintf(pc->hostname, sizeof(pc->hostname), "%s", hostname);
+	}
+	if (instance_id[0] != '\0') {
+		if (!cfg_metadata_text_ok(instance_id, false) ||
+		    strlen(instance_id) >= sizeof(pc->instance_id)) {
+			snprintf(err, size, "instance-id \"%s\" is not printable text without blanks", instance_id);
+			return -EINVAL;
+		}
+		snprintf(pc->instance_id, sizeof(pc->instance_id), "%s", instance_id);
+	}
+	has_ip4 = port_ip4(pc) != NULL;
+	pc->toe_dhcp = pc->toe_metadata = pc->toe_iperf3 = has_ip4;
+	return 0;
 }
 
 static void parse_port_dns(struct cfg_parser *p, const yaml_node_t *n,

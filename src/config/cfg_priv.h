@@ -96,6 +96,10 @@ bool cfg_get_mode(struct cfg_parser *p, const yaml_node_t *n, const char *ctx,
 void cfg_get_bool(struct cfg_parser *p, const yaml_node_t *n, const char *ctx,
 		  const char *key, bool *out);
 
+/* Letters, digits, '-', '.' (a host name), or printable without blanks
+ * or quotes: metadata text that goes into DHCP options and HTTP. */
+bool cfg_metadata_text_ok(const char *s, bool hostname);
+
 /* cfg_net.c: networks: and a port's network, ip, allowed, port_security
  * (networks are parsed before the VMs; the check runs after them). */
 void cfg_parse_networks(struct cfg_parser *p, const yaml_node_t *list);

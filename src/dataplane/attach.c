@@ -58,12 +58,14 @@ uplink_index(const struct cfg *cfg, const char *name)
 	return -1;
 }
 
-/* The port interface i (index n among vhost-user ones) of vm would get. */
-static void
+/* The port interface i (index n among vhost-user ones) of vm would get;
+ * false when its metadata does not hold. */
+static bool
 want_of(const struct cfg *cfg, const struct membership_vm *vm,
 	const struct membership_iface *ifc, unsigned int n,
 	struct attach_want *w)
 {
+	char err[160];
 	const struct membership_port_hint *h = &ifc->hint;
 	struct cfg_port *pc = &w->pc;
 	char suffix[16];
@@ -98,6 +100,12 @@ want_of(const struct cfg *cfg, const struct membership_vm *vm,
 		pc->uplink = u;
 	if (h->offloads >= 0)
 		pc->offloads = h->offloads == 1;
+	/* The endpoint: the domain's name and UUID unless it says */
+	snprintf(pc->hostname, sizeof(pc->hostname), "%s", vm->name);
+	snprintf(pc->instance_id, sizeof(pc->instance_id), "%s", vm->uuid);
+	return !h->meta_cut &&
+	       cfg_port_endpoint_set(pc, h->ip, h->gateway, h->dns, h->hostname,
+				     h->instance_id, err, sizeof(err)) == 0;
 }
 
 static bool
@@ -190,9 +198,9 @@ attach_plan(const struct cfg *cfg, const struct membership *table,
 	     vm = membership_next(table, vm)) {
 		for (uint32_t i = 0; i < vm->n_ifaces; i++) {
 			if (vm->ifaces[i].refused ||
-			    !under_dirs(cfg, vm->ifaces[i].socket))
+			    !under_dirs(cfg, vm->ifaces[i].socket) ||
+			    !want_of(cfg, vm, &vm->ifaces[i], i, &w))
 				continue;
-			want_of(cfg, vm, &vm->ifaces[i], i, &w);
 			for (unsigned int p = 0; p < n_ports; p++)
 				if (ports[p].from_libvirt &&
 				    strcmp(ports[p].name, w.pc.name) == 0 &&
@@ -225,7 +233,10 @@ attach_plan(const struct cfg *cfg, const struct membership *table,
 				refuse(plan, vm, ifc, ATTACH_OUTSIDE, NULL);
 				continue;
 			}
-			want_of(cfg, vm, ifc, i, &w);
+			if (!want_of(cfg, vm, ifc, i, &w)) {
+				refuse(plan, vm, ifc, ATTACH_METADATA, NULL);
+				continue;
+			}
 			for (unsigned int p = 0; p < n_ports && !keep; p++)
 				keep = kept[p] && strcmp(ports[p].name, w.pc.name) == 0;
 			if (keep) {

@@ -15,7 +15,10 @@
  *    domain's QEMU is the server, else makes the socket (server mode,
  *    with defaults.owner/group/perms);
  *  - uplink, weight, offloads from vtoe's <metadata> element, else from
- *    membership.defaults.
+ *    membership.defaults; its TOE endpoint (ip, gateway, dns, hostname,
+ *    instance-id) from that element too, the host name defaulting to the
+ *    domain's name and the instance id to its UUID; without an ip, the
+ *    port has no endpoint.
  * An interface that is a port of the port map already (same MAC and
  * socket) is left to that port.  Any other is refused, with a reason,
  * when its socket is not under
@@ -40,7 +43,8 @@
 	X(NAME_TAKEN, "name_taken", "its port name is another port's") \
 	X(MAC_TAKEN, "mac_taken", "its MAC is another port's (or another domain's)") \
 	X(SOCKET_TAKEN, "socket_taken", "its socket is another port's") \
-	X(TOO_MANY, "too_many", "more interfaces than ports vtoed can hold")
+	X(TOO_MANY, "too_many", "more interfaces than ports vtoed can hold") \
+	X(METADATA, "metadata_invalid", "its vtoe <metadata> element has an ip, gateway, dns, hostname or instance-id that does not hold")
 
 enum attach_reason {
 #define ATTACH_REASON_ENUM(sym, name, help) ATTACH_##sym,

@@ -89,6 +89,14 @@ struct membership_port_hint {
 	uint32_t weight;
 	char uplink[MEMBERSHIP_HINT_NAME_MAX];
 	int8_t offloads;                        /* -1: unset, 0, 1 */
+	/* The port's TOE endpoint, as text ("": unset; checked by attach):
+	 * ip, gateway, dns (comma-separated), hostname, instance-id. */
+	char ip[48];
+	char gateway[16];
+	char dns[68];
+	char hostname[64];
+	char instance_id[64];
+	bool meta_cut;                          /* one did not fit: unusable */
 };
 
 struct membership_iface_info {

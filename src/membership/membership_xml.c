@@ -177,6 +177,29 @@ hint_parse(xmlXPathContextPtr xp, xmlNodePtr node,
 				h->offloads = strcmp(s, "true") == 0;
 			free(s);
 		}
+		/* The endpoint's settings: text, checked where the port is
+		 * made; one that does not fit makes them all unusable. */
+		{
+			static const char *const attrs[] = {
+				"string(@ip)", "string(@gateway)", "string(@dns)",
+				"string(@hostname)", "string(@instance-id)",
+			};
+			char *dst[] = { h->ip, h->gateway, h->dns, h->hostname,
+					h->instance_id };
+			size_t size[] = { sizeof(h->ip), sizeof(h->gateway),
+					  sizeof(h->dns), sizeof(h->hostname),
+					  sizeof(h->instance_id) };
+
+			for (size_t k = 0; k < sizeof(attrs) / sizeof(attrs[0]); k++) {
+				if ((s = xpath_string(xp, m, attrs[k])) == NULL)
+					continue;
+				if (strlen(s) >= size[k])
+					h->meta_cut = true;
+				else
+					memcpy(dst[k], s, strlen(s) + 1);
+				free(s);
+			}
+		}
 	}
 	xmlXPathFreeObject(obj);
 	return 0;

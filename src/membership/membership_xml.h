@@ -49,7 +49,9 @@ struct membership_xml_iface {
 
 /* The namespace of vtoe's element in a domain's <metadata>:
  *   <vtoe:port xmlns:vtoe="urn:vtoe:libvirt:1" mac="52:54:00:00:01:01"
- *              weight="4" uplink="up1" offloads="false"/>
+ *              weight="4" uplink="up1" offloads="false"
+ *              ip="10.0.0.11/24" gateway="10.0.0.1" dns="10.0.0.2,9.9.9.9"
+ *              hostname="vm1" instance-id="i-0001"/>
  * one per interface, matched by MAC. */
 #define MEMBERSHIP_XML_NS "urn:vtoe:libvirt:1"
 

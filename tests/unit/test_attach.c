@@ -139,6 +139,48 @@ static void test_ports_from_a_domain(void **state)
 	assert_false(pc->offloads);
 }
 
+/* The TOE endpoint from the domain's metadata: its ip, gateway, dns,
+ * host name (default: the domain's name) and instance id (default: its
+ * UUID); metadata that does not hold refuses the interface. */
+static void test_endpoint_from_metadata(void **state)
+{
+	struct fx *fx = *state;
+	struct membership_iface_info ifs[3] = {
+		iface(1, "/run/vtoe/e0.sock", false, "e-eth0"),
+		iface(2, "/run/vtoe/e1.sock", false, "e-eth1"),
+		iface(3, "/run/vtoe/e2.sock", false, "e-eth2"),
+	};
+	const struct cfg_port *pc;
+
+	snprintf(ifs[0].hint.ip, sizeof(ifs[0].hint.ip), "10.0.0.11/24");
+	snprintf(ifs[0].hint.gateway, sizeof(ifs[0].hint.gateway), "10.0.0.1");
+	snprintf(ifs[0].hint.dns, sizeof(ifs[0].hint.dns), "10.0.0.2,9.9.9.9");
+	snprintf(ifs[1].hint.ip, sizeof(ifs[1].hint.ip), "10.0.1.5/24");
+	snprintf(ifs[1].hint.hostname, sizeof(ifs[1].hint.hostname), "web-1");
+	snprintf(ifs[1].hint.instance_id, sizeof(ifs[1].hint.instance_id), "i-42");
+	snprintf(ifs[2].hint.ip, sizeof(ifs[2].hint.ip), "10.0.2.5/24");
+	snprintf(ifs[2].hint.gateway, sizeof(ifs[2].hint.gateway), "10.9.9.1");
+	start(fx, UUID_A, "dom-e", ifs, 3);
+	plan(fx, 60);
+	assert_int_equal(fx->plan.n_add, 2);
+	pc = &fx->plan.add[0].pc;
+	assert_int_equal(pc->n_ips, 1);
+	assert_int_equal(pc->ips[0].prefix, 24);
+	assert_true(pc->has_gateway);
+	assert_int_equal(pc->n_dns, 2);
+	assert_true(pc->toe_dhcp && pc->toe_metadata && pc->toe_iperf3);
+	assert_string_equal(pc->hostname, "dom-e");
+	assert_string_equal(pc->instance_id, UUID_A);
+	pc = &fx->plan.add[1].pc;
+	assert_false(pc->has_gateway);
+	assert_string_equal(pc->hostname, "web-1");
+	assert_string_equal(pc->instance_id, "i-42");
+	/* the gateway outside its subnet */
+	assert_int_equal(fx->plan.n_refused, 1);
+	assert_int_equal(fx->plan.refused[0].reason, ATTACH_METADATA);
+	assert_string_equal(attach_reason_name(ATTACH_METADATA), "metadata_invalid");
+}
+
 /* A domain XML must not point vtoed at any socket on the host. */
 static void test_outside_and_collisions(void **state)
 {
@@ -256,6 +298,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ports_from_a_domain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_endpoint_from_metadata, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_outside_and_collisions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keep_remake_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_served_by_config, setup, teardown),

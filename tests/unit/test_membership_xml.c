@@ -86,7 +86,8 @@ test_port_hints(void **state)
 		"    <vtoe:port xmlns:vtoe='urn:vtoe:libvirt:1' mac='52:54:00:00:01:02'"
 		" weight='4' uplink='up1' offloads='false'/>\n"
 		"    <vtoe:port xmlns:vtoe='urn:vtoe:libvirt:1' mac='52:54:00:00:01:03'"
-		" weight='5000' uplink='a b' offloads='maybe'/>\n"
+		" weight='5000' uplink='a b' offloads='maybe' ip='10.0.0.11/24' gateway='10.0.0.1'"
+		" dns='10.0.0.2' hostname='vm-one' instance-id='i-0001'/>\n"
 		"    <other:port xmlns:other='urn:someone:else' mac='52:54:00:00:01:01' weight='9'/>\n"
 		"  </metadata>\n"
 		"  <devices>\n"
@@ -122,6 +123,14 @@ test_port_hints(void **state)
 	assert_int_equal(h->weight, 0);         /* out of range */
 	assert_string_equal(h->uplink, "");
 	assert_int_equal(h->offloads, -1);
+	/* the endpoint's text, checked where the port is made */
+	assert_string_equal(h->ip, "10.0.0.11/24");
+	assert_string_equal(h->gateway, "10.0.0.1");
+	assert_string_equal(h->dns, "10.0.0.2");
+	assert_string_equal(h->hostname, "vm-one");
+	assert_string_equal(h->instance_id, "i-0001");
+	assert_false(h->meta_cut);
+	assert_string_equal(dom.ifaces[1].hint.ip, "");
 	membership_xml_domain_clear(&dom);
 }
 
