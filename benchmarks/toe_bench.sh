@@ -16,6 +16,9 @@
 #             on vtoed's worker.  Server CPU = the worker's busy cycles in
 #             the window (vtoectl --json lcores: loop turns that moved frames),
 #             which also include the worker's vhost work for vm1.0's frames.
+#             Those cycles are wall-clock (TSC): a worker preempted by another
+#             process looks busy, so its thread's run-queue wait (schedstat)
+#             is measured too and such windows are measured again / flagged.
 # Linux side: A -> 10.0.0.12: vtoed forwards vm1.0 -> vm2.0, testpmd bridges
 #             to tap tbB, and the kernel in namespace B answers.  Server CPU =
 #             the server process's on-CPU time (/proc/PID/task/*/schedstat,
@@ -47,16 +50,19 @@
 # Linux per core, p50 latency <= Linux.
 #
 # CPUs: vtoed main lcore, testpmd, the clients, the Linux servers and this
-# script on CPU(s) $OTHER_CPUS (taskset); vtoed's worker on CPU $WORKER_CPU.
+# script on CPU(s) $OTHER_CPUS (taskset); vtoed's worker on CPU $WORKER_CPU
+# (as in tests/integration/common.sh).  vtoed's worker polls with
+# `poll: busy` by default: the Linux requests cross it twice, so an adaptive
+# worker's sleeps would add to Linux's latency twice as often as to the TOE's.
 #
 # Usage: benchmarks/toe_bench.sh [options]       (root)
 #   --build DIR       vtoe build dir with apps/vtoed/vtoed, apps/vtoectl/vtoectl
 #                     (default $VTOE_BUILD, else /tmp/build-bench, /tmp/build-dev)
 #   --rounds N        rounds (default 5; env TOEB_ROUNDS)
 #   --secs S          iperf3 -t (default 5; env TOEB_SECS)
-#   --conns N         connections per conn measurement (default 3000; env TOEB_CONNS)
+#   --conns N         connections per conn measurement (default 5000; env TOEB_CONNS)
 #   --concurrency C   ab -c (default 1; env TOEB_CONC)
-#   --requests N      requests per lat measurement (default 3000; env TOEB_REQUESTS)
+#   --requests N      requests per lat measurement (default 5000; env TOEB_REQUESTS)
 #   --poll MODE       vtoed lcores.poll: busy (default) or adaptive
 #   --http SERVER     Linux HTTP server: nginx (default) or python
 #   --no-rps          leave tbB without RPS (the server's RX work is then
@@ -65,20 +71,25 @@
 #   --results FILE    also write the summary (markdown) to FILE
 #   --keep            keep the scratch dir (logs, JSON, raw results)
 #   -h|--help
-# Env: TOEB_FOREIGN_MAX (10, % of a CPU used by other processes in a window
-# before it is flagged '*'), TOEB_QUIET_WAIT (10 s, the wait for a quiet
-# machine before each pair), TOEB_CACHE (/tmp/vtoe-toe-bench-cache).
+# Env: TOEB_FOREIGN_MAX (10, % of a CPU used by other processes, kernel
+# threads not counted, in a window), TOEB_WAIT_MAX (2, % of the window the
+# worker thread spent waiting for its CPU: its busy cycles are wall-clock
+# TSC, so a preempted worker looks busy), TOEB_QUIET_WAIT (10 s, the wait for
+# a quiet machine before each pair), TOEB_CACHE (/tmp/vtoe-toe-bench-cache).
+# A pair (TOE, Linux) with a window over either limit is measured again once
+# while time allows (the less polluted pair is kept), else flagged '*'.
 set -u -o pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HERE=$ROOT/benchmarks
 ROUNDS=${TOEB_ROUNDS:-5}
 SECS=${TOEB_SECS:-5}
-CONNS=${TOEB_CONNS:-3000}
+CONNS=${TOEB_CONNS:-5000}
 CONC=${TOEB_CONC:-1}
-REQUESTS=${TOEB_REQUESTS:-3000}
+REQUESTS=${TOEB_REQUESTS:-5000}
 MAX_TIME=${TOEB_MAX_TIME:-600}
 FOREIGN_MAX=${TOEB_FOREIGN_MAX:-10}
+WAIT_MAX=${TOEB_WAIT_MAX:-2}
 QUIET_WAIT=${TOEB_QUIET_WAIT:-10}
 CACHE=${TOEB_CACHE:-/tmp/vtoe-toe-bench-cache}
 POLL=busy HTTP_KIND=nginx RPS=1 RESULTS_FILE="" BUILD=${VTOE_BUILD:-}
@@ -159,7 +170,6 @@ fi
 export VTOE_BUILD=${BUILD:-$ROOT/build-missing}
 T_SUFFIX=""
 source "$ROOT/tests/integration/lib/common.sh"
-source "$HERE/lib_cpu.sh"
 need_root
 need_binaries "$VTOED" "$VTOECTL"
 need_hugepages 256
@@ -208,17 +218,43 @@ bench_cleanup() {
 trap bench_cleanup EXIT
 
 # ------------------------------------------------------------ CPU accounting
-# cpu_snapshot, foreign_pct: lib_cpu.sh.  The CPUs the clients, testpmd and
-# the Linux servers run on (softirq is counted there):
+# The CPUs the clients, testpmd and the Linux servers run on (softirq is
+# counted there):
 SIRQ_CPUS=$(awk -v r="$OTHER_CPUS" 'BEGIN { n = split(r, a, "-"); lo = a[1]; hi = (n > 1) ? a[2] : a[1]
 	for (c = lo; c <= hi; c++) printf "%scpu%d", (c > lo ? " " : ""), c }')
 RPS_MASK=$(awk -v r="$OTHER_CPUS" 'BEGIN { n = split(r, a, "-"); lo = a[1]; hi = (n > 1) ? a[2] : a[1]; m = 0
 	for (c = lo; c <= hi; c++) m += 2 ^ c; printf "%x", m }')
+# snap: "BUSY OURS_AND_KTHREADS NS" (ticks); kernel threads (ksoftirqd,
+# kworkers) do much of our own network work, so they are not "foreign" here
+snap() {
+	local u n s irq sirq ours
+	read -r _ u n s _ _ irq sirq _ </proc/stat
+	ours=$(cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$$" '
+		{ i = 0; for (k = length($0); k > 0; k--) if (substr($0, k, 1) == ")") { i = k; break }
+		  pid = $1; split(substr($0, i + 2), f, " ");
+		  ppid[pid] = f[2]; t[pid] = f[12] + f[13] }
+		END { s = 0
+		      for (p in t) { if (p == 2 || ppid[p] == 2) { s += t[p]; continue }
+		                     q = p; for (d = 0; d < 64 && q != "" && q != 0 && q != 1; d++) {
+		                         if (q == root) { s += t[p]; break } q = ppid[q] } }
+		      print s }')
+	echo "$((u + n + s + irq + sirq)) $ours $(date +%s%N)"
+}
+foreign() {  # SNAP0 SNAP1 -> % of a CPU
+	local b0 o0 t0 b1 o1 t1
+	read -r b0 o0 t0 <<<"$1"; read -r b1 o1 t1 <<<"$2"
+	awk -v b=$((b1 - b0)) -v o=$((o1 - o0)) -v t=$(( (t1 - t0) / 1000000 )) -v hz="$(getconf CLK_TCK)" \
+		'BEGIN { if (t <= 0) t = 1; f = (b - o) / hz / (t / 1000) * 100; if (f < 0) f = 0; printf "%.1f\n", f }'
+}
 sirq_ticks() { awk -v l=" $SIRQ_CPUS " 'index(l, " " $1 " ") { s += $8 } END { print s + 0 }' /proc/stat; }
 proc_ns() {  # PID -> on-CPU ns of all its threads
 	local s=0 f a
 	for f in /proc/"$1"/task/*/schedstat; do read -r a _ <"$f" 2>/dev/null && s=$((s + a)); done
 	echo "$s"
+}
+worker_wait_ns() {  # the worker thread's run-queue wait (schedstat field 2)
+	local a b
+	read -r a b _ <"/proc/$VTOED_PID/task/$WORKER_TID/schedstat" 2>/dev/null && echo "$b" || echo 0
 }
 worker_cycles() {
 	ctl --json lcores 2>/dev/null | jq -r '[.. | objects | select((.busy_cycles | type) == "number")] |
@@ -226,21 +262,23 @@ worker_cycles() {
 }
 # win_begin SERVER_PID / win_end: one measurement window.  Sets W_WALL (s),
 # W_WBUSY (worker busy CPU-s), W_WPCT (worker busy %), W_PROC (the Linux
-# server process's CPU-s), W_SIRQ (softirq CPU-s on SIRQ_CPUS), W_FOREIGN (%).
+# server process's CPU-s), W_SIRQ (softirq CPU-s on SIRQ_CPUS), W_FOREIGN
+# (%), W_WWAIT (% of the window the worker waited for its CPU).
 win_begin() {
 	W_PID=$1
-	W_S0=$(cpu_snapshot); W_SI0=$(sirq_ticks); W_P0=$(proc_ns "$W_PID"); W_C0=$(worker_cycles); W_T0=$(date +%s%N)
+	W_S0=$(snap); W_SI0=$(sirq_ticks); W_P0=$(proc_ns "$W_PID"); W_WW0=$(worker_wait_ns); W_C0=$(worker_cycles); W_T0=$(date +%s%N)
 }
 win_end() {
-	local t1 c1 p1 si1 s1 b0 i0 z0 b1 i1 z1 st
-	t1=$(date +%s%N); c1=$(worker_cycles); p1=$(proc_ns "$W_PID"); si1=$(sirq_ticks); s1=$(cpu_snapshot)
+	local t1 c1 p1 si1 s1 b0 i0 z0 b1 i1 z1 ww1
+	t1=$(date +%s%N); c1=$(worker_cycles); ww1=$(worker_wait_ns); p1=$(proc_ns "$W_PID"); si1=$(sirq_ticks); s1=$(snap)
 	read -r b0 i0 z0 <<<"${W_C0:-0 0 0}"; read -r b1 i1 z1 <<<"${c1:-0 0 0}"
 	W_WALL=$(awk -v a="$W_T0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
 	read -r W_WPCT W_WBUSY < <(awk -v b=$((b1 - b0)) -v i=$((i1 - i0)) -v z=$((z1 - z0)) -v w="$W_WALL" \
 		'BEGIN { t = b + i + z; if (t <= 0) { print "nan nan"; exit } printf "%.2f %.5f\n", b / t * 100, b / t * w }')
 	W_PROC=$(awk -v a="$W_P0" -v b="$p1" 'BEGIN { printf "%.5f", (b - a) / 1e9 }')
 	W_SIRQ=$(awk -v a="$W_SI0" -v b="$si1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.4f", (b - a) / hz }')
-	read -r W_FOREIGN st <<<"$(foreign_pct "$W_S0" "$s1")"
+	W_FOREIGN=$(foreign "$W_S0" "$s1")
+	W_WWAIT=$(awk -v a="$W_WW0" -v b="$ww1" -v w="$W_WALL" 'BEGIN { printf "%.2f", (b - a) / 1e9 / w * 100 }')
 }
 
 # ------------------------------------------------------------ vtoed
@@ -270,6 +308,10 @@ sed 's/^/    | /' "$CONF"
 show_cmd "$VTOED_SRC" --config "$CONF"
 echo "    (run as: taskset -c $MAIN_CPU,$WORKER_CPU vtoed --config ..., under timeout $RUN_BOUND)"
 vtoed_start "$CONF" "$VLOG" "$RUN_BOUND" || { dump_log "$VLOG"; die "vtoed did not start"; }
+WORKER_TID=$(ctl --json lcores 2>/dev/null | jq -r '[.. | objects | select(.role? == "worker") | .tid] | first // empty')
+[ -n "$WORKER_TID" ] && [ -r "/proc/$VTOED_PID/task/$WORKER_TID/schedstat" ] ||
+	die "cannot find vtoed's worker thread (vtoectl --json lcores: tid $WORKER_TID)"
+say "vtoed pid $VTOED_PID, worker thread $WORKER_TID (CPU $(awk '{print $39}' /proc/$VTOED_PID/task/$WORKER_TID/stat))"
 
 # ------------------------------------------------------------ the bridge
 ns_resolves() {  # A's stack has resolved B's address
@@ -390,16 +432,19 @@ done
 # ------------------------------------------------------------ measurements
 RES=$WORK/results.tsv
 : >"$RES"
-# columns: round metric side ok v1 v2 v3 wall worker_busy_s worker_busy_pct proc_s sirq_s foreign_pct
+# columns: round metric side ok v1 v2 v3 wall worker_busy_s worker_busy_pct proc_s sirq_s foreign_pct worker_wait_pct
 # bulk: v1 Gbit/s received, v2 Gbit moved, v3 retransmits; conn: v1 conn/s,
 # v2 connections done, v3 failed; lat: v1 p50 us, v2 p99 us, v3 samples
 declare -A SHOWN
 srv_of() { [ "$1" = toe ] && echo $MD || echo $LIN; }
 record() {  # ROUND METRIC SIDE OK V1 V2 V3
-	echo -e "$1\t$2\t$3\t$4\t$5\t$6\t$7\t$W_WALL\t$W_WBUSY\t$W_WPCT\t$W_PROC\t$W_SIRQ\t$W_FOREIGN" >>"$RES"
+	echo -e "$1\t$2\t$3\t$4\t$5\t$6\t$7\t$W_WALL\t$W_WBUSY\t$W_WPCT\t$W_PROC\t$W_SIRQ\t$W_FOREIGN\t$W_WWAIT" >>"$RES"
+}
+polluted() {  # the last window
+	awk -v f="$W_FOREIGN" -v m="$FOREIGN_MAX" -v w="$W_WWAIT" -v wm="$WAIT_MAX" 'BEGIN { exit !(f > m || w > wm) }'
 }
 fmt_line() {  # describe the window
-	echo "worker busy ${W_WPCT}% (${W_WBUSY} CPU-s); Linux server process ${W_PROC} CPU-s; softirq CPU $OTHER_CPUS ${W_SIRQ} s; wall ${W_WALL} s; foreign CPU ${W_FOREIGN}%$(awk -v f="$W_FOREIGN" -v m="$FOREIGN_MAX" 'BEGIN { if (f > m) print " (*)" }')"
+	echo "worker busy ${W_WPCT}% (${W_WBUSY} CPU-s), waited for its CPU ${W_WWAIT}%; Linux server process ${W_PROC} CPU-s; softirq CPU $OTHER_CPUS ${W_SIRQ} s; wall ${W_WALL} s; foreign CPU ${W_FOREIGN}%$(polluted && echo " (*)")"
 }
 m_bulk() {  # ROUND SIDE DIR(fwd|rev)
 	local r=$1 side=$2 dir=$3 srv out ok=1 rv=() pid
@@ -473,11 +518,26 @@ for s in toe linux; do
 	grep -E '^(Failed requests|Non-2xx)' "$WORK/warm-ab-$s.txt" | grep -qvE ':\s+0$' && log "warm-up ab to $h: $(grep -E '^(Failed|Non-2xx)' "$WORK/warm-ab-$s.txt" | tr '\n' ' ')"
 	nsa timeout 30 "$PY" "$HTTPPY" lat "$h" 80 "$HPATH" 200 20 >"$WORK/warm-lat-$s.json" 2>&1 || { cat "$WORK/warm-lat-$s.json"; die "lat client to $h failed"; }
 done
-ctl --json toe vm1.0 >"$WORK/toe-before.json" 2>&1
 ctl --json stats >"$WORK/stats-before.json" 2>&1
 
 echo "  measured commands (all in $NSA, on CPU(s) $OTHER_CPUS):"
-ROUND_T=0
+measure_pair() {  # ROUND METRIC: both sides, in this round's order
+	local s
+	for s in "${order[@]}"; do
+		case $2 in
+		bulk-fwd) m_bulk "$1" "$s" fwd ;;
+		bulk-rev) m_bulk "$1" "$s" rev ;;
+		conn) m_conn "$1" "$s" ;;
+		lat) m_lat "$1" "$s" ;;
+		esac
+		sleep 0.5
+	done
+}
+pair_score() {  # the last two windows: > 1 = over a limit (failed: 99)
+	tail -2 "$RES" | awk -F'\t' -v fm="$FOREIGN_MAX" -v wm="$WAIT_MAX" '
+		{ x = ($4 == "0") ? 99 : $13 / fm; y = $14 / wm; if (y > x) x = y; if (x > s) s = x } END { printf "%.2f\n", s }'
+}
+ROUND_T=0 RETRIES=0
 for ((r = 1; r <= ROUNDS; r++)); do
 	t_r0=$(date +%s)
 	if [ "$r" -gt 1 ] && [ $(( $(elapsed) + ROUND_T )) -gt "$MAX_TIME" ]; then
@@ -487,65 +547,78 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	if [ $((r % 2)) = 1 ]; then order=(toe linux); else order=(linux toe); fi
 	say "round $r/$ROUNDS (order ${order[*]}, t=$(elapsed)s)"
 	for m in bulk-fwd bulk-rev conn lat; do
-		wait_quiet_pair=0
 		t0q=$(date +%s)
 		while :; do
-			q0=$(cpu_snapshot); sleep 1; q1=$(cpu_snapshot)
-			read -r fq _ <<<"$(foreign_pct "$q0" "$q1")"
+			q0=$(snap); sleep 1; q1=$(snap)
+			fq=$(foreign "$q0" "$q1")
 			awk -v f="$fq" -v m="$FOREIGN_MAX" 'BEGIN { exit !(f <= m) }' && break
 			[ $(( $(date +%s) - t0q )) -ge "$QUIET_WAIT" ] && { say "  machine not idle (foreign CPU ${fq}%); measuring anyway"; break; }
 		done
-		for s in "${order[@]}"; do
-			case $m in
-			bulk-fwd) m_bulk "$r" "$s" fwd ;;
-			bulk-rev) m_bulk "$r" "$s" rev ;;
-			conn) m_conn "$r" "$s" ;;
-			lat) m_lat "$r" "$s" ;;
-			esac
-			sleep 0.5
-		done
+		tp0=$(date +%s)
+		measure_pair "$r" "$m"
+		sc=$(pair_score) tpair=$(( $(date +%s) - tp0 ))
+		# time left for a retry: the rounds still to come at ~60 s (or the last round's time)
+		est=$(( (ROUNDS - r) * (ROUND_T > 0 ? ROUND_T : 60) ))
+		if awk -v s="$sc" 'BEGIN { exit !(s > 1) }' && [ $(( $(elapsed) + tpair + est )) -le "$MAX_TIME" ]; then
+			say "  $m: a window was polluted or failed (score $sc); measuring the pair again"
+			first=$(tail -2 "$RES"); sed -i '$d' "$RES"; sed -i '$d' "$RES"
+			RETRIES=$((RETRIES + 1))
+			measure_pair "$r" "$m"
+			sc2=$(pair_score)
+			if awk -v a="$sc2" -v b="$sc" 'BEGIN { exit !(a > b) }'; then
+				sed -i '$d' "$RES"; sed -i '$d' "$RES"; echo "$first" >>"$RES"
+				say "  $m: keeping the first pair (score $sc < $sc2)"
+			fi
+		fi
 	done
 	ROUND_T=$(( $(date +%s) - t_r0 ))
 done
 
 # ------------------------------------------------------------ vtoed's view
-ctl --json toe vm1.0 >"$WORK/toe-after.json" 2>&1
-ctl --json stats >"$WORK/stats-after.json" 2>&1
-ctl stats >"$WORK/stats-after.txt" 2>&1
-ctl toe vm1.0 >"$WORK/toe-after.txt" 2>&1
-ctl lcores >"$WORK/lcores-after.txt" 2>&1
+# stats and lcores first: `vtoectl toe` crashed vtoed once in development
 echo
 say "vtoed after the run:"
+if ! kill -0 "$VTOED_PID" 2>/dev/null; then
+	echo "    VTOED IS NOT RUNNING ANY MORE (see $VLOG; dmesg: $(dmesg 2>/dev/null | grep -E "vtoed.*(segfault|trap)" | tail -1))"
+fi
+ctl --json stats >"$WORK/stats-after.json" 2>&1
+ctl stats >"$WORK/stats-after.txt" 2>&1
+ctl lcores >"$WORK/lcores-after.txt" 2>&1
 jq -r '[(.result.ports // .ports)[] | "    \(.name): rx \(.rx_packets) tx \(.tx_packets) toe_taken \(.toe_taken // "-") toe_sent \(.toe_sent // "-") drops \(.drops_total)" +
 	(if ([.drops | to_entries[] | select(.value > 0)] | length) > 0 then " \(.drops | with_entries(select(.value > 0)) | tojson)" else "" end)] | join("\n")' \
 	"$WORK/stats-after.json" 2>/dev/null
 echo "    totals: $(jq -c '(.result // .).totals' "$WORK/stats-after.json" 2>/dev/null)"
+echo "    (in $WORK/stats-before.json / stats-after.json: the counters before and after the measured rounds)"
+ctl --json toe vm1.0 >"$WORK/toe-after.json" 2>&1
 echo "    TOE vm1.0: $(jq -c '(.result? // .)[0] | {drops_total, drops: (.drops | with_entries(select(.value != 0))),
-	counters: (.counters | with_entries(select(.value != 0))), tcp, metadata_service, iperf3_service}' "$WORK/toe-after.json" 2>/dev/null)"
-echo "    TOE drops during the measured rounds: $(jq -s '((.[1] | (.result? // .)[0].drops_total) - (.[0] | (.result? // .)[0].drops_total))' "$WORK/toe-before.json" "$WORK/toe-after.json" 2>/dev/null)"
-nerr=$(grep -ciE 'error|fail|warn|drop' "$VLOG")
-echo "    vtoed log: $(wc -l <"$VLOG") lines, $nerr with error/fail/warn/drop$([ "$nerr" -gt 0 ] && echo ':')"
-[ "$nerr" -gt 0 ] && grep -iE 'error|fail|warn|drop' "$VLOG" | tail -8 | sed 's/^/      /'
+	counters: (.counters | with_entries(select(.value != 0))), tcp: (.tcp | del(.list)), connections_listed: (.tcp.list | length), metadata_service, iperf3_service}' "$WORK/toe-after.json" 2>/dev/null || head -c 300 "$WORK/toe-after.json")"
+if ! kill -0 "$VTOED_PID" 2>/dev/null; then
+	echo "    VTOED DIED answering 'vtoectl --json toe vm1.0' (dmesg: $(dmesg 2>/dev/null | grep -E "vtoed.*(segfault|trap)" | tail -1))"
+fi
+nerr=$(grep -ciE 'error|fail|warn|drop|segfault' "$VLOG" | head -1)
+echo "    vtoed log: $(wc -l <"$VLOG") lines, $nerr with error/fail/warn/drop$([ "$nerr" -gt 0 ] && echo ' (vhost-user status dumps print "-FAILED: 0"):')"
+[ "$nerr" -gt 0 ] && grep -iE 'error|fail|warn|drop|segfault' "$VLOG" | grep -v -- '-FAILED: 0' | tail -8 | sed 's/^/      /'
 stop_testpmd
-echo "    testpmd at exit (ports 0,1: tap/virtio of A; 2,3: of B):"
-grep -E 'Forward statistics for port|RX-dropped|TX-dropped' "$WORK/testpmd.log" | grep -v "^ *$" | paste - - - 2>/dev/null | sed 's/  */ /g; s/^/      /' | head -8
+echo "    testpmd at exit (ports 0,1: tap/virtio of A; 2,3: of B; TX-dropped on 1/3 = vtoed's vm1.0/vm2.0 guest-tx ring was full):"
+grep -E 'Forward statistics for port|RX-dropped|TX-dropped' "$WORK/testpmd.log" | grep -v "^ *$" | paste - - - 2>/dev/null | sed 's/  */ /g; s/-\{5,\}//g; s/^/      /' | head -4
 if [ -s "$WORK/nginx/error.log" ]; then echo "    nginx error.log: $(tail -3 "$WORK/nginx/error.log" | tr '\n' ' ')"; fi
+echo "    pairs measured again (polluted or failed): $RETRIES"
 
 # ------------------------------------------------------------ summary
 summary() {
-	"$PY" - "$RES" "$FOREIGN_MAX" "$SECS" "$CONNS" "$CONC" "$REQUESTS" "$POLL" "$HTTP_KIND" "$RPS" "$OTHER_CPUS" "$WORKER_CPU" <<'PY'
+	"$PY" - "$RES" "$FOREIGN_MAX:$WAIT_MAX" "$SECS" "$CONNS" "$CONC" "$REQUESTS" "$POLL" "$HTTP_KIND" "$RPS" "$OTHER_CPUS" "$WORKER_CPU" <<'PY'
 import sys, statistics as st
 res, fmax, secs, conns, conc, reqs, poll, http, rps, ocpu, wcpu = sys.argv[1:]
-fmax = float(fmax)
+fmax, wmax = (float(x) for x in fmax.split(":"))
 rows = {}
 for ln in open(res):
     f = ln.rstrip("\n").split("\t")
-    if len(f) < 13:
+    if len(f) < 14:
         continue
     r, m, s, ok = int(f[0]), f[1], f[2], f[3] == "1"
     v = dict(ok=ok, v1=float(f[4]), v2=float(f[5]), v3=f[6], wall=float(f[7]),
              wbusy=float(f[8]) if f[8] != "nan" else float("nan"), wpct=float(f[9]) if f[9] != "nan" else float("nan"),
-             proc=float(f[10]), sirq=float(f[11]), foreign=float(f[12]))
+             proc=float(f[10]), sirq=float(f[11]), foreign=float(f[12]), wait=float(f[13]))
     rows[(r, m, s)] = v
 rounds = sorted({k[0] for k in rows})
 
@@ -571,7 +644,7 @@ def units(m, v):
     return v["v3"] if isinstance(v["v3"], float) else float(v["v3"])
 
 def flag(v):
-    return "*" if v["foreign"] > fmax else ""
+    return "*" if v["foreign"] > fmax or v["wait"] > wmax else ""
 
 out = []
 P = out.append
@@ -637,13 +710,18 @@ for m, label in (("bulk-fwd", "bulk A->server"), ("bulk-rev", "bulk server->A (-
         line("server CPU us per request (est.)", t_us, est_us, "", "%.1f")
         verdicts.append(("p50 latency <= Linux", r50, None, 1.0, False))
     line("worker busy %", col("toe", "wpct"), col("linux", "wpct"), "%", "%.1f")
+    P("| %s worker waited for its CPU, %% of the window | %.2f%% | %.2f%% | | |"
+      % (label, med(col("toe", "wait")), med(col("linux", "wait"))))
     P("| %s Linux server process / softirq above TOE rate, %% of a CPU | | %.1f%% / %.1f%% | | |"
       % (label, med([rows[(r, m, "linux")]["proc"] / rows[(r, m, "linux")]["wall"] * 100 for r in ok_rounds]),
          med([x / rows[(r, m, "linux")]["wall"] * 100 for r, x in zip(ok_rounds, sirq_x)])))
     if fails:
         P("| %s failed windows | %d | | | |" % (label, fails))
 P("")
-P("(* = a window in which other processes used more than %.0f%% of a CPU; medians include it)" % fmax)
+npol = sum(1 for v in rows.values() if flag(v))
+P("(* = the pair had a window in which other processes used more than %.0f%% of a CPU or vtoed's worker waited"
+  " more than %.0f%% of the time for its CPU (its busy cycles are then inflated); medians include them."
+  " Polluted windows: %d of %d)" % (fmax, wmax, npol, len(rows)))
 P("")
 P("Targets (issue):")
 for name, r_est, r_lo, tgt, higher in verdicts:
@@ -687,7 +765,7 @@ What the numbers include, and what more cores would show:
   stop capping the TOE's Gbit/s; the per-core figures should change little.
 EOF
 echo
-say "raw results (round metric side ok v1 v2 v3 wall_s worker_busy_cpu_s worker_busy_pct linux_proc_cpu_s softirq_s foreign_pct): $RES"
+say "raw results (round metric side ok v1 v2 v3 wall_s worker_busy_cpu_s worker_busy_pct linux_proc_cpu_s softirq_s foreign_pct worker_wait_pct): $RES"
 sed 's/^/    /' "$RES"
 say "total time: $(elapsed) s (plus $(( START_TS - T_START )) s of preparation)"
 [ "${VTOE_KEEP:-0}" = 1 ] && say "logs, JSON and stats kept in $WORK"

@@ -7,6 +7,7 @@
 #include "toe_ep.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ETH_LEN 14
@@ -272,9 +273,14 @@ toe_ep_init(struct toe_ep *ep, const struct toe_ep_conf *conf,
 	toe_tcp_init(&ep->tcp, ep, &ep->wheel, key);
 }
 
+static void frag_free(struct toe_ep_frag *d);
+
 void
 toe_ep_fini(struct toe_ep *ep)
 {
+	for (int i = 0; i < TOE_EP_FRAG_SLOTS; i++)
+		if (ep->frags[i].used)
+			frag_free(&ep->frags[i]);
 	toe_tcp_fini(&ep->tcp);
 }
 
@@ -402,6 +408,59 @@ toe_ep_arp_proxy(struct toe_ep *ep, const uint8_t *f, uint32_t len,
 /* ------------------------------------------------------------------ */
 /* IPv4, ICMP, TCP                                                     */
 
+/*
+ * The echo reply to a reassembled request larger than the MTU, in
+ * fragments of at most the MTU (RFC 791): the ICMP header (type, sum)
+ * in the first one's headers, the data sent from the request itself.
+ */
+static bool
+echo4_fragmented(struct ep_in *in, const uint8_t *ip, const uint8_t *icmp,
+		 uint32_t n)
+{
+	const uint32_t per = (TOE_EP_MTU - IP4_LEN) & ~7u;
+	uint8_t h[ETH_LEN + IP4_LEN + 8], *rip = h + ETH_LEN, ic[8];
+	uint16_t id = in->ep->ip_id++;
+	uint32_t sum;
+
+	memcpy(ic, icmp, 8);
+	ic[0] = ICMP_ECHO_REPLY;
+	wr16(ic + 2, 0);
+	sum = sum16(ic, 8, 0);
+	sum = sum16(icmp + 8, n - 8, sum);      /* 8: even, no byte shift */
+	wr16(ic + 2, (uint16_t)~fold(sum));
+	for (uint32_t off = 0; off < n; off += per) {
+		uint32_t len = n - off < per ? n - off : per;
+		struct toe_emit e = { .hdr = h, .l2_len = ETH_LEN };
+
+		eth_hdr(h, in->f + 6, ETH_IP4);
+		memset(rip, 0, IP4_LEN);
+		rip[0] = 0x45;
+		wr16(rip + 2, (uint16_t)(IP4_LEN + len));
+		wr16(rip + 4, id);
+		wr16(rip + 6, (uint16_t)((off + len < n ? 0x2000 : 0) | off / 8));
+		rip[8] = 64;
+		rip[9] = PROTO_ICMP;
+		memcpy(rip + 12, ip + 16, 4);
+		memcpy(rip + 16, ip + 12, 4);
+		wr16(rip + 10, (uint16_t)~fold(sum16(rip, IP4_LEN, 0)));
+		if (off == 0) {
+			memcpy(rip + IP4_LEN, ic, 8);
+			e.hdr_len = ETH_LEN + IP4_LEN + 8;
+			e.pay[0] = icmp + 8;
+			e.pay_len[0] = len - 8;
+		} else {
+			e.hdr_len = ETH_LEN + IP4_LEN;
+			e.pay[0] = icmp + off;
+			e.pay_len[0] = len;
+		}
+		in->ep->stats.ip_frags_out++;
+		in->ep->emit(in->ep->emit_arg, &e);
+	}
+	in->ep->stats.echo_replies++;
+	in->ep->stats.replies++;
+	return true;
+}
+
 /* Echo request to one of its addresses -> echo reply (RFC 792), the
  * request's options left out. */
 static bool
@@ -420,6 +479,8 @@ icmp4_input(struct ep_in *in, const uint8_t *ip, uint32_t ihl, uint32_t tot)
 	}
 	if (icmp[0] != ICMP_ECHO || icmp[1] != 0)
 		return drop(in, TOE_EP_DROP_ICMP_TYPE);
+	if (IP4_LEN + n > TOE_EP_MTU)
+		return echo4_fragmented(in, ip, icmp, n);
 	eth_hdr(o, in->f + 6, ETH_IP4);
 	ip4_hdr(rip, ip + 16, ip + 12, PROTO_ICMP, IP4_LEN + n);
 	memcpy(ricmp, icmp, n);
@@ -499,6 +560,130 @@ udp4_input(struct ep_in *in, const uint8_t *ip, const uint8_t *udp,
 	return drop(in, TOE_EP_DROP_UDP_PORT);
 }
 
+/* ------------------------------------------------------------------ */
+/* IPv4 reassembly (RFC 791, RFC 815): bounded, overlaps refused       */
+
+static void
+frag_free(struct toe_ep_frag *d)
+{
+	toe_timer_cancel(&d->ep->wheel, &d->timer);
+	free(d->buf);
+	d->buf = NULL;
+	d->used = false;
+}
+
+static void
+frag_expire(struct toe_timer *t, uint64_t now_ms)
+{
+	struct toe_ep_frag *d = (struct toe_ep_frag *)((char *)t -
+		offsetof(struct toe_ep_frag, timer));
+
+	(void)now_ms;
+	d->ep->stats.ip_frag_timeouts++;
+	frag_free(d);
+}
+
+static bool ip4_input(struct ep_in *in);
+
+/* A fragment for the endpoint: held until its datagram is whole, which is
+ * then taken as if it had come in one frame. */
+static bool
+frag_input(struct ep_in *in, const uint8_t *ip, uint32_t ihl, uint32_t tot)
+{
+	struct toe_ep *ep = in->ep;
+	struct toe_ep_frag *d = NULL;
+	uint16_t fl = rd16(ip + 6);
+	uint32_t off = (uint32_t)(fl & 0x1fff) * 8, len = tot - ihl;
+	bool more = (fl & 0x2000) != 0;
+
+	for (int i = 0; i < TOE_EP_FRAG_SLOTS && d == NULL; i++) {
+		struct toe_ep_frag *x = &ep->frags[i];
+
+		if (x->used && x->id == rd16(ip + 4) && x->proto == ip[9] &&
+		    memcmp(x->src, ip + 12, 4) == 0 && memcmp(x->dst, ip + 16, 4) == 0)
+			d = x;
+	}
+	if (d == NULL) {
+		for (int i = 0; i < TOE_EP_FRAG_SLOTS && d == NULL; i++)
+			if (!ep->frags[i].used)
+				d = &ep->frags[i];
+		if (d == NULL ||
+		    (d->buf = malloc(ETH_LEN + IP4_LEN + TOE_EP_FRAG_MAX)) == NULL)
+			return drop(in, TOE_EP_DROP_IP_FRAG_LIMIT);
+		d->ep = ep;
+		d->used = true;
+		memcpy(d->src, ip + 12, 4);
+		memcpy(d->dst, ip + 16, 4);
+		d->proto = ip[9];
+		d->id = rd16(ip + 4);
+		d->total = 0;
+		d->n = 0;
+		toe_timer_init(&d->timer, frag_expire);
+		toe_timer_arm(&ep->wheel, &d->timer, in->now_ms + TOE_EP_FRAG_TIMEOUT_MS);
+	}
+	/* RFC 791: every fragment but the last carries a multiple of 8;
+	 * none reaches past 65,535; pieces that overlap (RFC 5722's rule,
+	 * kept for IPv4 as Linux does) end the datagram. */
+	if ((more && (len % 8 != 0 || len == 0)) || off + len > TOE_EP_FRAG_MAX ||
+	    (!more && d->total != 0 && d->total != off + len) ||
+	    (d->total != 0 && off + len > d->total)) {
+		frag_free(d);
+		return drop(in, TOE_EP_DROP_IP_FRAG_BAD);
+	}
+	for (unsigned int i = 0; i < d->n; i++)
+		if (off < d->r[i].end && off + len > d->r[i].start) {
+			frag_free(d);
+			return drop(in, TOE_EP_DROP_IP_FRAG_BAD);
+		}
+	if (d->n == TOE_EP_FRAG_RANGES) {
+		frag_free(d);
+		return drop(in, TOE_EP_DROP_IP_FRAG_LIMIT);
+	}
+	memcpy(d->buf + ETH_LEN + IP4_LEN + off, ip + ihl, len);
+	d->r[d->n].start = off;
+	d->r[d->n].end = off + len;
+	d->n++;
+	if (!more)
+		d->total = off + len;
+	ep->stats.ip_frags++;
+	if (d->total != 0) {
+		uint32_t have = 0;
+
+		for (unsigned int i = 0; i < d->n; i++)
+			have += d->r[i].end - d->r[i].start;
+		if (have == d->total) {
+			struct ep_in whole = *in;
+			uint8_t *f = d->buf, *h = f + ETH_LEN;
+			bool r;
+
+			memcpy(f, in->f, ETH_LEN);
+			memset(h, 0, IP4_LEN);
+			h[0] = 0x45;
+			wr16(h + 2, (uint16_t)(IP4_LEN + d->total > 0xffff ? 0xffff :
+					       IP4_LEN + d->total));
+			wr16(h + 4, d->id);
+			h[8] = ip[8];
+			h[9] = d->proto;
+			memcpy(h + 12, d->src, 4);
+			memcpy(h + 16, d->dst, 4);
+			wr16(h + 10, (uint16_t)~fold(sum16(h, IP4_LEN, 0)));
+			if (IP4_LEN + d->total > 0xffff) {
+				frag_free(d);
+				return drop(in, TOE_EP_DROP_IP_FRAG_BAD);
+			}
+			whole.f = f;
+			whole.len = ETH_LEN + IP4_LEN + d->total;
+			/* its TCP/UDP checksum covers the whole: checked */
+			whole.l4_ok = false;
+			ep->stats.ip_reassembled++;
+			r = ip4_input(&whole);
+			frag_free(d);
+			return r;
+		}
+	}
+	return true;
+}
+
 static bool
 ip4_input(struct ep_in *in)
 {
@@ -513,12 +698,12 @@ ip4_input(struct ep_in *in)
 	if ((ip[0] >> 4) != 4 || ihl < IP4_LEN || tot < ihl || tot > room ||
 	    fold(sum16(ip, ihl, 0)) != 0xffff)
 		return drop(in, TOE_EP_DROP_IP_HEADER);
-	if (rd16(ip + 6) & 0x3fff)              /* MF or an offset */
-		return drop(in, TOE_EP_DROP_IP_FRAGMENT);
 	dhcp = in->c->dhcp && ip[9] == PROTO_UDP &&
 	       memcmp(ip + 16, bcast_mac, 4) == 0;
 	if (!is_mine4(in->c, ip + 16) && !dhcp)
 		return drop(in, TOE_EP_DROP_NOT_ROUTED);
+	if (rd16(ip + 6) & 0x3fff)              /* MF or an offset */
+		return frag_input(in, ip, ihl, tot);
 	switch (ip[9]) {
 	case PROTO_ICMP:
 		if (dhcp)

@@ -51,6 +51,12 @@
 #define TOE_EP_MTU 1500
 #define TOE_EP_LEASE_S 86400u
 #define TOE_EP_DNS_MAX 4
+/* IPv4 reassembly: datagrams in progress at once, their time to live,
+ * the pieces held apart (RFC 791, RFC 815). */
+#define TOE_EP_FRAG_SLOTS 4
+#define TOE_EP_FRAG_TIMEOUT_MS 30000
+#define TOE_EP_FRAG_RANGES 32
+#define TOE_EP_FRAG_MAX 65535           /* bytes of a datagram's payload */
 #define TOE_EP_HOSTNAME_MAX 64
 
 /* The endpoint's MAC: locally administered, 169.254.169.254 in it. */
@@ -81,7 +87,8 @@ struct toe_ep_conf {
 	X(TOO_BIG,          "too_big",          "larger than the endpoint reads (1518 bytes): an IPv4 fragment or super-frame to it") \
 	X(NOT_ROUTED,       "not_routed",       "sent to the endpoint's MAC for an address it is not: vtoe does not route") \
 	X(IP_HEADER,        "ip_header",        "IPv4 header invalid: version, lengths or checksum") \
-	X(IP_FRAGMENT,      "ip_fragment",      "IPv4 fragment: the endpoint does not reassemble") \
+	X(IP_FRAG_LIMIT,    "ip_frag_limit",    "IPv4 fragment of a datagram beyond TOE_EP_FRAG_SLOTS in reassembly, or of more pieces than it holds") \
+	X(IP_FRAG_BAD,      "ip_frag_bad",      "IPv4 fragment that overlaps another, ends past 65,535 bytes, or is not a multiple of 8 bytes before the last: its datagram is dropped") \
 	X(IP6_HEADER,       "ip6_header",       "IPv6 header invalid, or extension headers before the upper layer") \
 	X(PROTO,            "proto",            "IP protocol the endpoint does not serve") \
 	X(ICMP_BAD,         "icmp_bad",         "ICMP or ICMPv6 message cut short or with a bad checksum") \
@@ -121,6 +128,10 @@ enum toe_ep_drop {
 	X(arp_suppressed, "arp_suppressed", "ARP requests for another VM port of the network answered with its MAC, not flooded") \
 	X(nd_adverts,     "nd_adverts",     "neighbour solicitations answered") \
 	X(echo_replies,   "echo_replies",   "ICMP and ICMPv6 echo requests answered") \
+	X(ip_frags,       "ip_frags",       "IPv4 fragments taken into reassembly") \
+	X(ip_reassembled, "ip_reassembled", "IPv4 datagrams reassembled (then answered or dropped as any)") \
+	X(ip_frag_timeouts, "ip_frag_timeouts", "IPv4 datagrams whose fragments did not all come in TOE_EP_FRAG_TIMEOUT_MS: dropped") \
+	X(ip_frags_out,   "ip_frags_out",   "IPv4 fragments sent (echo replies larger than the MTU)") \
 	X(icmp_errors,    "icmp_errors",    "ICMP/ICMPv6 errors from the guest about what the endpoint sent (unreachable, time exceeded, parameter problem)") \
 	X(tcp_resets,     "tcp_resets",     "TCP segments answered with RST: no service on that port, or refused") \
 	X(tcp_passive_opens, "tcp_passive_opens", "TCP connections accepted") \
@@ -174,6 +185,19 @@ struct toe_ep_lease {
 	uint64_t expires_ms;            /* BOUND: changed_ms + lease */
 };
 
+/* A datagram in reassembly. */
+struct toe_ep_frag {
+	struct toe_ep *ep;
+	bool used;
+	uint8_t src[4], dst[4], proto;
+	uint16_t id;
+	uint32_t total;                 /* payload bytes once the last came; 0 */
+	uint8_t n;                      /* ranges held */
+	struct { uint32_t start, end; } r[TOE_EP_FRAG_RANGES];
+	uint8_t *buf;                   /* Ethernet, IPv4 (20), payload */
+	struct toe_timer timer;
+};
+
 struct toe_ep {
 	const struct toe_ep_conf *conf;
 	struct toe_ep_stats stats;      /* owner writes, readers load relaxed */
@@ -182,6 +206,8 @@ struct toe_ep {
 	toe_emit_fn *emit;              /* every frame the endpoint sends */
 	void *emit_arg;
 	struct toe_wheel wheel;         /* its timers */
+	struct toe_ep_frag frags[TOE_EP_FRAG_SLOTS];
+	uint16_t ip_id;                 /* of the datagrams it fragments */
 	uint64_t snap_ms;               /* of the views' last copy */
 	struct toe_tcp tcp;
 };

@@ -12,7 +12,8 @@
 #   vtoed: vm1.0 (ip 10.0.0.11/24, gateway 10.0.0.1,           vm2.0 (ip 10.0.0.12/24, no endpoint)
 #          imds v2-only) -> its TOE endpoint
 #
-# Checked: ARP suppression (vm1's request for 10.0.0.12 answered with
+# Checked: a 4000-byte ping (IPv4 reassembly in the endpoint, its reply
+# fragmented); ARP suppression (vm1's request for 10.0.0.12 answered with
 # vm2.0's MAC by vm1.0's endpoint: vm2's namespace sees no ARP request,
 # and vm1 then pings it); the IMDSv2 token flow (401 without, 200 with, 401 forged);
 # 1,000 requests on one keep-alive connection and 1,000 short connections
@@ -97,6 +98,11 @@ check "vm2's namespace saw no broadcast ARP request ($(grep -c 'ARP, Request' "$
 	test "$(grep -c 'ARP, Request' "$WORK/arp2.txt")" = 0
 check "counted: arp_suppressed $(T .counters.arp_suppressed) (the first request: the next go unicast)" test "$(T .counters.arp_suppressed)" -ge 1
 check "vm1 pings vm2 (10.0.0.12) through the switch" nsx busybox ping -c 2 -W 2 10.0.0.12
+# a ping larger than the MTU: reassembled by the endpoint, answered in fragments
+check "a 4000-byte ping of 169.254.169.254 answered (reassembled, the reply fragmented)" \
+	nsx busybox ping -c 2 -W 3 -s 4000 $MD
+check "counted: $(T .counters.ip_reassembled) reassembled, $(T .counters.ip_frags_out) fragments out" \
+	test "$(T .counters.ip_reassembled)" -ge 2 -a "$(T .counters.ip_frags_out)" -ge 6
 url() { echo "http://$MD$1"; }
 code() { nsx curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@"; }
 

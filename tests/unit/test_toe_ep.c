@@ -28,11 +28,17 @@ static uint8_t out[TOE_EP_IN_MAX];
 static uint32_t out_len;
 static const uint8_t KEY[16] = "0123456789abcdef";
 
-/* The fake link: the last frame the endpoint sent, flattened. */
+/* The fake link: the last frame the endpoint sent, flattened, and the
+ * lengths of all of them. */
+static uint32_t sent_lens[16], n_sent;
+
 static void
 emit(void *arg, const struct toe_emit *e)
 {
 	(void)arg;
+	if (n_sent < 16)
+		sent_lens[n_sent] = e->hdr_len + e->pay_len[0] + e->pay_len[1];
+	n_sent++;
 	out_len = 0;
 	memcpy(out, e->hdr, e->hdr_len);
 	out_len = e->hdr_len;
@@ -378,7 +384,7 @@ test_icmp(void **state)
 	wr16(f + 24, 0);
 	wr16(f + 24, csum(f + 14, 20, 0));
 	assert_true(input(f, len));
-	assert_int_equal(drops(TOE_EP_DROP_IP_FRAGMENT), 1);
+	assert_int_equal(ep.stats.ip_frags, 1);         /* held for the rest */
 	len = echo4(f, GW, 8);
 	f[34] = 13;             /* timestamp: not answered */
 	wr16(f + 36, 0);
@@ -389,6 +395,77 @@ test_icmp(void **state)
 	assert_true(input(f, len));
 	assert_int_equal(drops(TOE_EP_DROP_NOT_ROUTED), 1);
 	assert_int_equal(out_len, 0);
+}
+
+/* An IPv4 fragment of the ping in big (4008 bytes of ICMP): the piece at
+ * off, len bytes, MF set unless last. */
+static uint32_t
+frag4(uint8_t *f, const uint8_t *big, uint32_t n, uint32_t off, uint32_t len,
+      uint16_t id)
+{
+	uint32_t flen;
+	uint8_t *ip = ip4(f, toe_ep_vmac, GIP, GW, 1, len, &flen);
+
+	memcpy(ip + 20, big + off, len);
+	wr16(ip + 4, id);
+	wr16(ip + 6, (uint16_t)((off + len < n ? 0x2000 : 0) | off / 8));
+	wr16(ip + 10, 0);
+	wr16(ip + 10, csum(ip, 20, 0));
+	return flen;
+}
+
+static void
+test_reassembly(void **state)
+{
+	static uint8_t big[4008], f[1600];
+	uint32_t len;
+
+	(void)state;
+	memset(big, 0, 8);
+	big[0] = 8;
+	for (uint32_t i = 8; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7);
+	wr16(big + 2, csum(big, sizeof(big), 0));
+	/* out of order: the last, the first, the middle */
+	n_sent = 0;
+	len = frag4(f, big, sizeof(big), 2960, sizeof(big) - 2960, 77);
+	assert_true(input(f, len));
+	len = frag4(f, big, sizeof(big), 0, 1480, 77);
+	assert_true(input(f, len));
+	assert_int_equal(n_sent, 0);
+	len = frag4(f, big, sizeof(big), 1480, 1480, 77);
+	assert_true(input(f, len));
+	assert_int_equal(ep.stats.ip_reassembled, 1);
+	assert_int_equal(ep.stats.echo_replies, 1);
+	/* the reply, fragmented to the MTU: 1480 + 1480 + 1048 bytes of ICMP */
+	assert_int_equal(n_sent, 3);
+	assert_int_equal(sent_lens[0], 14 + 20 + 1480);
+	assert_int_equal(sent_lens[2], 14 + 20 + 1048);
+	assert_int_equal(ep.stats.ip_frags_out, 3);
+	assert_int_equal(rd16(out + 20) & 0x1fff, 2960 / 8);    /* the last */
+	assert_int_equal(rd16(out + 20) & 0x2000, 0);
+	/* an overlap ends the datagram */
+	len = frag4(f, big, sizeof(big), 0, 1480, 78);
+	assert_true(input(f, len));
+	len = frag4(f, big, sizeof(big), 1400, 80, 78);
+	assert_true(input(f, len));
+	assert_int_equal(drops(TOE_EP_DROP_IP_FRAG_BAD), 1);
+	/* not a multiple of 8 before the last */
+	len = frag4(f, big, sizeof(big), 0, 1477, 79);
+	assert_true(input(f, len));
+	assert_int_equal(drops(TOE_EP_DROP_IP_FRAG_BAD), 2);
+	/* four in progress at most; the fifth's fragment is refused */
+	for (uint16_t id = 100; id < 105; id++) {
+		len = frag4(f, big, sizeof(big), 0, 1480, id);
+		assert_true(input(f, len));
+	}
+	assert_int_equal(drops(TOE_EP_DROP_IP_FRAG_LIMIT), 1);
+	/* and they expire */
+	toe_wheel_run(&ep.wheel, 1000 + TOE_EP_FRAG_TIMEOUT_MS + 1);
+	assert_int_equal(ep.stats.ip_frag_timeouts, 4);
+	len = frag4(f, big, sizeof(big), 0, 1480, 200);
+	assert_true(input(f, len));
+	assert_int_equal(drops(TOE_EP_DROP_IP_FRAG_LIMIT), 1);
 }
 
 static void
@@ -759,7 +836,7 @@ test_names(void **state)
 	}
 	assert_null(toe_ep_drop_name(TOE_EP_DROP_MAX));
 	assert_string_equal(toe_ep_lease_state_name(TOE_EP_LEASE_BOUND), "bound");
-	assert_int_equal(toe_ep_n_counters, 29);
+	assert_int_equal(toe_ep_n_counters, 33);
 }
 
 int
@@ -770,6 +847,7 @@ main(void)
 		cmocka_unit_test_setup(test_arp, setup),
 		cmocka_unit_test_setup(test_arp_proxy, setup),
 		cmocka_unit_test_setup(test_icmp, setup),
+		cmocka_unit_test_setup(test_reassembly, setup),
 		cmocka_unit_test_setup(test_tcp_closed, setup),
 		cmocka_unit_test_setup(test_dhcp_exchange, setup),
 		cmocka_unit_test_setup(test_dhcp_no_gateway, setup),
