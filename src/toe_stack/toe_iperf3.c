@@ -9,6 +9,7 @@
  * before the memory, and the callback that got there returns at once.
  */
 #include "toe_iperf3.h"
+#include "toe_bytes.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -137,21 +138,6 @@ const char *
 toe_iperf3_error_help(enum toe_iperf3_error e)
 {
 	return (unsigned int)e < TOE_IPERF3_ERR_MAX ? error_helps[e] : NULL;
-}
-
-static inline uint32_t
-rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void
-wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
 }
 
 /* The wheel's clock is where the worker last ran it; a segment being

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "toe_ep.h"
+#include "toe_bytes.h"
 
 #define ETH_LEN 14
 #define IP4_LEN 20
@@ -56,34 +57,6 @@ toe_tcp_state_name(unsigned int s)
 }
 
 #define container_of(p, T, m) ((T *)((char *)(p) - offsetof(T, m)))
-
-static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static inline uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static inline void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static inline void wr32(uint8_t *p, uint32_t v) { wr16(p, (uint16_t)(v >> 16)); wr16(p + 2, (uint16_t)v); }
-
-static uint32_t
-sum16(const uint8_t *p, uint32_t len, uint32_t sum)
-{
-	uint32_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += rd16(p + i);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	return sum;
-}
-
-static uint16_t
-fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
 
 static struct toe_ep_stats *
 stats(struct toe_tcp *tcp)
@@ -659,12 +632,13 @@ sack_high(const struct toe_sock *c)
 }
 
 /*
- * RFC 6675 NextSeg (simplified): the first byte at or past high_rxt,
- * below the highest SACKed byte, that is not SACKed; *len how much of
- * it up to the next SACKed range (at most one MSS).  False: no hole.
+ * The holes of the scoreboard from high_rxt (or snd_una) up to the
+ * highest SACKed byte, in order: fn gets each hole's start and length,
+ * and stops the walk by returning false.
  */
-static bool
-next_hole(const struct toe_sock *c, uint32_t *seq, uint32_t *len)
+static void
+holes_walk(const struct toe_sock *c, bool (*fn)(uint32_t, uint32_t, void *),
+	   void *arg)
 {
 	uint32_t s = seq_max(c->high_rxt, c->snd_una), high = sack_high(c), end;
 
@@ -677,12 +651,43 @@ next_hole(const struct toe_sock *c, uint32_t *seq, uint32_t *len)
 		for (unsigned int i = 0; i < c->n_sacked; i++)
 			if (seq_gt(c->sacked[i].start, s))
 				end = seq_min(end, c->sacked[i].start);
-		*seq = s;
-		*len = end - s > c->mss - sack_opt_len(c) ?
-		       c->mss - sack_opt_len(c) : end - s;
-		return true;
+		if (!fn(s, end - s, arg))
+			return;
+		s = end;
 	}
+}
+
+static bool
+hole_first(uint32_t start, uint32_t len, void *arg)
+{
+	uint32_t *h = arg;
+
+	h[0] = start;
+	h[1] = len;
 	return false;
+}
+
+static bool
+hole_sum(uint32_t start, uint32_t len, void *arg)
+{
+	(void)start;
+	*(uint32_t *)arg += len;
+	return true;
+}
+
+/* RFC 6675 NextSeg (simplified): the first hole not sent again; *len of
+ * it up to one segment.  False: no hole. */
+static bool
+next_hole(const struct toe_sock *c, uint32_t *seq, uint32_t *len)
+{
+	uint32_t h[2] = { 0, 0 }, smss = c->mss - sack_opt_len(c);
+
+	holes_walk(c, hole_first, h);
+	if (h[1] == 0)
+		return false;
+	*seq = h[0];
+	*len = h[1] > smss ? smss : h[1];
+	return true;
 }
 
 /* RFC 6675 pipe: bytes in flight, SACKed ones and holes not yet sent
@@ -690,22 +695,9 @@ next_hole(const struct toe_sock *c, uint32_t *seq, uint32_t *len)
 static uint32_t
 pipe_bytes(const struct toe_sock *c)
 {
-	uint32_t flight = c->snd_max - c->snd_una - sacked_bytes(c);
-	uint32_t s = seq_max(c->high_rxt, c->snd_una), high = sack_high(c), end;
-	uint32_t lost = 0;
+	uint32_t flight = c->snd_max - c->snd_una - sacked_bytes(c), lost = 0;
 
-	while (seq_lt(s, high)) {
-		if (sacked_at(c, s, &end)) {
-			s = end;
-			continue;
-		}
-		end = high;
-		for (unsigned int i = 0; i < c->n_sacked; i++)
-			if (seq_gt(c->sacked[i].start, s))
-				end = seq_min(end, c->sacked[i].start);
-		lost += end - s;
-		s = end;
-	}
+	holes_walk(c, hole_sum, &lost);
 	return flight > lost ? flight - lost : 0;
 }
 

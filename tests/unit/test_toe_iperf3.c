@@ -29,96 +29,18 @@
 #include "toe_stack/toe_ep.h"
 #include "toe_stack/toe_iperf3.h"
 #include "toe_stack/toe_sock.h"
+#include "toe_link.h"
 
-static const uint8_t GIP[4] = { 10, 0, 0, 11 };
-static const uint8_t GMAC[6] = { 0x52, 0x54, 0, 0, 1, 1 };
-static const uint8_t KEY[16] = "0123456789abcdef";
-
-/* ------------------------------------------------------------------ */
-/* The fake link (test_toe_tcp.c's)                                    */
-
-struct frame {
-	uint8_t *data;
-	uint32_t len;
-	uint64_t at;
-	int to;                 /* 0: server, 1: client */
-	bool whole_ok;
-};
-
-#define QMAX 200000
-static struct frame q[QMAX];
-static unsigned int nq;
-static uint64_t now;
-static struct toe_ep_conf sconf, cconf;
-static struct toe_ep srv, cli;
-static unsigned int loss_ppm, delay_ms = 1;
-static unsigned int drop_to_client, drop_to_server;
-static uint64_t frames_lost;
-static unsigned int drop_cookie_nth;    /* that 37-byte segment to the server */
+/* The fake link is toe_link.h; here, losing the nth 37-byte segment to
+ * the server (a stream's cookie). */
+static unsigned int drop_cookie_nth;
 static unsigned int cookies_seen;
-static uint32_t rng = 12345;
 
-static uint32_t
-rnd(void)
+static bool
+cookie_filter(int to, const struct toe_emit *e)
 {
-	rng = rng * 1103515245u + 12345u;
-	return rng >> 8;
-}
-
-static void
-emit(void *arg, const struct toe_emit *e)
-{
-	int to = arg == &srv ? 1 : 0;
-	uint32_t len = e->hdr_len + e->pay_len[0] + e->pay_len[1];
-	struct frame *f;
-
-	if ((to == 1 && drop_to_client) || (to == 0 && drop_to_server) ||
-	    rnd() % 1000000 < loss_ppm) {
-		frames_lost++;
-		return;
-	}
-	if (to == 0 && drop_cookie_nth != 0 &&
-	    e->pay_len[0] + e->pay_len[1] == 37 && ++cookies_seen == drop_cookie_nth) {
-		frames_lost++;
-		return;
-	}
-	assert_true(nq < QMAX);
-	f = &q[nq++];
-	f->data = malloc(len);
-	assert_non_null(f->data);
-	memcpy(f->data, e->hdr, e->hdr_len);
-	if (e->pay_len[0] > 0)
-		memcpy(f->data + e->hdr_len, e->pay[0], e->pay_len[0]);
-	if (e->pay_len[1] > 0)
-		memcpy(f->data + e->hdr_len + e->pay_len[0], e->pay[1], e->pay_len[1]);
-	f->len = len;
-	f->to = to;
-	f->whole_ok = e->l4_partial;
-	f->at = now + delay_ms;
-}
-
-static struct frame due[QMAX];
-
-static void
-tick(void)
-{
-	unsigned int nd = 0, k = 0;
-
-	now++;
-	for (unsigned int i = 0; i < nq; i++) {
-		if (q[i].at <= now)
-			due[nd++] = q[i];
-		else
-			q[k++] = q[i];
-	}
-	nq = k;
-	for (unsigned int i = 0; i < nd; i++) {
-		toe_ep_input(due[i].to == 0 ? &srv : &cli, due[i].data,
-			     due[i].len, due[i].whole_ok, now);
-		free(due[i].data);
-	}
-	toe_wheel_run(&srv.wheel, now);
-	toe_wheel_run(&cli.wheel, now);
+	return to == 0 && drop_cookie_nth != 0 &&
+	       e->pay_len[0] + e->pay_len[1] == 37 && ++cookies_seen == drop_cookie_nth;
 }
 
 /* ------------------------------------------------------------------ */
@@ -625,7 +547,7 @@ step(void)
 }
 
 static void
-run_ms(unsigned int ms)
+run_steps(unsigned int ms)
 {
 	while (ms--)
 		step();
@@ -637,7 +559,7 @@ run_until_done(struct icli *c, unsigned int max_ms)
 	for (unsigned int t = 0; t < max_ms && c->phase != C_DONE; t++)
 		step();
 	assert_int_equal(c->phase, C_DONE);
-	run_ms(5);              /* its last words reach the server */
+	run_steps(5);              /* its last words reach the server */
 }
 
 static void
@@ -654,27 +576,9 @@ static int
 setup(void **state)
 {
 	(void)state;
-	nq = 0;
-	now = 1000;
-	loss_ppm = 0;
-	delay_ms = 1;
-	drop_to_client = drop_to_server = 0;
-	frames_lost = 0;
+	link_setup();
 	drop_cookie_nth = cookies_seen = 0;
-	memset(&sconf, 0, sizeof(sconf));
-	memcpy(sconf.mac, GMAC, 6);
-	memcpy(sconf.ip4, GIP, 4);
-	sconf.prefix4 = 24;
-	sconf.metadata = true;
-	/* the client endpoint stands for the guest (test_toe_tcp.c) */
-	memset(&cconf, 0, sizeof(cconf));
-	memcpy(cconf.mac, GMAC, 6);
-	memcpy(cconf.ip4, toe_ep_md_ip4, 4);
-	cconf.prefix4 = 16;
-	cconf.has_gw = true;
-	memcpy(cconf.gw4, GIP, 4);
-	toe_ep_init(&srv, &sconf, KEY, emit, &srv, now);
-	toe_ep_init(&cli, &cconf, (const uint8_t *)"fedcba9876543210", emit, &cli, now);
+	link_filter = cookie_filter;
 	memset(&ca, 0, sizeof(ca));
 	memset(&cb, 0, sizeof(cb));
 	assert_int_equal(toe_iperf3_start(&i3, &srv, toe_ep_md_ip4, 0), 0);
@@ -696,11 +600,7 @@ teardown(void **state)
 	cli_free(&ca);
 	cli_free(&cb);
 	toe_iperf3_stop(&i3);
-	toe_ep_fini(&srv);
-	toe_ep_fini(&cli);
-	for (unsigned int i = 0; i < nq; i++)
-		free(q[i].data);
-	nq = 0;
+	link_teardown();
 	return 0;
 }
 
@@ -789,7 +689,7 @@ check_next_test_works(void)
 	check_results_shape(c);
 	for (unsigned int i = 0; i < c->n_open; i++)
 		assert_int_equal(result_bytes(c, c->st[i].id), 300000);
-	run_ms(100);
+	run_steps(100);
 	check_idle();
 	check_books();
 }
@@ -837,7 +737,7 @@ test_forward_one(void **state)
 	assert_int_equal(i3.stats.bytes_received, 4u << 20);
 	assert_int_equal(i3.stats.bytes_sent, 0);
 	/* the stream was reset at TEST_END; the rest closes */
-	run_ms(200);
+	run_steps(200);
 	check_idle();
 	check_books();
 	assert_int_equal(srv.tcp.n_conns, 0);
@@ -871,7 +771,7 @@ test_reverse(void **state)
 	assert_true(json_real_value(json_object_get(result_of(&ca, 1), "end_time")) >= 0.19);
 	assert_true(json_real_value(json_object_get(result_of(&ca, 1), "end_time")) <= 0.25);
 	assert_int_equal(i3.stats.completed, 1);
-	run_ms(200);
+	run_steps(200);
 	check_idle();
 	check_books();
 	check_next_test_works();
@@ -896,7 +796,7 @@ test_parallel_4(void **state)
 	assert_null(result_of(&ca, 2));
 	assert_int_equal(i3.stats.streams, 4);
 	assert_int_equal(i3.stats.bytes_received, 4u << 20);
-	run_ms(100);
+	run_steps(100);
 	check_idle();
 }
 
@@ -929,7 +829,7 @@ test_bidir(void **state)
 			assert_true(json_integer_value(json_object_get(v, "retransmits")) >= 0);
 		}
 	}
-	run_ms(100);
+	run_steps(100);
 	check_idle();
 }
 
@@ -945,7 +845,7 @@ test_stream_order(void **state)
 	ca.recv_ms = 100;
 	cli_connect(&ca);
 	run_until_done(&ca, 30000);
-	assert_int_equal(frames_lost, 1);
+	assert_int_equal(frames_lost[0] + frames_lost[1], 1);
 	check_results_shape(&ca);
 	assert_true(ca.st[0].sender);
 	assert_int_equal(result_bytes(&ca, ca.st[0].id), 1u << 20);
@@ -966,13 +866,13 @@ test_forward_loss(void **state)
 	ca.to_send = 2u << 20;
 	cli_connect(&ca);
 	run_until_done(&ca, 120000);
-	assert_true(frames_lost > 0);
+	assert_true(frames_lost[0] + frames_lost[1] > 0);
 	check_results_shape(&ca);
 	for (unsigned int i = 0; i < 2; i++)
 		assert_int_equal(result_bytes(&ca, ca.st[i].id), 2u << 20);
 	assert_int_equal(i3.stats.completed, 1);
 	print_message("1%% loss: %llu frames lost, client retransmits %llu\n",
-		      (unsigned long long)frames_lost,
+		      (unsigned long long)(frames_lost[0] + frames_lost[1]),
 		      (unsigned long long)cli.stats.tcp_retransmits);
 }
 
@@ -1015,13 +915,13 @@ test_busy_denied(void **state)
 	ca.hold_streams = true;
 	cli_connect(&ca);
 	run_until_phase(&ca, C_STREAMS, 1000);
-	run_ms(10);
+	run_steps(10);
 	cli_connect(&cb);
 	run_until_done(&cb, 1000);
 	assert_true(cb.denied);
 	assert_int_equal(cb.states[0], ACCESS_DENIED);
 	assert_int_equal(i3.stats.refused_busy, 1);
-	run_ms(10);
+	run_steps(10);
 	assert_true(cb.ctrl_eof);
 	cli_free(&cb);
 	/* A goes on, and while it runs, C is turned away at once */
@@ -1045,7 +945,7 @@ test_busy_denied(void **state)
 	check_states(&ca);
 	for (unsigned int i = 0; i < 2; i++)
 		assert_int_equal(result_bytes(&ca, ca.st[i].id), ca.st[i].sent);
-	run_ms(100);
+	run_steps(100);
 	check_idle();
 	check_books();
 }
@@ -1061,7 +961,7 @@ test_refused(void **state)
 	assert_int_equal(ca.states[1], SERVER_ERROR);
 	assert_int_equal(ca.ierr, 13);
 	assert_int_equal(ca.ierrno, 0);
-	run_ms(10);
+	run_steps(10);
 	assert_true(ca.ctrl_eof);
 	check_idle();
 	cli_free(&ca);
@@ -1079,7 +979,7 @@ test_refused(void **state)
 	run_until_done(&ca, 1000);
 	assert_int_equal(ca.ierr, 6);
 	assert_int_equal(i3.stats.refused_params, 3);
-	run_ms(10);
+	run_steps(10);
 	check_idle();
 	check_books();
 	check_next_test_works();
@@ -1111,7 +1011,7 @@ test_trickle(void **state)
 static void
 expect_reset(struct icli *c, enum toe_iperf3_error why)
 {
-	run_ms(50);
+	run_steps(50);
 	assert_int_equal(i3.stats.errors[why], 1);
 	assert_int_equal(c->ctrl_err, ECONNRESET);
 	check_idle();
@@ -1180,11 +1080,11 @@ test_bad_state_byte(void **state)
 	run_until_phase(&ca, C_STREAMS, 1000);
 	/* one stream in, then a byte no state takes */
 	ca.hold_streams = false;
-	run_ms(1);
+	run_steps(1);
 	ca.hold_streams = true;
-	run_ms(10);
+	run_steps(10);
 	ctrl_write_byte(&ca, 0x55);
-	run_ms(10);
+	run_steps(10);
 	assert_int_equal(i3.stats.errors[TOE_IPERF3_ERR_BAD_MESSAGE], 1);
 	assert_int_equal(ca.ctrl_err, ECONNRESET);
 	assert_int_equal(ca.st[0].err, ECONNRESET);
@@ -1204,10 +1104,10 @@ test_truncated_json_eof(void **state)
 	ca.params_raw_len = sizeof(cut);
 	cli_connect(&ca);
 	run_until_phase(&ca, C_CREATE, 1000);
-	run_ms(10);
+	run_steps(10);
 	assert_non_null(i3.test);
 	toe_shutdown(ca.ctrl);
-	run_ms(10);
+	run_steps(10);
 	assert_int_equal(i3.stats.errors[TOE_IPERF3_ERR_CTRL_CLOSED], 1);
 	/* an orderly close is answered in kind */
 	assert_true(ca.ctrl_eof);
@@ -1227,9 +1127,9 @@ test_truncated_json_silence(void **state)
 	ca.params_raw_len = sizeof(cut);
 	cli_connect(&ca);
 	run_until_phase(&ca, C_CREATE, 1000);
-	run_ms(TOE_IPERF3_IDLE_MS - 100);
+	run_steps(TOE_IPERF3_IDLE_MS - 100);
 	assert_non_null(i3.test);
-	run_ms(200);
+	run_steps(200);
 	assert_int_equal(i3.stats.errors[TOE_IPERF3_ERR_IDLE_TIMEOUT], 1);
 	assert_int_equal(ca.ctrl_err, ECONNRESET);
 	check_idle();
@@ -1245,11 +1145,11 @@ test_client_reset_mid_test(void **state)
 	ca.to_send = 100u << 20;
 	cli_connect(&ca);
 	run_until_phase(&ca, C_RUNNING, 1000);
-	run_ms(50);
+	run_steps(50);
 	assert_true(i3.stats.bytes_received > 0);
 	toe_abort(ca.ctrl);
 	ca.ctrl = NULL;
-	run_ms(10);
+	run_steps(10);
 	assert_int_equal(i3.stats.errors[TOE_IPERF3_ERR_CTRL_RESET], 1);
 	check_idle();
 	/* every data connection reset with it */
@@ -1269,10 +1169,10 @@ test_stream_reset_mid_test(void **state)
 	ca.recv_ms = 100000;
 	cli_connect(&ca);
 	run_until_phase(&ca, C_RUNNING, 1000);
-	run_ms(20);
+	run_steps(20);
 	toe_abort(ca.st[1].sock);
 	ca.st[1].sock = NULL;
-	run_ms(10);
+	run_steps(10);
 	assert_int_equal(i3.stats.errors[TOE_IPERF3_ERR_STREAM_RESET], 1);
 	assert_int_equal(ca.ctrl_err, ECONNRESET);
 	assert_int_equal(ca.st[0].err, ECONNRESET);
@@ -1291,11 +1191,11 @@ test_client_vanishes(void **state)
 	ca.to_send = 100u << 20;
 	cli_connect(&ca);
 	run_until_phase(&ca, C_RUNNING, 1000);
-	run_ms(20);
+	run_steps(20);
 	drop_to_server = drop_to_client = 1;
-	run_ms(TOE_IPERF3_IDLE_MS - 100);
+	run_steps(TOE_IPERF3_IDLE_MS - 100);
 	assert_non_null(i3.test);
-	run_ms(200);
+	run_steps(200);
 	assert_int_equal(i3.stats.errors[TOE_IPERF3_ERR_IDLE_TIMEOUT], 1);
 	check_idle();
 	assert_int_equal(srv.tcp.n_conns, 0);
@@ -1313,10 +1213,10 @@ test_client_terminate(void **state)
 	ca.recv_ms = 100000;
 	cli_connect(&ca);
 	run_until_phase(&ca, C_RUNNING, 1000);
-	run_ms(20);
+	run_steps(20);
 	/* ^C: CLIENT_TERMINATE, then the client closes */
 	ctrl_write_byte(&ca, CLIENT_TERMINATE);
-	run_ms(10);
+	run_steps(10);
 	assert_int_equal(i3.stats.errors[TOE_IPERF3_ERR_CLIENT_ENDED], 1);
 	/* orderly: FINs, the sending stream's after its queue */
 	assert_true(ca.ctrl_eof);
@@ -1338,9 +1238,9 @@ test_stop_mid_test(void **state)
 	ca.to_send = 100u << 20;
 	cli_connect(&ca);
 	run_until_phase(&ca, C_RUNNING, 1000);
-	run_ms(20);
+	run_steps(20);
 	toe_iperf3_stop(&i3);
-	run_ms(10);
+	run_steps(10);
 	/* SERVER_TERMINATE, then the close */
 	assert_int_equal(ca.in[ca.in_len - 1], SERVER_TERMINATE);
 	assert_true(ca.ctrl_eof);
@@ -1350,7 +1250,7 @@ test_stop_mid_test(void **state)
 	/* nothing listens any more */
 	memset(&cb, 0, sizeof(cb));
 	cli_connect(&cb);
-	run_ms(10);
+	run_steps(10);
 	assert_int_equal(cb.ctrl_err, ECONNREFUSED);
 	toe_iperf3_stop(&i3);           /* twice is fine */
 }
