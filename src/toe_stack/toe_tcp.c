@@ -401,11 +401,26 @@ sack_opt_len(const struct toe_sock *c)
 	k = c->n_ooo < (c->ts_ok ? 3u : 4u) ? c->n_ooo : (c->ts_ok ? 3u : 4u);
 	return 4 + 8 * k;
 }
+/* RFC 7323 3: TSval (our clock, offset per connection), TSecr; after
+ * two NOPs when pad (the option then ends on a 4-byte boundary). */
+static uint32_t
+put_ts(const struct toe_sock *c, uint8_t *o, uint32_t n, bool pad)
+{
+	if (pad) {
+		o[n++] = OPT_NOP;
+		o[n++] = OPT_NOP;
+	}
+	o[n++] = OPT_TS;
+	o[n++] = 10;
+	wr32(o + n, (uint32_t)c->tcp->now_ms + c->ts_offset);
+	wr32(o + n + 4, c->ts_recent);
+	return n + 8;
+}
+
 /* Options of a segment; returns their length (a multiple of 4). */
 static uint32_t
 put_options(struct toe_sock *c, uint8_t *o, uint8_t flags)
 {
-	struct toe_tcp *tcp = c->tcp;
 	uint32_t n = 0;
 
 	if (flags & SYN) {
@@ -422,17 +437,8 @@ put_options(struct toe_sock *c, uint8_t *o, uint8_t flags)
 			o[n++] = OPT_SACK_OK;
 			o[n++] = 2;
 		}
-		if (c->ts_ok) {
-			if (!c->sack_ok) {
-				o[n++] = OPT_NOP;
-				o[n++] = OPT_NOP;
-			}
-			o[n++] = OPT_TS;
-			o[n++] = 10;
-			wr32(o + n, (uint32_t)tcp->now_ms + c->ts_offset);
-			wr32(o + n + 4, c->ts_recent);
-			n += 8;
-		}
+		if (c->ts_ok)
+			n = put_ts(c, o, n, !c->sack_ok);
 		if (c->ws_ok) {
 			o[n++] = OPT_NOP;
 			o[n++] = OPT_WS;
@@ -441,15 +447,8 @@ put_options(struct toe_sock *c, uint8_t *o, uint8_t flags)
 		}
 		return n;
 	}
-	if (c->ts_ok) {
-		o[n++] = OPT_NOP;
-		o[n++] = OPT_NOP;
-		o[n++] = OPT_TS;
-		o[n++] = 10;
-		wr32(o + n, (uint32_t)tcp->now_ms + c->ts_offset);
-		wr32(o + n + 4, c->ts_recent);
-		n += 8;
-	}
+	if (c->ts_ok)
+		n = put_ts(c, o, n, true);
 	/* RFC 2018 4: the block of the latest segment first. */
 	if (c->sack_ok && c->n_ooo > 0 && !(flags & RST)) {
 		unsigned int max = c->ts_ok ? 3 : 4, k = 0;
