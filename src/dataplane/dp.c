@@ -242,6 +242,8 @@ dp_destroy(struct dp *dp)
 	/* Workers are stopped and offline: nothing can hold a port now. */
 	dp_ports_close(dp);
 	dp_members_destroy(dp);
+	for (uint16_t p = 0; dp->workers != NULL && p < DP_PORTS_MAX; p++)
+		dp_toe_port_free(dp, p);
 	for (unsigned int i = 0; dp->workers != NULL && i < dp->n_workers; i++) {
 		for (uint16_t p = 0; p < DP_PORTS_MAX; p++)
 			toe_ctx_destroy(dp->workers[i].toe[p]);

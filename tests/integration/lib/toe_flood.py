@@ -11,6 +11,7 @@ import random
 import socket
 import struct
 import sys
+import time
 
 
 def csum(b):
@@ -54,6 +55,7 @@ def main():
                      random.randrange(1 << 32), 0, 0x02))
         n += 1
     print("sent syn", n, flush=True)
+    time.sleep(2)           # let the switch take the flood first
     bad = []
     for i in range(200):
         sp = 2000 + i
