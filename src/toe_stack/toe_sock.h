@@ -20,7 +20,9 @@
  *    also after ERROR: the application owns the handle, the stack owns
  *    the connection (which may live on after close: FIN_WAIT, TIME_WAIT).
  *  - A listener's callback gets ACCEPT while connections wait in its
- *    queue; toe_accept takes them (NULL when none).
+ *    queue; toe_accept takes them (NULL when none).  Data (or a FIN)
+ *    that came before the accept raised no event on the connection:
+ *    read it right after toe_accept.
  */
 #ifndef VTOE_TOE_SOCK_H
 #define VTOE_TOE_SOCK_H
