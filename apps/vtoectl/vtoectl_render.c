@@ -548,8 +548,8 @@ static void toe_services_print(FILE *out, json_t *port)
 		"SRTT_MS", "RTO_MS", "SND_Q", "RCV_Q", "BYTES_IN", "BYTES_OUT",
 		"RETRANS" };
 	json_t *md = json_object_get(port, "metadata_service");
-	json_t *tcp = json_object_get(port, "tcp"), *c;
-	char a[CELL_MAX], b[CELL_MAX];
+	json_t *tcp = json_object_get(port, "tcp"), *conn;
+	char a[CELL_MAX], b[CELL_MAX], c[CELL_MAX], d[CELL_MAX];
 	const char *name;
 	json_t *v;
 	size_t i;
@@ -575,24 +575,26 @@ static void toe_services_print(FILE *out, json_t *port)
 	}
 	if (!json_is_object(tcp))
 		return;
-	fprintf(out, "  tcp: %s connection(s), %s buffer bytes\n",
+	fprintf(out, "  tcp (%s): %s connection(s), %s in TIME_WAIT, %s buffer bytes\n",
+		value_text(json_object_get(tcp, "congestion"), c, sizeof(c)),
 		value_text(json_object_get(tcp, "connections"), a, sizeof(a)),
+		value_text(json_object_get(tcp, "time_wait"), d, sizeof(d)),
 		value_text(json_object_get(tcp, "buffer_bytes"), b, sizeof(b)));
 	if (json_array_size(json_object_get(tcp, "list")) > 0) {
 		struct table t = TABLE_INIT(heads, "lllrrrrrrrr");
 
-		json_array_foreach(json_object_get(tcp, "list"), i, c) {
-			table_add_field(&t, c, "state");
-			table_add_field(&t, c, "local");
-			table_add_field(&t, c, "remote");
-			table_add_field(&t, c, "cwnd");
-			table_add_field(&t, c, "srtt_ms");
-			table_add_field(&t, c, "rto_ms");
-			table_add_field(&t, c, "snd_queued");
-			table_add_field(&t, c, "rcv_queued");
-			table_add_field(&t, c, "bytes_in");
-			table_add_field(&t, c, "bytes_out");
-			table_add_field(&t, c, "retransmits");
+		json_array_foreach(json_object_get(tcp, "list"), i, conn) {
+			table_add_field(&t, conn, "state");
+			table_add_field(&t, conn, "local");
+			table_add_field(&t, conn, "remote");
+			table_add_field(&t, conn, "cwnd");
+			table_add_field(&t, conn, "srtt_ms");
+			table_add_field(&t, conn, "rto_ms");
+			table_add_field(&t, conn, "snd_queued");
+			table_add_field(&t, conn, "rcv_queued");
+			table_add_field(&t, conn, "bytes_in");
+			table_add_field(&t, conn, "bytes_out");
+			table_add_field(&t, conn, "retransmits");
 		}
 		table_print(&t, out);
 	}

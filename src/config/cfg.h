@@ -177,6 +177,7 @@ struct cfg_port {
 	bool toe_dhcp;
 	bool toe_metadata;
 	bool toe_iperf3;
+	bool toe_cubic;                 /* toe: {congestion: cubic}, else newreno */
 	char hostname[CFG_HOSTNAME_MAX];
 	char instance_id[CFG_INSTANCE_ID_MAX];
 	char user_data[CFG_PATH_MAX];   /* "" : none */

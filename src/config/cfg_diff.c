@@ -217,6 +217,7 @@ static const struct cfg_field cfg_fields_port[] = {
 	F(struct cfg_port, toe_dhcp, "port.toe", CFG_RECREATE, NULL),
 	F(struct cfg_port, toe_metadata, "port.toe", CFG_RECREATE, NULL),
 	F(struct cfg_port, toe_iperf3, "port.toe", CFG_RECREATE, NULL),
+	F(struct cfg_port, toe_cubic, "port.toe", CFG_RECREATE, NULL),
 	F(struct cfg_port, hostname, "vm.metadata", CFG_RECREATE, same_str),
 	F(struct cfg_port, instance_id, "vm.metadata", CFG_RECREATE, same_str),
 	F(struct cfg_port, user_data, "vm.metadata", CFG_RECREATE, same_str),

@@ -14,7 +14,7 @@
 static const char *const keys_network[] = { "name", "vlan", NULL };
 static const char *const keys_allowed[] = { "mac", "ip", NULL };
 static const char *const keys_psec[] = { "dhcp_server", "router_advert", NULL };
-static const char *const keys_toe[] = { "dhcp", "metadata", "iperf3", NULL };
+static const char *const keys_toe[] = { "dhcp", "metadata", "iperf3", "congestion", NULL };
 static const char *const keys_impair[] = { "drop", "reorder", "delay", "direction", NULL };
 
 /* "1%", "0.25%" (to a ten-thousandth of a percent), "0": parts per
@@ -486,9 +486,21 @@ static void parse_port_toe(struct cfg_parser *p, const yaml_node_t *n,
 	if (n == NULL)
 		return;
 	if (!cfg_want(p, n, YAML_MAPPING_NODE, ctx, "toe",
-		      "a mapping like {dhcp: true, metadata: true, iperf3: true}"))
+		      "a mapping like {dhcp: true, metadata: true, iperf3: true, congestion: cubic}"))
 		return;
 	cfg_map_check(p, n, ctx, keys_toe);
+	{
+		yaml_node_t *v = cfg_map_get(p, n, "congestion");
+		const char *t;
+
+		if (v != NULL && (t = cfg_get_scalar(p, v, ctx, "congestion")) != NULL) {
+			if (strcmp(t, "cubic") == 0 || strcmp(t, "newreno") == 0)
+				port->toe_cubic = strcmp(t, "cubic") == 0;
+			else
+				cfg_error(p, v, "%stoe: congestion \"%s\" is not newreno or cubic",
+					  ctx, t);
+		}
+	}
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		yaml_node_t *v = cfg_map_get(p, n, keys[i]);
 

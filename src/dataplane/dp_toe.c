@@ -56,6 +56,7 @@ dp_toe_conf(struct toe_ep_conf *c, const struct cfg_port *pc)
 	memcpy(c->dns4, pc->dns, sizeof(pc->dns));
 	c->dhcp = pc->toe_dhcp;
 	c->metadata = pc->toe_metadata;
+	c->tcp_cc = pc->toe_cubic ? TOE_CC_CUBIC : TOE_CC_NEWRENO;
 	_Static_assert(CFG_HOSTNAME_MAX <= TOE_EP_HOSTNAME_MAX, "hostname: fits");
 	memcpy(c->hostname, pc->hostname, sizeof(pc->hostname));
 	return true;

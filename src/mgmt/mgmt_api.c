@@ -958,7 +958,9 @@ tcp_json(const struct dp_toe_info *ti)
 			"bytes_out", (json_int_t)c->bytes_out,
 			"retransmits", (json_int_t)c->retransmits));
 	}
-	return json_pack("{s:I, s:I, s:I, s:o}", "connections", (json_int_t)ti->conns_total,
+	return json_pack("{s:s, s:I, s:I, s:I, s:o}", "congestion",
+			 toe_cc_name(ti->conf->tcp_cc),
+			 "connections", (json_int_t)ti->conns_total,
 			 "time_wait", (json_int_t)ti->conns_tw,
 			 "buffer_bytes", (json_int_t)ti->tcp_mem, "list", list);
 }

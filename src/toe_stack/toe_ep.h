@@ -75,6 +75,7 @@ struct toe_ep_conf {
 	uint8_t dns4[TOE_EP_DNS_MAX][4];
 	bool dhcp;                      /* serve DHCPv4 */
 	bool metadata;                  /* answer for the metadata addresses */
+	uint8_t tcp_cc;                 /* enum toe_cc_algo of its connections */
 	char hostname[TOE_EP_HOSTNAME_MAX];
 };
 

@@ -720,7 +720,7 @@ output(struct toe_sock *c)
 	if (c->in_recovery && c->sack_ok) {
 		uint32_t seq, len, pipe = pipe_bytes(c);
 
-		while (c->cwnd > pipe && c->cwnd - pipe >= c->mss &&
+		while (c->cc.cwnd > pipe && c->cc.cwnd - pipe >= c->mss &&
 		       next_hole(c, &seq, &len)) {
 			send_segment(c, seq, ACK, seq - c->snd_una, len);
 			c->high_rxt = seq + len;
@@ -732,7 +732,7 @@ output(struct toe_sock *c)
 	}
 	for (;;) {
 		uint32_t end = c->snd_una + c->sndbuf.len;
-		uint32_t win = seq_min(c->cwnd, c->snd_wnd);
+		uint32_t win = seq_min(c->cc.cwnd, c->snd_wnd);
 		uint32_t flight = c->in_recovery && c->sack_ok ? pipe_bytes(c) :
 				  c->snd_nxt - c->snd_una;
 		uint32_t avail = end - c->snd_nxt, allowed, len, max;
@@ -905,8 +905,7 @@ rto_fire(struct toe_timer *t, uint64_t now_ms)
 	 * window; RFC 6298 5.5-5.7: back off, start from snd_una. */
 	stats(tcp)->tcp_rto_timeouts++;
 	flight = c->snd_max - c->snd_una;
-	c->ssthresh = flight / 2 > 2u * c->mss ? flight / 2 : 2u * c->mss;
-	c->cwnd = c->mss;
+	toe_cc_on_timeout(&c->cc, flight, tcp->now_ms);
 	c->in_recovery = false;
 	c->dupacks = 0;
 	c->n_sacked = 0;                /* the receiver may renege */
@@ -1139,8 +1138,7 @@ conn_establish(struct toe_sock *c)
 		return false;
 	}
 	c->state = TOE_TCP_ESTABLISHED;
-	c->cwnd = 4u * c->mss;
-	c->ssthresh = UINT32_MAX / 2;
+	toe_cc_init(&c->cc, tcp->ep->conf->tcp_cc, c->mss, 4);
 	c->rd_seq = c->rcv_nxt;
 	c->high_rxt = c->snd_una;
 	c->backoff = 0;
@@ -1349,22 +1347,20 @@ enter_recovery(struct toe_sock *c)
 	uint32_t flight = c->snd_max - c->snd_una;
 
 	stats(c->tcp)->tcp_fast_recoveries++;
-	c->ssthresh = flight / 2 > 2u * c->mss ? flight / 2 : 2u * c->mss;
+	toe_cc_on_loss(&c->cc, flight, c->tcp->now_ms);
 	c->recover = c->snd_max;
 	c->in_recovery = true;
 	c->high_rxt = c->snd_una;
 	c->rtt_timing = false;
-	if (c->sack_ok) {
-		c->cwnd = c->ssthresh;
+	if (c->sack_ok)
 		return;         /* output() sends from the holes */
-	}
 	/* NewReno: the first unacknowledged segment again, cwnd inflated
 	 * by the three segments that left. */
 	send_segment(c, c->snd_una, ACK, 0,
 		     c->sndbuf.len < c->mss ? c->sndbuf.len : c->mss);
 	c->retransmits++;
 	stats(c->tcp)->tcp_retransmits++;
-	c->cwnd = c->ssthresh + 3u * c->mss;
+	c->cc.cwnd = c->cc.ssthresh + 3u * c->mss;
 }
 
 /* Bytes newly acknowledged: drop them from the send buffer, grow cwnd,
@@ -1395,23 +1391,19 @@ ack_advance(struct toe_sock *c, const struct seg *s)
 		if (seq_geq(s->ack, c->recover)) {
 			/* RFC 6582 3.2 (6): a full acknowledgment */
 			c->in_recovery = false;
-			c->cwnd = c->ssthresh;
+			c->cc.cwnd = c->cc.ssthresh;
 		} else if (!c->sack_ok) {
 			/* partial: the next hole again, deflate */
 			send_segment(c, c->snd_una, ACK, 0,
 				     c->sndbuf.len < c->mss ? c->sndbuf.len : c->mss);
 			c->retransmits++;
 			stats(tcp)->tcp_retransmits++;
-			c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
-			c->cwnd += c->mss;
+			c->cc.cwnd = c->cc.cwnd > acked ? c->cc.cwnd - acked : 0;
+			c->cc.cwnd += c->mss;
 		}
-	} else if (c->cwnd < c->ssthresh) {
-		c->cwnd += acked < c->mss ? acked : c->mss;     /* slow start */
 	} else {
-		c->cwnd += (uint32_t)((uint64_t)c->mss * c->mss / c->cwnd) + 1;
+		toe_cc_on_ack(&c->cc, acked, tcp->now_ms, c->srtt_us / 1000);
 	}
-	if (c->cwnd > 64u * 1024 * 1024)
-		c->cwnd = 64u * 1024 * 1024;
 	if (c->snd_una == c->snd_max)
 		toe_timer_cancel(tcp->wheel, &c->rto_t);
 	else
@@ -1630,7 +1622,7 @@ conn_input_(struct toe_sock *c, struct seg *s)
 		/* RFC 5681 2: a duplicate acknowledgment */
 		c->dupacks++;
 		if (c->in_recovery && !c->sack_ok)
-			c->cwnd += c->mss;
+			c->cc.cwnd += c->mss;
 		else if (!c->in_recovery && (c->dupacks == 3 ||
 			 (c->sack_ok && sacked_bytes(c) >= 3u * c->mss)))
 			enter_recovery(c);
@@ -2253,8 +2245,8 @@ toe_tcp_snapshot(struct toe_tcp *tcp)
 			memcpy(i->raddr, c->raddr, 4);
 			i->lport = c->lport;
 			i->rport = c->rport;
-			i->cwnd = c->cwnd;
-			i->ssthresh = c->ssthresh;
+			i->cwnd = c->cc.cwnd;
+			i->ssthresh = c->cc.ssthresh;
 			i->mss = c->mss;
 			i->srtt_us = c->srtt_us;
 			i->rto_ms = c->rto_ms;

@@ -9,7 +9,8 @@
  *  - window scale and timestamps with PAWS: RFC 7323;
  *  - SACK (RFC 2018) as receiver and sender, loss recovery by RFC 6675's
  *    pipe and NextSeg over a scoreboard, NewReno (RFC 6582) when the peer
- *    has no SACK; congestion control RFC 5681;
+ *    has no SACK; the window's growth RFC 5681, or CUBIC (RFC 9438) when
+ *    the port asks (toe_cc.h);
  *  - retransmission timer RFC 6298 (the minimum is 200 ms, as Linux,
  *    rather than the RFC's 1 s: a lost segment on a host-local path
  *    otherwise stalls the connection for a second), with backoff;
@@ -31,6 +32,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "toe_cc.h"
 #include "toe_sock.h"
 #include "toe_timer.h"
 
@@ -141,8 +143,9 @@ struct toe_sock {
 	bool cookie;                    /* made from a SYN cookie */
 	uint32_t ts_recent, ts_offset;
 	uint32_t last_ack_sent;
-	/* Congestion control. */
-	uint32_t cwnd, ssthresh, recover, high_rxt;
+	/* Congestion control: the window (toe_cc.h), recovery. */
+	struct toe_cc cc;
+	uint32_t recover, high_rxt;
 	uint32_t dupacks;
 	bool in_recovery;
 	struct toe_range sacked[TOE_TCP_SACK_MAX];

@@ -1110,7 +1110,7 @@ static void test_toe_keys(void **state)
 	expect_error(TOE_VM("", ", toe: {dhcp: true}"), "t.yaml:4:91:",
 		     "toe: dhcp needs an IPv4 ip: on the port");
 	expect_error(TOE_VM("", ", ip: 10.0.0.11/24, toe: {dhcp: true, iperf: true}"),
-		     "t.yaml:4:115:", "unknown key \"iperf\" (allowed: dhcp, metadata, iperf3)");
+		     "t.yaml:4:115:", "unknown key \"iperf\" (allowed: dhcp, metadata, iperf3, congestion)");
 	expect_error(TOE_VM("", ", ip: 10.0.0.11/24, toe: yes"), "t.yaml:4:102:",
 		     "toe must be a mapping");
 	expect_error(TOE_VM("", ", gateway: 10.0.0.1"), "t.yaml:4:88:",
@@ -1143,7 +1143,13 @@ static void test_toe_keys(void **state)
 	assert_true(cfg->ports[0].imds_v2_only);
 	assert_false(cfg->ports[0].toe_iperf3);
 	assert_true(cfg->ports[0].toe_dhcp);
+	assert_false(cfg->ports[0].toe_cubic);
 	cfg_free(cfg);
+	cfg = expect_ok(TOE_VM("", ", ip: 10.0.0.11/24, toe: {congestion: cubic}"));
+	assert_true(cfg->ports[0].toe_cubic);
+	cfg_free(cfg);
+	expect_error(TOE_VM("", ", ip: 10.0.0.11/24, toe: {congestion: bbr}"), "t.yaml:4:",
+		     "toe: congestion \"bbr\" is not newreno or cubic");
 	expect_error(TOE_VM("    metadata: [a]\n", ""), "t.yaml:3:15:",
 		     "metadata must be a mapping");
 	/* the impairment stage */

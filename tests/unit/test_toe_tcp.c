@@ -262,6 +262,19 @@ test_transfer_loss_reorder(void **state)
 }
 
 static void
+test_transfer_cubic(void **state)
+{
+	(void)state;
+	/* CUBIC on both ends (the port's setting), 1 % loss each way */
+	sconf.tcp_cc = cconf.tcp_cc = TOE_CC_CUBIC;
+	loss_ppm = 10000;
+	echo_transfer(4u << 20, 120000);
+	assert_int_equal(srv_conn()->cc.algo, TOE_CC_CUBIC);
+	assert_true(srv.stats.tcp_fast_recoveries + cli.stats.tcp_fast_recoveries > 0);
+	assert_true(srv_conn()->cc.w_max > 0);
+}
+
+static void
 test_transfer_no_sack(void **state)
 {
 	(void)state;
@@ -640,6 +653,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_handshake_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transfer_clean, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transfer_loss_reorder, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transfer_cubic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transfer_no_sack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_super_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_sequences, setup, teardown),
