@@ -10,7 +10,7 @@
 #   testpmd (io, CPU 0): net_tap0 <-> net_virtio_user0        net_tap1 <-> net_virtio_user1
 #        |                                                         |
 #   vtoed: vm1.0 (ip 10.0.0.11/24, gateway 10.0.0.1,           vm2.0 (ip 10.0.0.12/24, no endpoint)
-#          imds v2-only) -> its TOE endpoint
+#          imds v2-only, CUBIC) -> its TOE endpoint
 #
 # Checked: a 4000-byte ping (IPv4 reassembly in the endpoint, its reply
 # fragmented); ARP suppression (vm1's request for 10.0.0.12 answered with
@@ -18,7 +18,8 @@
 # and vm1 then pings it); the IMDSv2 token flow (401 without, 200 with, 401 forged);
 # 1,000 requests on one keep-alive connection and 1,000 short connections
 # all answered; 64 MiB of user data md5-exact with 1 % loss and 1 %
-# reordering injected both ways (the impairment stage); iperf3 -c, -R and
+# reordering injected both ways (the impairment stage), and 16 MiB sent
+# to the endpoint's iperf3 server under it all taken (CUBIC on this port); iperf3 -c, -R and
 # -P 4 against the endpoint's iperf3 server; 100,000 SYNs and a batch of
 # malformed segments: counted, memory bounded (buffers, connections,
 # vtoed's RSS shown), and a request right after still answered.
@@ -48,7 +49,7 @@ vms:
     metadata: {instance_id: i-0abc, hostname: ns-one, user_data: $UD, imds: v2-only}
     ports:
       - {name: vm1.0, socket: $VM1_SOCK, mac: "$MAC", ip: 10.0.0.11/24, gateway: 10.0.0.1,
-         allowed: [{ip: 10.0.0.99}]}
+         allowed: [{ip: 10.0.0.99}], toe: {congestion: cubic}}
   - name: vm2
     ports:
       - {name: vm2.0, socket: $VM2_SOCK, mac: "$VM2_MAC", ip: 10.0.0.12/24,
@@ -139,6 +140,11 @@ log "user data ${UD_MB} MiB in ${secs} s under loss: retransmits $((r1 - r0)), i
 check "${UD_MB} MiB of user data md5-exact under 1% loss + reordering" test "$got" = "$UD_MD5"
 check "losses were recovered: retransmits $((r1 - r0)) > 0, impair drops $(stat_of "$S" vm1.0 .drops.impair) > 0" \
 	test $((r1 - r0)) -gt 0 -a "$(stat_of "$S" vm1.0 .drops.impair)" -gt 0
+# and the other way: 16 MiB into the endpoint's iperf3 server, every byte
+nsx timeout 120 iperf3 -c $MD -n 16M -J >"$WORK/iperf3-loss.json" 2>&1
+read -r sent rcvd <<<"$(jq -r '"\(.end.sum_sent.bytes) \(.end.sum_received.bytes)"' "$WORK/iperf3-loss.json" 2>/dev/null)"
+check "16 MiB to the endpoint under the same loss: the server took all the client sent ($rcvd of $sent)" \
+	test -n "$sent" -a "$sent" = "$rcvd" -a "${sent:-0}" -ge $((16 << 20))
 check "impairment off" ctl impair vm1.0 --off
 
 # iperf3 against the endpoint
