@@ -563,6 +563,16 @@ static void toe_services_print(FILE *out, json_t *port)
 				fprintf(out, " %s=%s", name, value_text(v, a, sizeof(a)));
 		fputc('\n', out);
 	}
+	if (json_array_size(json_object_get(port, "neighbours")) > 0) {
+		fputs("  neighbours (ARP answered for):", out);
+		json_array_foreach(json_object_get(port, "neighbours"), i, v)
+			fprintf(out, " %s=%s@%s%s",
+				value_text(json_object_get(v, "port"), a, sizeof(a)),
+				value_text(json_object_get(v, "ip"), b, sizeof(b)),
+				value_text(json_object_get(v, "mac"), c, sizeof(c)),
+				json_is_true(json_object_get(v, "up")) ? "" : " (down)");
+		fputc('\n', out);
+	}
 	md = json_object_get(port, "iperf3_service");
 	if (json_is_object(md)) {
 		fputs("  iperf3 service:", out);

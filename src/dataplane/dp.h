@@ -300,6 +300,19 @@ struct dp_toe_info {
 int dp_toe_info(const struct dp *dp, unsigned int port,
 		struct dp_toe_info *info);
 
+/* The endpoint's neighbours: the other VM ports of its network with an
+ * IPv4 address, whose ARP requests it answers (suppression) while their
+ * guest is up.  Calls fn for each; main thread. */
+struct dp_toe_neighbour {
+	const char *port;
+	uint8_t ip4[4];
+	uint8_t mac[6];
+	bool up;
+};
+void dp_toe_neighbours(const struct dp *dp, unsigned int port,
+		       void (*fn)(const struct dp_toe_neighbour *n, void *arg),
+		       void *arg);
+
 unsigned int dp_worker_count(const struct dp *dp);
 int dp_worker_info(const struct dp *dp, unsigned int worker,
 		   struct dp_worker_info *info);

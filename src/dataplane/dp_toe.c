@@ -273,6 +273,32 @@ dp_toe_worker_fini(struct dp_worker *w)
 	w->toe_in = NULL;
 }
 
+void
+dp_toe_neighbours(const struct dp *dp, unsigned int port,
+		  void (*fn)(const struct dp_toe_neighbour *n, void *arg),
+		  void *arg)
+{
+	struct portset up;
+	uint16_t n_ports = dp_port_count(dp);
+
+	if (port >= DP_PORTS_MAX || !dp->ports[port].used)
+		return;
+	portset_shared_load(&dp->up, n_ports, &up);
+	for (uint16_t p = 0; p < n_ports; p++) {
+		const struct fwd_port *fp = &dp->fwd_ports[p];
+		struct dp_toe_neighbour nb;
+
+		if (p == port || !dp->ports[p].used || fp->is_uplink ||
+		    !fp->has_ip4 || fp->net != dp->ports[port].net)
+			continue;
+		nb.port = dp->ports[p].name;
+		memcpy(nb.ip4, fp->ip4, 4);
+		memcpy(nb.mac, fp->mac, 6);
+		nb.up = portset_has(&up, p);
+		fn(&nb, arg);
+	}
+}
+
 /*
  * A frame the port's TOE endpoint claimed (toe_ep_classify): given to it
  * whole (read out of the mbuf chain), its answers staged for the port.

@@ -965,10 +965,19 @@ tcp_json(const struct dp_toe_info *ti)
 			 "buffer_bytes", (json_int_t)ti->tcp_mem, "list", list);
 }
 
+static void
+neighbour_json(const struct dp_toe_neighbour *n, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:s, s:o, s:o, s:b}", "port", n->port,
+					     "ip", json_ip4(n->ip4), "mac", json_mac(n->mac),
+					     "up", n->up));
+}
+
 /* One port's TOE endpoint: what it answers for, its lease, counters and
  * drops by reason, its services and connections. */
 static json_t *
-toe_port_json(const struct dp_port_info *pi, const struct dp_toe_info *ti)
+toe_port_json(const struct dp *dp, unsigned int p, const struct dp_port_info *pi,
+	      const struct dp_toe_info *ti)
 {
 	const struct toe_ep_conf *c = ti->conf;
 	const struct toe_ep_lease *l = &ti->lease;
@@ -1021,6 +1030,12 @@ toe_port_json(const struct dp_port_info *pi, const struct dp_toe_info *ti)
 			 "answers", answers, "lease", lease,
 			 "counters", counters, "drops", drops,
 			 "drops_total", (json_int_t)total);
+	{
+		json_t *nbs = json_array();
+
+		dp_toe_neighbours(dp, p, neighbour_json, nbs);
+		json_object_set_new(o, "neighbours", nbs);
+	}
 	json_object_set_new(o, "metadata_service", imds_json(ti));
 	json_object_set_new(o, "iperf3_service", iperf3_json(ti));
 	json_object_set_new(o, "tcp", tcp_json(ti));
@@ -1059,7 +1074,7 @@ api_toe(void *ctx, json_t *args, char *err, size_t err_size)
 			return NULL;
 		}
 		if (rc == 0)
-			json_array_append_new(list, toe_port_json(&pi, &ti));
+			json_array_append_new(list, toe_port_json(dp, p, &pi, &ti));
 	}
 	return list;
 }
