@@ -376,9 +376,15 @@ dp_toe_run(struct dp_worker *w, uint64_t tsc)
 		sent -= w->stats[p].toe_sent;
 		if (ep->wheel.armed > 0)
 			toe_wheel_run(&ep->wheel, now);
-		if (now >= ep->snap_ms + 250) {
+		/* the views' copy: every 250 ms, and once when it goes quiet
+		 * (no timer: the worker stops visiting it) */
+		if (now >= ep->snap_ms + 250 ||
+		    (ep->wheel.armed == 0 && !ep->snap_quiet)) {
 			ep->snap_ms = now;
+			ep->snap_quiet = ep->wheel.armed == 0;
 			toe_tcp_snapshot(&ep->tcp);
+		} else if (ep->wheel.armed > 0) {
+			ep->snap_quiet = false;
 		}
 		sent += w->stats[p].toe_sent;
 		if (ep->wheel.armed > 0) {

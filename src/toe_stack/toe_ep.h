@@ -210,6 +210,7 @@ struct toe_ep {
 	struct toe_ep_frag frags[TOE_EP_FRAG_SLOTS];
 	uint16_t ip_id;                 /* of the datagrams it fragments */
 	uint64_t snap_ms;               /* of the views' last copy */
+	bool snap_quiet;                /* ... taken with no timer armed */
 	struct toe_tcp tcp;
 };
 
