@@ -1043,6 +1043,16 @@ parse_options(struct seg *s, const uint8_t *o, uint32_t n)
 	return true;
 }
 
+/* The connection a segment is for, seen from the endpoint. */
+static void
+seg_addrs(struct toe_sock *c, const struct seg *s)
+{
+	memcpy(c->laddr, s->ip + 16, 4);
+	memcpy(c->raddr, s->ip + 12, 4);
+	c->lport = rd16(s->th + 2);
+	c->rport = rd16(s->th);
+}
+
 /* A segment to a port with no listener, or refused: RFC 9293 3.10.7.1. */
 static void
 send_reset_for(struct toe_tcp *tcp, const struct seg *s)
@@ -1054,10 +1064,7 @@ send_reset_for(struct toe_tcp *tcp, const struct seg *s)
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.tcp = tcp;
 	tmp.state = TOE_TCP_CLOSED;
-	memcpy(tmp.laddr, s->ip + 16, 4);
-	memcpy(tmp.raddr, s->ip + 12, 4);
-	tmp.lport = rd16(s->th + 2);
-	tmp.rport = rd16(s->th);
+	seg_addrs(&tmp, s);
 	tmp.mss = TOE_TCP_MSS;
 	stats(tcp)->tcp_resets++;
 	if (s->flags & ACK) {
@@ -1157,10 +1164,7 @@ listen_syn(struct toe_tcp *tcp, struct toe_sock *l, const struct seg *s)
 	if (l->n_pending < l->backlog && tcp->n_conns < TOE_TCP_CONNS_MAX &&
 	    (c = sock_new(tcp)) != NULL) {
 		conn_setup(c, &l->opts);
-		memcpy(c->laddr, s->ip + 16, 4);
-		memcpy(c->raddr, s->ip + 12, 4);
-		c->lport = rd16(s->th + 2);
-		c->rport = rd16(s->th);
+		seg_addrs(c, s);
 		c->state = TOE_TCP_SYN_RECEIVED;
 		c->irs = s->seq;
 		c->rcv_nxt = s->seq + 1;
@@ -1196,10 +1200,7 @@ listen_syn(struct toe_tcp *tcp, struct toe_sock *l, const struct seg *s)
 		memset(&tmp, 0, sizeof(tmp));
 		tmp.tcp = tcp;
 		tmp.state = TOE_TCP_SYN_RECEIVED;
-		memcpy(tmp.laddr, s->ip + 16, 4);
-		memcpy(tmp.raddr, s->ip + 12, 4);
-		tmp.lport = rd16(s->th + 2);
-		tmp.rport = rd16(s->th);
+		seg_addrs(&tmp, s);
 		tmp.rcv_nxt = s->seq + 1;
 		tmp.rcvbuf.cap = l->opts.rcvbuf ? l->opts.rcvbuf : TOE_TCP_BUF_DEFAULT;
 		tmp.mss = cookie_mss[idx];
@@ -1242,10 +1243,7 @@ listen_ack(struct toe_tcp *tcp, struct toe_sock *l, const struct seg *s)
 		return;
 	}
 	conn_setup(c, &l->opts);
-	memcpy(c->laddr, s->ip + 16, 4);
-	memcpy(c->raddr, s->ip + 12, 4);
-	c->lport = rd16(s->th + 2);
-	c->rport = rd16(s->th);
+	seg_addrs(c, s);
 	c->cookie = true;
 	c->irs = s->seq - 1;
 	c->rcv_nxt = s->seq;
