@@ -44,7 +44,7 @@ static const char *const keys_datapath[] = { "direct", NULL };
 static const char *const keys_port[] = { "name", "socket", "mode", "mac", "queues", "uplink", "weight", "offloads", "takeover", "owner", "group", "perms", "network", "ip", "allowed", "port_security", "gateway", "dns", "toe", "impair", NULL };
 static const char *const keys_socket_dir[] = { "path", "group", "mode", NULL };
 static const char *const keys_vm[] = { "name", "ports", "metadata", NULL };
-static const char *const keys_root[] = { "lcores", "memory", "control", "fdb", "eal", "membership", "datapath", "socket_dir", "networks", "uplinks", "vms", NULL };
+static const char *const keys_root[] = { "lcores", "memory", "control", "fdb", "eal", "membership", "datapath", "socket_dir", "networks", "overlay", "cluster", "uplinks", "vms", NULL };
 
 const char *const *
 cfg_schema_keys(const char *section)
@@ -65,6 +65,8 @@ cfg_schema_keys(const char *section)
 		{ "defaults", keys_defaults },
 		{ "port", keys_port },
 		{ "vm", keys_vm },
+		{ "overlay", cfg_keys_overlay },
+		{ "cluster", cfg_keys_cluster },
 		{ "", keys_root },
 	};
 
@@ -1209,6 +1211,8 @@ static const struct {
 	{ "membership", offsetof(struct cfg, at_membership) },
 	{ "datapath", offsetof(struct cfg, at_datapath) },
 	{ "socket_dir", offsetof(struct cfg, at_socket_dir) },
+	{ "overlay", offsetof(struct cfg, at_overlay) },
+	{ "cluster", offsetof(struct cfg, at_cluster) },
 };
 
 /* The sections' places, for messages about a running config. */
@@ -1275,6 +1279,12 @@ static void parse_root(struct cfg_parser *p, const yaml_node_t *root)
 	if ((n = section(p, root, "uplinks", YAML_SEQUENCE_NODE,
 			 "a list of {name: ..., device: ...}")))
 		parse_uplinks(p, n);
+	if ((n = section(p, root, "overlay", YAML_MAPPING_NODE,
+			 "a mapping like {local_ip: 192.0.2.1/24, uplink: up0}")))
+		cfg_parse_overlay(p, n);
+	if ((n = section(p, root, "cluster", YAML_MAPPING_NODE,
+			 "a mapping like {etcd: [\"http://127.0.0.1:2379\"], host: host-a}")))
+		cfg_parse_cluster(p, n);
 	n = cfg_map_get(p, root, "membership");
 	parse_attach_defaults(p, n != NULL && n->type == YAML_MAPPING_NODE ? n : NULL);
 	/* With attach: auto the domains bring their ports: vms may be
@@ -1288,6 +1298,7 @@ static void parse_root(struct cfg_parser *p, const yaml_node_t *root)
 			  "a list of {name: ..., ports: [...]}"))
 		parse_vms(p, n);
 	cfg_check_networks(p, root);
+	cfg_check_overlay(p, root);
 }
 
 /* ------------------------------------------------------------------ */

@@ -88,12 +88,21 @@ struct cfg_mark {
 	uint32_t col;
 };
 
-/* networks: [{name, vlan: 1..4094 | none}]: isolated L2 segments. */
+/* networks: [{name, vlan: 1..4094 | none} | {name, vni: 1..16777215}]:
+ * isolated L2 segments, each either a VLAN on the uplinks or a VXLAN
+ * segment of the overlay (overlay:, cluster:). */
 struct cfg_network {
 	char name[CFG_NAME_MAX];
 	uint16_t vlan;                  /* tag on uplinks; 0: untagged */
+	uint32_t vni;                   /* 0: not an overlay network */
 	struct cfg_mark at;
 };
+
+#define CFG_VNI_MAX 0xffffffu
+#define CFG_ETCD_MAX 8                  /* cluster: etcd: endpoints */
+#define CFG_URL_MAX 256
+#define CFG_CLUSTER_TTL_DEFAULT_S 10
+#define CFG_CLUSTER_TTL_MAX_S 3600
 
 struct cfg_ip {
 	uint8_t family;                 /* 4 or 6 */
@@ -260,6 +269,27 @@ struct cfg {
 	 * copied vring to vring by the worker (default true) */
 	bool direct;
 
+	/* overlay: {local_ip: IP[/LEN], uplink: NAME, udp_port: 4789,
+	 * gateway: IP}: the host's VXLAN tunnel endpoint (VTEP) on that
+	 * uplink.  Remote VTEPs inside local_ip's prefix (or every one,
+	 * without a prefix) are reached directly, others via gateway. */
+	bool has_overlay;
+	uint8_t ovl_local_ip[4];
+	uint8_t ovl_prefix;             /* 0: none written */
+	int ovl_uplink;                 /* index into uplinks */
+	uint16_t ovl_udp_port;          /* default 4789 */
+	bool ovl_has_gateway;
+	uint8_t ovl_gateway[4];
+
+	/* cluster: {etcd: [URL, ...], host: NAME, ttl: 10s, prefix: /vtoe/}:
+	 * the cluster directory in etcd (needs overlay:). */
+	bool has_cluster;
+	char cluster_etcd[CFG_ETCD_MAX][CFG_URL_MAX];
+	unsigned int n_cluster_etcd;
+	char cluster_host[CFG_HOSTNAME_MAX];    /* default: gethostname() */
+	uint32_t cluster_ttl_s;
+	char cluster_prefix[CFG_URL_MAX];       /* default /vtoe/ */
+
 	/* [0] is "default" (untagged unless declared with a vlan) */
 	struct cfg_network networks[CFG_MAX_NETWORKS];
 	unsigned int n_networks;
@@ -272,7 +302,8 @@ struct cfg {
 
 	/* Where each section is, for messages about it. */
 	struct cfg_mark at_lcores, at_memory, at_control, at_fdb, at_eal,
-			at_membership, at_datapath, at_socket_dir;
+			at_membership, at_datapath, at_socket_dir,
+			at_overlay, at_cluster;
 };
 
 /*

@@ -95,7 +95,8 @@ same_networks(const struct cfg *a, const void *x, const struct cfg *b,
 		return false;
 	for (unsigned int i = 0; i < a->n_networks; i++)
 		if (strcmp(a->networks[i].name, b->networks[i].name) != 0 ||
-		    a->networks[i].vlan != b->networks[i].vlan)
+		    a->networks[i].vlan != b->networks[i].vlan ||
+		    a->networks[i].vni != b->networks[i].vni)
 			return false;
 	return true;
 }
@@ -141,6 +142,20 @@ static const struct cfg_field cfg_fields_cfg[] = {
 	/* Each network's MAC table and VLAN map are made at start. */
 	F(struct cfg, networks, "networks", CFG_RESTART, same_networks),
 	F(struct cfg, n_networks, "networks", CFG_DERIVED, NULL),
+	/* The tunnel endpoint and the directory session are made at start. */
+	F(struct cfg, has_overlay, "overlay", CFG_RESTART, NULL),
+	F(struct cfg, ovl_local_ip, "overlay.local_ip", CFG_RESTART, NULL),
+	F(struct cfg, ovl_prefix, "overlay.local_ip", CFG_RESTART, NULL),
+	F(struct cfg, ovl_uplink, "overlay.uplink", CFG_RESTART, NULL),
+	F(struct cfg, ovl_udp_port, "overlay.udp_port", CFG_RESTART, NULL),
+	F(struct cfg, ovl_has_gateway, "overlay.gateway", CFG_RESTART, NULL),
+	F(struct cfg, ovl_gateway, "overlay.gateway", CFG_RESTART, NULL),
+	F(struct cfg, has_cluster, "cluster", CFG_RESTART, NULL),
+	F(struct cfg, cluster_etcd, "cluster.etcd", CFG_RESTART, NULL),
+	F(struct cfg, n_cluster_etcd, "cluster.etcd", CFG_DERIVED, NULL),
+	F(struct cfg, cluster_host, "cluster.host", CFG_RESTART, same_str),
+	F(struct cfg, cluster_ttl_s, "cluster.ttl", CFG_RESTART, NULL),
+	F(struct cfg, cluster_prefix, "cluster.prefix", CFG_RESTART, same_str),
 	F(struct cfg, uplinks, "uplinks", CFG_DERIVED, NULL),
 	F(struct cfg, n_uplinks, "uplinks", CFG_DERIVED, NULL),
 	F(struct cfg, vms, "vms", CFG_DERIVED, NULL),
@@ -155,6 +170,8 @@ static const struct cfg_field cfg_fields_cfg[] = {
 	F(struct cfg, at_membership, "(place)", CFG_DERIVED, NULL),
 	F(struct cfg, at_datapath, "(place)", CFG_DERIVED, NULL),
 	F(struct cfg, at_socket_dir, "(place)", CFG_DERIVED, NULL),
+	F(struct cfg, at_overlay, "(place)", CFG_DERIVED, NULL),
+	F(struct cfg, at_cluster, "(place)", CFG_DERIVED, NULL),
 };
 
 static const struct cfg_field cfg_fields_uplink[] = {

@@ -11,7 +11,7 @@
 
 #include "cfg_priv.h"
 
-static const char *const keys_network[] = { "name", "vlan", NULL };
+static const char *const keys_network[] = { "name", "vlan", "vni", NULL };
 static const char *const keys_allowed[] = { "mac", "ip", NULL };
 static const char *const keys_psec[] = { "dhcp_server", "router_advert", NULL };
 static const char *const keys_toe[] = { "dhcp", "metadata", "iperf3", "congestion", NULL };
@@ -131,10 +131,28 @@ static void parse_network(struct cfg_parser *p, const yaml_node_t *map,
 	    !cfg_get_name(p, n, ctx, "name", net.name))
 		return;
 	snprintf(ctx, sizeof(ctx), "network \"%s\": ", net.name);
-	if ((n = cfg_map_require(p, map, ctx, "vlan")) == NULL ||
+	if ((n = cfg_map_get(p, map, "vni")) != NULL) {
+		/* An overlay network: its frames leave through the tunnel,
+		 * never tagged on an uplink. */
+		if (!cfg_get_uint(p, n, ctx, "vni", 1, CFG_VNI_MAX, &v))
+			return;
+		net.vni = (uint32_t)v;
+		if (cfg_map_get(p, map, "vlan") != NULL) {
+			cfg_error(p, map, "%svlan and vni: a network is either a VLAN on the uplinks or a VXLAN segment of the overlay",
+				  ctx);
+			return;
+		}
+		if (strcmp(net.name, "default") == 0) {
+			cfg_error(p, map, "%sthe default network cannot be an overlay network", ctx);
+			return;
+		}
+		text = NULL;
+	} else if ((n = cfg_map_require(p, map, ctx, "vlan")) == NULL ||
 	    (text = cfg_get_scalar(p, n, ctx, "vlan")) == NULL)
 		return;
-	if (strcmp(text, "none") == 0)
+	if (text == NULL)
+		net.vlan = 0;
+	else if (strcmp(text, "none") == 0)
 		net.vlan = 0;
 	else if (cfg_get_uint(p, n, ctx, "vlan", 1, 4094, &v))
 		net.vlan = (uint16_t)v;
@@ -165,7 +183,7 @@ void cfg_parse_networks(struct cfg_parser *p, const yaml_node_t *list)
 		yaml_node_t *n = cfg_list_item(p, list, i);
 
 		if (cfg_want(p, n, YAML_MAPPING_NODE, "networks: ", "each network",
-			     "a mapping like {name: blue, vlan: 100}"))
+			     "a mapping like {name: blue, vlan: 100} or {name: blue, vni: 5001}"))
 			parse_network(p, n, i + 1);
 	}
 }
@@ -555,7 +573,8 @@ void cfg_check_networks(struct cfg_parser *p, const yaml_node_t *root)
 			const struct cfg_network *a = &cfg->networks[i];
 			const struct cfg_network *b = &cfg->networks[j];
 
-			if (a->vlan != b->vlan)
+			/* Overlay networks are not on the uplinks' VLANs. */
+			if (a->vlan != b->vlan || a->vni != 0 || b->vni != 0)
 				continue;
 			yaml_mark_t at = { .line = b->at.line ? b->at.line - 1 : 0,
 					   .column = b->at.col ? b->at.col - 1 : 0 };

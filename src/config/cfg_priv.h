@@ -107,4 +107,12 @@ void cfg_parse_port_net(struct cfg_parser *p, const yaml_node_t *map,
 			const char *ctx, struct cfg_port *port);
 void cfg_check_networks(struct cfg_parser *p, const yaml_node_t *root);
 
+/* cfg_overlay.c: overlay: and cluster: (after uplinks: and networks:),
+ * and what they require of networks and ports (after the VMs). */
+extern const char *const cfg_keys_overlay[];
+extern const char *const cfg_keys_cluster[];
+void cfg_parse_overlay(struct cfg_parser *p, const yaml_node_t *map);
+void cfg_parse_cluster(struct cfg_parser *p, const yaml_node_t *map);
+void cfg_check_overlay(struct cfg_parser *p, const yaml_node_t *root);
+
 #endif /* VTOE_CFG_PRIV_H */

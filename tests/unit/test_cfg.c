@@ -374,7 +374,7 @@ static const struct bad_case bad_cases[] = {
 	{ "second document", VM1 "---\n" VM1, "t.yaml:6:1:",
 	  "second YAML document" },
 	{ "unknown section", "vm:\n  - name: vm1\n" VM1, "t.yaml:1:1:",
-	  "unknown key \"vm\" (allowed: lcores, memory, control, fdb, eal, membership, datapath, socket_dir, networks, uplinks, vms)" },
+	  "unknown key \"vm\" (allowed: lcores, memory, control, fdb, eal, membership, datapath, socket_dir, networks, overlay, cluster, uplinks, vms)" },
 	{ "datapath direct not a boolean", "datapath: {direct: yes}\n" VM1,
 	  "t.yaml:1:20:", "datapath: direct \"yes\" is not true or false" },
 	{ "datapath unknown key", "datapath: {zero_copy: true}\n" VM1,
@@ -1205,6 +1205,92 @@ static void test_mac(void **state)
 	assert_string_equal(buf, "ff:ee:0a:b0:c1:d2");
 }
 
+/* overlay:, cluster: and networks with a vni. */
+static void test_overlay_keys(void **state)
+{
+#define OVL_UP "uplinks: [{name: up0, device: net_tap0}, {name: up1, device: net_tap1}]\n"
+#define OVL_NETS "networks: [{name: blue, vni: 5001}, {name: red, vlan: 100}]\n"
+#define OVL_VM(port) \
+	"vms:\n  - name: vm1\n    ports:\n" \
+	"      - {name: vm1.0, socket: /run/vtoe/vm1.0.sock, mac: \"52:54:00:00:01:01\", network: blue" port "}\n"
+#define OVL_SECT "overlay: {local_ip: 192.0.2.1/24, uplink: up0}\n"
+#define CL_SECT "cluster: {etcd: [\"http://127.0.0.1:2379\", \"http://127.0.0.1:22379\"], host: host-a, ttl: 3s}\n"
+	struct cfg *cfg;
+
+	(void)state;
+	cfg = expect_ok(OVL_UP OVL_NETS OVL_SECT CL_SECT OVL_VM(""));
+	assert_true(cfg->has_overlay);
+	assert_memory_equal(cfg->ovl_local_ip, ((uint8_t[]){ 192, 0, 2, 1 }), 4);
+	assert_int_equal(cfg->ovl_prefix, 24);
+	assert_int_equal(cfg->ovl_uplink, 0);
+	assert_int_equal(cfg->ovl_udp_port, 4789);
+	assert_false(cfg->ovl_has_gateway);
+	assert_true(cfg->has_cluster);
+	assert_int_equal(cfg->n_cluster_etcd, 2);
+	assert_string_equal(cfg->cluster_etcd[1], "http://127.0.0.1:22379");
+	assert_string_equal(cfg->cluster_host, "host-a");
+	assert_int_equal(cfg->cluster_ttl_s, 3);
+	assert_string_equal(cfg->cluster_prefix, "/vtoe/");
+	assert_int_equal(cfg->networks[1].vni, 5001);
+	assert_int_equal(cfg->networks[1].vlan, 0);
+	/* the port leaves through the overlay's uplink */
+	assert_int_equal(cfg->ports[0].uplink, 0);
+	cfg_free(cfg);
+
+	cfg = expect_ok(OVL_UP OVL_NETS
+			"overlay: {local_ip: 192.0.2.1/24, uplink: up1, udp_port: 8472, gateway: 192.0.2.254}\n"
+			"cluster: {etcd: [\"http://10.0.0.1:2379\"], host: b, prefix: /dc1}\n" OVL_VM(""));
+	assert_int_equal(cfg->ports[0].uplink, 1);
+	assert_int_equal(cfg->ovl_udp_port, 8472);
+	assert_true(cfg->ovl_has_gateway);
+	assert_string_equal(cfg->cluster_prefix, "/dc1/");
+	assert_int_equal(cfg->cluster_ttl_s, 10);
+	cfg_free(cfg);
+
+	expect_error(OVL_UP OVL_NETS CL_SECT OVL_VM(""), "t.yaml:2:",
+		     "network \"blue\" has a vni: it needs overlay:");
+	expect_error(OVL_UP OVL_NETS OVL_SECT OVL_VM(""), "t.yaml:2:",
+		     "it needs overlay: (this host's tunnel endpoint) and cluster:");
+	expect_error(OVL_UP "networks: [{name: blue, vni: 5001, vlan: 7}]\n" OVL_SECT CL_SECT OVL_VM(""),
+		     "t.yaml:2:", "vlan and vni");
+	expect_error(OVL_UP "networks: [{name: blue, vni: 16777216}]\n" OVL_SECT CL_SECT OVL_VM(""),
+		     "t.yaml:2:", "vni");
+	expect_error(OVL_UP "networks: [{name: blue, vni: 7}, {name: red, vni: 7}]\n" OVL_SECT CL_SECT OVL_VM(""),
+		     "t.yaml:1:", "both use vni 7");
+	expect_error(OVL_UP OVL_NETS OVL_SECT CL_SECT OVL_VM(", uplink: up1"),
+		     "t.yaml:8:", "which leaves through the overlay's uplink \"up0\"");
+	expect_error(OVL_UP OVL_NETS "overlay: {local_ip: 192.0.2.1/24, uplink: up9}\n" CL_SECT OVL_VM(""),
+		     "t.yaml:3:", "uplink \"up9\" is not in uplinks:");
+	expect_error(OVL_UP OVL_NETS "overlay: {local_ip: 127.0.0.1, uplink: up0}\n" CL_SECT OVL_VM(""),
+		     "t.yaml:3:", "cannot be a tunnel endpoint");
+	expect_error(OVL_UP OVL_NETS "overlay: {local_ip: fe80::1, uplink: up0}\n" CL_SECT OVL_VM(""),
+		     "t.yaml:3:", "is not an IPv4 address");
+	expect_error(OVL_UP OVL_NETS "overlay: {local_ip: 192.0.2.1, uplink: up0, gateway: 192.0.2.254}\n" CL_SECT OVL_VM(""),
+		     "t.yaml:3:", "gateway needs local_ip with its prefix length");
+	expect_error(OVL_UP OVL_NETS "overlay: {local_ip: 192.0.2.1, uplink: up0, mtu: 9000}\n" CL_SECT OVL_VM(""),
+		     "t.yaml:3:", "unknown key \"mtu\"");
+	expect_error(OVL_UP OVL_NETS OVL_SECT "cluster: {etcd: [\"https://x:2379\"], host: a}\n" OVL_VM(""),
+		     "t.yaml:4:", "is not an http://HOST:PORT URL");
+	expect_error(OVL_UP OVL_NETS OVL_SECT "cluster: {etcd: [], host: a}\n" OVL_VM(""),
+		     "t.yaml:4:", "want 1 to 8 endpoints");
+	expect_error(OVL_UP OVL_NETS OVL_SECT "cluster: {etcd: [\"http://x:1\"], host: \"a b\"}\n" OVL_VM(""),
+		     "t.yaml:4:", "is not a host name");
+	expect_error(OVL_UP OVL_NETS OVL_SECT "cluster: {etcd: [\"http://x:1\"], host: a, ttl: 1s}\n" OVL_VM(""),
+		     "t.yaml:4:", "whole number of seconds from 2s");
+	expect_error(OVL_UP OVL_NETS OVL_SECT "cluster: {etcd: [\"http://x:1\"], host: a, prefix: \"vtoe\"}\n" OVL_VM(""),
+		     "t.yaml:4:", "is not a key prefix");
+	expect_error(OVL_UP "networks: [{name: red, vlan: 100}]\n" OVL_SECT CL_SECT
+		     "vms:\n  - name: vm1\n    ports:\n      - {name: vm1.0, socket: /run/vtoe/vm1.0.sock, mac: \"52:54:00:00:01:01\"}\n",
+		     "t.yaml:3:", "no network has a vni");
+	expect_error(OVL_UP "networks: [{name: default, vni: 9}]\n" OVL_SECT CL_SECT OVL_VM(""),
+		     "t.yaml:2:", "cannot be an overlay network");
+#undef OVL_UP
+#undef OVL_NETS
+#undef OVL_VM
+#undef OVL_SECT
+#undef CL_SECT
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1223,6 +1309,7 @@ int main(void)
 		cmocka_unit_test(test_networks),
 		cmocka_unit_test(test_toe_keys),
 		cmocka_unit_test(test_mac),
+		cmocka_unit_test(test_overlay_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

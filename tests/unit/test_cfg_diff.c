@@ -277,6 +277,7 @@ static void test_every_key_classed(void **state)
 		{ "defaults", "membership.defaults" },
 		{ "datapath", "datapath" }, { "socket_dir", "socket_dir" },
 		{ "uplink", "uplink" }, { "vm", "vm" }, { "port", "port" },
+		{ "overlay", "overlay" }, { "cluster", "cluster" },
 	};
 
 	(void)state;
