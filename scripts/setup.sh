@@ -35,15 +35,17 @@ PKGS=(
 	# build
 	build-essential pkg-config meson ninja-build
 	libdpdk-dev libyaml-dev libjansson-dev libcmocka-dev libnuma-dev libvirt-dev
-	libxml2-dev libsodium-dev
+	libxml2-dev libsodium-dev libcurl4-openssl-dev
 	python3-pyelftools
 	# DPDK drivers loaded at run time (Debian 12: ABI 23)
 	librte-net-vhost23 librte-net-virtio23 librte-net-tap23 librte-net-pcap23
-	librte-mempool-ring23 librte-bus-vdev23
+	librte-mempool-ring23 librte-bus-vdev23 librte-net-af-packet23
 	# tests: dpdk-testpmd, real guests, tooling
 	dpdk-dev qemu-system-x86 busybox-static cpio xz-utils zstd
 	jq bc python3 iproute2 procps util-linux kmod iperf3 coreutils tcpdump
 	wget curl
+	# the cluster directory: a real etcd (3.4) and its client
+	etcd-server etcd-client
 	libvirt-daemon libvirt-clients ethtool
 	# the libvirt recipe with real domains: libvirtd, virtlogd, the QEMU driver
 	libvirt-daemon-system
