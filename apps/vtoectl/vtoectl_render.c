@@ -884,10 +884,91 @@ static int render_membership(FILE *out, json_t *args, json_t *result)
 	return table_print(&pt, out);
 }
 
+/* "cluster": this host's tunnel endpoint, the directory session, the
+ * other hosts and their VM ports. */
+static int render_cluster(FILE *out, json_t *args, json_t *result)
+{
+	static const char *const host_heads[] = {
+		"HOST", "VTEP", "PORTS", "LEARNED", "NEXT HOP", "NEXT HOP MAC",
+	};
+	static const char *const vm_heads[] = {
+		"HOST", "NETWORK", "VNI", "MAC", "IPS", "PORT", "LEARNED",
+	};
+	struct table ht = TABLE_INIT(host_heads, "llrlll");
+	struct table rt = TABLE_INIT(vm_heads, "llrllll");
+	json_t *dir = json_object_get(result, "directory");
+	json_t *hosts = json_object_get(result, "hosts");
+	json_t *remotes = json_object_get(result, "remotes"), *h, *v;
+	char a[CELL_MAX], b[CELL_MAX], c[CELL_MAX], d[CELL_MAX], e[CELL_MAX];
+	char f[CELL_MAX];
+	const char *name;
+	struct timespec ts;
+	double now;
+	size_t i;
+	int rc;
+
+	(void)args;
+	if (!json_is_object(dir) || !json_is_array(hosts) || !json_is_array(remotes))
+		return RENDER_SHAPE_UNKNOWN;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+#define F(o, key, buf) value_text(json_object_get(o, key), buf, sizeof(buf))
+	fprintf(out, "host %s  vtep %s:%s on %s  guest MTU %s  networks",
+		F(result, "host", a), F(result, "vtep", b),
+		F(result, "udp_port", c), F(result, "uplink", d),
+		F(result, "guest_mtu", e));
+	json_array_foreach(json_object_get(result, "networks"), i, v)
+		fprintf(out, " %s=%s", F(v, "name", a), F(v, "vni", b));
+	fprintf(out, "\ndirectory %s%s via %s  lease %s (ttl %s s)  revision %s  published %s",
+		F(dir, "state", a),
+		json_is_true(json_object_get(dir, "stale")) ? " STALE" : "",
+		F(dir, "endpoint", b), F(dir, "lease", c), F(dir, "ttl", d),
+		F(dir, "revision", e), value_text(json_object_get(dir, "published"), f, sizeof(f)));
+	v = json_object_get(dir, "synced");
+	if (json_is_number(v))
+		fprintf(out, "  in sync %.1fs ago", now - json_number_value(v) > 0 ?
+			now - json_number_value(v) : 0.0);
+	fputs("\n ", out);
+	json_object_foreach(json_object_get(dir, "counters"), name, v)
+		fprintf(out, " %s=%s", name, value_text(v, a, sizeof(a)));
+	fputs("\noverlay", out);
+	json_object_foreach(json_object_get(result, "counters"), name, v)
+		if (!json_is_object(v))
+			fprintf(out, " %s=%s", name, value_text(v, a, sizeof(a)));
+	if (drops_text(json_object_get(json_object_get(result, "counters"),
+				       "vxlan_drops"), a, sizeof(a)))
+		fprintf(out, "\n  vxlan drops: %s", a);
+	fputs("\n\n", out);
+	json_array_foreach(hosts, i, h) {
+		table_add_field(&ht, h, "name");
+		table_add_field(&ht, h, "vtep");
+		table_add_field(&ht, h, "ports");
+		age_add(&ht, json_object_get(h, "learned"), now);
+		table_add_field(&ht, h, "next_hop");
+		table_add_field(&ht, h, "next_hop_mac");
+	}
+	rc = table_print(&ht, out);
+	if (rc != 0)
+		return rc;
+	fputc('\n', out);
+	json_array_foreach(remotes, i, h) {
+		table_add_field(&rt, h, "host");
+		table_add_field(&rt, h, "network");
+		table_add_field(&rt, h, "vni");
+		table_add_field(&rt, h, "mac");
+		table_add(&rt, list_text(json_object_get(h, "ips"), ",", a, sizeof(a)));
+		table_add_field(&rt, h, "port");
+		age_add(&rt, json_object_get(h, "learned"), now);
+	}
+#undef F
+	return table_print(&rt, out);
+}
+
 static const struct renderer {
 	const char *cmd;
 	int (*fn)(FILE *out, json_t *args, json_t *result);
 } renderers[] = {
+	{ "cluster", render_cluster },
 	{ "fdb", render_fdb },
 	{ "help", render_help },
 	{ "lcores", render_lcores },

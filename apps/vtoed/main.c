@@ -68,17 +68,19 @@ signals_install(void)
 }
 
 /*
- * The main thread's loop: one epoll over the control socket's own epoll
- * and, with membership from libvirt, the adapter's eventfd, so a libvirt
+ * The main thread's loop: one epoll over the control socket's own epoll,
+ * with membership from libvirt the adapter's eventfd, and with a cluster
+ * directory its session's epoll, so a libvirt event or an etcd watch
  * event reaches the workers' view as soon as the kernel wakes us, and a
- * control request as soon as it arrives; housekeeping at least every
- * HOUSEKEEPING_MS.
+ * control request as soon as it arrives; housekeeping (which runs the
+ * directory's session too) at least every HOUSEKEEPING_MS.
  */
 static int
 serve(struct ctl_server *srv, struct dp *dp)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	int ep = epoll_create1(EPOLL_CLOEXEC), mfd = dp_members_fd(dp);
+	int ofd = dp_overlay_fd(dp);
 	int rc = 0;
 
 	if (ep < 0)
@@ -86,14 +88,16 @@ serve(struct ctl_server *srv, struct dp *dp)
 	ev.data.fd = ctl_server_fd(srv);
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev) != 0 ||
 	    (mfd >= 0 && (ev.data.fd = mfd,
-			  epoll_ctl(ep, EPOLL_CTL_ADD, mfd, &ev) != 0))) {
+			  epoll_ctl(ep, EPOLL_CTL_ADD, mfd, &ev) != 0)) ||
+	    (ofd >= 0 && (ev.data.fd = ofd,
+			  epoll_ctl(ep, EPOLL_CTL_ADD, ofd, &ev) != 0))) {
 		rc = -errno;
 		close(ep);
 		return rc;
 	}
 	while (!atomic_load(&stop_requested)) {
-		struct epoll_event evs[2];
-		int n = epoll_wait(ep, evs, 2, HOUSEKEEPING_MS);
+		struct epoll_event evs[3];
+		int n = epoll_wait(ep, evs, 3, HOUSEKEEPING_MS);
 
 		if (n < 0 && errno != EINTR) {
 			rc = -errno;

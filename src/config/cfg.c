@@ -39,7 +39,7 @@ static const char *const keys_fdb[] = { "size", "ageing", NULL };
 static const char *const keys_eal[] = { "file_prefix", "args", NULL };
 static const char *const keys_membership[] = { "source", "uri", "mode", "interval", "attach", "sockets", "defaults", NULL };
 static const char *const keys_defaults[] = { "uplink", "weight", "offloads", "owner", "group", "perms", NULL };
-static const char *const keys_uplink[] = { "name", "device", "rate", "queue_packets", "queue_bytes", NULL };
+static const char *const keys_uplink[] = { "name", "device", "rate", "queue_packets", "queue_bytes", "mtu", NULL };
 static const char *const keys_datapath[] = { "direct", NULL };
 static const char *const keys_port[] = { "name", "socket", "mode", "mac", "queues", "uplink", "weight", "offloads", "takeover", "owner", "group", "perms", "network", "ip", "allowed", "port_security", "gateway", "dns", "toe", "impair", NULL };
 static const char *const keys_socket_dir[] = { "path", "group", "mode", NULL };
@@ -824,6 +824,10 @@ static void parse_uplink(struct cfg_parser *p, const yaml_node_t *map,
 	if ((n = cfg_map_get(p, map, "queue_bytes")) != NULL &&
 	    cfg_get_uint(p, n, ctx, "queue_bytes", 9216, 1ULL << 32, &v))
 		up->queue_bytes = v;
+	/* A frame must fit one mbuf (no scattered receive). */
+	if ((n = cfg_map_get(p, map, "mtu")) != NULL &&
+	    cfg_get_uint(p, n, ctx, "mtu", 576, CFG_UPLINK_MTU_MAX, &v))
+		up->mtu = (uint16_t)v;
 	if ((n = cfg_map_require(p, map, ctx, "device")) == NULL ||
 	    !cfg_get_str(p, n, ctx, "device", up->device, sizeof(up->device)))
 		return;

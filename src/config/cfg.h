@@ -17,6 +17,7 @@
 #define CFG_MAX_WORKERS 64
 #define CFG_MAX_LCORE_ID 128      /* RTE_MAX_LCORE of Debian's DPDK */
 #define CFG_MAX_UPLINKS 8
+#define CFG_UPLINK_MTU_MAX 2000   /* a frame fits one mbuf */
 #define CFG_MAX_VMS 1024
 #define CFG_MAX_PORTS 1024      /* all ports: vhost + uplinks */
 #define CFG_MAX_QUEUES 8        /* queue pairs per vhost port */
@@ -141,6 +142,7 @@ struct cfg_uplink {
 	uint64_t rate_bps;              /* shaper rate; 0: the link's speed */
 	uint32_t queue_packets;         /* DWRR per-class bound, packets */
 	uint64_t queue_bytes;           /* DWRR per-class bound, bytes */
+	uint16_t mtu;                   /* set on the device; 0: as it is */
 	struct cfg_mark at;             /* its entry in uplinks: */
 };
 

@@ -182,6 +182,7 @@ static const struct cfg_field cfg_fields_uplink[] = {
 	  CFG_RECREATE, NULL),
 	F(struct cfg_uplink, queue_bytes, "uplink.queue_bytes", CFG_RECREATE,
 	  NULL),
+	F(struct cfg_uplink, mtu, "uplink.mtu", CFG_RECREATE, NULL),
 	F(struct cfg_uplink, at, "(place)", CFG_DERIVED, NULL),
 };
 

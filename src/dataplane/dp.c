@@ -127,7 +127,9 @@ dp_create(const struct cfg *cfg)
 	dp->n_nets = (uint16_t)cfg->n_networks;
 	for (uint16_t n = 0; n < dp->n_nets; n++) {
 		dp->nets[n] = cfg->networks[n];
-		dp->net_of_vlan[dp->nets[n].vlan] = (int16_t)n;
+		/* An overlay network is on no VLAN of the uplinks. */
+		if (dp->nets[n].vni == 0)
+			dp->net_of_vlan[dp->nets[n].vlan] = (int16_t)n;
 		dp->fdbs[n] = fdb_create(cfg->fdb_size);
 		if (dp->fdbs[n] == NULL) {
 			rc = -errno;
@@ -137,7 +139,7 @@ dp_create(const struct cfg *cfg)
 	/* An untagged "default" nobody uses must not take the untagged
 	 * frames of a declared untagged network (the config allows that). */
 	for (uint16_t n = 1; n < dp->n_nets; n++)
-		if (dp->nets[n].vlan == 0)
+		if (dp->nets[n].vlan == 0 && dp->nets[n].vni == 0)
 			dp->net_of_vlan[0] = (int16_t)n;
 	dp->pool = rte_pktmbuf_pool_create("vtoe_mbufs", cfg->mbufs,
 					   DP_MBUF_CACHE, 0,
@@ -170,6 +172,9 @@ dp_create(const struct cfg *cfg)
 
 		rc = p < 0 ? p : 0;
 	}
+	/* The overlay's uplink is there; its ports' guests learn its MTU. */
+	if (rc == 0)
+		rc = dp_overlay_create(dp);
 	for (unsigned int i = 0; rc == 0 && i < cfg->n_ports; i++) {
 		int p = dp_port_add(dp, cfg, &cfg->ports[i],
 				    cfg->vms[cfg->ports[i].vm].name, false);
@@ -210,6 +215,7 @@ dp_housekeeping(struct dp *dp)
 
 	dp_qos_housekeeping(dp, now);
 	vhost_housekeeping();
+	dp_overlay_dispatch(dp);
 	if (now - dp->last_age_tsc < DP_AGE_INTERVAL_S * dp->tsc_hz)
 		return;
 	dp->last_age_tsc = now;
@@ -241,6 +247,7 @@ dp_destroy(struct dp *dp)
 		dp_stop(dp);
 	/* Workers are stopped and offline: nothing can hold a port now. */
 	dp_ports_close(dp);
+	dp_overlay_destroy(dp);
 	dp_members_destroy(dp);
 	for (uint16_t p = 0; dp->workers != NULL && p < DP_PORTS_MAX; p++)
 		dp_toe_port_free(dp, p);

@@ -335,6 +335,11 @@ uint32_t dp_now_s(const struct dp *dp);
  */
 int dp_members_fd(const struct dp *dp);
 void dp_members_dispatch(struct dp *dp);
+/* The cluster directory's session (overlay:, cluster:): a descriptor
+ * readable when it has work (-1: none), and that work; dp_housekeeping
+ * does it too. */
+int dp_overlay_fd(const struct dp *dp);
+void dp_overlay_dispatch(struct dp *dp);
 const struct cfg *dp_cfg(const struct dp *dp);
 
 #endif /* VTOE_DP_H */

@@ -27,6 +27,10 @@
 	X(NO_DEST,          "no_dest",          "broadcast/multicast with no other port up") \
 	X(VM_AWAY,          "vm_away",          "destination VM is not running on this host (stopped, paused, migrated away) and the frame came from an uplink, or from a VM port without one") \
 	X(OFFLOAD_BAD,      "offload_bad",      "guest offload metadata that does not hold (reason in the port's offload drops)") \
+	X(VXLAN_BAD,        "vxlan_bad",        "VXLAN to this host's tunnel endpoint refused: headers that do not hold (reason in vtoectl cluster's vxlan drops)") \
+	X(VTEP_UNKNOWN,     "vtep_unknown",     "VXLAN from a tunnel endpoint that is no host of the cluster directory") \
+	X(VNI_UNKNOWN,      "vni_unknown",      "VXLAN with a VNI that no network of this host uses") \
+	X(OVERLAY_SRC,      "overlay_src",      "VXLAN whose inner source MAC the directory does not place on the sending host in that network") \
 	/* egress */ \
 	X(LINK_DOWN,        "link_down",        "destination port has no guest connected") \
 	X(QUEUE_DISABLED,   "queue_disabled",   "destination guest has not enabled that queue") \
@@ -39,7 +43,12 @@
 	X(QOS_INBOX_FULL,   "qos_inbox_full",   "the uplink scheduler's inbox from other workers is full") \
 	X(VLAN_PUSH,        "vlan_push",        "could not tag a frame with its network's VLAN for the uplink (no mbuf for the copy of a flooded frame, or no headroom)") \
 	X(IMPAIR,           "impair",           "dropped on purpose by the port's impairment stage (impair:, vtoectl impair)") \
-	X(NO_MBUF,          "no_mbuf",          "no mbuf for a frame the switch made (a TOE endpoint's reply)") \
+	X(NO_MBUF,          "no_mbuf",          "no mbuf for a frame the switch made (a TOE endpoint's reply, a tunnel copy)") \
+	X(OVERLAY_UNKNOWN_DST, "overlay_unknown_dst", "overlay network: unicast to a MAC that no host of the cluster directory has in that network") \
+	X(OVERLAY_NO_HOST,  "overlay_no_host",  "overlay network: broadcast/multicast with no other host in that network to replicate it to") \
+	X(OVERLAY_NO_NEIGHBOUR, "overlay_no_neighbour", "overlay network: the next hop toward the remote tunnel endpoint has not answered ARP yet") \
+	X(OVERLAY_MTU,      "overlay_mtu",      "overlay network: frame (or segment) larger than the uplink's MTU leaves room for after the tunnel headers") \
+	X(OVERLAY_BURST,    "overlay_burst",    "overlay network: the copies of one burst (segments x hosts) exceeded what one burst holds") \
 	X(PORT_REMOVED,     "port_removed",     "was queued for a port (or in an uplink's scheduler) when a reload or its domain removed or re-created it (drained)")
 
 enum dp_drop {

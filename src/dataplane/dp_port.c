@@ -220,6 +220,14 @@ dp_uplink_open(struct dp *dp, struct dp_port *port)
 	if (rc != 0)
 		goto err;
 	port->rx_intr = conf.intr_conf.rxq != 0;
+	if (port->ucfg->mtu != 0) {
+		rc = rte_eth_dev_set_mtu(id, port->ucfg->mtu);
+		if (rc != 0) {
+			DP_LOG(ERR, "uplink %s: cannot set MTU %u: %s\n", port->name,
+			       port->ucfg->mtu, rte_strerror(-rc));
+			goto err;
+		}
+	}
 	rc = rte_eth_rx_queue_setup(id, 0, DP_RX_DESC, rte_eth_dev_socket_id(id),
 				    NULL, dp->pool);
 	if (rc == 0)

@@ -162,6 +162,80 @@ struct dp_members_snap {
 struct dwrr;
 struct rte_ring;
 struct toe_ctx;
+struct ovl_table;
+struct cluster;
+
+/*
+ * The overlay (dp_overlay.c: main thread; dp_vxlan.c: workers).  The
+ * remote table is an RCU snapshot like the co-residency one.  A next
+ * hop's MAC lives in a slot the main thread gives it (ip set while a
+ * host of some snapshot uses it, cleared after the grace period of the
+ * snapshot that dropped it); workers fill in the MAC from ARP, only for
+ * slots in use, so the uplink cannot grow the table.
+ */
+#define DP_NBR_MAX 256
+#define DP_NBR_VALID (1ull << 48)
+#define DP_NBR_REFRESH_S 30             /* ask again while in use */
+#define DP_NBR_ASK_MS 1000              /* at most one request a second */
+
+struct dp_nbr {
+	_Atomic uint32_t ip;            /* main thread; network order, 0: free */
+	_Atomic uint64_t mac;           /* workers: 6 bytes | DP_NBR_VALID */
+	_Atomic uint64_t seen_tsc;      /* workers: its last ARP */
+	_Atomic uint64_t asked_tsc;     /* workers: our last request */
+};
+
+struct dp_ovl_snap {
+	struct ovl_table *t;
+	uint64_t generation;            /* the directory's it was built from */
+};
+
+/* Overlay counters, per worker, declared once. */
+#define DP_OVL_COUNTERS(X) \
+	X(encap,        "frames sent into the tunnel (each copy of a replicated frame, each segment)") \
+	X(decap,        "frames taken out of the tunnel and switched") \
+	X(replicas,     "extra copies made for head-end replication") \
+	X(segmented,    "super-frames cut in software inside the encapsulation") \
+	X(arp_in,       "ARP frames for the tunnel endpoint or from a next hop, taken") \
+	X(arp_replies,  "ARP replies sent for this host's tunnel endpoint") \
+	X(arp_requests, "ARP requests sent for a next hop")
+
+struct dp_ovl_stats {
+#define DP_OVL_FIELD(name, help) uint64_t name;
+	DP_OVL_COUNTERS(DP_OVL_FIELD)
+#undef DP_OVL_FIELD
+	uint64_t vxlan_drops[16];       /* by enum vxlan_drop */
+};
+
+struct dp_overlay {
+	/* Fixed while vtoed runs. */
+	uint8_t local_ip[4];
+	uint16_t udp_port;
+	uint32_t mask;                  /* local_ip's prefix, host order; 0: all on-link */
+	bool has_gw;
+	uint8_t gw[4];
+	uint32_t vni_of_net[CFG_MAX_NETWORKS];  /* 0: not an overlay network */
+	char uplink_name[CFG_NAME_MAX];
+
+	/* Main thread writes (the uplink may be re-created by a reload);
+	 * workers read relaxed. */
+	_Atomic int32_t uplink;         /* port id, -1: not there */
+	_Atomic uint64_t uplink_mac;    /* 6 bytes */
+	_Atomic uint32_t max_inner;     /* largest inner frame: MTU + 14 - 50 */
+
+	_Atomic(struct dp_ovl_snap *) snap;     /* RCU */
+	struct dp_nbr nbrs[DP_NBR_MAX];
+
+	/* Main thread only. */
+	struct cluster *cl;
+	uint64_t cl_gen;
+	/* The session's state for the telemetry thread, copied at every
+	 * dispatch under tel_lock (a pthread mutex, opaque here). */
+	void *tel_lock;
+	void *tel_info;                 /* struct cluster_info */
+	unsigned int skipped;           /* directory entries of VNIs not here */
+	uint64_t published_ms;
+};
 
 /*
  * The egress scheduler of one uplink: a DWRR class per VM port that uses
@@ -287,6 +361,9 @@ struct dp_worker {
 	bool toe_armed;                 /* some endpoint has a timer */
 	uint32_t toe_sleep_us;
 	uint8_t *toe_in;                /* TOE_EP_IN_MAX bytes */
+	/* The overlay: its counters and the frames a burst becomes. */
+	struct dp_ovl_stats ovl;
+	struct rte_mbuf **ovl_out;      /* DP_SEG_OUT entries */
 
 	struct dp_txbuf corx_buf;
 
@@ -392,6 +469,9 @@ struct dp {
 	struct place_proposal last_proposal;
 	bool last_taken;
 	uint64_t last_check_s;          /* when (dp_now_s), 0: never */
+
+	/* overlay: and cluster: (NULL without). */
+	struct dp_overlay *ovl;
 };
 
 /* dp_worker.c */
@@ -595,6 +675,24 @@ void dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
  * staged, flushed (in: the port the frames came from). */
 void dp_stage_out(struct dp_worker *w, uint16_t p, struct rte_mbuf *m);
 void dp_flush_dirty(struct dp_worker *w, uint16_t in);
+
+/* dp_overlay.c (main thread): the overlay and its directory session,
+ * made with the switch when the config has overlay: (0 or -errno), and
+ * their end; what a guest of network net may send (0: no limit of the
+ * overlay's). */
+int dp_overlay_create(struct dp *dp);
+void dp_overlay_destroy(struct dp *dp);
+uint16_t dp_overlay_guest_mtu(const struct dp *dp, uint16_t net);
+/* dp_vxlan.c (workers): a frame from uplink in: 0 not the overlay's (the
+ * switch goes on with it), 1 decapsulated (its network in *net), -1
+ * consumed (ARP for the tunnel endpoint, or refused and counted).  The
+ * frames of VM port in's overlay network for uplink p, in the tunnel:
+ * how many, in *out (every input consumed; what could not go counted). */
+int dp_vxlan_rx(struct dp_worker *w, uint16_t in, struct rte_mbuf *m,
+		uint16_t *net);
+uint16_t dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
+		       struct rte_mbuf **pkts, uint16_t n,
+		       struct rte_mbuf ***out);
 
 
 #endif /* VTOE_DP_PRIV_H */

@@ -104,11 +104,15 @@ dp_qos_enqueue(struct dp_worker *w, uint16_t p, uint16_t in,
 {
 	struct dp_qos *qos = w->dp->ports[p].qos;
 	uint32_t cls = qos->class_of_port[in];
-	uint16_t vlan = w->dp->ports[in].vlan;
+	const struct dp_port *from = &w->dp->ports[in];
+	uint16_t vlan = from->vlan;
 	unsigned int done;
 
 	if (vlan != 0)
 		n = dp_vlan_push(w, p, vlan, pkts, n);
+	else if (w->dp->ovl != NULL && from->kind == DP_PORT_VHOST &&
+		 w->dp->ovl->vni_of_net[from->net] != 0)
+		n = dp_vxlan_push(w, p, in, pkts, n, &pkts);
 
 	if (portset_has(&w->pl->qos_mine, p)) {
 		/* Frames other workers handed over first: after the

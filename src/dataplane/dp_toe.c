@@ -183,6 +183,9 @@ dp_toe_port_add(struct dp *dp, uint16_t p)
 	port->toe_on = dp_toe_conf(&port->ep_conf, port->cfg);
 	if (!port->toe_on)
 		return 0;
+	/* DHCP tells a guest of an overlay network the MTU the tunnel leaves
+	 * it. */
+	port->ep_conf.mtu = dp_overlay_guest_mtu(dp, port->net);
 	dp_toe_imds_conf(port);
 	for (unsigned int i = 0; i < dp->n_workers; i++) {
 		struct dp_worker *w = &dp->workers[i];

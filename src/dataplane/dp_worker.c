@@ -347,6 +347,9 @@ dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
 	enum dp_drop reason = DP_DROP_MAX;
 	unsigned int nd = 0;
 	uint16_t net = port->net, last_net = net;
+	/* Frames of the overlay's uplink may be VXLAN to this host. */
+	const bool ovl_in = from_uplink && w->dp->ovl != NULL &&
+		atomic_load_explicit(&w->dp->ovl->uplink, memory_order_relaxed) == in;
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -355,6 +358,14 @@ dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
 		uint16_t data_len;
 
 		st->rx_bytes += len;
+		if (from_uplink && ovl_in) {
+			int r = dp_vxlan_rx(w, in, m, &net);
+
+			if (r < 0)
+				continue;
+			if (r > 0)
+				goto decided_net;
+		}
 		if (from_uplink) {
 			int nn = dp_uplink_net(w->dp, m);
 
@@ -364,8 +375,9 @@ dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
 				continue;
 			}
 			net = (uint16_t)nn;
-			len = rte_pktmbuf_pkt_len(m);
 		}
+decided_net:
+		len = rte_pktmbuf_pkt_len(m);
 		hdr = rte_pktmbuf_mtod(m, const uint8_t *);
 		data_len = rte_pktmbuf_data_len(m);
 		if (psec) {

@@ -23,6 +23,7 @@
 #include "control/ctl.h"
 #include "dataplane/dp.h"
 #include "dataplane/dp_members.h"
+#include "dataplane/dp_overlay.h"
 #include "dataplane/fdb.h"
 #include "toe_stack/toe_offload.h"
 #include "vhost/vhost.h"
@@ -1117,6 +1118,18 @@ api_impair(void *ctx, json_t *args, char *err, size_t err_size)
 	return json_pack("{s:s, s:o}", "port", pi.name, "impair", impair_json(&pi.impair));
 }
 
+static json_t *
+api_cluster(void *ctx, json_t *args, char *err, size_t err_size)
+{
+	json_t *res;
+
+	(void)args;
+	res = dp_overlay_json(ctx);
+	if (res == NULL)
+		snprintf(err, err_size, "no overlay: this vtoed has no overlay: and cluster: in its config");
+	return res;
+}
+
 static const struct ctl_cmd mgmt_cmds[] = {
 	{ "version", "vtoed and DPDK versions", api_version },
 	{ "ports", "every port: kind, socket or device, MAC, link state", api_ports },
@@ -1127,6 +1140,7 @@ static const struct ctl_cmd mgmt_cmds[] = {
 	{ "toe", "TOE endpoints of the VM ports: addresses answered, DHCP lease, counters, drops by reason; args {\"port\": NAME} for one", api_toe },
 	{ "config", "the configuration in effect", api_config },
 	{ "qos", "uplink DWRR schedulers: show [UPLINK] | set PORT weight N", api_qos },
+	{ "cluster", "the overlay and the cluster directory in etcd: this host's tunnel endpoint, the session (state, lease, stale), the other hosts with their VTEPs and next hops, their VM ports and when each was learned, counters", api_cluster },
 	{ "membership", "which VMs run here (static or libvirt), their state, and the path to each VM port", api_membership },
 	{ "reload", "re-read the config file and apply it: ports added, removed and re-created, weights and MAC ageing changed, the other ports untouched", api_reload },
 	{ "migrate", "client-mode live migration: {\"port\": NAME, \"to\": SOCKET} connects the destination as standby; {\"port\": NAME, \"cancel\": true} drops it", api_migrate },

@@ -3,7 +3,7 @@
  * The switch's counters as DPDK telemetry commands, so dpdk-telemetry.py
  * sees what vtoectl sees: /vtoe/ports, /vtoe/stats,PORT (with the path
  * to the port and the software TOE's counters), /vtoe/toe,PORT (its
- * endpoint), /vtoe/lcores, /vtoe/fdb,
+ * endpoint), /vtoe/cluster (the overlay), /vtoe/lcores, /vtoe/fdb,
  * /vtoe/qos,UPLINK.  Callbacks run on the telemetry thread and only read.
  */
 #include "mgmt.h"
@@ -19,6 +19,7 @@
 
 #include "config/cfg.h"
 #include "dataplane/dp.h"
+#include "dataplane/dp_overlay.h"
 #include "dataplane/fdb.h"
 #include "toe_stack/toe_offload.h"
 
@@ -377,6 +378,30 @@ tel_toe(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* The overlay and its cluster directory: state, counters, vxlan drops. */
+static int
+tel_cluster(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dp *dp = atomic_load(&tel_dp);
+	struct dp_overlay_value v[64];
+	char state[32];
+	unsigned int n;
+
+	(void)cmd;
+	(void)params;
+	if (dp == NULL)
+		return -ENODEV;
+	n = dp_overlay_values(dp, v, 64, state, sizeof(state));
+	if (n == 0)
+		return -ENOENT;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "state", state);
+	for (unsigned int i = 0; i < n; i++)
+		rte_tel_data_add_dict_u64(d, v[i].name, v[i].value);
+	return 0;
+}
+
+TEL_GUARDED(tel_cluster)
 TEL_GUARDED(tel_ports)
 TEL_GUARDED(tel_toe)
 TEL_GUARDED(tel_stats)
@@ -396,6 +421,8 @@ mgmt_telemetry_register(struct dp *dp)
 			"Worker lcores: queues, busy/idle cycles. Takes no parameters") != 0 ||
 	    rte_telemetry_register_cmd("/vtoe/qos", tel_qos_guarded,
 			"Uplink DWRR scheduler: per-class columns. Parameters: uplink name") != 0 ||
+	    rte_telemetry_register_cmd("/vtoe/cluster", tel_cluster_guarded,
+				       "The overlay and its cluster directory in etcd: state, counters, vxlan drops") != 0 ||
 	    rte_telemetry_register_cmd("/vtoe/toe", tel_toe_guarded,
 			"TOE endpoint of a VM port: lease, counters, drops by reason. Parameters: port name") != 0 ||
 	    rte_telemetry_register_cmd("/vtoe/fdb", tel_fdb_guarded,

@@ -361,6 +361,12 @@ toe_ep_arp_proxy(struct toe_ep *ep, const uint8_t *f, uint32_t len,
 /* ------------------------------------------------------------------ */
 /* IPv4, ICMP, TCP                                                     */
 
+static uint32_t
+ep_mtu(const struct toe_ep *ep)
+{
+	return ep->conf->mtu != 0 ? ep->conf->mtu : TOE_EP_MTU;
+}
+
 /*
  * The echo reply to a reassembled request larger than the MTU, in
  * fragments of at most the MTU (RFC 791): the ICMP header (type, sum)
@@ -370,7 +376,7 @@ static bool
 echo4_fragmented(struct ep_in *in, const uint8_t *ip, const uint8_t *icmp,
 		 uint32_t n)
 {
-	const uint32_t per = (TOE_EP_MTU - IP4_LEN) & ~7u;
+	const uint32_t per = (ep_mtu(in->ep) - IP4_LEN) & ~7u;
 	uint8_t h[ETH_LEN + IP4_LEN + 8], *rip = h + ETH_LEN, ic[8];
 	uint16_t id = in->ep->ip_id++;
 	uint32_t sum;
@@ -432,7 +438,7 @@ icmp4_input(struct ep_in *in, const uint8_t *ip, uint32_t ihl, uint32_t tot)
 	}
 	if (icmp[0] != ICMP_ECHO || icmp[1] != 0)
 		return drop(in, TOE_EP_DROP_ICMP_TYPE);
-	if (IP4_LEN + n > TOE_EP_MTU)
+	if (IP4_LEN + n > ep_mtu(in->ep))
 		return echo4_fragmented(in, ip, icmp, n);
 	eth_hdr(o, in->f + 6, ETH_IP4);
 	ip4_hdr(rip, ip + 16, ip + 12, PROTO_ICMP, IP4_LEN + n);
@@ -853,6 +859,7 @@ dhcp_config_options(const struct toe_ep_conf *c, uint8_t *p, bool lease)
 	uint32_t mask = c->prefix4 == 0 ? 0 : ~(uint32_t)0 << (32 - c->prefix4);
 	uint32_t a = rd32(c->ip4);
 	size_t hl = strnlen(c->hostname, sizeof(c->hostname));
+	uint16_t mtu = c->mtu != 0 ? c->mtu : TOE_EP_MTU;
 
 	server_id(c, sid);
 	p = opt(p, OPT_SERVER_ID, sid, 4);
@@ -870,7 +877,7 @@ dhcp_config_options(const struct toe_ep_conf *c, uint8_t *p, bool lease)
 		p = opt(p, OPT_DNS, c->dns4, (uint8_t)(4 * c->n_dns));
 	if (hl > 0)
 		p = opt(p, OPT_HOSTNAME, c->hostname, (uint8_t)hl);
-	p = opt(p, OPT_MTU, (const uint8_t[]){ TOE_EP_MTU >> 8, TOE_EP_MTU & 0xff }, 2);
+	p = opt(p, OPT_MTU, (const uint8_t[]){ mtu >> 8, mtu & 0xff }, 2);
 	if (c->metadata)
 		rp = route(rp, toe_ep_md_ip4, 32, c->has_gw ? c->gw4 : zero4);
 	if (c->has_gw)

@@ -47,7 +47,8 @@
  * segments: up to TOE_EP_IN_MAX, a guest's super-frame). */
 #define TOE_EP_FRAME_MAX 1518
 #define TOE_EP_IN_MAX (14 + 65535)
-/* The MTU DHCP hands out: what the uplinks carry. */
+/* The MTU DHCP hands out by default: what the uplinks carry (an overlay
+ * network's ports get less: the tunnel's headers). */
 #define TOE_EP_MTU 1500
 #define TOE_EP_LEASE_S 86400u
 #define TOE_EP_DNS_MAX 4
@@ -77,6 +78,8 @@ struct toe_ep_conf {
 	bool metadata;                  /* answer for the metadata addresses */
 	uint8_t tcp_cc;                 /* enum toe_cc_algo of its connections */
 	char hostname[TOE_EP_HOSTNAME_MAX];
+	uint16_t mtu;                   /* the guest's (DHCP, fragments);
+					 * 0: TOE_EP_MTU */
 };
 
 /*

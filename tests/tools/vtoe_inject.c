@@ -22,6 +22,7 @@
  * --frames FILE sends frames written out byte by byte, after the --send
  * ones: each line of FILE is "PORT COUNT HEX" (COUNT copies of the frame
  * HEX, from port PORT), reported as "frames LINE SENT".
+ * --delay MS waits that long after the links are up before sending.
  * --pps N paces the sending to at most N frames a second.  SIGINT or
  * SIGTERM ends the sending (and then the --wait) early: the counts are
  * printed all the same, so a test can run a flow for as long as it needs.
@@ -62,6 +63,7 @@ struct inject_opts {
 	struct rte_ether_addr alt_dst;
 	unsigned int alt_every;         /* 0: never */
 	unsigned int wait_ms;
+	unsigned int delay_ms;          /* --delay: after the links are up */
 	unsigned int link_timeout_s;
 	unsigned int pps;               /* 0: as fast as the port takes them */
 	const char *frames;             /* --frames FILE, or NULL */
@@ -103,6 +105,7 @@ inject_parse(int argc, char **argv, struct inject_opts *o)
 		{ "send", required_argument, NULL, 's' },
 		{ "dst", required_argument, NULL, 'd' },
 		{ "wait", required_argument, NULL, 'w' },
+		{ "delay", required_argument, NULL, 'D' },
 		{ "link-timeout", required_argument, NULL, 'l' },
 		{ "alt-dst", required_argument, NULL, 'a' },
 		{ "alt-every", required_argument, NULL, 'e' },
@@ -134,6 +137,9 @@ inject_parse(int argc, char **argv, struct inject_opts *o)
 			break;
 		case 'w':
 			o->wait_ms = (unsigned int)strtoul(optarg, NULL, 10);
+			break;
+		case 'D':
+			o->delay_ms = (unsigned int)strtoul(optarg, NULL, 10);
 			break;
 		case 'l':
 			o->link_timeout_s = (unsigned int)strtoul(optarg, NULL, 10);
@@ -465,6 +471,11 @@ main(int argc, char **argv)
 		rc = 1;
 		goto err_ports;
 	}
+	/* --delay: the switch sees the links first (a cluster directory
+	 * publishes a port once its guest is up), frames counted meanwhile. */
+	end = rte_get_timer_cycles() + (uint64_t)opts.delay_ms * rte_get_timer_hz() / 1000;
+	while (rte_get_timer_cycles() < end && !inject_stop)
+		inject_rx_poll(&rx);
 
 	for (i = 0; i < opts.n_sends; i++) {
 		sent = inject_send(pool, &opts, &opts.sends[i], &rx, &seq);

@@ -501,7 +501,7 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:2:5:", "uplink 1: missing required key \"name\"" },
 	{ "uplink unknown key",
 	  "uplinks:\n  - {name: up0, device: net_null0, mac: \"52:54:00:00:00:01\"}\n" VM1,
-	  "t.yaml:2:36:", "unknown key \"mac\" (allowed: name, device, rate, queue_packets, queue_bytes)" },
+	  "t.yaml:2:36:", "unknown key \"mac\" (allowed: name, device, rate, queue_packets, queue_bytes, mtu)" },
 	{ "uplink rate garbage",
 	  "uplinks:\n  - {name: up0, device: net_null0, rate: fast}\n" VM1,
 	  "t.yaml:2:42:", "rate \"fast\" is not a rate" },
@@ -1236,6 +1236,12 @@ static void test_overlay_keys(void **state)
 	/* the port leaves through the overlay's uplink */
 	assert_int_equal(cfg->ports[0].uplink, 0);
 	cfg_free(cfg);
+
+	cfg = expect_ok("uplinks: [{name: up0, device: net_tap0, mtu: 1600}]\n" OVL_NETS OVL_SECT CL_SECT OVL_VM(""));
+	assert_int_equal(cfg->uplinks[0].mtu, 1600);
+	cfg_free(cfg);
+	expect_error("uplinks: [{name: up0, device: net_tap0, mtu: 9000}]\n" OVL_NETS OVL_SECT CL_SECT OVL_VM(""),
+		     "t.yaml:1:", "mtu");
 
 	cfg = expect_ok(OVL_UP OVL_NETS
 			"overlay: {local_ip: 192.0.2.1/24, uplink: up1, udp_port: 8472, gateway: 192.0.2.254}\n"

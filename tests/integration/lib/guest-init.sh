@@ -58,6 +58,7 @@
 #           /bin/iperf3 in the initramfs "E2E IPERF3 TOE rc=N <summary>"
 #           against the endpoint's iperf3 server; then a
 #           renewal (SIGUSR1) and a release (SIGUSR2); last "E2E RESULT OK".
+# e2e.mtu=N: eth0's MTU (an overlay network's guests: what DHCP would say).
 # e2e.ethtool=1: print `ethtool -k eth0` as "E2E ETHTOOL ..." lines once
 # eth0 is up (the initramfs must carry ethtool: GUEST_EXTRA_BINS in guest.sh).
 # Every report line starts with "E2E " on the serial console.
@@ -82,6 +83,7 @@ for w in $(cat /proc/cmdline); do
 	e2e.ethtool=*) ETHTOOL=${w#*=} ;;
 	e2e.iperf=*) IPERF=${w#*=} ;; e2e.omit=*) OMIT=${w#*=} ;; e2e.par=*) PAR=${w#*=} ;;
 	e2e.pingi=*) PINGI=${w#*=} ;; e2e.wait=*) WAIT=${w#*=} ;;
+	e2e.mtu=*) MTU=${w#*=} ;;
 	esac
 done
 (sleep $MAXT; echo "E2E RESULT FAIL guest watchdog after ${MAXT}s"; poweroff -f) &
@@ -99,7 +101,7 @@ if { [ "$ROLE" = iperf3 ] || [ "$ROLE" = iperf3ping ]; } && [ "$IPERF" = server 
 fi
 if [ "$ROLE" = dhcp ]; then
 	ifconfig eth0 up || { echo "E2E RESULT FAIL no eth0"; poweroff -f; }
-elif ! ifconfig eth0 $IP netmask 255.255.255.0 up; then echo "E2E RESULT FAIL no eth0"; poweroff -f; fi
+elif ! ifconfig eth0 $IP netmask 255.255.255.0 ${MTU:+mtu $MTU} up; then echo "E2E RESULT FAIL no eth0"; poweroff -f; fi
 echo "E2E ETH0 UP $IP uptime=$(up)"
 if [ "$ETHTOOL" = 1 ]; then
 	if [ -x /bin/ethtool ]; then

@@ -1,0 +1,251 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# test_overlay.sh - two vtoed "hosts" on this machine reach each other's
+# VMs over the VXLAN overlay, their cluster directory in a real 3-member
+# etcd cluster:
+#
+#   host-a (vtoed, uplink net_af_packet on a veth into bridge BR, VTEP 192.0.2.1)
+#   host-b (vtoed, uplink net_af_packet on a veth into bridge BR, VTEP 192.0.2.2)
+# (veths rather than taps: a tap's MAC is the bridge's own, so frames to
+# it would stop at the bridge)
+#   networks blue (VNI 5001) and red (VNI 5002) on both
+#
+# - real QEMU guests g1 (A) and g2 (B), blue, MTU 1450: ping and an
+#   md5-checked TCP echo across hosts;
+# - vtoe-inject "VMs": frames from A's blue port reach B's blue port, never
+#   B's red port that has the same MAC, and the reverse for red; broadcasts
+#   replicated to B's blue port only;
+# - the directory: one etcd member killed (updates go on); a VM port moved
+#   from A to B (A follows at once); vtoed B killed -9 (its ports leave A's
+#   table after the lease's TTL) and restarted (they return); the whole
+#   etcd cluster down (tables kept, marked stale, traffic goes on) and back
+#   (resynchronised, what changed meanwhile seen); B stopped cleanly (its
+#   lease revoked: gone from A's table before the TTL).
+source "$(dirname "$0")/lib/common.sh"
+source "$(dirname "$0")/lib/guest.sh"
+source "$(dirname "$0")/lib/etcd.sh"
+
+GUEST_SECS=${VTOE_GUEST_SECS:-300}
+TTL=5
+need_root
+need_binaries "$VTOED" "$VTOECTL" "$VTOE_INJECT"
+need_hugepages 512
+etcd_available || skip_all "etcd-server is not installed (scripts/setup.sh installs it)"
+command -v jq >/dev/null || skip_all "jq missing"
+guest_prepare
+
+BR=vtoebr$$ TAP_A=vtoa$$ TAP_B=vtob$$
+trap 'rc=$?; ip link del "$BR" 2>/dev/null; ip link del "$TAP_A" 2>/dev/null; ip link del "$TAP_B" 2>/dev/null; (exit $rc); t_cleanup' EXIT
+ip link add "$BR" type bridge || skip_all "cannot make a Linux bridge"
+ip link set "$BR" up
+for t in "$TAP_A" "$TAP_B"; do
+	ip link add "$t" type veth peer name "${t}p" || skip_all "cannot make veth pairs"
+	ip link set "${t}p" master "$BR" && ip link set "${t}p" up && ip link set "$t" up
+done
+
+etcd_cluster_start 3 $((23000 + $$ % 1000 * 2)) || { dump_log "$WORK/etcd-1.log"; die "etcd cluster did not come up"; }
+pass "3-member etcd cluster up ($ETCD_ENDPOINTS)"
+EPS=$(tr , '\n' <<<"$ETCD_ENDPOINTS" | sed 's/.*/"&"/' | paste -sd, -)
+
+MA=52:54:00:0a:00:01 MB=52:54:00:0b:00:01 MB2=52:54:00:0b:00:02
+MB3=52:54:00:0b:00:03 MV=52:54:00:0c:00:01
+G1M=52:54:00:0a:01:01 G2M=52:54:00:0b:01:01
+
+# host_conf HOST IP TAP PORTS_YAML: a host's config
+host_conf() {
+	local h=$1 ip=$2 tap=$3 ports=$4
+	config_head "$WORK/$h.sock" "$h"
+	cat <<EOF
+uplinks: [{name: up0, device: "net_af_packet_$h,iface=$tap"}]
+networks: [{name: blue, vni: 5001}, {name: red, vni: 5002}]
+overlay: {local_ip: $ip/24, uplink: up0}
+cluster: {etcd: [$EPS], host: host-$h, ttl: ${TTL}s}
+vms:
+$ports
+EOF
+}
+vmport() {  # NAME MAC NETWORK [EXTRA]
+	printf '  - name: %s\n    ports: [{name: %s.0, socket: %s, mac: "%s", network: %s%s}]\n' \
+		"$1" "$1" "$WORK/$1.vsock" "$2" "$3" "${4:-}"
+}
+A_PORTS="$(vmport g1 $G1M blue ', ip: 10.1.0.1/24')
+$(vmport ia $MA blue)
+$(vmport ra $MA red)
+$(vmport mv $MV blue)"
+B_PORTS="$(vmport g2 $G2M blue ', ip: 10.1.0.2/24')
+$(vmport ib $MB blue)
+$(vmport rb $MB red)
+$(vmport ib2 $MB2 blue)
+$(vmport ib3 $MB3 blue)"
+host_conf a 192.0.2.1 "$TAP_A" "$A_PORTS" >"$WORK/a.yaml"
+host_conf b 192.0.2.2 "$TAP_B" "$B_PORTS" >"$WORK/b.yaml"
+
+ctla() { timeout 10 "$VTOECTL" --socket "$WORK/a.sock" "$@"; }
+ctlb() { timeout 10 "$VTOECTL" --socket "$WORK/b.sock" "$@"; }
+start_host() {  # a|b
+	CTL_SOCK=$WORK/$1.sock vtoed_start "$WORK/$1.yaml" "$WORK/vtoed-$1.log" 600 || return 1
+	eval "PID_$1=$VTOED_PID TPID_$1=$VTOED_TPID"
+}
+start_host a || { dump_log "$WORK/vtoed-a.log"; die "vtoed A did not start"; }
+start_host b || { dump_log "$WORK/vtoed-b.log"; die "vtoed B did not start"; }
+
+# sees HOST(a|b) OWNER VNI MAC: the remote table of HOST places MAC of VNI
+# on host OWNER
+sees() {
+	local j; j=$("$VTOECTL" --socket "$WORK/$1.sock" --json cluster 2>/dev/null) || return 1
+	jq -e --arg o "host-$2" --argjson v "$3" --arg m "$4" \
+		'(.result // .) | .remotes | any(.host == $o and .vni == $v and .mac == $m)' <<<"$j" >/dev/null
+}
+sees_none() {  # HOST OWNER: no VM of OWNER in HOST's table
+	local j; j=$("$VTOECTL" --socket "$WORK/$1.sock" --json cluster 2>/dev/null) || return 1
+	jq -e --arg o "host-$2" '(.result // .) | .remotes | all(.host != $o)' <<<"$j" >/dev/null
+}
+dir_field() {  # HOST JQ
+	"$VTOECTL" --socket "$WORK/$1.sock" --json cluster 2>/dev/null | jq -r "(.result // .) | .directory | $2"
+}
+watching() { [ "$(dir_field "$1" .state)" = watching ] && [ "$(dir_field "$1" .stale)" = false ]; }
+check "both hosts in sync with etcd" wait_for 15 eval 'watching a && watching b'
+
+# inject_hold NAME OUT SECS PORT...: a vtoe-inject "VM" on those ports (its
+# frames leave from the first), up for SECS, in the background
+inject_hold() {
+	local name=$1 out=$2 secs=$3 i=0 v=(); shift 3
+	for p in "$@"; do
+		v+=(--vdev "net_virtio_user$i,path=$WORK/${p%%=*}.vsock,mac=${p#*=},queue_size=1024")
+		i=$((i + 1))
+	done
+	timeout -k 5 $((secs + 30)) taskset -c "$OTHER_CPUS" "$VTOE_INJECT" -l "$MAIN_CPU" --no-pci --no-huge -m 128 \
+		--file-prefix="$(dpdk_prefix "inj$name")" "${v[@]}" -- --wait $((secs * 1000)) "${INJ_ARGS[@]}" \
+		>"$out" 2>"$out.err" &
+	eval "INJ_$name=$!"; track "$!"
+}
+inject_end() {  # NAME: SIGTERM, wait for its counts
+	local pid; eval "pid=\$INJ_$1"
+	kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+	return 0
+}
+
+# ---------------------------------------------------------------- guests
+guest_start g2 "$WORK/g2.vsock" "$G2M" 0 "$GUEST_SECS" e2e.ip=10.1.0.2 e2e.mtu=1450 e2e.role=server
+guest_start g1 "$WORK/g1.vsock" "$G1M" 0 "$GUEST_SECS" e2e.ip=10.1.0.1 e2e.mtu=1450 \
+	e2e.peer=10.1.0.2 e2e.role=client e2e.kb=2048 e2e.linger=60
+
+# ------------------------------------------- frames across hosts, isolation
+INJ_ARGS=()
+inject_hold rxb "$WORK/rxb.out" 120 "ib=$MB" "rb=$MB"
+check "A learns B's blue and red port of the same MAC from the directory" \
+	wait_for 20 eval "sees a b 5001 $MB && sees a b 5002 $MB"
+INJ_ARGS=(--delay 2000 --send 600:2000 --dst "$MB" --alt-dst ff:ff:ff:ff:ff:ff --alt-every 10 --pps 2000)
+inject_hold txa "$WORK/txa.out" 1 "ia=$MA"
+wait "$INJ_txa"
+INJ_ARGS=(--delay 2000 --send 300:1000 --dst "$MB" --pps 2000)
+inject_hold txr "$WORK/txr.out" 1 "ra=$MA"
+wait "$INJ_txr"
+sleep 1
+inject_end rxb
+BLUE=$(fact rx 0 "$WORK/rxb.out") RED=$(fact rx 1 "$WORK/rxb.out")
+log "A blue -> B: sent $(fact sent 600 "$WORK/txa.out"); A red -> B: sent $(fact sent 300 "$WORK/txr.out"); B got blue ${BLUE:-?} red ${RED:-?}"
+# (the blue port also hears the guests' broadcasts: at least)
+check "B's blue port got every frame of A's blue port, broadcasts included (${BLUE:-?} of 2000)" test "${BLUE:-0}" -ge 2000
+check "B's red port got every frame of A's red port and none of blue (${RED:-?}, want 1000)" test "${RED:-0}" = 1000
+check "no frame corrupted or reordered across the tunnel" \
+	test "$(fact corrupt 0 "$WORK/rxb.out")" = 0 -a "$(fact corrupt 1 "$WORK/rxb.out")" = 0 -a "$(fact order 0 "$WORK/rxb.out")" = 0
+J=$(ctla --json cluster | jq '.result // .')
+log "A: $(jq -c '.counters' <<<"$J")"
+check "A encapsulated and replicated (encap $(jq .counters.encap <<<"$J"))" test "$(jq '.counters.encap >= 3000' <<<"$J")" = true
+check "A resolved B's tunnel endpoint by ARP ($(jq -r '.hosts[0].next_hop_mac' <<<"$J"))" \
+	test "$(jq -r '.hosts[] | select(.name == "host-b") | .next_hop_mac' <<<"$J")" != null
+SB=$(ctlb --json stats)
+check "B dropped nothing from the tunnel as unknown" \
+	test "$(jq '[(.result.ports // .ports)[] | .drops | (.vtep_unknown + .vni_unknown + .overlay_src + .vxlan_bad)] | add' <<<"$SB")" = 0
+
+# ------------------------------------------------------------ real guests
+if guest_wait g1 '^E2E RESULT' 240; then
+	log "g1: $(guest_log g1 | grep -E 'PING|TCP|RESULT' | tr '\n' ' ')"
+	check "guest g1 (host A) pings g2 (host B) over the overlay" guest_has g1 '^E2E PING OK'
+	check "guest g1 echoes 2 MiB over TCP through g2 across hosts, md5-exact" guest_has g1 '^E2E TCP OK'
+else
+	fail "guest g1 reported no result"; guest_show g1; guest_show g2
+fi
+check "the guests' frames fit the tunnel (no overlay_mtu drop on A's uplink)" \
+	test "$(ctla --json stats | jq '[(.result.ports // .ports)[] | .drops.overlay_mtu] | add')" = 0
+
+# --------------------------------------------------------- etcd member lost
+etcd_member_kill 1
+log "etcd member 1 killed"
+INJ_ARGS=()
+inject_hold hb2 "$WORK/hb2.out" 60 "ib2=$MB2"
+T0=$(date +%s%N)
+check "with a member down, B's new port reaches A's table" wait_for 20 sees a b 5001 "$MB2"
+log "seen after $(( ($(date +%s%N) - T0) / 1000000 )) ms; A uses $(dir_field a .endpoint)"
+check "A moved off the dead member" test "$(dir_field a .endpoint)" != "http://127.0.0.1:$((ETCD_BASE + 1))"
+
+# ---------------------------------------------------- a VM moves from A to B
+inject_hold mva "$WORK/mva.out" 60 "mv=$MV"
+check "B sees mv on A" wait_for 20 sees b a 5001 "$MV"
+inject_end mva
+grep -v -e 'name: mv$' -e "mv.0" "$WORK/a.yaml" >"$WORK/a2.yaml" && cp "$WORK/a2.yaml" "$WORK/a.yaml"
+ctla reload >/dev/null || fail "reload of A without mv"
+printf '%s\n' "$(vmport mv $MV blue)" >>"$WORK/b.yaml"
+ctlb reload >/dev/null || fail "reload of B with mv"
+check "mv left A's entries (B no longer sees it on A)" wait_for 10 eval "! sees b a 5001 $MV"
+inject_hold mvb "$WORK/mvb.out" 60 "mv=$MV"
+T0=$(date +%s%N)
+check "A sees mv on B after the move" wait_for 20 sees a b 5001 "$MV"
+log "A followed the move in $(( ($(date +%s%N) - T0) / 1000000 )) ms (incl. the port coming up)"
+inject_end mvb
+
+# ------------------------------------------------------- vtoed B killed -9
+inject_end hb2
+INJ_ARGS=()
+inject_hold hb "$WORK/hb.out" 60 "ib=$MB"
+check "A sees ib on B" wait_for 20 sees a b 5001 "$MB"
+kill -KILL "$PID_b"; wait "$TPID_b" 2>/dev/null
+T0=$(date +%s)
+check "after B's lease TTL (${TTL}s) its VMs left A's table" wait_for $((TTL * 3)) sees_none a b
+log "gone after $(( $(date +%s) - T0 )) s"
+inject_end hb
+start_host b || { dump_log "$WORK/vtoed-b.log"; die "vtoed B did not restart"; }
+inject_hold hb "$WORK/hb.out" 60 "ib=$MB"
+check "B restarted: its VM is back in A's table" wait_for 20 sees a b 5001 "$MB"
+
+# ------------------------------------------------- the whole cluster down
+# A's sender is known to B before etcd goes, and sends while it is down.
+INJ_ARGS=(--delay 12000 --send 200:500 --dst "$MB" --pps 2000)
+inject_hold txa2 "$WORK/txa2.out" 1 "ia=$MA"
+check "B sees A's sender" wait_for 10 sees b a 5001 "$MA"
+etcd_member_kill 2; etcd_member_kill 3
+log "every etcd member down"
+check "A marks its table stale" wait_for 10 test "$(dir_field a .stale)" = true
+check "B marks its table stale" wait_for 10 test "$(dir_field b .stale)" = true
+check "A kept B's VMs while etcd is down" sees a b 5001 "$MB"
+INJ_ARGS=()
+inject_hold hb3 "$WORK/hb3.out" 60 "ib3=$MB3"   # published when etcd returns
+wait "$INJ_txa2"
+log "A sent $(fact sent 200 "$WORK/txa2.out") frames while etcd was down"
+for i in 1 2 3; do etcd_member_start "$i"; done
+check "etcd back" wait_for 30 etcd_healthy
+check "A and B resynchronised (not stale)" wait_for 30 eval 'watching a && watching b'
+check "what B started during the outage reaches A" wait_for 20 sees a b 5001 "$MB3"
+inject_end hb
+check "A's frames reached B while etcd was down ($(fact rx 0 "$WORK/hb.out") of 500)" \
+	test "$(fact rx 0 "$WORK/hb.out")" -ge 500
+inject_end hb3
+
+# ------------------------------------------------------------- the views
+ctla cluster >"$WORK/cluster-a.txt" 2>&1
+check "vtoectl cluster shows host-b, its VTEP and VMs" grep -q "host-b .*192.0.2.2" "$WORK/cluster-a.txt"
+cat "$WORK/cluster-a.txt" >&2
+
+# ---------------------------------------------- clean stop revokes the lease
+inject_hold hb "$WORK/hb.out" 60 "ib=$MB"
+wait_for 20 sees a b 5001 "$MB"
+CTL_SOCK=$WORK/b.sock VTOED_PID=$PID_b VTOED_TPID=$TPID_b vtoed_stop TERM
+check "vtoed B exits 0" test $? = 0
+check "B stopped cleanly: its VMs left A's table before the TTL" wait_for $((TTL - 2)) sees_none a b
+inject_end hb
+guest_stop g1; guest_stop g2
+CTL_SOCK=$WORK/a.sock VTOED_PID=$PID_a VTOED_TPID=$TPID_a vtoed_stop TERM
+check "vtoed A exits 0" test $? = 0
+[ "$T_FAIL" -gt 0 ] && { dump_log "$WORK/vtoed-a.log" 40; dump_log "$WORK/vtoed-b.log" 40; }
+t_finish
