@@ -33,6 +33,9 @@
  * writes a MAC into it after it was given to another next hop. */
 enum { NBR_FREE, NBR_USED, NBR_DROPPED };
 static uint8_t nbr_state[DP_NBR_MAX];
+/* The next hop a free slot had: a host that comes back (restarted, its
+ * lease renewed) finds its MAC still there. */
+static uint32_t nbr_last_ip[DP_NBR_MAX];
 
 static uint64_t
 mac_word(const uint8_t mac[6])
@@ -212,7 +215,7 @@ dp_overlay_net_of_vni(const struct dp *dp, uint32_t vni)
 static int
 dp_overlay_nbr(struct dp_overlay *ovl, uint32_t ip, bool *used)
 {
-	int free_slot = -1;
+	int free_slot = -1, again = -1;
 
 	for (int i = 0; i < DP_NBR_MAX; i++) {
 		if (nbr_state[i] == NBR_USED &&
@@ -220,14 +223,21 @@ dp_overlay_nbr(struct dp_overlay *ovl, uint32_t ip, bool *used)
 			used[i] = true;
 			return i;
 		}
+		if (nbr_state[i] == NBR_FREE && nbr_last_ip[i] == ip && again < 0)
+			again = i;
 		if (nbr_state[i] == NBR_FREE && free_slot < 0)
 			free_slot = i;
 	}
-	if (free_slot < 0)
+	if (again >= 0) {
+		free_slot = again;
+	} else if (free_slot >= 0) {
+		atomic_store_explicit(&ovl->nbrs[free_slot].mac, 0, memory_order_relaxed);
+		atomic_store_explicit(&ovl->nbrs[free_slot].seen_tsc, 0, memory_order_relaxed);
+		atomic_store_explicit(&ovl->nbrs[free_slot].asked_tsc, 0, memory_order_relaxed);
+	} else {
 		return -1;
-	atomic_store_explicit(&ovl->nbrs[free_slot].mac, 0, memory_order_relaxed);
-	atomic_store_explicit(&ovl->nbrs[free_slot].seen_tsc, 0, memory_order_relaxed);
-	atomic_store_explicit(&ovl->nbrs[free_slot].asked_tsc, 0, memory_order_relaxed);
+	}
+	nbr_last_ip[free_slot] = ip;
 	/* Pairs with the workers' reads through the snapshot that names
 	 * the slot, published after this. */
 	atomic_store_explicit(&ovl->nbrs[free_slot].ip, ip, memory_order_release);

@@ -364,6 +364,7 @@ struct dp_worker {
 	/* The overlay: its counters and the frames a burst becomes. */
 	struct dp_ovl_stats ovl;
 	struct rte_mbuf **ovl_out;      /* DP_SEG_OUT entries */
+	uint64_t ovl_resolve_tsc;       /* last dp_vxlan_resolve scan */
 
 	struct dp_txbuf corx_buf;
 
@@ -693,6 +694,8 @@ int dp_vxlan_rx(struct dp_worker *w, uint16_t in, struct rte_mbuf *m,
 uint16_t dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
 		       struct rte_mbuf **pkts, uint16_t n,
 		       struct rte_mbuf ***out);
+/* The overlay uplink's scheduler owner: ARP for next hops without a MAC. */
+void dp_vxlan_resolve(struct dp_worker *w, uint64_t now);
 
 
 #endif /* VTOE_DP_PRIV_H */

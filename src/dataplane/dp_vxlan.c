@@ -359,3 +359,38 @@ dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
 	*outp = out;
 	return k;
 }
+
+/*
+ * The worker that runs the overlay uplink's scheduler asks for the next
+ * hops of the table that have no MAC yet (or are due a refresh) a few
+ * times a second, so a host that joins is resolved before its first
+ * frame rather than at the cost of it.
+ */
+void
+dp_vxlan_resolve(struct dp_worker *w, uint64_t now)
+{
+	struct dp_overlay *ovl = w->dp->ovl;
+	int32_t up = atomic_load_explicit(&ovl->uplink, memory_order_relaxed);
+	struct rte_mbuf *reqs[DP_BURST];
+	uint16_t n = 0;
+
+	if (up < 0 || !portset_has(&w->pl->qos_mine, (uint16_t)up) ||
+	    now - w->ovl_resolve_tsc < w->dp->tsc_hz / 10)
+		return;
+	w->ovl_resolve_tsc = now;
+	for (unsigned int i = 0; i < DP_NBR_MAX && n < DP_BURST; i++) {
+		struct dp_nbr *nb = &ovl->nbrs[i];
+		struct rte_mbuf *m;
+
+		if (atomic_load_explicit(&nb->ip, memory_order_acquire) == 0 ||
+		    ((atomic_load_explicit(&nb->mac, memory_order_relaxed) & DP_NBR_VALID) &&
+		     now - atomic_load_explicit(&nb->seen_tsc, memory_order_relaxed) <
+		     w->dp->tsc_hz * DP_NBR_REFRESH_S))
+			continue;
+		m = dp_vxlan_ask(w, nb, now);
+		if (m != NULL)
+			reqs[n++] = m;
+	}
+	if (n > 0)
+		dp_qos_enqueue(w, (uint16_t)up, (uint16_t)up, reqs, n);
+}

@@ -647,6 +647,8 @@ dp_worker_main(void *arg)
 				awake = true;   /* shaped frames wait for tokens */
 			}
 		}
+		if (dp->ovl != NULL)
+			dp_vxlan_resolve(w, now);
 		/* The TOE endpoints' timers and services. */
 		if (w->toe_armed && dp_toe_run(w, now))
 			busy = true;

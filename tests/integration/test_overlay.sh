@@ -8,13 +8,16 @@
 #   host-b (vtoed, uplink net_af_packet on a veth into bridge BR, VTEP 192.0.2.2)
 # (veths rather than taps: a tap's MAC is the bridge's own, so frames to
 # it would stop at the bridge)
-#   networks blue (VNI 5001) and red (VNI 5002) on both
+#   host-c (vtoed, one blue port: a third host for head-end replication)
+#   networks blue (VNI 5001) and red (VNI 5002) on all
 #
 # - real QEMU guests g1 (A) and g2 (B), blue, MTU 1450: ping and an
 #   md5-checked TCP echo across hosts;
 # - vtoe-inject "VMs": frames from A's blue port reach B's blue port, never
 #   B's red port that has the same MAC, and the reverse for red; broadcasts
-#   replicated to B's blue port only;
+#   replicated to the blue ports of B and C, unicast to B only;
+# - hostile directory entries (garbage, a host claiming a MAC with a key
+#   that lies) refused and counted, the session unharmed;
 # - the directory: one etcd member killed (updates go on); a VM port moved
 #   from A to B (A follows at once); vtoed B killed -9 (its ports leave A's
 #   table after the lease's TTL) and restarted (they return); the whole
@@ -34,11 +37,11 @@ etcd_available || skip_all "etcd-server is not installed (scripts/setup.sh insta
 command -v jq >/dev/null || skip_all "jq missing"
 guest_prepare
 
-BR=vtoebr$$ TAP_A=vtoa$$ TAP_B=vtob$$
-trap 'rc=$?; ip link del "$BR" 2>/dev/null; ip link del "$TAP_A" 2>/dev/null; ip link del "$TAP_B" 2>/dev/null; (exit $rc); t_cleanup' EXIT
+BR=vtoebr$$ TAP_A=vtoa$$ TAP_B=vtob$$ TAP_C=vtoc$$
+trap 'rc=$?; ip link del "$BR" 2>/dev/null; for t in "$TAP_A" "$TAP_B" "$TAP_C"; do ip link del "$t" 2>/dev/null; done; (exit $rc); t_cleanup' EXIT
 ip link add "$BR" type bridge || skip_all "cannot make a Linux bridge"
 ip link set "$BR" up
-for t in "$TAP_A" "$TAP_B"; do
+for t in "$TAP_A" "$TAP_B" "$TAP_C"; do
 	ip link add "$t" type veth peer name "${t}p" || skip_all "cannot make veth pairs"
 	ip link set "${t}p" master "$BR" && ip link set "${t}p" up && ip link set "$t" up
 done
@@ -48,7 +51,7 @@ pass "3-member etcd cluster up ($ETCD_ENDPOINTS)"
 EPS=$(tr , '\n' <<<"$ETCD_ENDPOINTS" | sed 's/.*/"&"/' | paste -sd, -)
 
 MA=52:54:00:0a:00:01 MB=52:54:00:0b:00:01 MB2=52:54:00:0b:00:02
-MB3=52:54:00:0b:00:03 MV=52:54:00:0c:00:01
+MB3=52:54:00:0b:00:03 MV=52:54:00:0c:00:01 MC=52:54:00:0d:00:01
 G1M=52:54:00:0a:01:01 G2M=52:54:00:0b:01:01
 
 # host_conf HOST IP TAP PORTS_YAML: a host's config
@@ -79,6 +82,7 @@ $(vmport ib2 $MB2 blue)
 $(vmport ib3 $MB3 blue)"
 host_conf a 192.0.2.1 "$TAP_A" "$A_PORTS" >"$WORK/a.yaml"
 host_conf b 192.0.2.2 "$TAP_B" "$B_PORTS" >"$WORK/b.yaml"
+host_conf c 192.0.2.3 "$TAP_C" "$(vmport ic $MC blue)" >"$WORK/c.yaml"
 
 ctla() { timeout 10 "$VTOECTL" --socket "$WORK/a.sock" "$@"; }
 ctlb() { timeout 10 "$VTOECTL" --socket "$WORK/b.sock" "$@"; }
@@ -88,6 +92,7 @@ start_host() {  # a|b
 }
 start_host a || { dump_log "$WORK/vtoed-a.log"; die "vtoed A did not start"; }
 start_host b || { dump_log "$WORK/vtoed-b.log"; die "vtoed B did not start"; }
+start_host c || { dump_log "$WORK/vtoed-c.log"; die "vtoed C did not start"; }
 
 # sees HOST(a|b) OWNER VNI MAC: the remote table of HOST places MAC of VNI
 # on host OWNER
@@ -104,7 +109,7 @@ dir_field() {  # HOST JQ
 	"$VTOECTL" --socket "$WORK/$1.sock" --json cluster 2>/dev/null | jq -r "(.result // .) | .directory | $2"
 }
 watching() { [ "$(dir_field "$1" .state)" = watching ] && [ "$(dir_field "$1" .stale)" = false ]; }
-check "both hosts in sync with etcd" wait_for 15 eval 'watching a && watching b'
+check "the three hosts in sync with etcd" wait_for 15 eval 'watching a && watching b && watching c'
 
 # inject_hold NAME OUT SECS PORT...: a vtoe-inject "VM" on those ports (its
 # frames leave from the first), up for SECS, in the background
@@ -133,8 +138,9 @@ guest_start g1 "$WORK/g1.vsock" "$G1M" 0 "$GUEST_SECS" e2e.ip=10.1.0.1 e2e.mtu=1
 # ------------------------------------------- frames across hosts, isolation
 INJ_ARGS=()
 inject_hold rxb "$WORK/rxb.out" 120 "ib=$MB" "rb=$MB"
-check "A learns B's blue and red port of the same MAC from the directory" \
-	wait_for 20 eval "sees a b 5001 $MB && sees a b 5002 $MB"
+inject_hold rxc "$WORK/rxc.out" 120 "ic=$MC"
+check "A learns B's blue and red port of the same MAC, and C's port, from the directory" \
+	wait_for 20 eval "sees a b 5001 $MB && sees a b 5002 $MB && sees a c 5001 $MC"
 INJ_ARGS=(--delay 2000 --send 600:2000 --dst "$MB" --alt-dst ff:ff:ff:ff:ff:ff --alt-every 10 --pps 2000)
 inject_hold txa "$WORK/txa.out" 1 "ia=$MA"
 wait "$INJ_txa"
@@ -142,22 +148,39 @@ INJ_ARGS=(--delay 2000 --send 300:1000 --dst "$MB" --pps 2000)
 inject_hold txr "$WORK/txr.out" 1 "ra=$MA"
 wait "$INJ_txr"
 sleep 1
-inject_end rxb
-BLUE=$(fact rx 0 "$WORK/rxb.out") RED=$(fact rx 1 "$WORK/rxb.out")
+inject_end rxb; inject_end rxc
+BLUE=$(fact rx 0 "$WORK/rxb.out") RED=$(fact rx 1 "$WORK/rxb.out") CB=$(fact rx 0 "$WORK/rxc.out")
 log "A blue -> B: sent $(fact sent 600 "$WORK/txa.out"); A red -> B: sent $(fact sent 300 "$WORK/txr.out"); B got blue ${BLUE:-?} red ${RED:-?}"
 # (the blue port also hears the guests' broadcasts: at least)
 check "B's blue port got every frame of A's blue port, broadcasts included (${BLUE:-?} of 2000)" test "${BLUE:-0}" -ge 2000
 check "B's red port got every frame of A's red port and none of blue (${RED:-?}, want 1000)" test "${RED:-0}" = 1000
+# C hears the 200 broadcasts (and the guests' own), not the 1800 unicasts
+check "C's blue port got A's broadcasts by head-end replication, not B's unicasts (${CB:-?})" \
+	test "${CB:-0}" -ge 200 -a "${CB:-0}" -lt 1000
 check "no frame corrupted or reordered across the tunnel" \
 	test "$(fact corrupt 0 "$WORK/rxb.out")" = 0 -a "$(fact corrupt 1 "$WORK/rxb.out")" = 0 -a "$(fact order 0 "$WORK/rxb.out")" = 0
 J=$(ctla --json cluster | jq '.result // .')
 log "A: $(jq -c '.counters' <<<"$J")"
-check "A encapsulated and replicated (encap $(jq .counters.encap <<<"$J"))" test "$(jq '.counters.encap >= 3000' <<<"$J")" = true
+check "A encapsulated and replicated (encap $(jq .counters.encap <<<"$J"), replicas $(jq .counters.replicas <<<"$J"))" \
+	test "$(jq '.counters.encap >= 3200 and .counters.replicas >= 200' <<<"$J")" = true
 check "A resolved B's tunnel endpoint by ARP ($(jq -r '.hosts[0].next_hop_mac' <<<"$J"))" \
 	test "$(jq -r '.hosts[] | select(.name == "host-b") | .next_hop_mac' <<<"$J")" != null
 SB=$(ctlb --json stats)
 check "B dropped nothing from the tunnel as unknown" \
 	test "$(jq '[(.result.ports // .ports)[] | .drops | (.vtep_unknown + .vni_unknown + .overlay_src + .vxlan_bad)] | add' <<<"$SB")" = 0
+
+# ---------------------------------------------- hostile directory entries
+REJ0=$(dir_field a .counters.rejected)
+EC() { ETCDCTL_API=3 timeout 5 "$ETCDCTL" --endpoints "$ETCD_ENDPOINTS" "$@" >/dev/null; }
+EC put /vtoe/ports/5001/52:54:00:0e:00:01/host-x 'not json {'
+EC put /vtoe/ports/5001/52:54:00:0e:00:02/host-x '{"host":"host-y","vtep":"192.0.2.9","vni":5001,"mac":"52:54:00:0e:00:02","port":"p","ips":[]}'
+EC put /vtoe/ports/99999999/ff:ff:ff:ff:ff:ff/host-x '{}'
+EC put /vtoe/hosts/host-x "$(head -c 3000 /dev/urandom | base64 -w0)"
+check "garbage and lying entries in etcd refused and counted by A" \
+	wait_for 10 eval '[ "$(dir_field a .counters.rejected)" -ge $((REJ0 + 3)) ]'
+check "and the session goes on" watching a
+check "no lying entry reached A's table" eval '! sees a x 5001 52:54:00:0e:00:02 && ! sees a y 5001 52:54:00:0e:00:02'
+EC del --prefix /vtoe/ports/5001/52:54:00:0e; EC del --prefix /vtoe/ports/99999999; EC del /vtoe/hosts/host-x
 
 # ------------------------------------------------------------ real guests
 if guest_wait g1 '^E2E RESULT' 240; then
@@ -247,5 +270,7 @@ inject_end hb
 guest_stop g1; guest_stop g2
 CTL_SOCK=$WORK/a.sock VTOED_PID=$PID_a VTOED_TPID=$TPID_a vtoed_stop TERM
 check "vtoed A exits 0" test $? = 0
+CTL_SOCK=$WORK/c.sock VTOED_PID=$PID_c VTOED_TPID=$TPID_c vtoed_stop TERM
+check "vtoed C exits 0" test $? = 0
 [ "$T_FAIL" -gt 0 ] && { dump_log "$WORK/vtoed-a.log" 40; dump_log "$WORK/vtoed-b.log" 40; }
 t_finish
