@@ -46,7 +46,7 @@
 
 enum cl_op {
 	OP_GRANT,
-	OP_PROBE,                       /* keepalive: is our lease still there? */
+	OP_PROBE,                       /* keepalive: is our lease there? */
 	OP_KEEPALIVE,
 	OP_RANGE,
 	OP_WATCH,
@@ -283,8 +283,8 @@ own_key(const struct cluster *c, const struct cluster_kv *kv)
 {
 	struct cluster_key k;
 
-	return cluster_key_parse(c->conf.prefix, kv->key, kv->key_len, &k) == 0 &&
-	       strcmp(k.host, c->conf.host) == 0;
+	return cluster_key_parse(c->conf.prefix, kv->key, kv->key_len,
+				 &k) == 0 && strcmp(k.host, c->conf.host) == 0;
 }
 
 /* --- requests ---------------------------------------------------------- */
@@ -351,6 +351,12 @@ easy_common(CURL *e, const char *url, const char *body,
 		curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
 }
 
+static uint64_t
+keepalive_interval_ms(const struct cluster *c)
+{
+	return (uint64_t)c->conf.ttl_s * 1000 / 3;
+}
+
 static void session_fail(struct cluster *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -363,6 +369,12 @@ req_start(struct cluster *c, enum cl_op op, char *body, struct cl_own *own,
 	char url[CLUSTER_URL_MAX + CL_PATH_MAX];
 	long timeout = op == OP_WATCH ? 0 :
 		       op == OP_RANGE ? CL_RANGE_TIMEOUT_MS : CL_TIMEOUT_MS;
+
+	/* a keepalive is over before the next is due: a hung member is
+	 * left while the lease still runs */
+	if ((op == OP_KEEPALIVE || op == OP_PROBE) &&
+	    (uint64_t)timeout > keepalive_interval_ms(c))
+		timeout = (long)keepalive_interval_ms(c);
 
 	if (r == NULL || body == NULL || (r->easy = curl_easy_init()) == NULL) {
 		free(body);
@@ -447,12 +459,6 @@ session_fail(struct cluster *c, const char *fmt, ...)
 	c->ep = (c->ep + 1) % c->conf.n_endpoints;
 }
 
-static uint64_t
-keepalive_interval_ms(const struct cluster *c)
-{
-	return (uint64_t)c->conf.ttl_s * 1000 / 3;
-}
-
 /* The lease is ours: read the directory. */
 static void
 sync_start(struct cluster *c)
@@ -510,9 +516,9 @@ reconcile(struct cluster *c)
 		if (o->want != NULL &&
 		    !(o->have_ours && str_eq(o->have, o->want))) {
 			sent = strdup(o->want);
-			if (!req_start(c, OP_PUT, cluster_req_put(o->key, o->want,
-								  c->lease),
-				       o, sent))
+			if (!req_start(c, OP_PUT, sent == NULL ? NULL :
+				       cluster_req_put(o->key, o->want,
+						       c->lease), o, sent))
 				return;
 		} else if (o->want == NULL && o->have != NULL) {
 			if (!req_start(c, OP_DELETE, cluster_req_delete(o->key),
@@ -681,8 +687,8 @@ req_done(struct cluster *c, struct cl_req *r, CURLcode res)
 	if (res != CURLE_OK || status != 200) {
 		c->cnt.errors++;
 		if (res != CURLE_OK)
-			snprintf(msg, sizeof(msg), "%s",
-				 r->fail[0] ? r->fail : curl_easy_strerror(res));
+			snprintf(msg, sizeof(msg), "%s", r->fail[0] ?
+				 r->fail : curl_easy_strerror(res));
 		else if (cluster_resp_error(r->resp ? r->resp : "", r->resp_len,
 					    msg, sizeof(msg), &code) < 0)
 			snprintf(msg, sizeof(msg), "HTTP %ld", status);
@@ -886,7 +892,8 @@ timers_run(struct cluster *c)
 		break;
 	}
 	if (next != 0)
-		timer_arm(c->tick_tfd, next, true);
+		/* a deadline passed (a keepalive still out): not a spin */
+		timer_arm(c->tick_tfd, next > now ? next : now + 10, true);
 }
 
 void
@@ -934,7 +941,8 @@ cluster_dispatch(struct cluster *c)
 static int
 conf_check(const struct cluster_conf *conf, char *err, size_t size)
 {
-	if (conf->n_endpoints == 0 || conf->n_endpoints > CLUSTER_ENDPOINTS_MAX) {
+	if (conf->n_endpoints == 0 ||
+	    conf->n_endpoints > CLUSTER_ENDPOINTS_MAX) {
 		snprintf(err, size, "cluster: 1 to %d endpoints, not %u",
 			 CLUSTER_ENDPOINTS_MAX, conf->n_endpoints);
 		return -EINVAL;
@@ -960,14 +968,15 @@ conf_check(const struct cluster_conf *conf, char *err, size_t size)
 	}
 	if (!cluster_host_valid(conf->host, strnlen(conf->host,
 						    CLUSTER_HOST_MAX))) {
-		snprintf(err, size, "cluster: host name \"%.*s\": 1 to %d of "
-			 "[A-Za-z0-9._-]", 64, conf->host, CLUSTER_HOST_MAX - 1);
+		snprintf(err, size, "cluster: host name \"%.*s\": 1 to %d "
+			 "of [A-Za-z0-9._-]", 64, conf->host,
+			 CLUSTER_HOST_MAX - 1);
 		return -EINVAL;
 	}
 	if (!cluster_vtep_valid(conf->vtep)) {
-		snprintf(err, size, "cluster: vtep %u.%u.%u.%u is not a unicast "
-			 "address", conf->vtep[0], conf->vtep[1], conf->vtep[2],
-			 conf->vtep[3]);
+		snprintf(err, size, "cluster: vtep %u.%u.%u.%u is not a "
+			 "unicast address", conf->vtep[0], conf->vtep[1],
+			 conf->vtep[2], conf->vtep[3]);
 		return -EINVAL;
 	}
 	if (conf->ttl_s < 2 || conf->ttl_s > 86400) {
@@ -979,7 +988,8 @@ conf_check(const struct cluster_conf *conf, char *err, size_t size)
 		size_t len = strnlen(conf->prefix, CLUSTER_URL_MAX);
 
 		if (len == CLUSTER_URL_MAX || conf->prefix[len - 1] != '/') {
-			snprintf(err, size, "cluster: prefix must end with '/'");
+			snprintf(err, size, "cluster: prefix must end "
+				 "with '/'");
 			return -EINVAL;
 		}
 		for (size_t k = 0; k < len; k++) {

@@ -275,7 +275,8 @@ cluster_value_port(const char *host, const uint8_t vtep[4],
 		int af = p->ips[i].family == 4 ? AF_INET :
 			 p->ips[i].family == 6 ? AF_INET6 : -1;
 
-		if (af < 0 || inet_ntop(af, p->ips[i].addr, a, sizeof(a)) == NULL) {
+		if (af < 0 ||
+		    inet_ntop(af, p->ips[i].addr, a, sizeof(a)) == NULL) {
 			json_decref(ips);
 			errno = EINVAL;
 			return NULL;
@@ -539,7 +540,8 @@ i64_json(int64_t v)
 {
 	char s[24];
 
-	/* int64 as a string, as the gateway writes them: no double on the way */
+	/* int64 as a string, as the gateway writes them: no double on
+	 * the way */
 	snprintf(s, sizeof(s), "%" PRId64, v);
 	return json_string(s);
 }

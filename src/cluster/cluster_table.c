@@ -564,7 +564,8 @@ entry_wins(const struct ct_set *s, uint32_t i)
 		if (j == i || !same_mac(o, r->vni, r->mac))
 			continue;
 		if (o->revision > r->revision ||
-		    (o->revision == r->revision && strcmp(o->host, r->host) < 0))
+		    (o->revision == r->revision &&
+		     strcmp(o->host, r->host) < 0))
 			return false;
 	}
 	return true;

@@ -17,6 +17,9 @@
  *  4. Whole-cluster outage: B goes stale and keeps its table; A publishes
  *     meanwhile; the members come back on their data: B resyncs, is in
  *     sync again and sees what A published during the outage.
+ *  5. A's lease revoked behind its back: A notices, takes a new lease and
+ *     publishes again.  Hostile keys written by a stranger: refused and
+ *     counted by B.
  *
  * Not in the 'unit' suite (needs /usr/bin/etcd, ~30 s): suite 'etcd'.
  */
@@ -44,6 +47,7 @@
 #include <curl/curl.h>
 
 #include "cluster/cluster.h"
+#include "cluster/cluster_codec.h"
 
 #define ETCD "/usr/bin/etcd"
 #define MEMBERS 3
@@ -179,6 +183,31 @@ member_healthy(int i)
 	return status == 200 && strstr(buf, "\"true\"") != NULL;
 }
 
+/* A request of our own to etcd (m2), as a stranger would: 0 or -1. */
+static int
+etcd_post(const char *path, char *body)
+{
+	char url[96], buf[256] = "";
+	size_t len = 0;
+	void *ctx[2] = { buf, &len };
+	CURL *e = curl_easy_init();
+	long status = 0;
+
+	assert_non_null(body);
+	snprintf(url, sizeof(url), "%s%s", env.m[2].url, path);
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 2000L);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, sink);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, ctx);
+	if (curl_easy_perform(e) == CURLE_OK)
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(e);
+	free(body);
+	return status == 200 ? 0 : -1;
+}
+
 static void
 members_wait_healthy(void)
 {
@@ -269,7 +298,8 @@ host_destroy(struct cluster *c)
 	cluster_destroy(c);
 }
 
-enum what { WATCHING, STALE, HAS, HAS_NOT };
+/* What wait_for waits for; N_*: the count is the vni argument. */
+enum what { WATCHING, STALE, HAS, HAS_NOT, N_HOSTS, N_PUBLISHED, N_DELETES };
 
 /* Run every session until c shows what, or timeout_ms: how long it took,
  * or -1. */
@@ -307,6 +337,15 @@ wait_for(int timeout_ms, struct cluster *c, enum what what, uint32_t vni,
 			break;
 		case STALE:
 			ok = info.stale;
+			break;
+		case N_HOSTS:
+			ok = info.n_hosts == vni;
+			break;
+		case N_PUBLISHED:
+			ok = info.n_published == vni;
+			break;
+		case N_DELETES:
+			ok = info.c.deletes == vni;
 			break;
 		case HAS:
 		case HAS_NOT: {
@@ -415,22 +454,23 @@ test_publish_withdraw(void **state)
 	assert_string_equal(h[0].name, "hv-a");
 	assert_int_equal(h[0].n_ports, 2);
 	/* and A sees B, which runs no port: a host without entries */
+	WAIT_OK(1000, a, N_HOSTS, 1, 0, NULL, "A sees B's host key");
 	assert_int_equal(cluster_hosts(a, h, 4), 1);
 	assert_string_equal(h[0].name, "hv-b");
 	assert_int_equal(cluster_remotes(a, NULL, 0), 0);
+	/* its puts answered (B may see them first, through its watch) */
+	WAIT_OK(1000, a, N_PUBLISHED, 3, 0, NULL, "A's 3 keys published");
 	cluster_info(a, &info);
-	assert_int_equal(info.n_published, 3);
 	assert_int_not_equal(info.lease_id, 0);
 
 	cluster_publish(a, ports, 1);
 	WAIT_OK(1000, b, HAS_NOT, 5000, 2, "hv-a", "B drops A's withdrawn port");
 	assert_int_equal(cluster_remotes(b, NULL, 0), 1);
-	run_for(100);
+	/* its own watch may tell A before etcd's answer does */
+	WAIT_OK(1000, a, N_DELETES, 1, 0, NULL, "A's delete answered");
 	cluster_info(a, &info);
 	assert_int_equal(info.n_published, 2);
 	assert_true(info.c.puts >= 3);
-	assert_int_equal(info.c.deletes, 1);
-	assert_int_equal(info.c.errors, 0);
 
 	/* a clean exit revokes the lease: gone at once, not after the TTL */
 	host_destroy(a);
@@ -438,7 +478,7 @@ test_publish_withdraw(void **state)
 	assert_int_equal(cluster_hosts(b, NULL, 0), 0);
 	cluster_info(b, &info);
 	assert_int_equal(info.c.rejected, 0);
-	assert_int_equal(info.c.errors, 0);
+	assert_int_equal(info.c.conflicts, 0);
 	host_destroy(b);
 }
 
@@ -589,6 +629,56 @@ test_outage(void **state)
 	host_destroy(b);
 }
 
+static void
+test_lease_revoked(void **state)
+{
+	struct cluster *a = host_new("hv-a", 1, "/t5/", 0, 1, 2, -1);
+	struct cluster *b = host_new("hv-b", 2, "/t5/", 1, 2, 0, -1);
+	struct cluster_port p = port(13, 1, "p1");
+	struct cluster_info before, after;
+	uint64_t rejected;
+
+	(void)state;
+	WAIT_OK(5000, a, WATCHING, 0, 0, NULL, "A in sync");
+	WAIT_OK(5000, b, WATCHING, 0, 0, NULL, "B in sync");
+	cluster_publish(a, &p, 1);
+	WAIT_OK(1000, b, HAS, 13, 1, "hv-a", "B sees A's port");
+	cluster_info(a, &before);
+
+	/* someone revokes A's lease: its entries go with it */
+	assert_int_equal(etcd_post("/v3/lease/revoke",
+				   cluster_req_lease(before.lease_id)), 0);
+	WAIT_OK(1000, b, HAS_NOT, 13, 1, "hv-a", "A's lease revoked: B drops it");
+	WAIT_OK(5000, b, HAS, 13, 1, "hv-a", "A republished under a new lease");
+	cluster_info(a, &after);
+	assert_true(after.lease_id != before.lease_id);
+	assert_true(after.c.lease_lost >= before.c.lease_lost + 1);
+	assert_true(after.c.lease_grants >= before.c.lease_grants + 1);
+	print_info("A", a);
+
+	/* a stranger writes nonsense under the prefix */
+	cluster_info(b, &before);
+	rejected = before.c.rejected;
+	assert_int_equal(etcd_post("/v3/kv/put", cluster_req_put(
+		"/t5/ports/13/52:54:00:00:01:09/hv-x", "{\"host\":\"hv-y\","
+		"\"vtep\":\"10.0.0.9\",\"vni\":13,\"mac\":"
+		"\"52:54:00:00:01:09\",\"port\":\"x\"}", 0)), 0);
+	assert_int_equal(etcd_post("/v3/kv/put", cluster_req_put(
+		"/t5/ports/13/FF:FF:FF:FF:FF:FF/hv-x", "{}", 0)), 0);
+	assert_int_equal(etcd_post("/v3/kv/put", cluster_req_put(
+		"/t5/hosts/hv-x", "\x01\x02 not json", 0)), 0);
+	run_for(300);
+	cluster_info(b, &after);
+	/* (more if B had to read everything again meanwhile) */
+	assert_true(after.c.rejected >= rejected + 3);
+	assert_int_equal(after.n_remotes, 1);
+	assert_int_equal(after.n_hosts, 1);
+	assert_true(after.state == CLUSTER_WATCHING);
+	host_destroy(a);
+	WAIT_OK(1000, b, HAS_NOT, 13, 1, "hv-a", "A destroyed: B drops it");
+	host_destroy(b);
+}
+
 /* A bad configuration is refused with a reason. */
 static void
 test_conf(void **state)
@@ -633,6 +723,18 @@ test_conf(void **state)
 }
 
 /* ---------------------------------------------------------------- main */
+
+/* A failed test leaves its sessions behind: not for the next one. */
+static int
+sessions_teardown(void **state)
+{
+	(void)state;
+	for (int i = 0; i < HOSTS_MAX; i++) {
+		cluster_destroy(running[i]);
+		running[i] = NULL;
+	}
+	return 0;
+}
 
 static int
 group_setup(void **state)
@@ -681,11 +783,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_conf),
-		cmocka_unit_test(test_publish_withdraw),
-		cmocka_unit_test(test_member_lost),
-		cmocka_unit_test(test_dead_host),
-		cmocka_unit_test(test_outage),
+		cmocka_unit_test_teardown(test_conf, sessions_teardown),
+		cmocka_unit_test_teardown(test_publish_withdraw, sessions_teardown),
+		cmocka_unit_test_teardown(test_member_lost, sessions_teardown),
+		cmocka_unit_test_teardown(test_dead_host, sessions_teardown),
+		cmocka_unit_test_teardown(test_outage, sessions_teardown),
+		cmocka_unit_test_teardown(test_lease_revoked, sessions_teardown),
 	};
 	int rc;
 
