@@ -15,6 +15,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <rte_ethdev.h>
@@ -96,6 +99,10 @@ dp_overlay_create(struct dp *dp)
 	if (ovl == NULL)
 		return -ENOMEM;
 	dp->ovl = ovl;
+	ovl->epfd = epoll_create1(EPOLL_CLOEXEC);
+	ovl->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (ovl->epfd < 0 || ovl->kick_fd < 0)
+		return -errno;
 	memcpy(ovl->local_ip, cfg->ovl_local_ip, 4);
 	ovl->udp_port = cfg->ovl_udp_port;
 	if (cfg->ovl_prefix > 0)
@@ -132,6 +139,15 @@ dp_overlay_create(struct dp *dp)
 		DP_LOG(ERR, "cluster: %s\n", err);
 		return errno != 0 ? -errno : -EINVAL;
 	}
+	{
+		struct epoll_event ev = { .events = EPOLLIN, .data.fd = ovl->kick_fd };
+
+		if (epoll_ctl(ovl->epfd, EPOLL_CTL_ADD, ovl->kick_fd, &ev) != 0)
+			return -errno;
+		ev.data.fd = cluster_fd(ovl->cl);
+		if (epoll_ctl(ovl->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev) != 0)
+			return -errno;
+	}
 	DP_LOG(INFO, "overlay: tunnel endpoint %u.%u.%u.%u:%u on uplink %s, guest MTU %u; directory of host %s in etcd\n",
 	       ovl->local_ip[0], ovl->local_ip[1], ovl->local_ip[2],
 	       ovl->local_ip[3], ovl->udp_port, ovl->uplink_name,
@@ -150,6 +166,10 @@ dp_overlay_destroy(struct dp *dp)
 	if (ovl == NULL)
 		return;
 	cluster_destroy(ovl->cl);
+	if (ovl->epfd > 0)
+		close(ovl->epfd);
+	if (ovl->kick_fd > 0)
+		close(ovl->kick_fd);
 	if (ovl->tel_lock != NULL)
 		pthread_mutex_destroy(ovl->tel_lock);
 	free(ovl->tel_lock);
@@ -167,7 +187,19 @@ dp_overlay_destroy(struct dp *dp)
 int
 dp_overlay_fd(const struct dp *dp)
 {
-	return dp->ovl != NULL ? cluster_fd(dp->ovl->cl) : -1;
+	return dp->ovl != NULL ? dp->ovl->epfd : -1;
+}
+
+void
+dp_overlay_port_changed(struct dp *dp, uint16_t p)
+{
+	struct dp_overlay *ovl = dp->ovl;
+	uint64_t one = 1;
+
+	if (ovl == NULL || ovl->vni_of_net[dp->ports[p].net] == 0)
+		return;
+	if (write(ovl->kick_fd, &one, sizeof(one)) != sizeof(one))
+		DP_LOG(DEBUG, "overlay: kick: %s\n", strerror(errno));
 }
 
 /* This host's VM ports of overlay networks whose guest is up and whose
@@ -364,8 +396,12 @@ out:
 void
 dp_overlay_dispatch(struct dp *dp)
 {
+	uint64_t n;
+
 	if (dp->ovl == NULL)
 		return;
+	if (read(dp->ovl->kick_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		DP_LOG(DEBUG, "overlay: kick: %s\n", strerror(errno));
 	dp_overlay_uplink_refresh(dp);
 	cluster_dispatch(dp->ovl->cl);
 	dp_overlay_publish(dp);

@@ -55,6 +55,7 @@ dp_vhost_up(void *arg, int vid)
 	portset_shared_add(&dp->up, port->id);
 	/* A worker asleep on this port's (silent) kick set. */
 	dp_wake_port(dp, port, -1);
+	dp_overlay_port_changed(dp, port->id);
 	DP_LOG(INFO, "port %s: link up\n", port->name);
 	return 0;
 }
@@ -84,6 +85,7 @@ dp_vhost_down(void *arg, int vid)
 	 * the library may free the device when we return.
 	 */
 	rte_rcu_qsbr_synchronize(dp->rcu, RTE_QSBR_THRID_INVALID);
+	dp_overlay_port_changed(dp, port->id);
 	DP_LOG(INFO, "port %s: link down (vid %d)\n", port->name, vid);
 }
 

@@ -226,6 +226,13 @@ struct dp_overlay {
 	_Atomic(struct dp_ovl_snap *) snap;     /* RCU */
 	struct dp_nbr nbrs[DP_NBR_MAX];
 
+	/* The main loop's descriptor: the session's epoll and kick_fd, an
+	 * eventfd the vhost thread writes when a port of an overlay network
+	 * goes up or down, so it is published at once, not at the next
+	 * housekeeping. */
+	int epfd;
+	int kick_fd;
+
 	/* Main thread only. */
 	struct cluster *cl;
 	uint64_t cl_gen;
@@ -684,6 +691,8 @@ void dp_flush_dirty(struct dp_worker *w, uint16_t in);
 int dp_overlay_create(struct dp *dp);
 void dp_overlay_destroy(struct dp *dp);
 uint16_t dp_overlay_guest_mtu(const struct dp *dp, uint16_t net);
+/* vhost thread: port p's guest went up or down. */
+void dp_overlay_port_changed(struct dp *dp, uint16_t p);
 /* dp_vxlan.c (workers): a frame from uplink in: 0 not the overlay's (the
  * switch goes on with it), 1 decapsulated (its network in *net), -1
  * consumed (ARP for the tunnel endpoint, or refused and counted).  The

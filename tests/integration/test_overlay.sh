@@ -27,9 +27,10 @@
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/guest.sh"
 source "$(dirname "$0")/lib/etcd.sh"
+source "$(dirname "$0")/lib/overlay.sh"
 
 GUEST_SECS=${VTOE_GUEST_SECS:-300}
-TTL=5
+TTL=$OVL_TTL
 need_root
 need_binaries "$VTOED" "$VTOECTL" "$VTOE_INJECT"
 need_hugepages 512
@@ -37,40 +38,14 @@ etcd_available || skip_all "etcd-server is not installed (scripts/setup.sh insta
 command -v jq >/dev/null || skip_all "jq missing"
 guest_prepare
 
-BR=vtoebr$$ TAP_A=vtoa$$ TAP_B=vtob$$ TAP_C=vtoc$$
-trap 'rc=$?; ip link del "$BR" 2>/dev/null; for t in "$TAP_A" "$TAP_B" "$TAP_C"; do ip link del "$t" 2>/dev/null; done; (exit $rc); t_cleanup' EXIT
-ip link add "$BR" type bridge || skip_all "cannot make a Linux bridge"
-ip link set "$BR" up
-for t in "$TAP_A" "$TAP_B" "$TAP_C"; do
-	ip link add "$t" type veth peer name "${t}p" || skip_all "cannot make veth pairs"
-	ip link set "${t}p" master "$BR" && ip link set "${t}p" up && ip link set "$t" up
-done
-
+ovl_underlay a b c
 etcd_cluster_start 3 $((23000 + $$ % 1000 * 2)) || { dump_log "$WORK/etcd-1.log"; die "etcd cluster did not come up"; }
 pass "3-member etcd cluster up ($ETCD_ENDPOINTS)"
-EPS=$(tr , '\n' <<<"$ETCD_ENDPOINTS" | sed 's/.*/"&"/' | paste -sd, -)
 
 MA=52:54:00:0a:00:01 MB=52:54:00:0b:00:01 MB2=52:54:00:0b:00:02
 MB3=52:54:00:0b:00:03 MV=52:54:00:0c:00:01 MC=52:54:00:0d:00:01
 G1M=52:54:00:0a:01:01 G2M=52:54:00:0b:01:01
 
-# host_conf HOST IP TAP PORTS_YAML: a host's config
-host_conf() {
-	local h=$1 ip=$2 tap=$3 ports=$4
-	config_head "$WORK/$h.sock" "$h"
-	cat <<EOF
-uplinks: [{name: up0, device: "net_af_packet_$h,iface=$tap"}]
-networks: [{name: blue, vni: 5001}, {name: red, vni: 5002}]
-overlay: {local_ip: $ip/24, uplink: up0}
-cluster: {etcd: [$EPS], host: host-$h, ttl: ${TTL}s}
-vms:
-$ports
-EOF
-}
-vmport() {  # NAME MAC NETWORK [EXTRA]
-	printf '  - name: %s\n    ports: [{name: %s.0, socket: %s, mac: "%s", network: %s%s}]\n' \
-		"$1" "$1" "$WORK/$1.vsock" "$2" "$3" "${4:-}"
-}
 A_PORTS="$(vmport g1 $G1M blue ', ip: 10.1.0.1/24')
 $(vmport ia $MA blue)
 $(vmport ra $MA red)
@@ -80,35 +55,15 @@ $(vmport ib $MB blue)
 $(vmport rb $MB red)
 $(vmport ib2 $MB2 blue)
 $(vmport ib3 $MB3 blue)"
-host_conf a 192.0.2.1 "$TAP_A" "$A_PORTS" >"$WORK/a.yaml"
-host_conf b 192.0.2.2 "$TAP_B" "$B_PORTS" >"$WORK/b.yaml"
-host_conf c 192.0.2.3 "$TAP_C" "$(vmport ic $MC blue)" >"$WORK/c.yaml"
+host_conf a 192.0.2.1 "$A_PORTS" >"$WORK/a.yaml"
+host_conf b 192.0.2.2 "$B_PORTS" >"$WORK/b.yaml"
+host_conf c 192.0.2.3 "$(vmport ic $MC blue)" >"$WORK/c.yaml"
 
 ctla() { timeout 10 "$VTOECTL" --socket "$WORK/a.sock" "$@"; }
 ctlb() { timeout 10 "$VTOECTL" --socket "$WORK/b.sock" "$@"; }
-start_host() {  # a|b
-	CTL_SOCK=$WORK/$1.sock vtoed_start "$WORK/$1.yaml" "$WORK/vtoed-$1.log" 600 || return 1
-	eval "PID_$1=$VTOED_PID TPID_$1=$VTOED_TPID"
-}
 start_host a || { dump_log "$WORK/vtoed-a.log"; die "vtoed A did not start"; }
 start_host b || { dump_log "$WORK/vtoed-b.log"; die "vtoed B did not start"; }
 start_host c || { dump_log "$WORK/vtoed-c.log"; die "vtoed C did not start"; }
-
-# sees HOST(a|b) OWNER VNI MAC: the remote table of HOST places MAC of VNI
-# on host OWNER
-sees() {
-	local j; j=$("$VTOECTL" --socket "$WORK/$1.sock" --json cluster 2>/dev/null) || return 1
-	jq -e --arg o "host-$2" --argjson v "$3" --arg m "$4" \
-		'(.result // .) | .remotes | any(.host == $o and .vni == $v and .mac == $m)' <<<"$j" >/dev/null
-}
-sees_none() {  # HOST OWNER: no VM of OWNER in HOST's table
-	local j; j=$("$VTOECTL" --socket "$WORK/$1.sock" --json cluster 2>/dev/null) || return 1
-	jq -e --arg o "host-$2" '(.result // .) | .remotes | all(.host != $o)' <<<"$j" >/dev/null
-}
-dir_field() {  # HOST JQ
-	"$VTOECTL" --socket "$WORK/$1.sock" --json cluster 2>/dev/null | jq -r "(.result // .) | .directory | $2"
-}
-watching() { [ "$(dir_field "$1" .state)" = watching ] && [ "$(dir_field "$1" .stale)" = false ]; }
 check "the three hosts in sync with etcd" wait_for 15 eval 'watching a && watching b && watching c'
 
 # inject_hold NAME OUT SECS PORT...: a vtoe-inject "VM" on those ports (its
@@ -148,6 +103,8 @@ INJ_ARGS=(--delay 2000 --send 300:1000 --dst "$MB" --pps 2000)
 inject_hold txr "$WORK/txr.out" 1 "ra=$MA"
 wait "$INJ_txr"
 sleep 1
+# (while B has ports: a host with none is out of the table, its next hop too)
+NH=$(ovl_json a | jq -r '.hosts[] | select(.name == "host-b") | .next_hop_mac')
 inject_end rxb; inject_end rxc
 BLUE=$(fact rx 0 "$WORK/rxb.out") RED=$(fact rx 1 "$WORK/rxb.out") CB=$(fact rx 0 "$WORK/rxc.out")
 log "A blue -> B: sent $(fact sent 600 "$WORK/txa.out"); A red -> B: sent $(fact sent 300 "$WORK/txr.out"); B got blue ${BLUE:-?} red ${RED:-?}"
@@ -163,8 +120,7 @@ J=$(ctla --json cluster | jq '.result // .')
 log "A: $(jq -c '.counters' <<<"$J")"
 check "A encapsulated and replicated (encap $(jq .counters.encap <<<"$J"), replicas $(jq .counters.replicas <<<"$J"))" \
 	test "$(jq '.counters.encap >= 3200 and .counters.replicas >= 200' <<<"$J")" = true
-check "A resolved B's tunnel endpoint by ARP ($(jq -r '.hosts[0].next_hop_mac' <<<"$J"))" \
-	test "$(jq -r '.hosts[] | select(.name == "host-b") | .next_hop_mac' <<<"$J")" != null
+check "A resolved B's tunnel endpoint by ARP ($NH)" test -n "$NH" -a "$NH" != null
 SB=$(ctlb --json stats)
 check "B dropped nothing from the tunnel as unknown" \
 	test "$(jq '[(.result.ports // .ports)[] | .drops | (.vtep_unknown + .vni_unknown + .overlay_src + .vxlan_bad)] | add' <<<"$SB")" = 0
@@ -259,18 +215,26 @@ inject_end hb3
 ctla cluster >"$WORK/cluster-a.txt" 2>&1
 check "vtoectl cluster shows host-b, its VTEP and VMs" grep -q "host-b .*192.0.2.2" "$WORK/cluster-a.txt"
 cat "$WORK/cluster-a.txt" >&2
+if command -v dpdk-telemetry.py >/dev/null; then
+	TEL=$(echo "/vtoe/cluster" | timeout 10 dpdk-telemetry.py -f "$(dpdk_prefix a)" 2>/dev/null |
+	      jq -c 'select(type == "object" and has("/vtoe/cluster")) | .["/vtoe/cluster"]' | tail -1)
+	check "telemetry /vtoe/cluster: in sync, the tunnel's counters as vtoectl's ($(jq -c '{state, encap, etcd_resyncs}' <<<"$TEL"))" \
+		test "$(jq -r '"\(.state) \(.encap >= 3200) \(.etcd_resyncs >= 1)"' <<<"$TEL")" = "watching true true"
+else
+	fail "dpdk-telemetry.py missing (package dpdk-dev)"
+fi
 
 # ---------------------------------------------- clean stop revokes the lease
 inject_hold hb "$WORK/hb.out" 60 "ib=$MB"
 wait_for 20 sees a b 5001 "$MB"
-CTL_SOCK=$WORK/b.sock VTOED_PID=$PID_b VTOED_TPID=$TPID_b vtoed_stop TERM
+stop_host b
 check "vtoed B exits 0" test $? = 0
 check "B stopped cleanly: its VMs left A's table before the TTL" wait_for $((TTL - 2)) sees_none a b
 inject_end hb
 guest_stop g1; guest_stop g2
-CTL_SOCK=$WORK/a.sock VTOED_PID=$PID_a VTOED_TPID=$TPID_a vtoed_stop TERM
+stop_host a
 check "vtoed A exits 0" test $? = 0
-CTL_SOCK=$WORK/c.sock VTOED_PID=$PID_c VTOED_TPID=$TPID_c vtoed_stop TERM
+stop_host c
 check "vtoed C exits 0" test $? = 0
 [ "$T_FAIL" -gt 0 ] && { dump_log "$WORK/vtoed-a.log" 40; dump_log "$WORK/vtoed-b.log" 40; }
 t_finish
