@@ -133,6 +133,7 @@ if [ $INTEGRATION = 1 ]; then
 		"build-asan:test_owner.sh"
 		"build-asan:test_reload.sh"
 		"build-asan:test_toe_netns.sh"
+		"build-asan:test_overlay.sh"
 	)
 	for entry in "${INTEGRATION_TESTS[@]}"; do
 		dir=${entry%%:*} t=${entry#*:} suffix=
