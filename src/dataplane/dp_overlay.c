@@ -40,6 +40,9 @@ static uint8_t nbr_state[DP_NBR_MAX];
  * lease renewed) finds its MAC still there. */
 static uint32_t nbr_last_ip[DP_NBR_MAX];
 
+static void dp_overlay_sum(const struct dp *dp, struct dp_ovl_stats *sum);
+_Static_assert(VXLAN_DROP_MAX <= 16, "dp_ovl_stats.vxlan_drops holds every reason");
+
 static uint64_t
 mac_word(const uint8_t mac[6])
 {
@@ -427,17 +430,7 @@ dp_overlay_values(const struct dp *dp, struct dp_overlay_value *out,
 	pthread_mutex_unlock(ovl->tel_lock);
 	snprintf(state, state_size, "%s%s", cluster_state_name(ci.state),
 		 ci.stale ? " stale" : "");
-	for (unsigned int w = 0; w < dp->n_workers; w++) {
-		const struct dp_ovl_stats *s = &dp->workers[w].ovl;
-
-#define DP_OVL_SUM(name, help) \
-		sum.name += __atomic_load_n(&s->name, __ATOMIC_RELAXED);
-		DP_OVL_COUNTERS(DP_OVL_SUM)
-#undef DP_OVL_SUM
-		for (int r = 0; r < VXLAN_DROP_MAX; r++)
-			sum.vxlan_drops[r] += __atomic_load_n(&s->vxlan_drops[r],
-							      __ATOMIC_RELAXED);
-	}
+	dp_overlay_sum(dp, &sum);
 #define PUT(nm, v) do { if (n < max) out[n++] = (struct dp_overlay_value){ nm, v }; } while (0)
 	PUT("stale", ci.stale);
 	PUT("lease", (uint64_t)ci.lease_id);
@@ -455,6 +448,23 @@ dp_overlay_values(const struct dp *dp, struct dp_overlay_value *out,
 		PUT(vxlan_drop_name((enum vxlan_drop)r), sum.vxlan_drops[r]);
 #undef PUT
 	return n;
+}
+
+/* The workers' overlay counters, summed (relaxed loads: they only grow). */
+static void
+dp_overlay_sum(const struct dp *dp, struct dp_ovl_stats *sum)
+{
+	for (unsigned int w = 0; w < dp->n_workers; w++) {
+		const struct dp_ovl_stats *s = &dp->workers[w].ovl;
+
+#define DP_OVL_SUM(name, help) \
+		sum->name += __atomic_load_n(&s->name, __ATOMIC_RELAXED);
+		DP_OVL_COUNTERS(DP_OVL_SUM)
+#undef DP_OVL_SUM
+		for (int r = 0; r < VXLAN_DROP_MAX; r++)
+			sum->vxlan_drops[r] += __atomic_load_n(&s->vxlan_drops[r],
+							       __ATOMIC_RELAXED);
+	}
 }
 
 /* --- vtoectl cluster --------------------------------------------------- */
@@ -583,17 +593,7 @@ dp_overlay_json(const struct dp *dp)
 	if (ovl == NULL)
 		return NULL;
 	cluster_info(ovl->cl, &ci);
-	for (unsigned int w = 0; w < dp->n_workers; w++) {
-		const struct dp_ovl_stats *s = &dp->workers[w].ovl;
-
-#define DP_OVL_SUM(name, help) \
-		sum.name += __atomic_load_n(&s->name, __ATOMIC_RELAXED);
-		DP_OVL_COUNTERS(DP_OVL_SUM)
-#undef DP_OVL_SUM
-		for (int r = 0; r < VXLAN_DROP_MAX; r++)
-			sum.vxlan_drops[r] += __atomic_load_n(&s->vxlan_drops[r],
-							      __ATOMIC_RELAXED);
-	}
+	dp_overlay_sum(dp, &sum);
 	counters = json_object();
 #define DP_OVL_JSON(name, help) \
 	json_object_set_new(counters, #name, json_integer((json_int_t)sum.name));

@@ -20,6 +20,8 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "overlay/ovl_table.h"
+
 #ifndef container_of
 #define container_of(p, T, m) ((T *)((char *)(p) - offsetof(T, m)))
 #endif
@@ -353,6 +355,20 @@ dp_toe_suppress(struct dp_worker *w, uint16_t in, const struct fwd_ctx *fctx,
 		w->stats[in].toe_taken++;
 		rte_pktmbuf_free(m);
 		return true;
+	}
+	/* An overlay network's VMs on other hosts: from the directory, so
+	 * the request is not replicated to every host of the network. */
+	if (w->dp->ovl != NULL && w->dp->ovl->vni_of_net[net] != 0) {
+		const struct dp_ovl_snap *snap = atomic_load_explicit(
+			&w->dp->ovl->snap, memory_order_acquire);
+		uint8_t mac[6];
+
+		if (snap != NULL && ovl_table_arp(snap->t, net, ip, mac) == 0) {
+			toe_ep_arp_proxy(w->toe_ep[in], f, len, mac);
+			w->stats[in].toe_taken++;
+			rte_pktmbuf_free(m);
+			return true;
+		}
 	}
 	return false;
 }

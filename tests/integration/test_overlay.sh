@@ -146,6 +146,8 @@ if guest_wait g1 '^E2E RESULT' 240; then
 else
 	fail "guest g1 reported no result"; guest_show g1; guest_show g2
 fi
+check "g1's ARP for g2 answered by A from the directory, not replicated ($(ctla --json toe g1.0 | jq '(.result? // .)[0].counters.arp_suppressed'))" \
+	test "$(ctla --json toe g1.0 | jq '(.result? // .)[0].counters.arp_suppressed')" -ge 1
 check "the guests' frames fit the tunnel (no overlay_mtu drop on A's uplink)" \
 	test "$(ctla --json stats | jq '[(.result.ports // .ports)[] | .drops.overlay_mtu] | add')" = 0
 
