@@ -928,6 +928,9 @@ static int render_cluster(FILE *out, json_t *args, json_t *result)
 	if (json_is_number(v))
 		fprintf(out, "  in sync %.1fs ago", now - json_number_value(v) > 0 ?
 			now - json_number_value(v) : 0.0);
+	v = json_object_get(dir, "last_error");
+	if (json_is_string(v) && json_string_length(v) > 0)
+		fprintf(out, "\n  last error: %s", json_string_value(v));
 	fputs("\n ", out);
 	json_object_foreach(json_object_get(dir, "counters"), name, v)
 		fprintf(out, " %s=%s", name, value_text(v, a, sizeof(a)));

@@ -109,6 +109,7 @@ struct cluster {
 	unsigned int n_own, cap_own;
 	char host_key[CLUSTER_KEY_MAX];
 	bool dirty;                     /* own keys may need a request */
+	unsigned int unpublishable;     /* ports of the last publish left out */
 
 	struct cluster_counters cnt;
 };
@@ -1177,6 +1178,7 @@ cluster_publish(struct cluster *c, const struct cluster_port *ports,
 {
 	char key[CLUSTER_KEY_MAX];
 
+	c->unpublishable = 0;
 	for (unsigned int i = 0; i < c->n_own; i++)
 		c->own[i]->seen = false;
 	for (unsigned int i = 0; i < n; i++) {
@@ -1184,14 +1186,20 @@ cluster_publish(struct cluster *c, const struct cluster_port *ports,
 		struct cl_own *o;
 		char *value;
 
-		if (p->vni == 0 ||
-		    cluster_key_port(key, sizeof(key), c->conf.prefix, p->vni,
-				     p->mac, c->conf.host) < 0)
+		if (p->vni == 0)
 			continue;
+		if (cluster_key_port(key, sizeof(key), c->conf.prefix, p->vni,
+				     p->mac, c->conf.host) < 0) {
+			c->unpublishable++;
+			continue;
+		}
 		value = cluster_value_port(c->conf.host, c->conf.vtep, p);
 		o = value != NULL ? own_get(c, key) : NULL;
 		if (o == NULL || o->seen) {
-			free(value);    /* unpublishable, or a duplicate */
+			/* unpublishable (a name, address or MAC the directory
+			 * cannot hold), or a duplicate */
+			c->unpublishable += o == NULL;
+			free(value);
 			continue;
 		}
 		o->seen = true;
@@ -1250,6 +1258,7 @@ cluster_info(const struct cluster *c, struct cluster_info *info)
 	for (unsigned int i = 0; i < c->n_own; i++)
 		if (c->own[i]->have != NULL)
 			info->n_published++;
+	info->n_unpublishable = c->unpublishable;
 	info->n_hosts = cluster_table_hosts(c->table, NULL, 0);
 	info->n_remotes = cluster_table_remotes(c->table, NULL, 0);
 	snprintf(info->last_error, sizeof(info->last_error), "%s",

@@ -120,6 +120,8 @@ struct cluster_info {
 	uint32_t ttl_s;
 	int64_t revision;               /* the directory's, as last seen */
 	unsigned int n_published;       /* this host's entries in etcd */
+	unsigned int n_unpublishable;   /* ports of the last cluster_publish
+					 * the directory cannot hold */
 	unsigned int n_hosts, n_remotes;
 	char last_error[CLUSTER_ERROR_MAX]; /* why the session last failed,
 					     * "" : never */

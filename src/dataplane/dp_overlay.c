@@ -609,12 +609,14 @@ dp_overlay_json(const struct dp *dp)
 	json_object_set_new(ctr, #name, json_integer((json_int_t)ci.c.name));
 	CLUSTER_COUNTERS(CL_JSON)
 #undef CL_JSON
-	dir = json_pack("{s:s, s:b, s:o, s:o, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
+	dir = json_pack("{s:s, s:b, s:o, s:o, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
 		"state", cluster_state_name(ci.state), "stale", ci.stale,
 		"since", ms_json(ci.state_since_ms), "synced", ms_json(ci.synced_ms),
-		"endpoint", ci.endpoint, "lease", (json_int_t)ci.lease_id,
+		"endpoint", ci.endpoint, "last_error", ci.last_error,
+		"lease", (json_int_t)ci.lease_id,
 		"ttl", (json_int_t)ci.ttl_s, "revision", (json_int_t)ci.revision,
 		"published", (json_int_t)ci.n_published,
+		"unpublishable", (json_int_t)ci.n_unpublishable,
 		"n_hosts", (json_int_t)ci.n_hosts,
 		"n_remotes", (json_int_t)ci.n_remotes, "counters", ctr);
 	nets = json_array();
