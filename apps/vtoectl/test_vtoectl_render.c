@@ -243,11 +243,43 @@ static void test_membership(void **state)
 	free(text);
 }
 
+/* The overlay: the endpoint line, the session (stale stands out, the last
+ * error shown), the hosts and their VMs. */
+static void test_cluster(void **state)
+{
+	char *text;
+
+	(void)state;
+	text = render("cluster", NULL,
+		"{\"host\":\"host-a\",\"vtep\":\"192.0.2.1\",\"udp_port\":4789,"
+		"\"uplink\":\"up0\",\"guest_mtu\":1450,"
+		"\"networks\":[{\"name\":\"blue\",\"vni\":5001}],"
+		"\"directory\":{\"state\":\"backoff\",\"stale\":true,\"since\":4e12,"
+		"\"synced\":null,\"endpoint\":\"http://e1:2379\",\"last_error\":\"connect refused\","
+		"\"lease\":7,\"ttl\":10,\"revision\":42,\"published\":2,"
+		"\"counters\":{\"requests\":5}},"
+		"\"hosts\":[{\"name\":\"host-b\",\"vtep\":\"192.0.2.2\",\"ports\":1,"
+		"\"learned\":4e12,\"next_hop\":\"192.0.2.2\",\"next_hop_mac\":\"02:00:00:00:00:02\"}],"
+		"\"remotes\":[{\"host\":\"host-b\",\"vtep\":\"192.0.2.2\",\"vni\":5001,"
+		"\"network\":\"blue\",\"mac\":\"52:54:00:0b:00:01\",\"ips\":[\"10.1.0.2\"],"
+		"\"port\":\"g2.0\",\"revision\":40,\"learned\":4e12}],"
+		"\"counters\":{\"encap\":9,\"vxlan_drops\":{\"outer_csum\":1}}}");
+	assert_non_null(strstr(text, "host host-a  vtep 192.0.2.1:4789 on up0  guest MTU 1450  networks blue=5001\n"));
+	assert_non_null(strstr(text, "directory backoff STALE via http://e1:2379  lease 7 (ttl 10 s)  revision 42  published 2\n"));
+	assert_non_null(strstr(text, "  last error: connect refused\n"));
+	assert_non_null(strstr(text, " requests=5\n"));
+	assert_non_null(strstr(text, "overlay encap=9\n  vxlan drops: outer_csum=1"));
+	assert_non_null(strstr(text, "host-b  192.0.2.2      1  0.0s ago  192.0.2.2  02:00:00:00:00:02\n"));
+	assert_non_null(strstr(text, "host-b  blue     5001  52:54:00:0b:00:01  10.1.0.2  g2.0  0.0s ago\n"));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ports),
 		cmocka_unit_test(test_membership),
+		cmocka_unit_test(test_cluster),
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_lcores_fdb_version),
 		cmocka_unit_test(test_toe),
