@@ -258,6 +258,11 @@ dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
 	word_mac(atomic_load_explicit(&ovl->uplink_mac, memory_order_relaxed),
 		 tun.src_mac);
 	memcpy(tun.src_ip, ovl->local_ip, 4);
+	/* The outer headers go into each frame's headroom, a line nothing
+	 * has touched: ask for them all at once, not one miss per frame. */
+	for (uint16_t i = 0; i < n; i++)
+		__builtin_prefetch(rte_pktmbuf_mtod(pkts[i], const uint8_t *) -
+				   VXLAN_OUTER_LEN, 1, 3);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i], **segs;
 		const uint16_t *hosts = NULL;

@@ -168,7 +168,11 @@ int
 vxlan_encap(uint8_t out[VXLAN_OUTER_LEN], const struct vxlan_tun *t,
 	    uint16_t src_port, uint32_t inner_len)
 {
-	uint8_t *ip = out + ETH_LEN;
+	/* Built on the stack, then stored whole: out is usually an mbuf's
+	 * cold headroom, and the checksum read back from there waited for
+	 * the line on every frame. */
+	uint8_t h[VXLAN_OUTER_LEN];
+	uint8_t *ip = h + ETH_LEN;
 	uint8_t *udp = ip + IP4_LEN;
 	uint8_t *vxh = udp + UDP_LEN;
 
@@ -177,9 +181,9 @@ vxlan_encap(uint8_t out[VXLAN_OUTER_LEN], const struct vxlan_tun *t,
 	if (inner_len > 0xffffu - IP4_LEN - UDP_LEN - VXH_LEN)
 		return -EMSGSIZE;
 
-	memcpy(out, t->dst_mac, 6);
-	memcpy(out + 6, t->src_mac, 6);
-	put16(out + 12, ETHERTYPE_IPV4);
+	memcpy(h, t->dst_mac, 6);
+	memcpy(h + 6, t->src_mac, 6);
+	put16(h + 12, ETHERTYPE_IPV4);
 
 	ip[0] = 0x45;
 	ip[1] = 0;
@@ -206,6 +210,7 @@ vxlan_encap(uint8_t out[VXLAN_OUTER_LEN], const struct vxlan_tun *t,
 	vxh[5] = (uint8_t)(t->vni >> 8);
 	vxh[6] = (uint8_t)t->vni;
 	vxh[7] = 0;
+	memcpy(out, h, sizeof(h));
 	return 0;
 }
 
