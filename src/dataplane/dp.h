@@ -107,8 +107,8 @@ const char *dp_direct_stop_name(enum dp_direct_stop s);
 	X(direct_packets, "direct", PORT, "frames from this port copied vring to vring") \
 	X(flood_copies, "flood_copies", PORT, "extra copies made of frames from this port") \
 	X(announces, "announces", PORT, "gratuitous ARP / RARP flooded from this port (a guest telling where it is now)") \
-	X(toe_taken, "toe_taken", PORT, "frames from the guest its TOE endpoint took: answered, or dropped under a reason of vtoectl toe") \
-	X(toe_sent, "toe_sent", PORT, "frames its TOE endpoint made for the guest (then sent or dropped as any)") \
+	X(toe_taken, "toe_taken", PORT, "frames from the guest its TOE endpoint took: answered, or dropped under a reason of vtoectl toe (the overlay's uplink: ARP its tunnel endpoint took)") \
+	X(toe_sent, "toe_sent", PORT, "frames its TOE endpoint made for the guest, then sent or dropped as any (the overlay's uplink: ARP its tunnel endpoint sent)") \
 	X(nic_tso, "nic_tso", OFFLOAD, "uplinks: super-frames the NIC segments") \
 	X(gso_extra, "gso_extra", OFFLOAD, "frames to this port: segments minus super-frames") \
 	X(gro_merged, "gro_merged", OFFLOAD, "frames to this port absorbed by GRO")

@@ -31,14 +31,8 @@
 
 #define DP_OVL_REMOTES_MAX 65536
 
-/* Slot states (main thread): a slot dropped from the table is reused
- * only after a grace period, so no worker that matched its old address
- * writes a MAC into it after it was given to another next hop. */
+/* Slot states (dp_overlay.nbr_state). */
 enum { NBR_FREE, NBR_USED, NBR_DROPPED };
-static uint8_t nbr_state[DP_NBR_MAX];
-/* The next hop a free slot had: a host that comes back (restarted, its
- * lease renewed) finds its MAC still there. */
-static uint32_t nbr_last_ip[DP_NBR_MAX];
 
 static void dp_overlay_sum(const struct dp *dp, struct dp_ovl_stats *sum);
 _Static_assert(VXLAN_DROP_MAX <= 16, "dp_ovl_stats.vxlan_drops holds every reason");
@@ -253,14 +247,14 @@ dp_overlay_nbr(struct dp_overlay *ovl, uint32_t ip, bool *used)
 	int free_slot = -1, again = -1;
 
 	for (int i = 0; i < DP_NBR_MAX; i++) {
-		if (nbr_state[i] == NBR_USED &&
+		if (ovl->nbr_state[i] == NBR_USED &&
 		    atomic_load_explicit(&ovl->nbrs[i].ip, memory_order_relaxed) == ip) {
 			used[i] = true;
 			return i;
 		}
-		if (nbr_state[i] == NBR_FREE && nbr_last_ip[i] == ip && again < 0)
+		if (ovl->nbr_state[i] == NBR_FREE && ovl->nbr_last_ip[i] == ip && again < 0)
 			again = i;
-		if (nbr_state[i] == NBR_FREE && free_slot < 0)
+		if (ovl->nbr_state[i] == NBR_FREE && free_slot < 0)
 			free_slot = i;
 	}
 	if (again >= 0) {
@@ -272,11 +266,11 @@ dp_overlay_nbr(struct dp_overlay *ovl, uint32_t ip, bool *used)
 	} else {
 		return -1;
 	}
-	nbr_last_ip[free_slot] = ip;
+	ovl->nbr_last_ip[free_slot] = ip;
 	/* Pairs with the workers' reads through the snapshot that names
 	 * the slot, published after this. */
 	atomic_store_explicit(&ovl->nbrs[free_slot].ip, ip, memory_order_release);
-	nbr_state[free_slot] = NBR_USED;
+	ovl->nbr_state[free_slot] = NBR_USED;
 	used[free_slot] = true;
 	return free_slot;
 }
@@ -313,12 +307,12 @@ dp_overlay_rebuild(struct dp *dp)
 	/* Slots dropped by the last rebuild are free once every worker
 	 * has passed a quiescent state since. */
 	for (int i = 0; i < DP_NBR_MAX; i++)
-		dropped |= nbr_state[i] == NBR_DROPPED;
+		dropped |= ovl->nbr_state[i] == NBR_DROPPED;
 	if (dropped) {
 		rte_rcu_qsbr_synchronize(dp->rcu, RTE_QSBR_THRID_INVALID);
 		for (int i = 0; i < DP_NBR_MAX; i++)
-			if (nbr_state[i] == NBR_DROPPED)
-				nbr_state[i] = NBR_FREE;
+			if (ovl->nbr_state[i] == NBR_DROPPED)
+				ovl->nbr_state[i] = NBR_FREE;
 	}
 	n = cluster_remotes(ovl->cl, NULL, 0);
 	if (n > DP_OVL_REMOTES_MAX)
@@ -383,9 +377,9 @@ dp_overlay_rebuild(struct dp *dp)
 		ovl_table_free(prev->t);
 	free(prev);
 	for (int i = 0; i < DP_NBR_MAX; i++)
-		if (nbr_state[i] == NBR_USED && !used[i]) {
+		if (ovl->nbr_state[i] == NBR_USED && !used[i]) {
 			atomic_store_explicit(&ovl->nbrs[i].ip, 0, memory_order_relaxed);
-			nbr_state[i] = NBR_DROPPED;
+			ovl->nbr_state[i] = NBR_DROPPED;
 		}
 	DP_LOG(DEBUG, "overlay: remote table of %u host(s), %u VM port(s) (%u skipped)\n",
 	       n_hosts, n_ents, skipped);
@@ -526,7 +520,7 @@ dp_overlay_hosts_json(const struct dp *dp)
 			uint64_t mac;
 			uint8_t m[6];
 
-			if (nbr_state[k] != NBR_USED ||
+			if (ovl->nbr_state[k] != NBR_USED ||
 			    atomic_load_explicit(&ovl->nbrs[k].ip,
 						 memory_order_relaxed) != nh)
 				continue;

@@ -236,6 +236,13 @@ struct dp_overlay {
 	/* Main thread only. */
 	struct cluster *cl;
 	uint64_t cl_gen;
+	/* Each neighbour slot's state: a slot dropped from the table is
+	 * reused only after a grace period, so no worker that matched its
+	 * old address writes a MAC into it once it serves another next hop;
+	 * and the next hop a free slot had, so a host that comes back finds
+	 * its MAC still there. */
+	uint8_t nbr_state[DP_NBR_MAX];
+	uint32_t nbr_last_ip[DP_NBR_MAX];
 	/* The session's state for the telemetry thread, copied at every
 	 * dispatch under tel_lock (a pthread mutex, opaque here). */
 	void *tel_lock;

@@ -98,6 +98,9 @@ dp_vxlan_arp(struct dp_worker *w, uint16_t in, struct rte_mbuf *m)
 			vxlan_arp_build(o, a.sha, mine, &r);
 			w->ovl.arp_replies++;
 			w->ovl.arp_in++;
+			/* the books: the request taken, a reply made */
+			w->stats[in].toe_taken++;
+			w->stats[in].toe_sent++;
 			dp_stage_out(w, in, m);
 			return true;
 		}
@@ -108,6 +111,7 @@ dp_vxlan_arp(struct dp_worker *w, uint16_t in, struct rte_mbuf *m)
 	if (!taken && memcmp(a.tpa, ovl->local_ip, 4) != 0)
 		return false;           /* someone else's: the switch's */
 	w->ovl.arp_in++;
+	w->stats[in].toe_taken++;
 	rte_pktmbuf_free(m);
 	return true;
 }
@@ -205,6 +209,7 @@ dp_vxlan_ask(struct dp_worker *w, struct dp_nbr *nb, uint64_t now)
 	memset(o, 0, 60);
 	vxlan_arp_build(o, bcast, a.sha, &a);
 	w->ovl.arp_requests++;
+	w->stats[atomic_load_explicit(&ovl->uplink, memory_order_relaxed)].toe_sent++;
 	return m;
 }
 
@@ -231,6 +236,8 @@ dp_vxlan_finish(struct dp_worker *w, uint16_t p, struct rte_mbuf *m,
 		after += ts->drops[r];
 	if (after > before)
 		w->stats[p].drops[DP_DROP_OFFLOAD_EGRESS] += after - before;
+	/* 1 frame in = k out - extra segments + dropped */
+	w->stats[p].gso_extra += k + (after - before) - 1;
 	*segs = w->seg_out;
 	return k;
 }
@@ -297,6 +304,9 @@ dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
 			}
 			sport = vxlan_src_port(rte_pktmbuf_mtod(seg, const uint8_t *),
 					       rte_pktmbuf_data_len(seg));
+			/* the books: one frame for each host, each of them
+			 * sent or dropped below */
+			w->stats[in].flood_copies += nh - 1;
 			for (unsigned int j = 0; j < nh; j++) {
 				const struct ovl_host *oh = ovl_table_host(t, hosts[j]);
 				struct dp_nbr *nb = &ovl->nbrs[oh->nbr];
@@ -312,10 +322,12 @@ dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
 				    dp->tsc_hz * DP_NBR_REFRESH_S)
 					ask = dp_vxlan_ask(w, nb, now);
 				if (ask != NULL) {
-					if (k < DP_SEG_OUT)
+					if (k < DP_SEG_OUT) {
 						out[k++] = ask;
-					else
+					} else {
+						st->drops[DP_DROP_OVERLAY_BURST]++;
 						rte_pktmbuf_free(ask);
+					}
 				}
 				if (!(mac & DP_NBR_VALID)) {
 					st->drops[DP_DROP_OVERLAY_NO_NEIGHBOUR]++;
