@@ -37,16 +37,6 @@ enum { NBR_FREE, NBR_USED, NBR_DROPPED };
 static void dp_overlay_sum(const struct dp *dp, struct dp_ovl_stats *sum);
 _Static_assert(VXLAN_DROP_MAX <= 16, "dp_ovl_stats.vxlan_drops holds every reason");
 
-static uint64_t
-mac_word(const uint8_t mac[6])
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 6; i++)
-		v |= (uint64_t)mac[i] << (8 * i);
-	return v;
-}
-
 static void
 dp_overlay_uplink_refresh(struct dp *dp)
 {
@@ -60,7 +50,7 @@ dp_overlay_uplink_refresh(struct dp *dp)
 
 		if (rte_eth_macaddr_get(eth, &mac) == 0)
 			atomic_store_explicit(&ovl->uplink_mac,
-					      mac_word(mac.addr_bytes),
+					      dp_mac_word(mac.addr_bytes),
 					      memory_order_relaxed);
 		rte_eth_dev_get_mtu(eth, &mtu);
 		atomic_store_explicit(&ovl->max_inner,
@@ -229,15 +219,6 @@ dp_overlay_publish(struct dp *dp)
 		n++;
 	}
 	cluster_publish(ovl->cl, pub, n);
-}
-
-static int
-dp_overlay_net_of_vni(const struct dp *dp, uint32_t vni)
-{
-	for (uint16_t n = 0; n < dp->n_nets; n++)
-		if (dp->ovl->vni_of_net[n] == vni)
-			return n;
-	return -1;
 }
 
 /* The slot of next hop ip (network order), taken if new; -1: none left. */
@@ -527,8 +508,7 @@ dp_overlay_hosts_json(const struct dp *dp)
 			mac = atomic_load_explicit(&ovl->nbrs[k].mac,
 						   memory_order_relaxed);
 			if (mac & DP_NBR_VALID) {
-				for (int b = 0; b < 6; b++)
-					m[b] = (uint8_t)(mac >> (8 * b));
+				dp_word_mac(mac, m);
 				json_decref(nbr);
 				nbr = mac_json(m);
 			}

@@ -185,6 +185,24 @@ struct dp_nbr {
 	_Atomic uint64_t asked_tsc;     /* workers: our last request */
 };
 
+/* A MAC as the slots and uplink_mac hold it: 6 bytes in a word. */
+static inline uint64_t
+dp_mac_word(const uint8_t mac[6])
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 6; i++)
+		v |= (uint64_t)mac[i] << (8 * i);
+	return v;
+}
+
+static inline void
+dp_word_mac(uint64_t v, uint8_t mac[6])
+{
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)(v >> (8 * i));
+}
+
 struct dp_ovl_snap {
 	struct ovl_table *t;
 	uint64_t generation;            /* the directory's it was built from */
@@ -710,6 +728,15 @@ int dp_vxlan_rx(struct dp_worker *w, uint16_t in, struct rte_mbuf *m,
 uint16_t dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
 		       struct rte_mbuf **pkts, uint16_t n,
 		       struct rte_mbuf ***out);
+/* The network of vni here, or -1 (dp->ovl set). */
+static inline int
+dp_overlay_net_of_vni(const struct dp *dp, uint32_t vni)
+{
+	for (uint16_t n = 0; n < dp->n_nets; n++)
+		if (dp->ovl->vni_of_net[n] == vni)
+			return n;
+	return -1;
+}
 /* The overlay uplink's scheduler owner: ARP for next hops without a MAC. */
 void dp_vxlan_resolve(struct dp_worker *w, uint64_t now);
 

@@ -21,34 +21,6 @@
 #include "overlay/vxlan.h"
 #include "toe_stack/toe_offload.h"
 
-static inline uint64_t
-mac_word(const uint8_t mac[6])
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 6; i++)
-		v |= (uint64_t)mac[i] << (8 * i);
-	return v;
-}
-
-static inline void
-word_mac(uint64_t v, uint8_t mac[6])
-{
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)(v >> (8 * i));
-}
-
-static int
-dp_net_of_vni(const struct dp *dp, uint32_t vni)
-{
-	const struct dp_overlay *ovl = dp->ovl;
-
-	for (uint16_t n = 0; n < dp->n_nets; n++)
-		if (ovl->vni_of_net[n] == vni)
-			return n;
-	return -1;
-}
-
 /* An ARP frame of the uplink's: a request for the endpoint is answered;
  * a next hop's sender address fills its slot.  true: taken. */
 static bool
@@ -69,14 +41,14 @@ dp_vxlan_arp(struct dp_worker *w, uint16_t in, struct rte_mbuf *m)
 
 		if (atomic_load_explicit(&nb->ip, memory_order_relaxed) != spa)
 			continue;
-		atomic_store_explicit(&nb->mac, mac_word(a.sha) | DP_NBR_VALID,
+		atomic_store_explicit(&nb->mac, dp_mac_word(a.sha) | DP_NBR_VALID,
 				      memory_order_relaxed);
 		atomic_store_explicit(&nb->seen_tsc, rte_rdtsc(),
 				      memory_order_relaxed);
 		taken = true;
 	}
 	if (a.op == 1 && memcmp(a.tpa, ovl->local_ip, 4) == 0) {
-		word_mac(atomic_load_explicit(&ovl->uplink_mac,
+		dp_word_mac(atomic_load_explicit(&ovl->uplink_mac,
 					      memory_order_relaxed), mine);
 		r = (struct vxlan_arp){ .op = 2 };
 		memcpy(r.sha, mine, 6);
@@ -156,7 +128,7 @@ dp_vxlan_rx(struct dp_worker *w, uint16_t in, struct rte_mbuf *m,
 		reason = DP_DROP_VTEP_UNKNOWN;
 		goto drop;
 	}
-	nn = dp_net_of_vni(dp, rx.vni);
+	nn = dp_overlay_net_of_vni(dp, rx.vni);
 	if (nn < 0) {
 		reason = DP_DROP_VNI_UNKNOWN;
 		goto drop;
@@ -202,7 +174,7 @@ dp_vxlan_ask(struct dp_worker *w, struct dp_nbr *nb, uint64_t now)
 		return NULL;
 	}
 	ip = atomic_load_explicit(&nb->ip, memory_order_relaxed);
-	word_mac(atomic_load_explicit(&ovl->uplink_mac, memory_order_relaxed),
+	dp_word_mac(atomic_load_explicit(&ovl->uplink_mac, memory_order_relaxed),
 		 a.sha);
 	memcpy(a.spa, ovl->local_ip, 4);
 	memcpy(a.tpa, &ip, 4);
@@ -262,7 +234,7 @@ dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
 	};
 	uint64_t now = rte_rdtsc();
 
-	word_mac(atomic_load_explicit(&ovl->uplink_mac, memory_order_relaxed),
+	dp_word_mac(atomic_load_explicit(&ovl->uplink_mac, memory_order_relaxed),
 		 tun.src_mac);
 	memcpy(tun.src_ip, ovl->local_ip, 4);
 	/* The outer headers go into each frame's headroom, a line nothing
@@ -358,7 +330,7 @@ dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
 					if (!last)
 						w->ovl.replicas++;
 				}
-				word_mac(mac, tun.dst_mac);
+				dp_word_mac(mac, tun.dst_mac);
 				memcpy(tun.dst_ip, oh->vtep, 4);
 				hdr = (uint8_t *)rte_pktmbuf_prepend(c, VXLAN_OUTER_LEN);
 				if (hdr == NULL ||
