@@ -35,7 +35,9 @@ PKGS=(
 	# build
 	build-essential pkg-config meson ninja-build
 	libdpdk-dev libyaml-dev libjansson-dev libcmocka-dev libnuma-dev libvirt-dev
-	libxml2-dev libsodium-dev libcurl4-openssl-dev
+	libxml2-dev libsodium-dev libcurl4-openssl-dev libpcap-dev
+	# fuzz targets (libFuzzer with ASan/UBSan)
+	clang libclang-rt-14-dev
 	python3-pyelftools
 	# DPDK drivers loaded at run time (Debian 12: ABI 23)
 	librte-net-vhost23 librte-net-virtio23 librte-net-tap23 librte-net-pcap23
@@ -43,7 +45,7 @@ PKGS=(
 	# tests: dpdk-testpmd, real guests, tooling
 	dpdk-dev qemu-system-x86 busybox-static cpio xz-utils zstd
 	jq bc python3 iproute2 procps util-linux kmod iperf3 coreutils tcpdump
-	wget curl
+	wget curl tshark
 	# the cluster directory: a real etcd (3.4) and its client
 	etcd-server etcd-client
 	libvirt-daemon libvirt-clients ethtool
