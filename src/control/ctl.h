@@ -51,6 +51,13 @@ int ctl_server_poll(struct ctl_server *srv, int timeout_ms);
 void ctl_server_destroy(struct ctl_server *srv);
 
 /*
+ * In a command handler: the descriptor the client passed (SCM_RIGHTS) with
+ * this request, now the handler's to close; -1 when none.  One that is
+ * not taken is closed after the handler.
+ */
+int ctl_take_fd(void);
+
+/*
  * Answer one request line (without its newline): returns a malloc'd JSON
  * response (without newline).  Never NULL except on allocation failure.
  * Exposed for the unit tests.

@@ -78,14 +78,28 @@ static int fd_wait(int fd, short events, int64_t deadline)
  * EPIPE then, and the answer is waiting to be read.
  */
 static int request_send(int fd, const char *line, size_t len,
-			int64_t deadline)
+			int64_t deadline, int pass_fd)
 {
 	struct iovec iov[2] = {
 		{ .iov_base = (void *)(uintptr_t)line, .iov_len = len },
 		{ .iov_base = (void *)(uintptr_t)"\n", .iov_len = 1 },
 	};
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int))];
+	} ctl;
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
 
+	/* The descriptor rides with the first bytes sent. */
+	if (pass_fd >= 0) {
+		memset(&ctl, 0, sizeof(ctl));
+		msg.msg_control = ctl.b;
+		msg.msg_controllen = sizeof(ctl.b);
+		ctl.h.cmsg_level = SOL_SOCKET;
+		ctl.h.cmsg_type = SCM_RIGHTS;
+		ctl.h.cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(&ctl.h), &pass_fd, sizeof(int));
+	}
 	while (msg.msg_iovlen > 0) {
 		ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 		int rc;
@@ -100,6 +114,8 @@ static int request_send(int fd, const char *line, size_t len,
 		}
 		if (n < 0)
 			return -errno;
+		msg.msg_control = NULL;
+		msg.msg_controllen = 0;
 		while (msg.msg_iovlen > 0 && (size_t)n >= msg.msg_iov->iov_len) {
 			n -= (ssize_t)msg.msg_iov->iov_len;
 			msg.msg_iov++;
@@ -166,13 +182,19 @@ static int response_recv(int fd, int64_t deadline, char **response)
 int ctl_client_call(int fd, const char *line, size_t len, int timeout_ms,
 		    char **response)
 {
+	return ctl_client_call_fd(fd, line, len, timeout_ms, response, -1);
+}
+
+int ctl_client_call_fd(int fd, const char *line, size_t len, int timeout_ms,
+		       char **response, int pass_fd)
+{
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	int rc;
 
 	if (fd < 0 || line == NULL || response == NULL)
 		return -EINVAL;
 	*response = NULL;
-	rc = request_send(fd, line, len, deadline);
+	rc = request_send(fd, line, len, deadline, pass_fd);
 	if (rc < 0 && rc != -EPIPE && rc != -ECONNRESET)
 		return rc;
 	return response_recv(fd, deadline, response);

@@ -25,4 +25,9 @@ int ctl_client_connect(const char *path);
 int ctl_client_call(int fd, const char *line, size_t len, int timeout_ms,
 		    char **response);
 
+/* The same, passing descriptor pass_fd (SCM_RIGHTS) with the request;
+ * -1: none.  The caller keeps its copy. */
+int ctl_client_call_fd(int fd, const char *line, size_t len, int timeout_ms,
+		       char **response, int pass_fd);
+
 #endif /* VTOE_CTL_CLIENT_H */

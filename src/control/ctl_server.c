@@ -51,7 +51,20 @@ struct ctl_client {
 	char *out;              /* response with its newline, partly sent */
 	size_t out_size;
 	size_t out_sent;
+	int fd_in;              /* descriptor passed with a request, + 1;
+				 * 0: none (ctl_take_fd) */
 };
+
+/* The descriptor passed with the request being handled, -1: none. */
+static int ctl_request_fd = -1;
+
+int ctl_take_fd(void)
+{
+	int fd = ctl_request_fd;
+
+	ctl_request_fd = -1;
+	return fd;
+}
 
 struct ctl_server {
 	int epfd;
@@ -77,6 +90,8 @@ static void client_close(struct ctl_client *c)
 	 * a new client whose read or send then simply reports EAGAIN.
 	 */
 	close(c->fd);
+	if (c->fd_in > 0)
+		close(c->fd_in - 1);
 	free(c->in);
 	free(c->out);
 	*c = (struct ctl_client){ .fd = -1 };
@@ -192,14 +207,63 @@ static void client_pump(struct ctl_server *srv, struct ctl_client *c)
 			return;
 		}
 
+		ctl_request_fd = c->fd_in - 1;
+		c->fd_in = 0;
 		rc = client_queue(c, ctl_handle_request(srv->cmds, srv->n_cmds,
 				srv->ctx, c->in + c->in_start,
 				(size_t)(nl - (c->in + c->in_start))));
+		/* not taken by the command: not kept either */
+		{
+			int left = ctl_take_fd();
+
+			if (left >= 0)
+				close(left);
+		}
 		c->in_start = c->in_scanned = (size_t)(nl + 1 - c->in);
 		if (rc < 0)
 			break;
 	}
 	client_close(c);
+}
+
+/*
+ * recv, keeping a descriptor passed along (SCM_RIGHTS) for the request
+ * it came with; only the newest one is kept, others are closed.
+ */
+static ssize_t client_recv(struct ctl_client *c)
+{
+	union {
+		struct cmsghdr h;
+		char b[CMSG_SPACE(sizeof(int) * 4)];
+	} ctl;
+	struct iovec iov = {
+		.iov_base = c->in + c->in_len,
+		.iov_len = CTL_REQUEST_MAX - c->in_len,
+	};
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.b, .msg_controllen = sizeof(ctl.b),
+	};
+	ssize_t n = recvmsg(c->fd, &msg, MSG_CMSG_CLOEXEC);
+
+	if (n < 0)
+		return n;
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(&msg); h != NULL;
+	     h = CMSG_NXTHDR(&msg, h)) {
+		size_t k;
+
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (k = 0; k < (h->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(h) + k * sizeof(int), sizeof(fd));
+			if (c->fd_in > 0)
+				close(c->fd_in - 1);
+			c->fd_in = fd + 1;
+		}
+	}
+	return n;
 }
 
 static void client_read(struct ctl_server *srv, struct ctl_client *c)
@@ -213,7 +277,7 @@ static void client_read(struct ctl_server *srv, struct ctl_client *c)
 		c->in_start = 0;
 	}
 	/* client_pump leaves room: a full buffer without newline is closed */
-	n = recv(c->fd, c->in + c->in_len, CTL_REQUEST_MAX - c->in_len, 0);
+	n = client_recv(c);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
 	if (n < 0) {
