@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "control/ctl_client.h"
+#include "vtoectl_capture.h"
 #include "vtoectl_render.h"
 
 #ifndef VTOE_VERSION
@@ -99,6 +100,8 @@ static void usage(FILE *out)
 "there, 'lcores unpin PORT:QUEUE' lets rebalancing move it again.\n"
 "--KEY VALUE stands for KEY=VALUE, a lone --FLAG for FLAG=true.\n"
 "'vtoectl raw LINE' sends LINE as it is and prints the answer line.\n"
+"'vtoectl capture PORT -w FILE' writes PORT's frames to FILE as pcapng\n"
+"('vtoectl capture --help' for its options).\n"
 "\n"
 "Exit status: 0 ok, 1 the daemon answered with an error, 2 usage error\n"
 "or no answer from the daemon.\n",
@@ -377,6 +380,10 @@ int main(int argc, char **argv)
 
 	if (opts_parse(argc, argv, &o) < 0)
 		return VTOECTL_EXIT_USAGE;
+	/* A capture is a session, not one request. */
+	if (strcmp(o.cmd, "capture") == 0)
+		return vtoectl_capture(o.socket, o.timeout_s, o.json,
+				       o.n_args + 1, o.args - 1);
 	line = request_build(&o, &args);
 	if (line == NULL)
 		return VTOECTL_EXIT_USAGE;

@@ -27,6 +27,7 @@
 #include "eal_args.h"
 
 #define HOUSEKEEPING_MS 100
+#define CAPTURE_POLL_MS 5
 
 RTE_LOG_REGISTER(vtoed_logtype, vtoe.daemon, INFO);
 #define VTOED_LOG(level, ...) \
@@ -97,7 +98,9 @@ serve(struct ctl_server *srv, struct dp *dp)
 	}
 	while (!atomic_load(&stop_requested)) {
 		struct epoll_event evs[3];
-		int n = epoll_wait(ep, evs, 3, HOUSEKEEPING_MS);
+		/* A capture's writer drains its taps' rings every few ms. */
+		int n = epoll_wait(ep, evs, 3, dp_capture_running(dp) ?
+				   CAPTURE_POLL_MS : HOUSEKEEPING_MS);
 
 		if (n < 0 && errno != EINTR) {
 			rc = -errno;

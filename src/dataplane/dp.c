@@ -214,6 +214,7 @@ dp_housekeeping(struct dp *dp)
 	unsigned int aged;
 
 	dp_qos_housekeeping(dp, now);
+	dp_capture_poll(dp);
 	vhost_housekeeping();
 	dp_overlay_dispatch(dp);
 	if (now - dp->last_age_tsc < DP_AGE_INTERVAL_S * dp->tsc_hz)
@@ -246,6 +247,7 @@ dp_destroy(struct dp *dp)
 	if (dp->started)
 		dp_stop(dp);
 	/* Workers are stopped and offline: nothing can hold a port now. */
+	dp_capture_destroy(dp);
 	dp_ports_close(dp);
 	dp_overlay_destroy(dp);
 	dp_members_destroy(dp);

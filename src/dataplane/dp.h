@@ -342,4 +342,57 @@ int dp_overlay_fd(const struct dp *dp);
 void dp_overlay_dispatch(struct dp *dp);
 const struct cfg *dp_cfg(const struct dp *dp);
 
+/*
+ * Packet capture of one port (dp_capture.c, main thread): rx is what the
+ * switch receives from the port (a guest's transmissions), tx what it
+ * sends to it, drops the frames dropped on their way in or out of it
+ * (written with their reason as a comment).
+ */
+#define DP_CAP_RX 1u
+#define DP_CAP_TX 2u
+#define DP_CAP_DROPS 4u
+#define DP_CAPTURES_MAX 8
+/* A capture whose client has not asked after it for this long ends; a
+ * finished one is forgotten after as long. */
+#define DP_CAPTURE_ORPHAN_S 5
+
+struct dp_capture_req {
+	const char *port;
+	unsigned int dirs;              /* DP_CAP_* */
+	uint32_t snaplen;               /* 0: the whole frame */
+	uint64_t count;                 /* 0: until stopped */
+	const char *filter;             /* tcpdump expression, NULL */
+	int fd;                         /* the file; taken, even on error */
+};
+
+struct dp_capture_info {
+	int id;
+	char port[32];
+	unsigned int dirs;
+	uint32_t snaplen;
+	uint64_t count;
+	char filter[256];
+	bool done;
+	char why[96];                   /* done: why it ended */
+	uint64_t seen;                  /* frames the taps looked at */
+	uint64_t filtered;              /* of those, the filter refused */
+	uint64_t written;               /* in the file */
+	uint64_t lost;                  /* matched, not written: pool, ring
+					 * or writer full */
+	uint64_t bytes;                 /* of the file */
+};
+
+/* Returns the capture's id (> 0), or -1 and a reason in err. */
+int dp_capture_start(struct dp *dp, const struct dp_capture_req *req,
+		     char *err, size_t err_size);
+/* End capture id now (its record stays for a last look).  -ENOENT. */
+int dp_capture_stop(struct dp *dp, int id);
+/* Capture id's state.  -ENOENT. */
+int dp_capture_info(struct dp *dp, int id, struct dp_capture_info *info);
+/* Its client still follows capture id: it is not orphaned.  -ENOENT. */
+int dp_capture_keep(struct dp *dp, int id);
+unsigned int dp_capture_list(struct dp *dp, int *ids, unsigned int max);
+/* A capture runs: the main loop should turn every few milliseconds. */
+bool dp_capture_running(const struct dp *dp);
+
 #endif /* VTOE_DP_H */

@@ -141,6 +141,36 @@ dp_direct_maybe_tcp(const uint8_t *b, uint32_t have, uint32_t frame_len)
 	}
 }
 
+/* Captures see the frames this path takes as the library path's taps
+ * would: received from src, sent to dst, or dropped. */
+static inline void
+dp_direct_tap(const struct dp_port *src, const struct dp_port *dst,
+	      uint16_t q, uint16_t dq, const struct vd_chain *sc,
+	      uint32_t off, uint32_t len)
+{
+	struct dp_capture *cs = dp_cap_of(src, DP_CAP_RX);
+	struct dp_capture *cd = dp_cap_of(dst, DP_CAP_TX);
+
+	if (cs != NULL)
+		dp_capture_chain(cs, q, DP_CAP_IN, -1, sc, off, len);
+	if (cd != NULL)
+		dp_capture_chain(cd, dq, DP_CAP_OUT, -1, sc, off, len);
+}
+
+static inline void
+dp_direct_tap_drop(const struct dp_port *src, uint16_t q,
+		   enum dp_drop why, const struct vd_chain *sc,
+		   uint32_t off, uint32_t len)
+{
+	struct dp_capture *cs = dp_cap_of(src, DP_CAP_RX);
+	struct dp_capture *cd = dp_cap_of(src, DP_CAP_DROPS);
+
+	if (cs != NULL)
+		dp_capture_chain(cs, q, DP_CAP_IN, -1, sc, off, len);
+	if (cd != NULL)
+		dp_capture_chain(cd, q, DP_CAP_IN, (int)why, sc, off, len);
+}
+
 uint16_t
 dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 	     const struct fwd_ctx *fctx, bool *rest)
@@ -215,6 +245,8 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 				 * and the frame would go on, oversized). */
 				toe_count_lie(w->toe[in], lie);
 				st->drops[DP_DROP_OFFLOAD_BAD]++;
+				dp_direct_tap_drop(src, q, DP_DROP_OFFLOAD_BAD,
+						   sc, hdr_len, frame_len);
 				n_drops++;
 				vb_tx_done(&t, i);
 				continue;
@@ -243,6 +275,8 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 				/* Refused here, in ring order, as on the
 				 * library path. */
 				st->drops[r]++;
+				dp_direct_tap_drop(src, q, (enum dp_drop)r,
+						   sc, hdr_len, frame_len);
 				n_drops++;
 				vb_tx_done(&t, i);
 				continue;
@@ -288,6 +322,8 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 				    frame_len))
 			DS_STOP(FULL);
 		vb_tx_done(&t, i);
+		dp_direct_tap(src, &dp->ports[dport], q, (uint16_t)(dst.q.vring / 2), sc,
+			      hdr_len, frame_len);
 		n_ol += ol;
 		st->rx_bytes += frame_len;
 		w->stats[dport].tx_packets++;

@@ -705,6 +705,7 @@ dp_uplink_remove(struct dp *dp, uint16_t p)
 	struct rte_device *dev = NULL;
 	uint64_t dropped;
 
+	dp_capture_port_gone(dp, p);
 	portset_shared_del(&dp->up, p);
 	/* Nobody sends to it any more: VM ports lose it, learned MACs
 	 * behind it are forgotten, its queue and scheduler leave the plans. */
@@ -819,6 +820,7 @@ dp_port_remove(struct dp *dp, uint16_t p)
 	struct dp_port *port = &dp->ports[p];
 	uint64_t drained;
 
+	dp_capture_port_gone(dp, p);
 	/* The guest first: no vhost event reaches the port after this, and
 	 * dp_vhost_down has waited out the workers that held its vid. */
 	if (port->opened) {

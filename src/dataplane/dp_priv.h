@@ -100,6 +100,9 @@ struct dp_port {
 	 */
 	_Atomic int vid;
 	_Atomic uint32_t vrings_enabled;        /* bit v: vring v enabled */
+	/* Set by the main thread while a capture of the port runs; taps
+	 * hold it until their quiescent state (dp_capture.c). */
+	struct dp_capture *_Atomic capture;
 	bool opened;                            /* main thread only */
 	struct dp_qos *qos;                     /* uplinks: the scheduler */
 	_Atomic uint32_t weight;                /* VM ports: DWRR weight now */
@@ -505,7 +508,64 @@ struct dp {
 
 	/* overlay: and cluster: (NULL without). */
 	struct dp_overlay *ovl;
+
+	/* Main thread: packet captures, running and just ended. */
+	struct dp_capture *captures[DP_CAPTURES_MAX];
+	int capture_ids;
 };
+
+/* dp_capture.c: one port's capture.  Workers read the first part. */
+struct cap_filter;
+struct cap_file;
+struct dp_capture {
+	unsigned int dirs;              /* DP_CAP_* */
+	uint32_t snaplen;
+	struct cap_filter *filter;      /* NULL: every frame */
+	struct rte_mempool *pool;       /* the taps' copies */
+	struct rte_ring *ring;          /* copies to the writer (MP/SC) */
+	_Atomic int64_t left;           /* frames still wanted */
+	_Atomic uint64_t seen, filtered, lost;
+	/* main thread */
+	int id;
+	uint16_t port;
+	uint64_t count;
+	char filter_text[256];
+	struct rte_mempool *epb_pool;   /* rte_pcapng_copy's blocks */
+	struct cap_file *file;
+	uint64_t written, lost_main, bytes_final;
+	uint64_t last_poll_tsc, done_tsc;
+	int error;                      /* errno of a failed write */
+	bool done;
+	char why[96];
+};
+
+/* Directions as pcapng's packet flags (rte_pcapng_direction). */
+#define DP_CAP_IN 1
+#define DP_CAP_OUT 2
+
+/* The capture of port that wants dir (DP_CAP_*), or NULL: what a tap
+ * tests on every burst. */
+static inline struct dp_capture *
+dp_cap_of(const struct dp_port *port, unsigned int dir)
+{
+	struct dp_capture *c = atomic_load_explicit(&port->capture,
+						    memory_order_acquire);
+
+	return unlikely(c != NULL) && (c->dirs & dir) ? c : NULL;
+}
+/* Taps (workers): frames (reason: enum dp_drop, -1 when not dropped;
+ * dir: enum rte_pcapng_direction), and a frame the direct path copies
+ * from a guest's descriptor chain (its len bytes from off). */
+void dp_capture_burst(struct dp_capture *c, uint16_t queue, uint8_t dir,
+		      int reason, struct rte_mbuf *const *pkts, uint16_t n);
+void dp_capture_chain(struct dp_capture *c, uint16_t queue, uint8_t dir,
+		      int reason, const struct vd_chain *ch, uint32_t off,
+		      uint32_t len);
+/* Main thread: write what the taps queued, end what is over. */
+void dp_capture_poll(struct dp *dp);
+/* Port p is going: its capture ends. */
+void dp_capture_port_gone(struct dp *dp, uint16_t p);
+void dp_capture_destroy(struct dp *dp);
 
 /* dp_worker.c */
 int dp_worker_main(void *arg);

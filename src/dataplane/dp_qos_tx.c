@@ -269,7 +269,12 @@ dp_qos_run(struct dp_worker *w, uint16_t p, uint64_t now)
 		uint16_t m = dp_offload_egress(w, p, false, pkts, (uint16_t)n,
 					       &out);
 
+		struct dp_capture *cap = dp_cap_of(port, DP_CAP_TX);
+
 		m = dp_qos_nic_offload(w, port, out, m);
+		/* Shown once, when handed to the NIC (a retry is not). */
+		if (cap != NULL)
+			dp_capture_burst(cap, 0, DP_CAP_OUT, -1, out, m);
 		return sent + dp_qos_xmit(w, port, out, m);
 	}
 }

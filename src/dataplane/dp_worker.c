@@ -33,6 +33,20 @@ dp_count_drop(struct dp_worker *w, uint16_t port, enum dp_drop reason,
 	w->stats[port].drops[reason] += n;
 }
 
+/* Drop n frames of port's under reason: counted, shown to a capture of
+ * the port's drops (dir: on their way in or out), freed. */
+static void
+dp_drop_frames(struct dp_worker *w, uint16_t port, enum dp_drop reason,
+	       uint8_t dir, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct dp_capture *cap = dp_cap_of(&w->dp->ports[port], DP_CAP_DROPS);
+
+	dp_count_drop(w, port, reason, n);
+	if (cap != NULL)
+		dp_capture_burst(cap, 0, dir, (int)reason, pkts, n);
+	rte_pktmbuf_free_bulk(pkts, n);
+}
+
 static inline void
 dp_stage(struct dp_worker *w, uint16_t port, struct rte_mbuf *m)
 {
@@ -155,6 +169,7 @@ dp_vhost_deliver(struct dp_worker *w, const struct dp_corx *cr,
 	struct dp_port_stats *st = &w->stats[p];
 	struct rte_mbuf **pkts;
 	enum dp_drop why = DP_DROP_TX_FULL;
+	struct dp_capture *cap;
 	uint16_t q = cr->queue, n, sent = 0;
 	uint32_t enabled;
 	int vid;
@@ -202,9 +217,13 @@ dp_vhost_deliver(struct dp_worker *w, const struct dp_corx *cr,
 		st->tx_packets += sent;
 		st->tx_bytes += dp_bytes(pkts, sent);
 	}
+	/* The library copied what it took: still ours to show. */
+	cap = dp_cap_of(port, DP_CAP_TX);
+	if (cap != NULL && sent > 0)
+		dp_capture_burst(cap, q, DP_CAP_OUT, -1, pkts, sent);
+	rte_pktmbuf_free_bulk(pkts, sent);
 	if (sent < n)
-		dp_count_drop(w, p, why, n - sent);
-	rte_pktmbuf_free_bulk(pkts, n);
+		dp_drop_frames(w, p, why, DP_CAP_OUT, pkts + sent, n - sent);
 }
 
 /*
@@ -234,13 +253,11 @@ dp_coring_put(struct dp_worker *w, uint16_t p, struct rte_mbuf **pkts,
 					      NULL);
 	if (took > 0)
 		dp_wake_port(w->dp, port, (int)w->index);
-	if (took < n) {
-		dp_count_drop(w, p, took == 0 && atomic_load_explicit(
-				      &port->vid, memory_order_relaxed) < 0 ?
-				      DP_DROP_LINK_DOWN : DP_DROP_CORING_FULL,
-			      n - took);
-		rte_pktmbuf_free_bulk(pkts + took, n - took);
-	}
+	if (took < n)
+		dp_drop_frames(w, p, took == 0 && atomic_load_explicit(
+				       &port->vid, memory_order_relaxed) < 0 ?
+				       DP_DROP_LINK_DOWN : DP_DROP_CORING_FULL,
+			       DP_CAP_OUT, pkts + took, n - took);
 }
 
 /* Send what is staged for port p: VM ports through their ring, uplinks
@@ -370,8 +387,8 @@ dp_forward(struct dp_worker *w, uint16_t in, struct rte_mbuf **pkts,
 			int nn = dp_uplink_net(w->dp, m);
 
 			if (nn < 0) {
-				dp_count_drop(w, in, DP_DROP_VLAN_UNKNOWN, 1);
-				rte_pktmbuf_free(m);
+				dp_drop_frames(w, in, DP_DROP_VLAN_UNKNOWN,
+					       DP_CAP_IN, &m, 1);
 				continue;
 			}
 			net = (uint16_t)nn;
@@ -386,10 +403,9 @@ decided_net:
 			int r = psec_check(&port->psec, hdr, data_len, len);
 
 			if (unlikely(r != PSEC_PASS)) {
-				dp_count_drop(w, in, r == PSEC_MORE ?
-					      DP_DROP_HEADER_CUT :
-					      (enum dp_drop)r, 1);
-				rte_pktmbuf_free(m);
+				dp_drop_frames(w, in, r == PSEC_MORE ?
+					       DP_DROP_HEADER_CUT :
+					       (enum dp_drop)r, DP_CAP_IN, &m, 1);
 				continue;
 			}
 		}
@@ -422,8 +438,7 @@ decided_net:
 				memcpy(last_hdr, hdr, sizeof(last_hdr));
 		}
 		if (nd == 0) {
-			dp_count_drop(w, in, reason, 1);
-			rte_pktmbuf_free(m);
+			dp_drop_frames(w, in, reason, DP_CAP_IN, &m, 1);
 			continue;
 		}
 		if (nd > 1) {
@@ -498,6 +513,13 @@ dp_poll_rxq(struct dp_worker *w, const struct dp_rxq *rxq,
 			break;
 		budget -= n;
 		w->stats[rxq->port].rx_packets += n;
+		{
+			struct dp_capture *cap = dp_cap_of(port, DP_CAP_RX);
+
+			if (cap != NULL)
+				dp_capture_burst(cap, rxq->queue, DP_CAP_IN, -1,
+						 pkts, n);
+		}
 		n = dp_offload_validate(w, port, pkts, n);
 		if (unlikely(imp & CFG_IMPAIR_RX))
 			n = dp_impair_filter(w, rxq->port, CFG_IMPAIR_RX, pkts, n);

@@ -5,6 +5,7 @@
  * only reads: counters through dp_port_stats, the MAC table by walking it.
  */
 #include "mgmt.h"
+#include "mgmt_priv.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1143,6 +1144,7 @@ static const struct ctl_cmd mgmt_cmds[] = {
 	{ "cluster", "the overlay and the cluster directory in etcd: this host's tunnel endpoint, the session (state, lease, stale), the other hosts with their VTEPs and next hops, their VM ports and when each was learned, counters", api_cluster },
 	{ "membership", "which VMs run here (static or libvirt), their state, and the path to each VM port", api_membership },
 	{ "reload", "re-read the config file and apply it: ports added, removed and re-created, weights and MAC ageing changed, the other ports untouched", api_reload },
+	{ "capture", "packet capture of a port to pcapng (vtoectl capture PORT -w FILE): start port=PORT [direction=rx|tx|both] [count=N] [snaplen=N] [filter=EXPR] [drops=false] with the file's descriptor passed | status id=N | stop id=N | list", mgmt_api_capture },
 	{ "migrate", "client-mode live migration: {\"port\": NAME, \"to\": SOCKET} connects the destination as standby; {\"port\": NAME, \"cancel\": true} drops it", api_migrate },
 };
 
