@@ -204,6 +204,10 @@ vd_chain_copy(struct vd_chain *dst, uint32_t doff, const struct vd_chain *src,
 	uint16_t ds, ss;
 	uint32_t dpos, spos;
 
+	/* An empty first segment has no address (vd_chain_read): nothing
+	 * to copy must not touch it. */
+	if (len == 0)
+		return;
 	/* Both in their first buffers: the usual case. */
 	if (doff + len <= dst->seg[0].len && off + len <= src->seg[0].len) {
 		rte_memcpy(dst->seg[0].va + doff, src->seg[0].va + off, len);
