@@ -3,12 +3,13 @@
 # setup.sh - make this Debian 12 machine ready to build, run and test vtoe.
 # Idempotent: each step checks first and says what it did.
 #
-#   scripts/setup.sh [--werror] [--asan] [--guest-kernel] [--no-build]
+#   scripts/setup.sh [--werror] [--asan] [--fuzz] [--guest-kernel] [--no-build]
 #
 #   1. Debian packages: installs the missing ones (apt-get update only then).
 #   2. Build: meson + ninja into build/ (--werror: -Dwerror=true; without it
 #      a new build dir gets meson's default and an existing one keeps its own);
-#      --asan also builds build-asan/ with ASan + UBSan.
+#      --asan also builds build-asan/ with ASan + UBSan; --fuzz the
+#      libFuzzer targets alone in build-fuzz/ (clang, see scripts/fuzz.sh).
 #   3. Hugepages (root only): at least VTOE_HUGEPAGES (1024) 2 MiB pages
 #      reserved, hugetlbfs mounted at /dev/hugepages.
 #   4. --guest-kernel: fetch the test guests' kernel into /var/cache/vtoe-test
@@ -16,14 +17,15 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-WERROR='' ASAN=0 GUEST_KERNEL=0 BUILD=1
+WERROR='' ASAN=0 FUZZ=0 GUEST_KERNEL=0 BUILD=1
 for a in "$@"; do
 	case $a in
 	--werror) WERROR=-Dwerror=true ;;
 	--asan) ASAN=1 ;;
+	--fuzz) FUZZ=1 ;;
 	--guest-kernel) GUEST_KERNEL=1 ;;
 	--no-build) BUILD=0 ;;
-	-h | --help) sed -n '3,15p' "$0"; exit 0 ;;
+	-h | --help) sed -n '3,16p' "$0"; exit 0 ;;
 	*) echo "setup.sh: unknown option $a" >&2; exit 2 ;;
 	esac
 done
@@ -92,6 +94,19 @@ if [ $BUILD = 1 ]; then
 	if [ $ASAN = 1 ]; then
 		build_dir build-asan -Dtests=enabled $WERROR \
 			-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+	fi
+	if [ $FUZZ = 1 ]; then
+		# the fuzz targets only, not the daemon (scripts/fuzz.sh runs them)
+		[ -f "$ROOT/build-fuzz/build.ninja" ] ||
+			CC=clang meson setup "$ROOT/build-fuzz" "$ROOT" -Dfuzz=true \
+				-Dtests=disabled -Db_sanitize=address,undefined \
+				-Db_lundef=false >/dev/null
+		ninja -C "$ROOT/build-fuzz" fuzz >"$ROOT/build-fuzz/setup-ninja.log" 2>&1 || {
+			tail -40 "$ROOT/build-fuzz/setup-ninja.log" >&2
+			say "build-fuzz: BUILD FAILED (full log: build-fuzz/setup-ninja.log)"
+			exit 1
+		}
+		say "build-fuzz: fuzz targets built"
 	fi
 fi
 
