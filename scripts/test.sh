@@ -5,6 +5,8 @@
 #   1. scripts/setup.sh --werror --asan --guest-kernel
 #   2. unit tests (cmocka; "eal" ones on --no-huge): meson test -C build --suite unit --suite eal
 #   3. the same under ASan + UBSan:         meson test -C build-asan --suite unit
+#   3b. fuzz: each libFuzzer target of tests/fuzz for VTOE_FUZZ_TIME seconds
+#      (scripts/fuzz.sh, build-fuzz/; not with --unit-only)
 #   4. integration tests (root, hugepages, real peers), each bounded in time:
 #        test_badinput.sh       bad configs, hostile control requests, runt frames
 #        test_sigterm.sh        clean stop on SIGTERM/SIGINT, restart after SIGKILL
@@ -22,7 +24,8 @@
 # exit status is non-zero if anything failed.
 #
 #   scripts/test.sh [--no-setup] [--unit-only]
-#   env: VTOE_TEST_TIMEOUT (seconds per integration script, default 600)
+#   env: VTOE_TEST_TIMEOUT (seconds per integration script, default 600),
+#        VTOE_FUZZ_TIME (seconds per fuzz target, default 15)
 set -u -o pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -31,7 +34,7 @@ for a in "$@"; do
 	case $a in
 	--no-setup) SETUP=0 ;;
 	--unit-only) INTEGRATION=0 ;;
-	-h | --help) sed -n '3,23p' "$0"; exit 0 ;;
+	-h | --help) sed -n '3,27p' "$0"; exit 0 ;;
 	*) echo "test.sh: unknown option $a" >&2; exit 2 ;;
 	esac
 done
@@ -67,7 +70,7 @@ summary() {
 if [ $SETUP = 1 ]; then
 	banner "setup"
 	s=$(date +%s)
-	if scripts/setup.sh --werror --asan --guest-kernel; then
+	if scripts/setup.sh --werror --asan --fuzz --guest-kernel; then
 		record pass "setup (packages, -Dwerror build, ASan build, hugepages)" $(( $(date +%s) - s ))
 	else
 		record fail "setup (packages, -Dwerror build, ASan build, hugepages)" $(( $(date +%s) - s ))
@@ -103,6 +106,24 @@ unit_suite() {
 unit_suite build unit
 unit_suite build-asan "unit (asan+ubsan)"
 
+# ------------------------------------------------------------------- fuzz
+# One recorded test per target: its corpus, then VTOE_FUZZ_TIME seconds of
+# new inputs; a crash fails it (the artifact's path is printed).
+if [ $INTEGRATION = 1 ]; then
+	FUZZ_TIME=${VTOE_FUZZ_TIME:-15}
+	banner "fuzz: ${FUZZ_TIME}s per target (build-fuzz)"
+	for d in tests/fuzz/corpus/*/; do
+		t=$(basename "$d") s=$(date +%s)
+		if out=$(scripts/fuzz.sh --time "$FUZZ_TIME" "$t" 2>&1); then
+			grep "^fuzz $t:" <<<"$out"
+			record pass "fuzz: $t" $(( $(date +%s) - s ))
+		else
+			echo "$out"
+			record fail "fuzz: $t" $(( $(date +%s) - s ))
+		fi
+	done
+fi
+
 # ------------------------------------------------------------ integration
 if [ $INTEGRATION = 1 ]; then
 	# BUILD_DIR:SCRIPT [ARG]; the second group reruns the daemon-facing
@@ -129,7 +150,7 @@ if [ $INTEGRATION = 1 ]; then
 		"build-asan:test_membership.sh"
 		"build-asan:test_multiworker.sh"
 		"build-asan:test_direct.sh"
-		"build-asan:test_tso.sh"
+		# (test_tso's GSO and GRO run under ASan in the toe fuzz target)
 		"build-asan:test_owner.sh"
 		"build-asan:test_reload.sh"
 		"build-asan:test_toe_netns.sh"

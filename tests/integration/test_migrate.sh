@@ -20,7 +20,7 @@
 # pings lost are reported, and vm2.0 never left.  A migration cancelled
 # mid-way leaves the port with the source.
 #
-# env: VTOE_MIGRATIONS (default 3), VTOE_MIG_DIRECT (true|false, default
+# env: VTOE_MIGRATIONS (default 2), VTOE_MIG_DIRECT (true|false, default
 # true), VTOE_MIG_ABORT (1: also one cancelled migration, default 1),
 # VTOE_MIG_PINGI (seconds between pings, default 0.02), VTOE_IT_BACKEND=
 # testpmd (server mode only) or ovs (Open vSwitch with DPDK: dpdkvhostuser
@@ -36,7 +36,7 @@ MODE=${1:-server}
 case $MODE in server | client) ;; *) echo "usage: $0 [server|client]" >&2; exit 2 ;; esac
 T_NAME="$T_NAME-$MODE"
 BACKEND=${VTOE_IT_BACKEND:-vtoed}
-MIGS=${VTOE_MIGRATIONS:-3}
+MIGS=${VTOE_MIGRATIONS:-2}
 PINGI=${VTOE_MIG_PINGI:-0.02}
 DIRECT=${VTOE_MIG_DIRECT:-true}
 ABORT=${VTOE_MIG_ABORT:-1}
