@@ -128,7 +128,8 @@ int cluster_resp_error(const char *body, size_t len, char *msg, size_t size,
 int cluster_resp_grant(const char *body, size_t len, int64_t *lease,
 		       int64_t *ttl);
 /* Lease keepalive: 0 with the TTL left (> 0), -ENOENT if the lease is
- * gone (TTL absent or 0, or an error object), -EPROTO if unparsable. */
+ * gone (TTL absent or 0, or a NotFound error), -EIO for another error
+ * object (the member's trouble: no leader, ...), -EPROTO if unparsable. */
 int cluster_resp_keepalive(const char *body, size_t len, int64_t *ttl);
 /* Put, delete, revoke: 0 with header.revision, or -EPROTO. */
 int cluster_resp_header(const char *body, size_t len, int64_t *revision);

@@ -12,8 +12,10 @@
  * l3_len, l4_len set from the headers actually in the frame;
  * RTE_MBUF_F_TX_IPV4 or _IPV6; RTE_MBUF_F_TX_TCP_CKSUM / _UDP_CKSUM when
  * the L4 checksum is still partial; RTE_MBUF_F_TX_TCP_SEG + tso_segsz (the
- * MSS) for a TCP super-frame.  The IPv4 header checksum is always correct
- * in the frame (RTE_MBUF_F_TX_IP_CKSUM is never set).  Frames without any
+ * MSS) for a TCP super-frame.  RTE_MBUF_F_TX_IP_CKSUM is never set: the
+ * IPv4 header checksum is the sender's (virtio has no offload for it, so a
+ * guest's bad one passes as a wire would carry it), and every header the
+ * TOE writes (segments) gets a correct one.  Frames without any
  * offload request pass through every function untouched.
  *
  * Every function is burst-shaped, runs on the lcore that owns the ctx,
