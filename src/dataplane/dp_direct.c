@@ -67,6 +67,7 @@ struct dp_direct_dst {
 	uint32_t caps;          /* TOE_CAP_* the guest negotiated */
 	bool gro;               /* the guest takes TCP super-frames: its TCP
 				 * segments go through GRO, not direct */
+	struct dp_capture *cap; /* capturing what is sent to it, or NULL */
 	struct vb_rx q;
 };
 
@@ -110,6 +111,7 @@ dp_direct_dst_open(struct dp_worker *w, uint16_t p, uint16_t want,
 		return false;
 	dst->caps = atomic_load_explicit(&port->caps, memory_order_relaxed);
 	dst->gro = (dst->caps & (TOE_CAP_TSO4 | TOE_CAP_TSO6)) != 0;
+	dst->cap = dp_cap_of(port, DP_CAP_TX);
 	dst->port = p;
 	return true;
 }
@@ -141,32 +143,17 @@ dp_direct_maybe_tcp(const uint8_t *b, uint32_t have, uint32_t frame_len)
 	}
 }
 
-/* Captures see the frames this path takes as the library path's taps
- * would: received from src, sent to dst, or dropped. */
-static inline void
-dp_direct_tap(const struct dp_port *src, const struct dp_port *dst,
-	      uint16_t q, uint16_t dq, const struct vd_chain *sc,
-	      uint32_t off, uint32_t len)
-{
-	struct dp_capture *cs = dp_cap_of(src, DP_CAP_RX);
-	struct dp_capture *cd = dp_cap_of(dst, DP_CAP_TX);
-
-	if (cs != NULL)
-		dp_capture_chain(cs, q, DP_CAP_IN, -1, sc, off, len);
-	if (cd != NULL)
-		dp_capture_chain(cd, dq, DP_CAP_OUT, -1, sc, off, len);
-}
-
-static inline void
-dp_direct_tap_drop(const struct dp_port *src, uint16_t q,
-		   enum dp_drop why, const struct vd_chain *sc,
+/* Captures see the frames this path takes or drops as the library
+ * path's taps would (cap_rx: the sender's capture of what it sends). */
+static void
+dp_direct_tap_drop(struct dp_capture *cap_rx, const struct dp_port *src,
+		   uint16_t q, enum dp_drop why, const struct vd_chain *sc,
 		   uint32_t off, uint32_t len)
 {
-	struct dp_capture *cs = dp_cap_of(src, DP_CAP_RX);
 	struct dp_capture *cd = dp_cap_of(src, DP_CAP_DROPS);
 
-	if (cs != NULL)
-		dp_capture_chain(cs, q, DP_CAP_IN, -1, sc, off, len);
+	if (cap_rx != NULL)
+		dp_capture_chain(cap_rx, q, DP_CAP_IN, -1, sc, off, len);
 	if (cd != NULL)
 		dp_capture_chain(cd, q, DP_CAP_IN, (int)why, sc, off, len);
 }
@@ -189,6 +176,10 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 	bool last_valid = false;
 	uint32_t n_ol = 0, n_drops = 0;
 	const bool psec = src->psec.on;
+	/* Captures of this port, read once a burst. */
+	struct dp_capture *const cap_rx = dp_cap_of(src, DP_CAP_RX);
+	const bool cap_on = atomic_load_explicit(&src->capture,
+						 memory_order_relaxed) != NULL;
 	/* Unless the walk stops on a frame, it ends at one it could not
 	 * read (t.n < t.posted). */
 	enum dp_direct_stop why = DP_DIRECT_STOP_CHAIN;
@@ -245,8 +236,10 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 				 * and the frame would go on, oversized). */
 				toe_count_lie(w->toe[in], lie);
 				st->drops[DP_DROP_OFFLOAD_BAD]++;
-				dp_direct_tap_drop(src, q, DP_DROP_OFFLOAD_BAD,
-						   sc, hdr_len, frame_len);
+				if (unlikely(cap_on))
+					dp_direct_tap_drop(cap_rx, src, q,
+							   DP_DROP_OFFLOAD_BAD,
+							   sc, hdr_len, frame_len);
 				n_drops++;
 				vb_tx_done(&t, i);
 				continue;
@@ -275,8 +268,10 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 				/* Refused here, in ring order, as on the
 				 * library path. */
 				st->drops[r]++;
-				dp_direct_tap_drop(src, q, (enum dp_drop)r,
-						   sc, hdr_len, frame_len);
+				if (unlikely(cap_on))
+					dp_direct_tap_drop(cap_rx, src, q,
+							   (enum dp_drop)r, sc,
+							   hdr_len, frame_len);
 				n_drops++;
 				vb_tx_done(&t, i);
 				continue;
@@ -322,8 +317,12 @@ dp_direct_rx(struct dp_worker *w, uint16_t in, uint16_t q, uint16_t max,
 				    frame_len))
 			DS_STOP(FULL);
 		vb_tx_done(&t, i);
-		dp_direct_tap(src, &dp->ports[dport], q, (uint16_t)(dst.q.vring / 2), sc,
-			      hdr_len, frame_len);
+		if (unlikely(cap_rx != NULL))
+			dp_capture_chain(cap_rx, q, DP_CAP_IN, -1, sc, hdr_len,
+					 frame_len);
+		if (unlikely(dst.cap != NULL))
+			dp_capture_chain(dst.cap, (uint16_t)(dst.q.vring / 2),
+					 DP_CAP_OUT, -1, sc, hdr_len, frame_len);
 		n_ol += ol;
 		st->rx_bytes += frame_len;
 		w->stats[dport].tx_packets++;
