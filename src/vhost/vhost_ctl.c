@@ -388,6 +388,18 @@ vhost_new_connection(int vid)
 	return 0;
 }
 
+/* Any front-end still connected to port s.  Locked. */
+static bool
+port_connected_locked(const struct vhost_port *s)
+{
+	uint16_t no = (uint16_t)(s - ports + 1);
+
+	for (unsigned int v = 0; v < RTE_DIM(conns); v++)
+		if (conns[v].port_no == no)
+			return true;
+	return false;
+}
+
 /* The library follows this with destroy_device only if the device was
  * running: an owner that closes its socket is released here. */
 static void
@@ -402,6 +414,8 @@ vhost_destroy_connection(int vid)
 		VHOST_LOG(INFO, "%s: front-end disconnected (vid %d)\n",
 			  conns[vid].path, vid);
 		conns[vid].port_no = 0;
+		if (!port_connected_locked(s))
+			vo_empty(&s->vo);
 	}
 	pthread_mutex_unlock(&vhost_lock);
 }

@@ -50,3 +50,10 @@ vo_release(struct vo_port *p, int vid)
 	if (p->owner == vid)
 		p->owner = -1;
 }
+
+void
+vo_empty(struct vo_port *p)
+{
+	if (p->owner < 0)
+		p->last_owner = -1;
+}

@@ -53,5 +53,9 @@ bool vo_own(struct vo_port *p, int vid);
 enum vo_verdict vo_stop(struct vo_port *p, int vid);
 /* The owner is gone (after VO_RELEASE or VO_TAKEOVER). */
 void vo_release(struct vo_port *p, int vid);
+/* The port's last connection closed: whoever comes next is a new guest,
+ * not a change of owner (a migration's destination is connected before
+ * its source leaves, so switch-overs still count). */
+void vo_empty(struct vo_port *p);
 
 #endif /* VTOE_VHOST_OWNER_H */

@@ -161,6 +161,30 @@ static void test_stop_without_owner(void **state)
 	assert_int_equal(p.owner, -1);
 }
 
+/* A guest that left and a new one that came: no change of owner, even
+ * when the library gives the newcomer another vid. */
+static void test_reconnect_is_no_change(void **state)
+{
+	struct vo_port p;
+	int old;
+
+	(void)state;
+	vo_init(&p, false);
+	assert_int_equal(start(&p, 1, &old), VO_ACCEPT);
+	assert_int_equal(stop(&p, 1), VO_RELEASE);
+	vo_empty(&p);
+	assert_int_equal(start(&p, 0, &old), VO_ACCEPT);
+	assert_int_equal(p.owner_changes, 0);
+	/* a migration: the destination (2) was connected when 0 left */
+	assert_int_equal(start(&p, 2, &old), VO_REFUSE);
+	assert_int_equal(stop(&p, 0), VO_RELEASE);
+	assert_int_equal(start(&p, 2, &old), VO_ACCEPT);
+	assert_int_equal(p.owner_changes, 1);
+	/* emptied while someone owns it: nothing to forget */
+	vo_empty(&p);
+	assert_int_equal(p.last_owner, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +195,7 @@ int main(void)
 		cmocka_unit_test(test_guest_restarts_its_device),
 		cmocka_unit_test(test_cancelled_migration),
 		cmocka_unit_test(test_stop_without_owner),
+		cmocka_unit_test(test_reconnect_is_no_change),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
