@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # test.sh - every test of vtoe, in order, on this machine (what CI runs).
 #
-#   1. scripts/setup.sh --werror --asan --guest-kernel
+#   1. scripts/setup.sh --werror --asan --fuzz --guest-kernel
 #   2. unit tests (cmocka; "eal" ones on --no-huge): meson test -C build --suite unit --suite eal
 #   3. the same under ASan + UBSan:         meson test -C build-asan --suite unit
 #   3b. fuzz: each libFuzzer target of tests/fuzz for VTOE_FUZZ_TIME seconds
@@ -15,8 +15,10 @@
 #        test_guests.sh client  QEMU as server, vtoed restarted under running guests
 #        test_migrate.sh server|client  live migrations of a guest under TCP both ways
 #        test_reload.sh         VM ports added, changed, removed by reload under traffic
-#        any other tests/integration/test_*.sh (without arguments)
-#      then the first three and the restart test again with vtoed built with
+#        any other tests/integration/test_*.sh (without arguments), among
+#        them test_capture.sh (pcapng read back by tshark) and
+#        test_faults_*.sh (kills, an exhausted pool, a frozen receiver)
+#      then the daemon-facing ones listed below again with vtoed built with
 #      ASan + UBSan (build-asan/).
 #
 # Every unit test and every integration script counts as one test.  The last
