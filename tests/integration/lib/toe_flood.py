@@ -67,8 +67,11 @@ def main():
                          0, 0x04))
         bad.append(frame(smac, dmac, sip, dip, sp, 80, random.randrange(1 << 32),
                          random.randrange(1 << 32), 0x10, b"x" * 10))
-    for f in bad:
+    # in steps the tap's queue holds even while the worker is off its CPU
+    for k, f in enumerate(bad):
         s.send(f)
+        if k % 100 == 99:
+            time.sleep(0.005)
     print("sent bad", len(bad), flush=True)
 
 
