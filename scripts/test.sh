@@ -27,7 +27,7 @@
 #
 #   scripts/test.sh [--no-setup] [--unit-only]
 #   env: VTOE_TEST_TIMEOUT (seconds per integration script, default 600),
-#        VTOE_FUZZ_TIME (seconds per fuzz target, default 15)
+#        VTOE_FUZZ_TIME (seconds per fuzz target, default 10)
 set -u -o pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
@@ -112,7 +112,7 @@ unit_suite build-asan "unit (asan+ubsan)"
 # One recorded test per target: its corpus, then VTOE_FUZZ_TIME seconds of
 # new inputs; a crash fails it (the artifact's path is printed).
 if [ $INTEGRATION = 1 ]; then
-	FUZZ_TIME=${VTOE_FUZZ_TIME:-15}
+	FUZZ_TIME=${VTOE_FUZZ_TIME:-10}
 	banner "fuzz: ${FUZZ_TIME}s per target (build-fuzz)"
 	for d in tests/fuzz/corpus/*/; do
 		t=$(basename "$d") s=$(date +%s)
