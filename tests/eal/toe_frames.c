@@ -14,7 +14,15 @@
 
 #include <rte_mbuf.h>
 
+/* gcc says __SANITIZE_ADDRESS__, clang (the fuzz build) __has_feature */
 #if defined(__SANITIZE_ADDRESS__)
+#define TF_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TF_ASAN 1
+#endif
+#endif
+#ifdef TF_ASAN
 #include <sanitizer/asan_interface.h>
 #define TF_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
 #define TF_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))

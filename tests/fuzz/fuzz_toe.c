@@ -36,16 +36,15 @@
 #include "toe_stack/toe_offload.h"
 #include "toe_stack/toe_priv.h"
 #include "fuzz.h"
+#include "toe_frames.h"
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #include <sanitizer/asan_interface.h>
-#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
 #define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
 #endif
 #endif
-#ifndef POISON
-#define POISON(p, n) ((void)(p), (void)(n))
+#ifndef UNPOISON
 #define UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
@@ -101,51 +100,18 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 static struct rte_mbuf *
 chain_make(const uint8_t *buf, uint32_t len, uint32_t seg)
 {
-	struct rte_mbuf *head = NULL, *last = NULL;
-	uint32_t done = 0;
+	struct rte_mbuf *m = tf_mbuf(guest, buf, len, seg);
 
-	do {
-		struct rte_mbuf *m = rte_pktmbuf_alloc(guest);
-		uint32_t chunk;
-
-		FUZZ_CHECK(m != NULL);
-		UNPOISON(m->buf_addr, m->buf_len);
-		chunk = rte_pktmbuf_tailroom(m);
-		if (seg != 0 && seg < chunk)
-			chunk = seg;
-		if (chunk > len - done)
-			chunk = len - done;
-		memcpy(rte_pktmbuf_mtod(m, uint8_t *), buf + done, chunk);
-		m->data_len = (uint16_t)chunk;
-		m->pkt_len = chunk;
-		if (head == NULL) {
-			head = m;
-		} else {
-			last->next = m;
-			head->nb_segs++;
-			head->pkt_len += chunk;
-		}
-		last = m;
-		done += chunk;
-		POISON(m->buf_addr, m->data_off);
-		POISON(rte_pktmbuf_mtod_offset(m, uint8_t *, chunk),
-		       m->buf_len - m->data_off - chunk);
-	} while (done < len);
-	return head;
+	FUZZ_CHECK(m != NULL);
+	return m;
 }
 
 /* The frame's bytes, linear; its length. */
 static uint32_t
 linear(const struct rte_mbuf *m, uint8_t *buf)
 {
-	uint32_t n = 0;
-
 	FUZZ_CHECK(toe_mbuf_chain_ok(m));
-	for (; m != NULL; m = m->next) {
-		memcpy(buf + n, rte_pktmbuf_mtod(m, const uint8_t *), m->data_len);
-		n += m->data_len;
-	}
-	return n;
+	return (uint32_t)tf_linear(m, buf);
 }
 
 static bool
