@@ -258,6 +258,8 @@ vtoectl_capture(const char *socket, double timeout_s, bool json_out,
 	}
 	json_decref(req);
 	if (st != NULL) {
+		const char *ended = json_string_value(json_object_get(st, "ended"));
+
 		if (json_out) {
 			json_dumpf(st, stdout, JSON_INDENT(2));
 			fputc('\n', stdout);
@@ -270,9 +272,8 @@ vtoectl_capture(const char *socket, double timeout_s, bool json_out,
 			(long long)json_integer_value(json_object_get(st, "bytes")),
 			(long long)json_integer_value(json_object_get(st, "seen")),
 			(long long)json_integer_value(json_object_get(st, "filtered")),
-			json_string_value(json_object_get(st, "ended")));
-		status = strncmp(json_string_value(json_object_get(st, "ended")) ?: "",
-				 "writing", 7) == 0 ? 1 : 0;
+			ended != NULL ? ended : "?");
+		status = json_object_get(st, "write_error") != NULL ? 1 : 0;
 	}
 out:
 	json_decref(st);

@@ -374,6 +374,7 @@ struct dp_capture_info {
 	char filter[256];
 	bool done;
 	char why[96];                   /* done: why it ended */
+	int error;                      /* errno of a failed write, 0 */
 	uint64_t seen;                  /* frames the taps looked at */
 	uint64_t filtered;              /* of those, the filter refused */
 	uint64_t written;               /* in the file */

@@ -445,6 +445,7 @@ dp_capture_info(struct dp *dp, int id, struct dp_capture_info *info)
 		.written = c->written,
 		.lost = atomic_load(&c->lost) + c->lost_main,
 		.bytes = c->file != NULL ? cap_file_bytes(c->file) : c->bytes_final,
+		.error = c->error,
 	};
 	snprintf(info->port, sizeof(info->port), "%s", dp->ports[c->port].name);
 	snprintf(info->filter, sizeof(info->filter), "%s", c->filter_text);

@@ -37,6 +37,8 @@ capture_json(const struct dp_capture_info *ci)
 		json_object_set_new(o, "filter", json_string(ci->filter));
 	if (o != NULL && ci->done)
 		json_object_set_new(o, "ended", json_string(ci->why));
+	if (o != NULL && ci->error != 0)
+		json_object_set_new(o, "write_error", json_integer(ci->error));
 	return o;
 }
 
