@@ -260,9 +260,9 @@ cap_finish(struct dp *dp, struct dp_capture *c, const char *why)
 		return;
 	atomic_compare_exchange_strong(&port->capture, &expected, NULL);
 	rte_rcu_qsbr_synchronize(dp->rcu, RTE_QSBR_THRID_INVALID);
-	cap_drain(c);
-	while (!rte_ring_empty(c->ring) && c->error == 0)
+	do
 		cap_drain(c);
+	while (!rte_ring_empty(c->ring) && c->error == 0);
 	c->bytes_final = cap_file_bytes(c->file);
 	rc = cap_file_close(c->file,
 			    atomic_load(&c->seen) - atomic_load(&c->filtered),
@@ -501,8 +501,6 @@ dp_capture_poll(struct dp *dp)
 			continue;
 		}
 		cap_drain(c);
-		if (c->file != NULL)
-			c->bytes_final = cap_file_bytes(c->file);
 		if (c->error != 0)
 			cap_finish(dp, c, "error");
 		else if (atomic_load_explicit(&c->left, memory_order_relaxed) <= 0)
