@@ -164,12 +164,31 @@ dp_uplink_tso(const struct rte_eth_dev_info *info)
 	return 0;
 }
 
+/*
+ * Whether this PMD completes an L4 checksum inside a VXLAN frame
+ * (TOE_CAP_L4_CSUM, else 0).  Only virtio's offload does it as vtoed asks:
+ * the device sums from csum_start to the end, wherever that is, and the
+ * PMD puts csum_start at l2_len + l3_len (it ignores DPDK's
+ * outer_l2/l3_len), so the whole outer header is given as l2_len.  A real
+ * NIC wants RTE_MBUF_F_TX_TUNNEL_VXLAN with outer lengths instead, and
+ * joins when vtoed has been run on one.
+ */
+static uint32_t
+dp_uplink_tnl_caps(const struct rte_eth_dev_info *info, uint32_t caps)
+{
+	if (info->driver_name != NULL && (caps & TOE_CAP_L4_CSUM) &&
+	    (strcmp(info->driver_name, "net_virtio_user") == 0 ||
+	     strcmp(info->driver_name, "net_virtio") == 0))
+		return TOE_CAP_L4_CSUM;
+	return 0;
+}
+
 static int
 dp_uplink_open(struct dp *dp, struct dp_port *port)
 {
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
-	uint32_t caps, tso;
+	uint32_t caps, tso, tnl;
 	uint16_t id;
 	int rc;
 
@@ -202,12 +221,16 @@ dp_uplink_open(struct dp *dp, struct dp_port *port)
 				     RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) != 0;
 		caps |= tso;
 	}
+	tnl = dp_uplink_tnl_caps(&info, caps);
 	atomic_store_explicit(&port->caps, caps, memory_order_relaxed);
-	DP_LOG(INFO, "uplink %s: %s does %s%s%s (at most %u segments per TSO frame)\n",
+	atomic_store_explicit(&port->tnl_caps, tnl, memory_order_relaxed);
+	DP_LOG(INFO, "uplink %s: %s does %s%s%s%s (at most %u segments per TSO frame)\n",
 	       port->name, info.driver_name != NULL ? info.driver_name : "?",
 	       caps & TOE_CAP_L4_CSUM ? "L4 checksums" : "no checksums",
 	       caps & TOE_CAP_TSO4 ? ", TSO4" : "",
-	       caps & TOE_CAP_TSO6 ? ", TSO6" : "", TOE_CAP_TSO_SEGS_OF(caps));
+	       caps & TOE_CAP_TSO6 ? ", TSO6" : "",
+	       tnl & TOE_CAP_L4_CSUM ? ", inner checksums in VXLAN" : "",
+	       TOE_CAP_TSO_SEGS_OF(caps));
 	/* One tx queue: only the worker that owns the uplink's scheduler
 	 * transmits on it (others hand frames over through its inbox), and
 	 * some PMDs (net_tap) want as many tx queues as rx queues. */
@@ -595,6 +618,7 @@ dp_slot_take(struct dp *dp, uint16_t p, enum dp_port_kind kind,
 	atomic_init(&port->vid, -1);
 	atomic_init(&port->vrings_enabled, 0);
 	atomic_init(&port->caps, 0);
+	atomic_init(&port->tnl_caps, 0);
 	for (unsigned int i = 0; i < dp->n_workers; i++) {
 		dp->workers[i].toe[p] = toe_ctx_create(dp->pool,
 						       (int)rte_socket_id());

@@ -109,6 +109,9 @@ struct dp_port {
 	/* TOE_CAP_* this egress does itself: a guest's negotiated offloads
 	 * (set at up, cleared at down), an uplink's NIC offloads. */
 	_Atomic uint32_t caps;
+	/* Uplinks: TOE_CAP_L4_CSUM when the NIC completes the inner
+	 * checksum of a VXLAN frame (dp_uplink_tnl_caps), else 0. */
+	_Atomic uint32_t tnl_caps;
 	/* VM ports: the co-resident channel (coring.h).  Any worker
 	 * enqueues frames for this VM, the workers polling its queues
 	 * dequeue and deliver them. */
@@ -217,6 +220,7 @@ struct dp_ovl_snap {
 	X(decap,        "frames taken out of the tunnel and switched") \
 	X(replicas,     "extra copies made for head-end replication") \
 	X(segmented,    "super-frames cut in software inside the encapsulation") \
+	X(inner_csum_nic, "frames sent into the tunnel with their inner TCP/UDP checksum left to the uplink's NIC") \
 	X(arp_in,       "ARP frames for the tunnel endpoint or from a next hop, taken") \
 	X(arp_replies,  "ARP replies sent for this host's tunnel endpoint") \
 	X(arp_requests, "ARP requests sent for a next hop")

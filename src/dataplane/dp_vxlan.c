@@ -185,11 +185,13 @@ dp_vxlan_ask(struct dp_worker *w, struct dp_nbr *nb, uint64_t now)
 	return m;
 }
 
-/* Super-frames and partial checksums finished in software: inside the
- * tunnel no NIC here does them.  Returns the frames, in *segs. */
+/* Super-frames cut in software (no NIC here segments inside a tunnel);
+ * partial checksums left to an uplink that completes them inside the
+ * tunnel, finished here otherwise (tnl_caps).  Returns the frames, in
+ * *segs. */
 static uint16_t
-dp_vxlan_finish(struct dp_worker *w, uint16_t p, struct rte_mbuf *m,
-		struct rte_mbuf ***segs)
+dp_vxlan_finish(struct dp_worker *w, uint16_t p, uint32_t tnl_caps,
+		struct rte_mbuf *m, struct rte_mbuf ***segs)
 {
 	const struct toe_stats *ts = toe_ctx_stats(w->toe[p]);
 	uint64_t before = 0, after = 0;
@@ -203,7 +205,8 @@ dp_vxlan_finish(struct dp_worker *w, uint16_t p, struct rte_mbuf *m,
 	for (int r = 0; r < TOE_DROP_MAX; r++)
 		before += ts->drops[r];
 	w->ovl.segmented += (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) != 0;
-	k = toe_egress_prepare(w->toe[p], 0, &m, 1, w->seg_out, DP_SEG_OUT);
+	k = toe_egress_prepare(w->toe[p], tnl_caps, &m, 1, w->seg_out,
+			       DP_SEG_OUT);
 	for (int r = 0; r < TOE_DROP_MAX; r++)
 		after += ts->drops[r];
 	if (after > before)
@@ -227,6 +230,8 @@ dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
 	uint16_t net = dp->ports[in].net, k = 0;
 	uint32_t max_inner = atomic_load_explicit(&ovl->max_inner,
 						  memory_order_relaxed);
+	uint32_t tnl_caps = atomic_load_explicit(&dp->ports[p].tnl_caps,
+						 memory_order_relaxed);
 	struct rte_mbuf **out = w->ovl_out;
 	struct vxlan_tun tun = {
 		.dst_port = ovl->udp_port,
@@ -263,7 +268,7 @@ dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		ns = dp_vxlan_finish(w, p, m, &segs);
+		ns = dp_vxlan_finish(w, p, tnl_caps, m, &segs);
 		for (uint16_t s = 0; s < ns; s++) {
 			struct rte_mbuf *seg = segs[s];
 			uint32_t len = rte_pktmbuf_pkt_len(seg);
@@ -339,7 +344,18 @@ dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
 					rte_pktmbuf_free(c);
 					continue;
 				}
-				c->ol_flags = 0;
+				/* A partial inner checksum goes to the NIC with
+				 * the outer headers counted as layer 2
+				 * (dp_uplink_tnl_caps). */
+				if (c->ol_flags & RTE_MBUF_F_TX_L4_MASK) {
+					c->ol_flags &= RTE_MBUF_F_TX_L4_MASK |
+						       RTE_MBUF_F_TX_IPV4 |
+						       RTE_MBUF_F_TX_IPV6;
+					c->l2_len += VXLAN_OUTER_LEN;
+					w->ovl.inner_csum_nic++;
+				} else {
+					c->ol_flags = 0;
+				}
 				out[k++] = c;
 				w->ovl.encap++;
 			}
