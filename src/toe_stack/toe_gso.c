@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 
 static inline uint16_t
@@ -54,6 +55,8 @@ struct gso_src {
 	uint16_t mss;
 	uint16_t per_out;
 	uint16_t n_segs;        /* output frames */
+	uint32_t ip4_base;      /* IPv4: the header's sum without its length,
+				 * ID and checksum (native byte order) */
 };
 
 /*
@@ -66,22 +69,31 @@ gso_hdr_patch(const struct gso_src *src, uint8_t *p, uint16_t i,
 	      uint32_t seg_size)
 {
 	const struct toe_hdrs *h = src->h;
+	const uint8_t *sip = src->hdr + h->l2_len;
 	uint8_t *ip = p + h->l2_len;
 	uint8_t *th = ip + h->l3_len;
 	uint32_t l3_size = (uint32_t)h->l3_len + h->l4_len + seg_size;
-	uint8_t flags = th[13];
+	uint8_t flags = sip[h->l3_len + 13];
 
 	if (h->ip_version == 4) {
-		put16(ip + 2, (uint16_t)l3_size);
 		/* RFC 6864 §4.2: consecutive IDs, as the sender's stack
 		 * would have given separate datagrams (mod 2^16). */
-		put16(ip + 4, (uint16_t)(get16(src->hdr + h->l2_len + 4) +
-					 (uint32_t)i * src->per_out));
-		toe_ipv4_csum_set(ip);
+		uint16_t len = (uint16_t)l3_size;
+		uint16_t id = (uint16_t)(get16(sip + 4) +
+					 (uint32_t)i * src->per_out);
+		/* The checksum from the values, not read back from the
+		 * header: loads of what was just stored wait for it. */
+		uint16_t cks = (uint16_t)~toe_csum_fold(src->ip4_base +
+							rte_cpu_to_be_16(len) +
+							rte_cpu_to_be_16(id));
+
+		put16(ip + 2, len);
+		put16(ip + 4, id);
+		memcpy(ip + 10, &cks, sizeof(cks));
 	} else {
 		put16(ip + 4, (uint16_t)(l3_size - 40));
 	}
-	put32(th + 4, toe_seq_add(get32(src->hdr + h->l2_len + h->l3_len + 4),
+	put32(th + 4, toe_seq_add(get32(sip + h->l3_len + 4),
 				  (uint32_t)i * src->mss * src->per_out));
 	/* FIN and PSH end the data: they belong on the last segment only.
 	 * CWR acknowledges one congestion signal: first segment only
@@ -93,10 +105,12 @@ gso_hdr_patch(const struct gso_src *src, uint8_t *p, uint16_t i,
 	th[13] = flags;
 }
 
-/* Segment i as a new chain, or NULL (pool empty), counted by the caller. */
-static struct rte_mbuf *
+/* Segment i into s, a fresh mbuf: 0, or -1 (pool empty), counted by the
+ * caller.  Nothing written to s is read back: s is cold, and such a load
+ * waits for the stores ahead of it. */
+static int
 gso_seg_make(struct toe_ctx *ctx, const struct gso_src *src, uint16_t i,
-	     bool partial)
+	     bool partial, struct rte_mbuf *s)
 {
 	const struct toe_hdrs *h = src->h;
 	uint32_t piece = (uint32_t)src->mss * src->per_out;
@@ -104,29 +118,26 @@ gso_seg_make(struct toe_ctx *ctx, const struct gso_src *src, uint16_t i,
 	uint32_t seg_size = RTE_MIN(piece, src->payload - off);
 	bool tso = seg_size > src->mss;
 	struct toe_hdrs sh = *h;
-	struct rte_mbuf *s, *last;
+	struct rte_mbuf *last;
 	uint8_t *p;
 
-	s = rte_pktmbuf_alloc(ctx->pool);
-	if (s == NULL)
-		return NULL;
 	/* Never NULL: toe_ctx_create checked the data room holds
 	 * TOE_HDR_MAX.  All headers go in the first mbuf, where rte_vhost
 	 * and PMDs look for them. */
 	p = (uint8_t *)rte_pktmbuf_append(s, (uint16_t)src->hdr_size);
 	if (p == NULL)
-		goto fail;
+		return -1;
 	memcpy(p, src->hdr, src->hdr_size);
 	gso_hdr_patch(src, p, i, seg_size);
 	last = s;
 	if (toe_mbuf_append(s, &last, ctx->pool, src->m, src->hdr_size + off,
 			    seg_size) != 0)
-		goto fail;
+		return -1;
 	sh.l3_end = src->hdr_size + seg_size;
 	sh.pad = 0;
 	/* A piece the egress segments itself keeps a partial checksum. */
-	if (toe_l4_csum_fill(s, &sh, p, partial || tso) != TOE_DROP_NONE)
-		goto fail;
+	if (toe_l4_csum_fill(s, &sh, src->hdr, partial || tso) != TOE_DROP_NONE)
+		return -1;
 	s->port = src->m->port;
 	s->packet_type = src->m->packet_type;
 	s->ol_flags = (h->ip_version == 4 ? RTE_MBUF_F_TX_IPV4 :
@@ -137,10 +148,23 @@ gso_seg_make(struct toe_ctx *ctx, const struct gso_src *src, uint16_t i,
 	s->l2_len = h->l2_len;
 	s->l3_len = h->l3_len;
 	s->l4_len = h->l4_len;
-	return s;
-fail:
-	rte_pktmbuf_free(s);
-	return NULL;
+	return 0;
+}
+
+/* How many segments ahead the fresh mbufs' lines are asked for. */
+#define GSO_PF_AHEAD 4
+
+/* The lines a segment's making writes first: the mbuf's two, its headers,
+ * and the headroom in front of them, where an encapsulation goes. */
+static inline void
+gso_seg_prefetch(const struct rte_mbuf *s)
+{
+	const uint8_t *d = (const uint8_t *)s->buf_addr + RTE_PKTMBUF_HEADROOM;
+
+	__builtin_prefetch(s, 1, 3);
+	__builtin_prefetch((const uint8_t *)s + RTE_CACHE_LINE_SIZE, 1, 3);
+	__builtin_prefetch(d, 1, 3);
+	__builtin_prefetch(d - RTE_CACHE_LINE_SIZE, 1, 3);
 }
 
 static int
@@ -176,6 +200,14 @@ gso_cut(struct toe_ctx *ctx, uint32_t caps, struct rte_mbuf *m,
 		.per_out = per_out,
 	};
 	src.payload = h.l3_end - src.hdr_size;
+	if (h.ip_version == 4) {
+		uint8_t ip[60];         /* IHL is 4 bits of words */
+
+		memcpy(ip, hdr + h.l2_len, RTE_MIN(h.l3_len, sizeof(ip)));
+		memset(ip + 2, 0, 4);           /* length, ID */
+		memset(ip + 10, 0, 2);          /* checksum */
+		src.ip4_base = rte_raw_cksum(ip, RTE_MIN(h.l3_len, sizeof(ip)));
+	}
 	src.n_segs = (uint16_t)((src.payload + (uint32_t)src.mss * per_out - 1) /
 				((uint32_t)src.mss * per_out));
 	if (src.n_segs > out_cap) {
@@ -183,10 +215,24 @@ gso_cut(struct toe_ctx *ctx, uint32_t caps, struct rte_mbuf *m,
 		ret = -ENOSPC;
 		goto drop;
 	}
+	/* All at once, and their lines asked for ahead of use: fresh mbufs
+	 * are cold, and a segment's making is short enough to wait on each
+	 * of them in turn. */
+	if (rte_mempool_get_bulk(ctx->pool, (void **)out, src.n_segs) != 0) {
+		r = TOE_DROP_NO_MBUF;
+		ret = -ENOMEM;
+		goto drop;
+	}
+	for (i = 0; i < RTE_MIN(src.n_segs, (uint16_t)GSO_PF_AHEAD); i++)
+		gso_seg_prefetch(out[i]);
 	for (i = 0; i < src.n_segs; i++) {
-		out[i] = gso_seg_make(ctx, &src, i, partial);
-		if (out[i] == NULL) {
-			rte_pktmbuf_free_bulk(out, i);
+		if (i + GSO_PF_AHEAD < src.n_segs)
+			gso_seg_prefetch(out[i + GSO_PF_AHEAD]);
+		rte_pktmbuf_reset(out[i]);
+		if (gso_seg_make(ctx, &src, i, partial, out[i]) != 0) {
+			for (uint16_t j = i + 1; j < src.n_segs; j++)
+				rte_pktmbuf_reset(out[j]);
+			rte_pktmbuf_free_bulk(out, src.n_segs);
 			r = TOE_DROP_NO_MBUF;
 			ret = -ENOMEM;
 			goto drop;
