@@ -94,32 +94,28 @@ csum_fold(const uint8_t *p, uint32_t len)
 }
 
 /*
- * Source port: FNV-1a over the flow's fields, then a finaliser
- * (murmur3's) so that the 14 bits we keep depend on every input bit.
+ * Source port: the flow's fields loaded as words, each multiplied by its
+ * own odd constant (independent multiplies, not a byte-serial chain),
+ * summed, then murmur3's 64-bit finaliser so that the 14 bits kept
+ * depend on every input bit.
  */
-struct flow_hash {
-	uint32_t h;
-};
-
-static void
-flow_hash_add(struct flow_hash *fh, const uint8_t *p, uint32_t n)
+static uint64_t
+load64(const uint8_t *p)
 {
-	for (uint32_t i = 0; i < n; i++) {
-		fh->h ^= p[i];
-		fh->h *= 16777619u;
-	}
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
 }
 
-static uint32_t
-flow_hash_end(const struct flow_hash *fh)
+static uint64_t
+mix64(uint64_t h)
 {
-	uint32_t h = fh->h;
-
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
 	return h;
 }
 
@@ -133,17 +129,20 @@ flow_hash_end(const struct flow_hash *fh)
 uint16_t
 vxlan_src_port(const uint8_t *inner, uint32_t len)
 {
-	struct flow_hash fh = { 2166136261u };
-	uint32_t l4 = 0;
+	uint8_t eth[16] = { 0 };
+	uint64_t h;
+	uint32_t l4 = 0, ports;
 	uint8_t proto = 0;
 
-	flow_hash_add(&fh, inner, len < ETH_LEN ? len : ETH_LEN);
+	memcpy(eth, inner, len < ETH_LEN ? len : ETH_LEN);
+	h = load64(eth) * 0x9e3779b97f4a7c15ull +
+	    load64(eth + 8) * 0xc2b2ae3d27d4eb4full + len * (len < ETH_LEN);
 	if (len >= ETH_LEN + IP4_LEN &&
 	    get16(inner + 12) == ETHERTYPE_IPV4 && inner[ETH_LEN] >> 4 == 4) {
 		const uint8_t *ip = inner + ETH_LEN;
 		uint32_t ihl = (ip[0] & 0xfu) * 4;
 
-		flow_hash_add(&fh, ip + 12, 8);
+		h += load64(ip + 12) * 0x165667b19e3779f9ull;
 		if (ihl >= IP4_LEN && (get16(ip + 6) & (IP4_MF | IP4_OFFSET)) == 0) {
 			proto = ip[9];
 			l4 = ETH_LEN + ihl;
@@ -152,52 +151,61 @@ vxlan_src_port(const uint8_t *inner, uint32_t len)
 		   get16(inner + 12) == ETHERTYPE_IPV6 && inner[ETH_LEN] >> 4 == 6) {
 		const uint8_t *ip = inner + ETH_LEN;
 
-		flow_hash_add(&fh, ip + 8, 32);
+		h += load64(ip + 8) * 0x165667b19e3779f9ull +
+		     load64(ip + 16) * 0x27d4eb2f165667c5ull +
+		     load64(ip + 24) * 0x85ebca77c2b2ae63ull +
+		     load64(ip + 32) * 0xd6e8feb86659fd93ull;
 		proto = ip[6];
 		l4 = ETH_LEN + 40;
 	}
 	if ((proto == IPPROTO_TCP_ || proto == IPPROTO_UDP_) && l4 + 4 <= len) {
-		flow_hash_add(&fh, &proto, 1);
-		flow_hash_add(&fh, inner + l4, 4);
+		memcpy(&ports, inner + l4, sizeof(ports));
+		h += ((uint64_t)proto << 32 | ports) * 0x94d049bb133111ebull;
 	}
 	/* 49152..65535: the dynamic range RFC 7348 5 recommends */
-	return (uint16_t)(0xc000u | flow_hash_end(&fh) >> 18);
+	return (uint16_t)(0xc000u | mix64(h) >> 50);
 }
 
 int
 vxlan_encap(uint8_t out[VXLAN_OUTER_LEN], const struct vxlan_tun *t,
 	    uint16_t src_port, uint32_t inner_len)
 {
-	/* Built on the stack, then stored whole: out is usually an mbuf's
-	 * cold headroom, and the checksum read back from there waited for
-	 * the line on every frame. */
-	uint8_t h[VXLAN_OUTER_LEN];
-	uint8_t *ip = h + ETH_LEN;
+	uint8_t *ip = out + ETH_LEN;
 	uint8_t *udp = ip + IP4_LEN;
 	uint8_t *vxh = udp + UDP_LEN;
+	uint16_t ip_len = (uint16_t)(IP4_LEN + UDP_LEN + VXH_LEN + inner_len);
+	uint32_t sum;
 
 	if (t->vni > VXLAN_VNI_MAX)
 		return -EINVAL;
 	if (inner_len > 0xffffu - IP4_LEN - UDP_LEN - VXH_LEN)
 		return -EMSGSIZE;
 
-	memcpy(h, t->dst_mac, 6);
-	memcpy(h + 6, t->src_mac, 6);
-	put16(h + 12, ETHERTYPE_IPV4);
+	/* The IPv4 checksum from the values rather than from the header:
+	 * out is usually an mbuf's cold headroom, and reading back what was
+	 * just stored there waits for every store ahead of it. */
+	sum = 0x4500u + ip_len + IP4_DF + (VXLAN_TTL << 8 | IPPROTO_UDP_) +
+	      get16(t->src_ip) + get16(t->src_ip + 2) +
+	      get16(t->dst_ip) + get16(t->dst_ip + 2);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+
+	memcpy(out, t->dst_mac, 6);
+	memcpy(out + 6, t->src_mac, 6);
+	put16(out + 12, ETHERTYPE_IPV4);
 
 	ip[0] = 0x45;
 	ip[1] = 0;
-	put16(ip + 2, (uint16_t)(IP4_LEN + UDP_LEN + VXH_LEN + inner_len));
+	put16(ip + 2, ip_len);
 	/* id 0 is fine for an atomic datagram (RFC 6864 4.1): DF is set, a
 	 * VTEP's datagrams are never fragmented, the path MTU must fit. */
 	put16(ip + 4, 0);
 	put16(ip + 6, IP4_DF);
 	ip[8] = VXLAN_TTL;
 	ip[9] = IPPROTO_UDP_;
-	put16(ip + 10, 0);
+	put16(ip + 10, (uint16_t)~sum);
 	memcpy(ip + 12, t->src_ip, 4);
 	memcpy(ip + 16, t->dst_ip, 4);
-	put16(ip + 10, (uint16_t)~csum_fold(ip, IP4_LEN));
 
 	put16(udp, src_port);
 	put16(udp + 2, t->dst_port);
@@ -210,7 +218,6 @@ vxlan_encap(uint8_t out[VXLAN_OUTER_LEN], const struct vxlan_tun *t,
 	vxh[5] = (uint8_t)(t->vni >> 8);
 	vxh[6] = (uint8_t)t->vni;
 	vxh[7] = 0;
-	memcpy(out, h, sizeof(h));
 	return 0;
 }
 

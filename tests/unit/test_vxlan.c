@@ -226,6 +226,25 @@ test_encap_fields(void **state)
 	assert_memory_equal(o + 46, ((const uint8_t[]){ 0xff, 0xff, 0xff, 0 }), 4);
 	t.vni = VXLAN_VNI_MAX + 1;
 	assert_int_equal(vxlan_encap(o, &t, 1, 0), -EINVAL);
+
+	/* The checksum is computed from the values, not read from the
+	 * header: it must verify for addresses and lengths whose sums carry
+	 * (all ones) as for any other. */
+	t.vni = 1;
+	srand(7);
+	for (int i = 0; i < 20000; i++) {
+		uint32_t len = i < 4 ? (uint32_t)(65535 - 36 - i) :
+			       (uint32_t)rand() % (65535 - 36 + 1);
+
+		for (int b = 0; b < 4; b++) {
+			t.src_ip[b] = i % 3 == 0 ? 0xff : (uint8_t)rand();
+			t.dst_ip[b] = i % 5 == 0 ? 0xff : (uint8_t)rand();
+		}
+		assert_int_equal(vxlan_encap(o, &t, (uint16_t)rand(), len), 0);
+		assert_int_equal(ip_csum(o + 14, 20), 0);
+		assert_memory_equal(o + 26, t.src_ip, 4);
+		assert_memory_equal(o + 30, t.dst_ip, 4);
+	}
 }
 
 static void
