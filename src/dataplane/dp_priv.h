@@ -435,6 +435,9 @@ struct dp_worker {
 	int *reg_fds;                   /* DP_WORKER_QUEUES_MAX */
 	uint64_t wakeups;               /* sleeps ended by an event */
 	struct dp_rxq_load rxq_load[DP_PORTS_MAX][CFG_MAX_QUEUES];
+	/* The direct path took nothing at this queue's last turn: the next
+	 * reads ahead one chain, not a burst (dp_poll_rxq). */
+	bool direct_missed[DP_PORTS_MAX][CFG_MAX_QUEUES];
 
 	struct dp_port_stats stats[DP_PORTS_MAX];
 } __rte_cache_aligned;

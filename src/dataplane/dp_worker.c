@@ -498,10 +498,17 @@ dp_poll_rxq(struct dp_worker *w, const struct dp_rxq *rxq,
 	while (budget > 0) {
 		want = budget;
 		if (direct) {
+			bool *missed = &w->direct_missed[rxq->port][rxq->queue];
 			bool rest;
+			/* After a turn where it stopped at the first frame
+			 * (to an uplink, say), it looks at one frame, not
+			 * read ahead a burst the library path then reads
+			 * again. */
 			uint16_t got = dp_direct_rx(w, rxq->port, rxq->queue,
-						    budget, fctx, &rest);
+						    *missed ? 1 : budget, fctx,
+						    &rest);
 
+			*missed = got == 0 && rest;
 			budget -= got;
 			if (!rest || budget == 0)
 				break;
