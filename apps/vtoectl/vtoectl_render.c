@@ -15,6 +15,8 @@
 
 #include <jansson.h>
 
+#include "toe_stack/toe_offload.h"
+
 #define CELL_MAX 256
 #define TABLE_COLS_MAX 16
 #define RENDER_SHAPE_UNKNOWN 1  /* a renderer's "print it as JSON instead" */
@@ -276,8 +278,9 @@ static bool drops_text(json_t *drops, char *buf, size_t size)
 static void offload_print(FILE *out, const json_t *o)
 {
 	static const char *const counters[] = {
-		"validated", "passed", "csum_sw", "segmented", "segments",
-		"coalesced", "gro_frames", "csum_checked", "csum_bad",
+#define TOE_COUNTER_NAME(f, help) #f,
+		TOE_COUNTERS(TOE_COUNTER_NAME)
+#undef TOE_COUNTER_NAME
 	};
 	char buf[CELL_MAX], d[CELL_MAX];
 	const json_t *caps = json_object_get(o, "egress_does"), *c;

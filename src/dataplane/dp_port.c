@@ -165,22 +165,27 @@ dp_uplink_tso(const struct rte_eth_dev_info *info)
 }
 
 /*
- * Whether this PMD completes an L4 checksum inside a VXLAN frame
- * (TOE_CAP_L4_CSUM, else 0).  Only virtio's offload does it as vtoed asks:
- * the device sums from csum_start to the end, wherever that is, and the
- * PMD puts csum_start at l2_len + l3_len (it ignores DPDK's
- * outer_l2/l3_len), so the whole outer header is given as l2_len.  A real
- * NIC wants RTE_MBUF_F_TX_TUNNEL_VXLAN with outer lengths instead, and
- * joins when vtoed has been run on one.
+ * What this PMD does for frames inside a VXLAN encapsulation.  TOE_CAP_SG
+ * when it takes chains: software segments then share the super-frame's
+ * buffer.  TOE_CAP_L4_CSUM when it completes their inner L4 checksum,
+ * which only virtio's offload does as vtoed asks: the device sums from
+ * csum_start to the end, wherever that is, and the PMD puts csum_start at
+ * l2_len + l3_len (it ignores DPDK's outer_l2/l3_len), so the whole outer
+ * header is given as l2_len.  A real NIC wants RTE_MBUF_F_TX_TUNNEL_VXLAN
+ * with outer lengths instead, and joins when vtoed has been run on one.
  */
 static uint32_t
 dp_uplink_tnl_caps(const struct rte_eth_dev_info *info, uint32_t caps)
 {
+	uint32_t tnl = 0;
+
+	if (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
+		tnl |= TOE_CAP_SG;
 	if (info->driver_name != NULL && (caps & TOE_CAP_L4_CSUM) &&
 	    (strcmp(info->driver_name, "net_virtio_user") == 0 ||
 	     strcmp(info->driver_name, "net_virtio") == 0))
-		return TOE_CAP_L4_CSUM;
-	return 0;
+		tnl |= TOE_CAP_L4_CSUM;
+	return tnl;
 }
 
 static int
@@ -222,6 +227,8 @@ dp_uplink_open(struct dp *dp, struct dp_port *port)
 		caps |= tso;
 	}
 	tnl = dp_uplink_tnl_caps(&info, caps);
+	if (tnl & TOE_CAP_SG)
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	atomic_store_explicit(&port->caps, caps, memory_order_relaxed);
 	atomic_store_explicit(&port->tnl_caps, tnl, memory_order_relaxed);
 	DP_LOG(INFO, "uplink %s: %s does %s%s%s%s (at most %u segments per TSO frame)\n",

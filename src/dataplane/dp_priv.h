@@ -109,8 +109,8 @@ struct dp_port {
 	/* TOE_CAP_* this egress does itself: a guest's negotiated offloads
 	 * (set at up, cleared at down), an uplink's NIC offloads. */
 	_Atomic uint32_t caps;
-	/* Uplinks: TOE_CAP_L4_CSUM when the NIC completes the inner
-	 * checksum of a VXLAN frame (dp_uplink_tnl_caps), else 0. */
+	/* Uplinks: what the NIC does for frames inside the VXLAN
+	 * encapsulation (TOE_CAP_L4_CSUM, TOE_CAP_SG; dp_uplink_tnl_caps). */
 	_Atomic uint32_t tnl_caps;
 	/* VM ports: the co-resident channel (coring.h).  Any worker
 	 * enqueues frames for this VM, the workers polling its queues

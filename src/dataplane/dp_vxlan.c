@@ -250,7 +250,7 @@ dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i], **segs;
 		const uint16_t *hosts = NULL;
-		uint16_t one, ns;
+		uint16_t one, ns, sport;
 		unsigned int nh = 0;
 		const uint8_t *dst = rte_pktmbuf_mtod(m, const uint8_t *);
 		int h;
@@ -268,19 +268,19 @@ dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
 			rte_pktmbuf_free(m);
 			continue;
 		}
+		/* Once per frame: a super-frame's segments are one flow,
+		 * and their fresh headers are still in the store buffer. */
+		sport = vxlan_src_port(dst, rte_pktmbuf_data_len(m));
 		ns = dp_vxlan_finish(w, p, tnl_caps, m, &segs);
 		for (uint16_t s = 0; s < ns; s++) {
 			struct rte_mbuf *seg = segs[s];
 			uint32_t len = rte_pktmbuf_pkt_len(seg);
-			uint16_t sport;
 
 			if (len > max_inner) {
 				st->drops[DP_DROP_OVERLAY_MTU]++;
 				rte_pktmbuf_free(seg);
 				continue;
 			}
-			sport = vxlan_src_port(rte_pktmbuf_mtod(seg, const uint8_t *),
-					       rte_pktmbuf_data_len(seg));
 			/* the books: one frame for each host, each of them
 			 * sent or dropped below */
 			w->stats[in].flood_copies += nh - 1;

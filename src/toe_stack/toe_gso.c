@@ -3,7 +3,7 @@
  * Egress side of the offload layer: fit canonical frames to what one
  * destination can do.  A TCP super-frame is cut into MSS segments in
  * software (TCP over IPv4 and IPv6; headers copied and patched, payload
- * copied into fresh mbufs) when the destination cannot segment it; a
+ * copied into fresh mbufs, or shared where the egress takes that) when the destination cannot segment it; a
  * partial checksum is completed (toe_csum.c) when it cannot do that.
  * Per segment: RFC 9293 §3.4 sequence numbers, RFC 6864 IPv4 IDs, FIN and
  * PSH on the last segment only, CWR on the first only (RFC 3168 §6.1.2).
@@ -57,6 +57,10 @@ struct gso_src {
 	uint16_t n_segs;        /* output frames */
 	uint32_t ip4_base;      /* IPv4: the header's sum without its length,
 				 * ID and checksum (native byte order) */
+	struct rte_mbuf **pieces;       /* sharing m's external buffer: a
+					 * fresh mbuf per segment for its
+					 * payload; NULL: copied */
+	uint16_t attached;              /* pieces used so far */
 };
 
 /*
@@ -109,7 +113,7 @@ gso_hdr_patch(const struct gso_src *src, uint8_t *p, uint16_t i,
  * caller.  Nothing written to s is read back: s is cold, and such a load
  * waits for the stores ahead of it. */
 static int
-gso_seg_make(struct toe_ctx *ctx, const struct gso_src *src, uint16_t i,
+gso_seg_make(struct toe_ctx *ctx, struct gso_src *src, uint16_t i,
 	     bool partial, struct rte_mbuf *s)
 {
 	const struct toe_hdrs *h = src->h;
@@ -130,9 +134,24 @@ gso_seg_make(struct toe_ctx *ctx, const struct gso_src *src, uint16_t i,
 	memcpy(p, src->hdr, src->hdr_size);
 	gso_hdr_patch(src, p, i, seg_size);
 	last = s;
-	if (toe_mbuf_append(s, &last, ctx->pool, src->m, src->hdr_size + off,
-			    seg_size) != 0)
+	if (src->pieces != NULL) {
+		struct rte_mbuf *mi = src->pieces[src->attached++];
+		const struct rte_mbuf *m = src->m;
+
+		/* its reference was taken for all pieces at once */
+		rte_pktmbuf_reset(mi);
+		rte_pktmbuf_attach_extbuf(mi, m->buf_addr, rte_mbuf_iova_get(m),
+					  m->buf_len, m->shinfo);
+		mi->data_off = (uint16_t)(m->data_off + src->hdr_size + off);
+		mi->data_len = (uint16_t)seg_size;
+		mi->pkt_len = seg_size;
+		s->next = mi;
+		s->nb_segs = 2;
+		s->pkt_len += seg_size;
+	} else if (toe_mbuf_append(s, &last, ctx->pool, src->m,
+				   src->hdr_size + off, seg_size) != 0) {
 		return -1;
+	}
 	sh.l3_end = src->hdr_size + seg_size;
 	sh.pad = 0;
 	/* A piece the egress segments itself keeps a partial checksum. */
@@ -155,11 +174,14 @@ gso_seg_make(struct toe_ctx *ctx, const struct gso_src *src, uint16_t i,
 #define GSO_PF_AHEAD 4
 
 /* The lines a segment's making writes first: the mbuf's two, its headers,
- * and the headroom in front of them, where an encapsulation goes. */
+ * and the headroom in front of them, where an encapsulation goes.  The
+ * data's address is where the pool put it (rte_pktmbuf_init), not read
+ * from the cold mbuf. */
 static inline void
-gso_seg_prefetch(const struct rte_mbuf *s)
+gso_seg_prefetch(const struct rte_mbuf *s, uint16_t priv)
 {
-	const uint8_t *d = (const uint8_t *)s->buf_addr + RTE_PKTMBUF_HEADROOM;
+	const uint8_t *d = (const uint8_t *)s + sizeof(*s) + priv +
+			   RTE_PKTMBUF_HEADROOM;
 
 	__builtin_prefetch(s, 1, 3);
 	__builtin_prefetch((const uint8_t *)s + RTE_CACHE_LINE_SIZE, 1, 3);
@@ -167,11 +189,16 @@ gso_seg_prefetch(const struct rte_mbuf *s)
 	__builtin_prefetch(d - RTE_CACHE_LINE_SIZE, 1, 3);
 }
 
+/* Segments of one super-frame that may share its buffer. */
+#define GSO_SHARE_MAX 64
+
 static int
 gso_cut(struct toe_ctx *ctx, uint32_t caps, struct rte_mbuf *m,
 	struct rte_mbuf **out, uint16_t out_cap, uint16_t per_out)
 {
 	bool partial = (caps & TOE_CAP_L4_CSUM) != 0;
+	struct rte_mbuf *pieces[GSO_SHARE_MAX];
+	uint16_t priv = rte_pktmbuf_priv_size(ctx->pool);
 	uint8_t hdr[TOE_HDR_MAX];
 	struct gso_src src;
 	struct toe_hdrs h;
@@ -223,16 +250,38 @@ gso_cut(struct toe_ctx *ctx, uint32_t caps, struct rte_mbuf *m,
 		ret = -ENOMEM;
 		goto drop;
 	}
-	for (i = 0; i < RTE_MIN(src.n_segs, (uint16_t)GSO_PF_AHEAD); i++)
-		gso_seg_prefetch(out[i]);
+	/* One reference on the external buffer for all the segments (an
+	 * atomic per segment waits, each time, for the stores to the cold
+	 * segments before it); without the pieces, the payload is copied. */
+	if ((caps & TOE_CAP_SG) && m->nb_segs == 1 && RTE_MBUF_HAS_EXTBUF(m) &&
+	    src.n_segs <= GSO_SHARE_MAX &&
+	    rte_mempool_get_bulk(ctx->pool, (void **)pieces, src.n_segs) == 0) {
+		src.pieces = pieces;
+		rte_mbuf_ext_refcnt_update(m->shinfo, (int16_t)src.n_segs);
+	}
+	for (i = 0; i < RTE_MIN(src.n_segs, (uint16_t)GSO_PF_AHEAD); i++) {
+		gso_seg_prefetch(out[i], priv);
+		if (src.pieces != NULL)
+			__builtin_prefetch(pieces[i], 1, 3);
+	}
 	for (i = 0; i < src.n_segs; i++) {
-		if (i + GSO_PF_AHEAD < src.n_segs)
-			gso_seg_prefetch(out[i + GSO_PF_AHEAD]);
+		if (i + GSO_PF_AHEAD < src.n_segs) {
+			gso_seg_prefetch(out[i + GSO_PF_AHEAD], priv);
+			if (src.pieces != NULL)
+				__builtin_prefetch(pieces[i + GSO_PF_AHEAD], 1, 3);
+		}
 		rte_pktmbuf_reset(out[i]);
 		if (gso_seg_make(ctx, &src, i, partial, out[i]) != 0) {
 			for (uint16_t j = i + 1; j < src.n_segs; j++)
 				rte_pktmbuf_reset(out[j]);
 			rte_pktmbuf_free_bulk(out, src.n_segs);
+			if (src.pieces != NULL && src.attached < src.n_segs) {
+				rte_mbuf_ext_refcnt_update(m->shinfo,
+					(int16_t)-(src.n_segs - src.attached));
+				rte_mempool_put_bulk(ctx->pool,
+						     (void **)pieces + src.attached,
+						     src.n_segs - src.attached);
+			}
 			r = TOE_DROP_NO_MBUF;
 			ret = -ENOMEM;
 			goto drop;
@@ -241,6 +290,8 @@ gso_cut(struct toe_ctx *ctx, uint32_t caps, struct rte_mbuf *m,
 	rte_pktmbuf_free(m);
 	ctx->stats.segmented++;
 	ctx->stats.segments += src.n_segs;
+	if (src.pieces != NULL)
+		ctx->stats.segments_shared += src.n_segs;
 	if (!partial && per_out == 1)
 		ctx->stats.csum_sw += src.n_segs;
 	return src.n_segs;

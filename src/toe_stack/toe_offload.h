@@ -81,6 +81,11 @@ const char *toe_drop_help(enum toe_drop reason);
 #define TOE_CAP_L4_CSUM (1u << 0)       /* completes a partial TCP/UDP checksum */
 #define TOE_CAP_TSO4    (1u << 1)       /* segments TCP over IPv4 */
 #define TOE_CAP_TSO6    (1u << 2)       /* segments TCP over IPv6 */
+/* Takes chains whose mbufs share an external buffer with other frames:
+ * software segmentation of a super-frame in one external buffer (as
+ * rte_vhost dequeues them) then points each segment at its payload there
+ * instead of copying it. */
+#define TOE_CAP_SG      (1u << 3)
 /*
  * The upper 16 bits of caps: how many segments one TSO frame may become at
  * that egress (0: no limit).  A super-frame with more is cut into TSO
@@ -118,6 +123,7 @@ uint32_t toe_caps_from_eth(uint64_t tx_offload_capa);
 	X(csum_sw, "L4 checksums completed in software") \
 	X(segmented, "super-frames split in software") \
 	X(segments, "frames those became") \
+	X(segments_shared, "of those, pointing at the super-frame's buffer instead of a copy of its payload") \
 	X(coalesced, "segments absorbed into a GRO frame") \
 	X(gro_frames, "GRO frames made (2..TOE_GRO_SEGS_MAX segments)") \
 	X(csum_checked, "segments whose checksums GRO verified in software") \
@@ -203,7 +209,9 @@ void toe_count_passed(struct toe_ctx *ctx, uint32_t n);
  * frames of at most that many segments; a partial checksum the egress
  * cannot complete is completed.  Segments
  * carry a partial checksum + RTE_MBUF_F_TX_TCP_CKSUM when caps has
- * TOE_CAP_L4_CSUM, a full one otherwise.  A frame shared with other
+ * TOE_CAP_L4_CSUM, a full one otherwise; with TOE_CAP_SG each is its
+ * headers in a new mbuf chained to one attached to the super-frame's
+ * external buffer, when it has one, else the payload is copied.  A frame shared with other
  * destinations (refcnt > 1, indirect) is copied before it is changed.
  * Every input is consumed; out (not overlapping pkts) receives up to
  * out_cap frames, in order; a frame whose segments do not all fit is

@@ -16,6 +16,7 @@
 
 #include <netinet/in.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 
 #include "toe_frames.h"
@@ -418,8 +419,123 @@ test_gso_pieces_within_limit(void **state)
 	rte_pktmbuf_free(m);
 }
 
+/* rte_vhost's external buffer, as it hands over a super-frame (one of
+ * up to 64 KB with its headroom and shared info): its release counted. */
+static int ext_freed;
+
+static void
+ext_free(void *addr, void *opaque)
+{
+	(void)opaque;
+	rte_free(addr);
+	ext_freed++;
+}
+
+static struct rte_mbuf *
+super_frame_ext(const struct tf_spec *s, uint16_t mss, size_t *len,
+		struct rte_mbuf_ext_shared_info **shinfo)
+{
+	uint16_t buf_len = UINT16_MAX;
+	struct rte_mbuf *m;
+	void *buf;
+
+	*len = tf_build(s, orig);
+	buf = rte_malloc(NULL, buf_len, RTE_CACHE_LINE_SIZE);
+	assert_non_null(buf);
+	*shinfo = rte_pktmbuf_ext_shinfo_init_helper(buf, &buf_len, ext_free,
+						     NULL);
+	assert_non_null(*shinfo);
+	assert_true(buf_len >= *len + RTE_PKTMBUF_HEADROOM);
+	m = rte_pktmbuf_alloc(toe_t.guest);
+	assert_non_null(m);
+	rte_pktmbuf_attach_extbuf(m, buf, rte_malloc_virt2iova(buf), buf_len,
+				  *shinfo);
+	rte_pktmbuf_reset_headroom(m);
+	memcpy(rte_pktmbuf_append(m, (uint16_t)*len), orig, *len);
+	m->ol_flags |= LRO;
+	m->tso_segsz = mss;
+	assert_int_equal(toe_guest_validate(toe_t.ctx, &m, 1), 1);
+	return m;
+}
+
+/* An egress that takes shared buffers: each segment is its headers and
+ * a piece of the super-frame's external buffer, which is released when
+ * the last segment is, not before; everything else as copied segments.
+ * Past GSO_SHARE_MAX segments (MSS 536) the payload is copied and the
+ * buffer released at once. */
+static void
+test_gso_shared_extbuf(void **state)
+{
+	static const struct {
+		int ipv;
+		uint16_t mss;
+		uint32_t caps;
+		bool shared;
+	} c[] = {
+		{ 4, 1448, TOE_CAP_SG | TOE_CAP_L4_CSUM, true },
+		{ 6, 1448, TOE_CAP_SG, true },
+		{ 4, 8948, TOE_CAP_SG, true },
+		{ 4, 536, TOE_CAP_SG | TOE_CAP_L4_CSUM, false },
+	};
+
+	(void)state;
+	for (size_t k = 0; k < RTE_DIM(c); k++) {
+		struct rte_mbuf_ext_shared_info *shinfo;
+		struct tf_spec sp = big(c[k].ipv);
+		struct rte_mbuf *m;
+		struct tf_view ov;
+		uint32_t done = 0;
+		unsigned int avail = rte_mempool_avail_count(toe_t.pool);
+		size_t len;
+		uint16_t n;
+
+		/* what fits one external buffer, headroom and all */
+		sp.payload_len = 60000;
+		ext_freed = 0;
+		m = super_frame_ext(&sp, c[k].mss, &len, &shinfo);
+		tf_view(orig, len, &ov);
+		n = toe_egress_prepare(toe_t.ctx, c[k].caps, &m, 1, out,
+				       RTE_DIM(out));
+		assert_int_equal(n, (ov.payload_len + c[k].mss - 1) / c[k].mss);
+		for (uint16_t i = 0; i < n; i++) {
+			uint32_t size = RTE_MIN((uint32_t)c[k].mss,
+						ov.payload_len - done);
+
+			check_segment(&ov, i, n,
+				      (c[k].caps & TOE_CAP_L4_CSUM) != 0, done,
+				      size);
+			if (c[k].shared) {
+				assert_int_equal(out[i]->nb_segs, 2);
+				assert_true(RTE_MBUF_DIRECT(out[i]));
+				assert_true(RTE_MBUF_HAS_EXTBUF(out[i]->next));
+				assert_ptr_equal(out[i]->next->shinfo, shinfo);
+			} else {
+				assert_false(RTE_MBUF_HAS_EXTBUF(out[i]));
+			}
+			done += size;
+		}
+		assert_memory_equal(whole, orig + ov.payload_off, done);
+		assert_int_equal(toe_ctx_stats(toe_t.ctx)->segments_shared,
+				 c[k].shared ? n : 0);
+		assert_int_equal(ext_freed, c[k].shared ? 0 : 1);
+		if (c[k].shared) {
+			assert_int_equal(rte_mbuf_ext_refcnt_read(shinfo), n);
+			rte_pktmbuf_free_bulk(out, (unsigned int)(n - 1));
+			assert_int_equal(ext_freed, 0);
+			rte_pktmbuf_free(out[n - 1]);
+		} else {
+			rte_pktmbuf_free_bulk(out, n);
+		}
+		assert_int_equal(ext_freed, 1);
+		assert_int_equal(rte_mempool_avail_count(toe_t.pool), avail);
+		toe_ctx_destroy(toe_t.ctx);
+		toe_t.ctx = toe_ctx_create(toe_t.pool, (int)rte_socket_id());
+	}
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, toe_test_setup, toe_test_teardown)
 const struct CMUnitTest toe_gso_tests[] = {
+	T(test_gso_shared_extbuf),
 	T(test_gso_pieces),
 	T(test_gso_pieces_within_limit),
 	T(test_gso_ipv4_mss536),
