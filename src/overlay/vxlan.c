@@ -129,14 +129,23 @@ mix64(uint64_t h)
 uint16_t
 vxlan_src_port(const uint8_t *inner, uint32_t len)
 {
-	uint8_t eth[16] = { 0 };
-	uint64_t h;
+	uint64_t h, a, b;
 	uint32_t l4 = 0, ports;
 	uint8_t proto = 0;
 
-	memcpy(eth, inner, len < ETH_LEN ? len : ETH_LEN);
-	h = load64(eth) * 0x9e3779b97f4a7c15ull +
-	    load64(eth + 8) * 0xc2b2ae3d27d4eb4full + len * (len < ETH_LEN);
+	/* Loaded from the frame itself: loads from a copy just made would
+	 * wait for the stores ahead of them. */
+	if (len >= ETH_LEN) {
+		a = load64(inner);
+		b = load64(inner + ETH_LEN - 8);
+	} else {
+		uint8_t eth[16] = { 0 };
+
+		memcpy(eth, inner, len);
+		a = load64(eth);
+		b = load64(eth + ETH_LEN - 8) + len;
+	}
+	h = a * 0x9e3779b97f4a7c15ull + b * 0xc2b2ae3d27d4eb4full;
 	if (len >= ETH_LEN + IP4_LEN &&
 	    get16(inner + 12) == ETHERTYPE_IPV4 && inner[ETH_LEN] >> 4 == 4) {
 		const uint8_t *ip = inner + ETH_LEN;
