@@ -156,7 +156,10 @@ if [ $INTEGRATION = 1 ]; then
 		"build-asan:test_owner.sh"
 		"build-asan:test_reload.sh"
 		"build-asan:test_toe_netns.sh"
-		"build-asan:test_overlay.sh"
+		# the overlay's session with etcd, and its tunnel with shared
+		# segments and the NIC's inner checksums
+		"build-asan:test_cluster_etcd.sh"
+		"build-asan:test_overlay_csum.sh"
 	)
 	for entry in "${INTEGRATION_TESTS[@]}"; do
 		dir=${entry%%:*} t=${entry#*:} suffix=
