@@ -46,9 +46,10 @@ dp_vhost_up(void *arg, int vid)
 	struct dp *dp = port->dp;
 
 	/* What this guest takes as it is; the TOE does the rest for it.  The
-	 * library does not check this: it writes whatever mbuf flags say. */
-	atomic_store_explicit(&port->caps, port->cfg->offloads ?
-			      toe_caps_from_virtio(vhost_features(vid)) : 0,
+	 * library does not check this: it writes whatever mbuf flags say.
+	 * rte_vhost's enqueue takes chains whatever the guest negotiated. */
+	atomic_store_explicit(&port->caps, TOE_CAP_SG | (port->cfg->offloads ?
+			      toe_caps_from_virtio(vhost_features(vid)) : 0),
 			      memory_order_relaxed);
 	/* Pairs with the acquire load of vid in the workers. */
 	atomic_store_explicit(&port->vid, vid, memory_order_release);
@@ -165,9 +166,9 @@ dp_uplink_tso(const struct rte_eth_dev_info *info)
 }
 
 /*
- * What this PMD does for frames inside a VXLAN encapsulation.  TOE_CAP_SG
- * when it takes chains: software segments then share the super-frame's
- * buffer.  TOE_CAP_L4_CSUM when it completes their inner L4 checksum,
+ * What this PMD does for frames inside a VXLAN encapsulation, given what
+ * it does for plain ones (caps): TOE_CAP_SG as for those, and
+ * TOE_CAP_L4_CSUM when it completes their inner L4 checksum,
  * which only virtio's offload does as vtoed asks: the device sums from
  * csum_start to the end, wherever that is, and the PMD puts csum_start at
  * l2_len + l3_len (it ignores DPDK's outer_l2/l3_len), so the whole outer
@@ -177,10 +178,8 @@ dp_uplink_tso(const struct rte_eth_dev_info *info)
 static uint32_t
 dp_uplink_tnl_caps(const struct rte_eth_dev_info *info, uint32_t caps)
 {
-	uint32_t tnl = 0;
+	uint32_t tnl = caps & TOE_CAP_SG;
 
-	if (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS)
-		tnl |= TOE_CAP_SG;
 	if (info->driver_name != NULL && (caps & TOE_CAP_L4_CSUM) &&
 	    (strcmp(info->driver_name, "net_virtio_user") == 0 ||
 	     strcmp(info->driver_name, "net_virtio") == 0))
@@ -216,6 +215,12 @@ dp_uplink_open(struct dp *dp, struct dp_port *port)
 	conf.txmode.offloads = info.tx_offload_capa &
 		(RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
 	caps = toe_caps_from_eth(conf.txmode.offloads);
+	/* A NIC that takes chains gets software segments that share the
+	 * super-frame's buffer. */
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) {
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+		caps |= TOE_CAP_SG;
+	}
 	tso = dp_uplink_tso(&info);
 	port->nic_ip_csum = false;
 	if (tso != 0) {
@@ -227,8 +232,6 @@ dp_uplink_open(struct dp *dp, struct dp_port *port)
 		caps |= tso;
 	}
 	tnl = dp_uplink_tnl_caps(&info, caps);
-	if (tnl & TOE_CAP_SG)
-		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	atomic_store_explicit(&port->caps, caps, memory_order_relaxed);
 	atomic_store_explicit(&port->tnl_caps, tnl, memory_order_relaxed);
 	DP_LOG(INFO, "uplink %s: %s does %s%s%s%s (at most %u segments per TSO frame)\n",

@@ -81,10 +81,11 @@ const char *toe_drop_help(enum toe_drop reason);
 #define TOE_CAP_L4_CSUM (1u << 0)       /* completes a partial TCP/UDP checksum */
 #define TOE_CAP_TSO4    (1u << 1)       /* segments TCP over IPv4 */
 #define TOE_CAP_TSO6    (1u << 2)       /* segments TCP over IPv6 */
-/* Takes chains whose mbufs share an external buffer with other frames:
- * software segmentation of a super-frame in one external buffer (as
- * rte_vhost dequeues them) then points each segment at its payload there
- * instead of copying it. */
+/* Takes chains whose mbufs share an external buffer with other frames
+ * (rte_vhost's enqueue; a NIC with multi-segment transmit): software
+ * segmentation of a super-frame in one external buffer (as rte_vhost
+ * dequeues them) then points each segment at its payload there instead
+ * of copying it. */
 #define TOE_CAP_SG      (1u << 3)
 /*
  * The upper 16 bits of caps: how many segments one TSO frame may become at

@@ -23,7 +23,8 @@
 #    dequeue/enqueue (one external buffer per super-frame), nothing
 #    passed directly, the same result at the sink.
 # 3. vm2 without offloads: the direct path leaves the frames to the
-#    library path (direct_stops.caps), which cuts them in software for vm2;
+#    library path (direct_stops.caps), which cuts them in software for vm2
+#    into segments that point into the super-frames' buffers;
 #    the sink gets MSS-sized segments, byte-exact, in order, none lost:
 #    8 frames' segments (360) fit vm2's ring, and the ~45 segments of one
 #    frame are handed to rte_vhost 32 at a time without counting as
@@ -92,7 +93,7 @@ round() {
 	s=$(ctl --json stats)
 	wait "$gpid"; rc=$?
 	log "$label: tso-gen exit $rc: $(tr '\n' ' ' <"$out") $(tail -3 "$out.err" | tr '\n' ' ')"
-	log "$label: $(jq -c '[(.result.ports // .ports)[] | {name, rx_packets, tx_packets, direct, direct_stops: (.direct_stops | with_entries(select(.value > 0))), drops: (.drops | with_entries(select(.value > 0))), offload: (.offload | {validated, passed, segmented, segments, coalesced, gro_frames, csum_checked, csum_bad, drops})}]' <<<"$s" 2>/dev/null)"
+	log "$label: $(jq -c '[(.result.ports // .ports)[] | {name, rx_packets, tx_packets, direct, direct_stops: (.direct_stops | with_entries(select(.value > 0))), drops: (.drops | with_entries(select(.value > 0))), offload: (.offload | {validated, passed, segmented, segments, segments_shared, coalesced, gro_frames, csum_checked, csum_bad, drops})}]' <<<"$s" 2>/dev/null)"
 	rxf=$(num "$(fact rx_frames "$out")"); sup=$(num "$(fact rx_super "$out")")
 	vrx=$(num "$(stat_of "$s" vm1.0 .rx_packets)")
 	check "$label: tso-gen exits 0 (got $rc)" test "$rc" = 0
@@ -129,6 +130,12 @@ round() {
 			test "$sup" = 0
 		check "no-offload: cut in software for vm2 (segmented $(stat_of "$s" vm2.0 .offload.segmented))" \
 			test "$(num "$(stat_of "$s" vm2.0 .offload.segmented)")" -gt 0
+		# rte_vhost's dequeue puts each super-frame in one external
+		# buffer: every segment points into it (rte_vhost's enqueue
+		# takes chains), none copies its payload
+		check "no-offload: the segments shared the super-frames' buffers (segments_shared $(stat_of "$s" vm2.0 .offload.segments_shared) of $(stat_of "$s" vm2.0 .offload.segments))" \
+			test "$(num "$(stat_of "$s" vm2.0 .offload.segments_shared)")" -gt 0 -a \
+			"$(stat_of "$s" vm2.0 .offload.segments_shared)" = "$(stat_of "$s" vm2.0 .offload.segments)"
 		check "no-offload: left to the library path as the receiver lacks TSO (direct_stops.caps $(stat_of "$s" vm1.0 .direct_stops.caps), passed $(stat_of "$s" vm1.0 .offload.passed))" \
 			test "$(num "$(stat_of "$s" vm1.0 .direct_stops.caps)")" -gt 0 -a "$(stat_of "$s" vm1.0 .offload.passed)" = 0 ;;
 	esac
