@@ -102,14 +102,9 @@ vms:
 EOF
 
 # ------------------------------------------------------------------ helpers
-num() { [[ $1 =~ ^[0-9]+$ ]] && echo "$1" || echo -1000000; }  # a counter, or absurd
 # n_feats STATS PORT: how many of CSUM, HOST_TSO4, GUEST_TSO4 the port negotiated
 n_feats() {
 	stat_of "$1" "$2" '[.feature_names[]? | select(. == "CSUM" or . == "HOST_TSO4" or . == "GUEST_TSO4")] | length'
-}
-# off_drops STATS PORT: offload-related drops of a port (vtoed's and the TOE's)
-off_drops() {
-	stat_of "$1" "$2" '((.drops.offload_bad // 0) + (.drops.offload_egress // 0) + ([.offload.drops[]?] | add // 0))'
 }
 send_line() { guest_log "$1" | grep "^E2E SEND to=$2 " | head -1; }
 sink_md5s() { guest_log "$1" | sed -n 's/^E2E SINK md5=\([0-9a-f]*\).*/\1/p'; }

@@ -56,8 +56,6 @@ gen() {
 		-- --dst "$VM2_MAC" --warmup 1 --duration 3 --link-timeout 30 --check "$@" >"$out" 2>"$out.err"
 }
 fact() { sed -n "s/^$1 //p" "$2" | head -1; }  # WHAT FILE
-num() { [[ $1 =~ ^[0-9]+$ ]] && echo "$1" || echo -1; }
-
 # tso_config DIRECT VM1_OFFLOADS VM2_OFFLOADS: $CONF, both ports vhost-user
 # clients of tso-gen's sockets
 tso_config() {

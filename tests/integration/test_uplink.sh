@@ -79,7 +79,6 @@ learned_age() {
 		and .port == "up0" and .type == "learned") | .age_s' <<<"$1" 2>/dev/null | head -1
 }
 in_flight() { jq -r '(.result? // .) | .totals.in_flight' <<<"$(stats)" 2>/dev/null; }
-num() { [[ $1 =~ ^[0-9]+$ ]] && echo "$1" || echo -1000000; }  # a counter, or absurd
 guest_rx() { guest_log vm1 | sed -n 's/^E2E RX packets=\([0-9]*\).*/\1/p' | tail -1; }
 guest_rx_above() { local n; n=$(guest_rx); [ -n "$n" ] && [ "$n" -gt "$1" ]; }
 port_summary() {

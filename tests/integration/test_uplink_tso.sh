@@ -40,10 +40,6 @@ need_binaries "$VTOED" "$VTOECTL"
 need_hugepages 512
 guest_prepare
 
-num() { [[ $1 =~ ^[0-9]+$ ]] && echo "$1" || echo -1000000; }
-off_drops() {
-	stat_of "$1" "$2" '((.drops.offload_bad // 0) + (.drops.offload_egress // 0) + ([.offload.drops[]?] | add // 0))'
-}
 pctl() { timeout 10 "$VTOECTL" --socket "$PEER_CTL" "$@"; }
 
 # ------------------------------------------------------------------- peer

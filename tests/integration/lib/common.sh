@@ -213,6 +213,12 @@ inject_pair() {
 fact() { sed -n "s/^$1 $2 //p" "$3" | head -1; }
 # stat_of JSON PORT FIELD: one counter of one port from `vtoectl --json stats`.
 stat_of() { jq -r --arg p "$2" ".result.ports[]? // .ports[]? | select(.name == \$p) | $3" <<<"$1" 2>/dev/null | head -1; }
+# num VALUE: a counter, or -1000000 when it is not one (fails every check)
+num() { [[ $1 =~ ^[0-9]+$ ]] && echo "$1" || echo -1000000; }
+# off_drops STATS PORT: offload-related drops of a port (vtoed's and the TOE's)
+off_drops() {
+	stat_of "$1" "$2" '((.drops.offload_bad // 0) + (.drops.offload_egress // 0) + ([.offload.drops[]?] | add // 0))'
+}
 port_stat() { stat_of "$(ctl --json stats 2>/dev/null)" "$1" "$2"; }  # PORT FIELD
 ports_up() {  # $@ port names
 	local s p; s=$(ctl --json stats 2>/dev/null) || return 1
