@@ -122,6 +122,7 @@ dp_create(const struct cfg *cfg)
 	dp->intr = cfg->poll == CFG_POLL_INTERRUPT;
 	dp->tsc_hz = rte_get_tsc_hz();
 	atomic_init(&dp->stop, false);
+	pthread_mutex_init(&dp->cap_view_lock, NULL);
 
 	memset(dp->net_of_vlan, 0xff, sizeof(dp->net_of_vlan));
 	dp->n_nets = (uint16_t)cfg->n_networks;

@@ -393,6 +393,10 @@ int dp_capture_info(struct dp *dp, int id, struct dp_capture_info *info);
 /* Its client still follows capture id: it is not orphaned.  -ENOENT. */
 int dp_capture_keep(struct dp *dp, int id);
 unsigned int dp_capture_list(struct dp *dp, int *ids, unsigned int max);
+/* Any thread: up to max captures as the main thread last saw them (at
+ * every turn while one runs, and as one starts or ends). */
+unsigned int dp_capture_values(struct dp *dp, struct dp_capture_info *out,
+			       unsigned int max);
 /* A capture runs: the main loop should turn every few milliseconds. */
 bool dp_capture_running(const struct dp *dp);
 

@@ -247,6 +247,8 @@ cap_free(struct dp_capture *c)
 	rte_free(c);
 }
 
+static void cap_view_publish(struct dp *dp);
+
 /* Stop the taps, write the rest, close the file: the capture is done and
  * only its record stays (for the client's last look). */
 static void
@@ -280,6 +282,7 @@ cap_finish(struct dp *dp, struct dp_capture *c, const char *why)
 	DP_LOG(INFO, "capture %d of %s ended (%s): %" PRIu64 " frame(s) written, %" PRIu64 " lost\n",
 	       c->id, port->name, c->why, c->written,
 	       atomic_load(&c->lost) + c->lost_main);
+	cap_view_publish(dp);
 }
 
 static void
@@ -289,6 +292,7 @@ cap_release(struct dp *dp, struct dp_capture *c)
 		if (dp->captures[i] == c)
 			dp->captures[i] = NULL;
 	cap_free(c);
+	cap_view_publish(dp);
 }
 
 int
@@ -408,6 +412,7 @@ dp_capture_start(struct dp *dp, const struct dp_capture_req *req,
 	       c->dirs & DP_CAP_RX ? "rx " : "", c->dirs & DP_CAP_TX ? "tx " : "",
 	       c->dirs & DP_CAP_DROPS ? "drops" : "", snaplen,
 	       c->filter != NULL ? ", filter " : "", c->filter_text);
+	cap_view_publish(dp);
 	return c->id;
 fail:
 	cap_free(c);
@@ -451,6 +456,38 @@ dp_capture_info(struct dp *dp, int id, struct dp_capture_info *info)
 	snprintf(info->filter, sizeof(info->filter), "%s", c->filter_text);
 	snprintf(info->why, sizeof(info->why), "%s", c->why);
 	return 0;
+}
+
+/* The main thread's view of its captures, copied for other threads. */
+static void
+cap_view_publish(struct dp *dp)
+{
+	struct dp_capture_info v[DP_CAPTURES_MAX];
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < DP_CAPTURES_MAX; i++)
+		if (dp->captures[i] != NULL &&
+		    dp_capture_info(dp, dp->captures[i]->id, &v[n]) == 0)
+			n++;
+	if (n == 0 && dp->n_cap_view == 0)
+		return;         /* the main thread is its only writer */
+	pthread_mutex_lock(&dp->cap_view_lock);
+	memcpy(dp->cap_view, v, n * sizeof(v[0]));
+	dp->n_cap_view = n;
+	pthread_mutex_unlock(&dp->cap_view_lock);
+}
+
+unsigned int
+dp_capture_values(struct dp *dp, struct dp_capture_info *out,
+		  unsigned int max)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&dp->cap_view_lock);
+	n = RTE_MIN(max, dp->n_cap_view);
+	memcpy(out, dp->cap_view, n * sizeof(out[0]));
+	pthread_mutex_unlock(&dp->cap_view_lock);
+	return n;
 }
 
 int
@@ -510,6 +547,7 @@ dp_capture_poll(struct dp *dp)
 		else if (cap_file_flush(c->file) != 0)
 			cap_finish(dp, c, "error");
 	}
+	cap_view_publish(dp);
 }
 
 void

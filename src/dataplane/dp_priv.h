@@ -3,6 +3,7 @@
 #ifndef VTOE_DP_PRIV_H
 #define VTOE_DP_PRIV_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -518,6 +519,11 @@ struct dp {
 
 	/* Main thread: packet captures, running and just ended. */
 	struct dp_capture *captures[DP_CAPTURES_MAX];
+	/* What the main thread last saw of them, for the telemetry thread
+	 * (dp_capture_values). */
+	pthread_mutex_t cap_view_lock;
+	struct dp_capture_info cap_view[DP_CAPTURES_MAX];
+	unsigned int n_cap_view;
 	int capture_ids;
 };
 

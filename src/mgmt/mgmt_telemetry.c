@@ -401,7 +401,43 @@ tel_cluster(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* Running and just-ended captures, keyed by id: their port and counters. */
+static int
+tel_captures(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dp *dp = atomic_load(&tel_dp);
+	struct dp_capture_info ci[DP_CAPTURES_MAX];
+	unsigned int n;
+
+	(void)cmd;
+	(void)params;
+	if (dp == NULL)
+		return -ENODEV;
+	n = dp_capture_values(dp, ci, DP_CAPTURES_MAX);
+	rte_tel_data_start_dict(d);
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_tel_data *c = rte_tel_data_alloc();
+		char id[16];
+
+		if (c == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_dict(c);
+		rte_tel_data_add_dict_string(c, "port", ci[i].port);
+		rte_tel_data_add_dict_string(c, "state",
+					     ci[i].done ? "ended" : "running");
+		rte_tel_data_add_dict_u64(c, "seen", ci[i].seen);
+		rte_tel_data_add_dict_u64(c, "filtered", ci[i].filtered);
+		rte_tel_data_add_dict_u64(c, "written", ci[i].written);
+		rte_tel_data_add_dict_u64(c, "lost", ci[i].lost);
+		rte_tel_data_add_dict_u64(c, "bytes", ci[i].bytes);
+		snprintf(id, sizeof(id), "%d", ci[i].id);
+		rte_tel_data_add_dict_container(d, id, c, 0);
+	}
+	return 0;
+}
+
 TEL_GUARDED(tel_cluster)
+TEL_GUARDED(tel_captures)
 TEL_GUARDED(tel_ports)
 TEL_GUARDED(tel_toe)
 TEL_GUARDED(tel_stats)
@@ -425,6 +461,8 @@ mgmt_telemetry_register(struct dp *dp)
 				       "The overlay and its cluster directory in etcd: state, counters, vxlan drops") != 0 ||
 	    rte_telemetry_register_cmd("/vtoe/toe", tel_toe_guarded,
 			"TOE endpoint of a VM port: lease, counters, drops by reason. Parameters: port name") != 0 ||
+	    rte_telemetry_register_cmd("/vtoe/captures", tel_captures_guarded,
+			"Packet captures running or just ended, by id: port, state, seen/filtered/written/lost frames, file bytes. Takes no parameters") != 0 ||
 	    rte_telemetry_register_cmd("/vtoe/fdb", tel_fdb_guarded,
 			"MAC table, one \"MAC PORT TYPE\" string per entry. Takes no parameters") != 0)
 		return -EINVAL;

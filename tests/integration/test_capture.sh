@@ -91,6 +91,17 @@ for direct in on off; do
 	check "filter, direct path $direct: the other 300 counted as filtered out" \
 		grep -q "300 filtered out" "$WORK/filt.err"
 done
+# the last of them through DPDK telemetry, as vtoectl lists it (an ended
+# capture's record stays a few seconds)
+PREFIX=$(sed -n 's/^eal: {file_prefix: \(.*\)}/\1/p' "$CONF")
+T=$(echo /vtoe/captures | timeout 10 dpdk-telemetry.py -f "$PREFIX" 2>/dev/null |
+	jq -c 'select(type == "object" and has("/vtoe/captures")) | .["/vtoe/captures"]' | tail -1)
+L=$(ctl --json capture --list)
+id=$(jq -r '[.[] | select(.port == "vm1.0")] | last | .id' <<<"$L")
+tv=$(jq -c --arg i "$id" '.[$i] | [.port, .state, .seen, .filtered, .written, .lost]' <<<"$T" 2>/dev/null)
+lv=$(jq -c --argjson i "$id" '.[] | select(.id == $i) | [.port, (if .done then "ended" else "running" end), .seen, .filtered, .written, .lost]' <<<"$L" 2>/dev/null)
+check "telemetry /vtoe/captures shows capture $id as vtoectl lists it ($tv; vtoectl $lv)" \
+	test -n "$tv" -a "$tv" = "$lv" -a "$(jq -r --arg i "$id" '.[$i].written' <<<"$T")" = 200
 
 # 3. snaplen
 capture snap --direction tx --snaplen 64 --count 100 -w "$WORK/snap.pcapng" vm2.0
