@@ -142,7 +142,10 @@ dp_vxlan_rx(struct dp_worker *w, uint16_t in, struct rte_mbuf *m,
 	rte_pktmbuf_adj(m, rx.inner_off);
 	if (rte_pktmbuf_pkt_len(m) > rx.inner_len)
 		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - rx.inner_len));
-	m->ol_flags = 0;
+	/* The NIC's flags were the outer frame's; what kind of buffer holds
+	 * it (a PMD's external or attached one) stays, or the free would
+	 * give a foreign buffer to the pool. */
+	m->ol_flags &= RTE_MBUF_F_EXTERNAL | RTE_MBUF_F_INDIRECT;
 	w->ovl.decap++;
 	*net = (uint16_t)nn;
 	return 1;
