@@ -5,9 +5,12 @@
  * random guest metadata, with real mbufs (EAL in memory, no hugepages, as
  * tests/eal does).  Input: 16 bytes of metadata (see struct meta), then
  * the frame.  The frame is an mbuf chain of seg bytes per mbuf whose
- * headroom and tailroom are poisoned under ASan.
+ * headroom and tailroom are poisoned under ASan, or one mbuf with an
+ * external buffer as rte_vhost makes for large frames (and the egress
+ * may take segments sharing it, TOE_CAP_SG).
  *
- * Invariant: no crash, no read outside the frame, no mbuf leaked;
+ * Invariant: no crash, no read outside the frame, no mbuf or external
+ * buffer leaked;
  * toe_parse on the chain and toe_parse_bytes on its first bytes agree,
  * and what they return lies inside the frame; no IPv4 header checksum
  * that was right is made wrong; toe_vnet_check returns the
@@ -29,6 +32,7 @@
 #include <netinet/in.h>
 #include <rte_eal.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_net.h>
@@ -63,7 +67,10 @@ struct meta {
 				 * bits 1-2: which mbuf flags */
 	uint8_t caps;           /* bits 0-2 TOE_CAP_*; bits 3-7: TSO segs */
 	uint8_t seg;            /* bytes per mbuf / 8, 0: as many as fit */
-	uint8_t gro_caps;
+	uint8_t gro_caps;       /* bits 0-2 TOE_CAP_* of the GRO receiver;
+				 * bit 3: the egress takes shared chains
+				 * (TOE_CAP_SG); bit 4: the frame comes in
+				 * an external buffer, as rte_vhost's */
 	uint16_t mss;           /* tso_segsz / gso_size */
 	uint8_t l2, l3, l4;     /* legacy flags: the lengths claimed */
 	uint8_t vh[7];          /* flags, gso_type, hdr_len, csum_start,
@@ -103,6 +110,44 @@ chain_make(const uint8_t *buf, uint32_t len, uint32_t seg)
 	struct rte_mbuf *m = tf_mbuf(guest, buf, len, seg);
 
 	FUZZ_CHECK(m != NULL);
+	return m;
+}
+
+/* External buffers not released yet. */
+static unsigned int ext_live;
+
+static void
+ext_free(void *addr, void *opaque)
+{
+	(void)opaque;
+	rte_free(addr);
+	ext_live--;
+}
+
+/* buf in one external buffer, as rte_vhost dequeues a large frame; NULL
+ * when it would not fit one (64 KB with headroom and shared info). */
+static struct rte_mbuf *
+ext_make(const uint8_t *b, uint32_t len)
+{
+	struct rte_mbuf_ext_shared_info *shinfo;
+	uint32_t want = RTE_PKTMBUF_HEADROOM + len + 2 * RTE_CACHE_LINE_SIZE;
+	uint16_t buf_len;
+	struct rte_mbuf *m;
+	void *p;
+
+	if (want > UINT16_MAX)
+		return NULL;
+	buf_len = (uint16_t)want;
+	p = rte_malloc(NULL, buf_len, RTE_CACHE_LINE_SIZE);
+	FUZZ_CHECK(p != NULL);
+	shinfo = rte_pktmbuf_ext_shinfo_init_helper(p, &buf_len, ext_free, NULL);
+	m = rte_pktmbuf_alloc(guest);
+	FUZZ_CHECK(shinfo != NULL && m != NULL);
+	rte_pktmbuf_attach_extbuf(m, p, rte_malloc_virt2iova(p), buf_len, shinfo);
+	rte_pktmbuf_reset_headroom(m);
+	FUZZ_CHECK(rte_pktmbuf_append(m, (uint16_t)len) != NULL);
+	memcpy(rte_pktmbuf_mtod(m, uint8_t *), b, len);
+	ext_live++;
 	return m;
 }
 
@@ -246,7 +291,8 @@ static struct rte_mbuf *outs[OUT_MAX];
 static void
 egress_and_gro(struct rte_mbuf *m, const struct meta *mt)
 {
-	uint32_t caps = (mt->caps & 7) | TOE_CAP_TSO_SEGS(mt->caps >> 3);
+	uint32_t caps = (mt->caps & 7) | TOE_CAP_TSO_SEGS(mt->caps >> 3) |
+			(mt->gro_caps & 8 ? TOE_CAP_SG : 0);
 	uint32_t gro_caps = mt->gro_caps & 7;
 	uint32_t len = linear(m, buf), wn = 0, gn = 0, seq = 0;
 	bool tcp = payload_append(buf, len, want, &wn, &seq, true);
@@ -342,7 +388,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_hdrs(&h, len);
 	ip_ok_in = r == TOE_DROP_NONE && ip4_csum_ok(data, &h);
 	/* at most 512 mbufs a frame: the guest pool holds 1023 */
-	m = chain_make(data, len, RTE_MAX((uint32_t)mt.seg * 8, (len + 511) / 512));
+	m = len > 0 && (mt.gro_caps & 16) ? ext_make(data, len) : NULL;
+	if (m == NULL)
+		m = chain_make(data, len,
+			       RTE_MAX((uint32_t)mt.seg * 8, (len + 511) / 512));
 	r2 = toe_parse(m, &h2, hdr2);
 	FUZZ_CHECK(r == r2);
 	FUZZ_CHECK(memcmp(hdr2, data, RTE_MIN(len, (uint32_t)TOE_HDR_MAX)) == 0);
@@ -374,18 +423,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK((needs & ~(uint32_t)(TOE_CAP_L4_CSUM |
 				    TOE_CAP_TSO4 | TOE_CAP_TSO6)) == 0);
 	} else {
+		/* the buffer's kind is the mbuf's, not the guest's to claim */
+		const uint64_t ext = m->ol_flags & RTE_MBUF_F_EXTERNAL;
+
 		switch ((mt.mode >> 1) & 3) {
 		case 0:
 			break;
 		case 1:
-			m->ol_flags = RTE_MBUF_F_RX_LRO | RTE_MBUF_F_RX_L4_CKSUM_NONE;
+			m->ol_flags = ext | RTE_MBUF_F_RX_LRO |
+				      RTE_MBUF_F_RX_L4_CKSUM_NONE;
 			m->tso_segsz = mt.mss;
 			break;
 		case 2:
-			m->ol_flags = RTE_MBUF_F_RX_L4_CKSUM_NONE;
+			m->ol_flags = ext | RTE_MBUF_F_RX_L4_CKSUM_NONE;
 			break;
 		case 3:
-			m->ol_flags = (mt.mode & 0x10 ? RTE_MBUF_F_TX_TCP_SEG : 0) |
+			m->ol_flags = ext |
+				      (mt.mode & 0x10 ? RTE_MBUF_F_TX_TCP_SEG : 0) |
 				      (mt.mode & 0x20 ? RTE_MBUF_F_TX_IPV6 :
 							RTE_MBUF_F_TX_IPV4) |
 				      ((uint64_t)(mt.mode >> 6) << 52);
@@ -404,5 +458,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* every mbuf went back (the guest's stay poisoned until reused) */
 	FUZZ_CHECK(rte_mempool_avail_count(guest) == gavail);
 	FUZZ_CHECK(rte_mempool_avail_count(pool) == avail);
+	/* and every external buffer, once no segment points into it */
+	FUZZ_CHECK(ext_live == 0);
 	return 0;
 }
