@@ -3,8 +3,9 @@
  * Egress side of the offload layer: fit canonical frames to what one
  * destination can do.  A TCP super-frame is cut into MSS segments in
  * software (TCP over IPv4 and IPv6; headers copied and patched, payload
- * copied into fresh mbufs, or shared where the egress takes that) when the destination cannot segment it; a
- * partial checksum is completed (toe_csum.c) when it cannot do that.
+ * copied into fresh mbufs, or shared where the egress takes that) when
+ * the destination cannot segment it; a partial checksum is completed
+ * (toe_csum.c) when it cannot do that.
  * Per segment: RFC 9293 §3.4 sequence numbers, RFC 6864 IPv4 IDs, FIN and
  * PSH on the last segment only, CWR on the first only (RFC 3168 §6.1.2).
  */
