@@ -432,13 +432,10 @@ dp_capture_stop(struct dp *dp, int id)
 	return 0;
 }
 
-int
-dp_capture_info(struct dp *dp, int id, struct dp_capture_info *info)
+static void
+cap_info(const struct dp *dp, const struct dp_capture *c,
+	 struct dp_capture_info *info)
 {
-	struct dp_capture *c = cap_find(dp, id);
-
-	if (c == NULL)
-		return -ENOENT;
 	*info = (struct dp_capture_info){
 		.id = c->id,
 		.dirs = c->dirs,
@@ -455,6 +452,16 @@ dp_capture_info(struct dp *dp, int id, struct dp_capture_info *info)
 	snprintf(info->port, sizeof(info->port), "%s", dp->ports[c->port].name);
 	snprintf(info->filter, sizeof(info->filter), "%s", c->filter_text);
 	snprintf(info->why, sizeof(info->why), "%s", c->why);
+}
+
+int
+dp_capture_info(struct dp *dp, int id, struct dp_capture_info *info)
+{
+	struct dp_capture *c = cap_find(dp, id);
+
+	if (c == NULL)
+		return -ENOENT;
+	cap_info(dp, c, info);
 	return 0;
 }
 
@@ -466,9 +473,8 @@ cap_view_publish(struct dp *dp)
 	unsigned int n = 0;
 
 	for (unsigned int i = 0; i < DP_CAPTURES_MAX; i++)
-		if (dp->captures[i] != NULL &&
-		    dp_capture_info(dp, dp->captures[i]->id, &v[n]) == 0)
-			n++;
+		if (dp->captures[i] != NULL)
+			cap_info(dp, dp->captures[i], &v[n++]);
 	if (n == 0 && dp->n_cap_view == 0)
 		return;         /* the main thread is its only writer */
 	pthread_mutex_lock(&dp->cap_view_lock);
