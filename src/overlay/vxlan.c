@@ -80,6 +80,15 @@ mac_is_zero(const uint8_t mac[6])
 	return (mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]) == 0;
 }
 
+/* A sum of 16-bit words folded to 16 bits with end-around carry. */
+static uint16_t
+fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
 /* The one's complement sum of len (even) bytes, folded (RFC 1071). */
 static uint16_t
 csum_fold(const uint8_t *p, uint32_t len)
@@ -88,9 +97,7 @@ csum_fold(const uint8_t *p, uint32_t len)
 
 	for (uint32_t i = 0; i + 1 < len; i += 2)
 		sum += get16(p + i);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
+	return fold(sum);
 }
 
 /*
@@ -196,8 +203,6 @@ vxlan_encap(uint8_t out[VXLAN_OUTER_LEN], const struct vxlan_tun *t,
 	sum = 0x4500u + ip_len + IP4_DF + (VXLAN_TTL << 8 | IPPROTO_UDP_) +
 	      get16(t->src_ip) + get16(t->src_ip + 2) +
 	      get16(t->dst_ip) + get16(t->dst_ip + 2);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
 
 	memcpy(out, t->dst_mac, 6);
 	memcpy(out + 6, t->src_mac, 6);
@@ -212,7 +217,7 @@ vxlan_encap(uint8_t out[VXLAN_OUTER_LEN], const struct vxlan_tun *t,
 	put16(ip + 6, IP4_DF);
 	ip[8] = VXLAN_TTL;
 	ip[9] = IPPROTO_UDP_;
-	put16(ip + 10, (uint16_t)~sum);
+	put16(ip + 10, (uint16_t)~fold(sum));
 	memcpy(ip + 12, t->src_ip, 4);
 	memcpy(ip + 16, t->dst_ip, 4);
 
