@@ -158,7 +158,7 @@ check "a second capture of a port refused (exit $rc: $out)" test "$rc" = 1 -a -n
 kill -INT "$CAP_PID"; wait "$CAP_PID"
 
 stats=$(ctl --json stats)
-check "the books balance (in_flight $(jq .totals.in_flight <<<"$stats"))" test "$(jq .totals.in_flight <<<"$stats")" = 0
+check_books vtoed "$stats"
 vtoed_stop TERM
 check "vtoed exits 0" test $? = 0
 t_finish

@@ -32,12 +32,7 @@ source "$(dirname "$0")/lib/overlay.sh"
 
 GUEST_SECS=${VTOE_GUEST_SECS:-300}
 TTL=$OVL_TTL
-need_root
-need_binaries "$VTOED" "$VTOECTL" "$VTOE_INJECT"
-need_hugepages 512
-etcd_available || skip_all "etcd-server is not installed (scripts/setup.sh installs it)"
-command -v jq >/dev/null || skip_all "jq missing"
-guest_prepare
+ovl_need "$VTOE_INJECT"
 
 ovl_underlay a b c
 etcd_cluster_start 3 $((23000 + $$ % 1000 * 2)) || { dump_log "$WORK/etcd-1.log"; die "etcd cluster did not come up"; }

@@ -29,12 +29,7 @@ GUEST_SECS=${VTOE_GUEST_SECS:-120}
 MB=${VTOE_OVERLAY_CSUM_MB:-8}
 G1M=52:54:00:0a:01:01 G2M=52:54:00:0b:01:01
 
-need_root
-need_binaries "$VTOED" "$VTOECTL"
-need_hugepages 512
-etcd_available || skip_all "etcd-server is not installed (scripts/setup.sh installs it)"
-command -v jq >/dev/null || skip_all "jq missing"
-guest_prepare
+ovl_need
 
 etcd_cluster_start 1 $((24000 + $$ % 1000 * 2)) || { dump_log "$WORK/etcd-1.log"; die "etcd did not come up"; }
 
@@ -101,8 +96,8 @@ done
 for p in up0 g2.0; do
 	check "host-b: no offload or tunnel MTU drops on $p ($(tnl_drops "$SB" $p))" test "$(tnl_drops "$SB" $p)" = 0
 done
-check "host-a's books balance (in_flight $(jq .totals.in_flight <<<"$SA"))" test "$(jq .totals.in_flight <<<"$SA")" = 0
-check "host-b's books balance (in_flight $(jq .totals.in_flight <<<"$SB"))" test "$(jq .totals.in_flight <<<"$SB")" = 0
+check_books host-a "$SA"
+check_books host-b "$SB"
 
 guest_stop g1; guest_stop g2
 stop_host a; rc=$?

@@ -23,12 +23,7 @@ PINGI=0.02
 GUEST_RUN=55
 GUEST_SECS=$((GUEST_RUN + 120))
 QMP="python3 $(dirname "$0")/lib/qmp.py"
-need_root
-need_binaries "$VTOED" "$VTOECTL"
-need_hugepages 512
-etcd_available || skip_all "etcd-server is not installed (scripts/setup.sh installs it)"
-command -v jq >/dev/null || skip_all "jq missing"
-guest_prepare
+ovl_need
 
 ovl_underlay a b c
 etcd_cluster_start 1 $((25000 + $$ % 1000 * 2)) || { dump_log "$WORK/etcd-1.log"; die "etcd did not come up"; }

@@ -112,8 +112,8 @@ done
 for p in wire vm2.0; do
 	check "peer: no offload drops on $p ($(off_drops "$P" $p))" test "$(off_drops "$P" $p)" = 0
 done
-check "host's books balance (in_flight $(jq .totals.in_flight <<<"$S"))" test "$(jq .totals.in_flight <<<"$S")" = 0
-check "peer's books balance (in_flight $(jq .totals.in_flight <<<"$P"))" test "$(jq .totals.in_flight <<<"$P")" = 0
+check_books host "$S"
+check_books peer "$P"
 
 guest_stop vm1; guest_stop vm2
 vtoed_stop TERM; rc=$?

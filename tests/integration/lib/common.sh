@@ -215,6 +215,11 @@ fact() { sed -n "s/^$1 $2 //p" "$3" | head -1; }
 stat_of() { jq -r --arg p "$2" ".result.ports[]? // .ports[]? | select(.name == \$p) | $3" <<<"$1" 2>/dev/null | head -1; }
 # num VALUE: a counter, or -1000000 when it is not one (fails every check)
 num() { [[ $1 =~ ^[0-9]+$ ]] && echo "$1" || echo -1000000; }
+# check_books WHO STATS: a check that vtoed's books balance (totals.in_flight 0)
+check_books() {
+	local f; f=$(jq .totals.in_flight <<<"$2" 2>/dev/null)
+	check "$1's books balance (in_flight $f)" test "$f" = 0
+}
 # off_drops STATS PORT: offload-related drops of a port (vtoed's and the TOE's)
 off_drops() {
 	stat_of "$1" "$2" '((.drops.offload_bad // 0) + (.drops.offload_egress // 0) + ([.offload.drops[]?] | add // 0))'

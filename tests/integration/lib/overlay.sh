@@ -2,9 +2,11 @@
 # Several vtoed "hosts" on this machine for the overlay's tests: their
 # uplinks are net_af_packet on veths into one Linux bridge (a tap's MAC
 # would be the bridge's own, so frames to it would stop at the bridge), the
-# cluster directory in etcd (lib/etcd.sh).  Sourced after common.sh and
-# etcd.sh.
+# cluster directory in etcd (lib/etcd.sh).  Sourced after common.sh,
+# guest.sh and etcd.sh.
 #
+#   ovl_need [BINARY...]      root, vtoed, vtoectl (and BINARY...), hugepages,
+#                             etcd, jq and the guest image, or skip/die
 #   ovl_underlay a b c        a bridge and one veth per host (removed on exit)
 #   host_conf H IP PORTS      host H's config (host-H, VTEP IP, etcd: $EPS)
 #   vmport NAME MAC NET [..]  a VM with one port NAME.0 on $WORK/NAME.vsock
@@ -16,6 +18,15 @@
 OVL_BR=vtoebr$$
 OVL_TTL=${OVL_TTL:-5}
 OVL_HOSTS=()
+
+ovl_need() {
+	need_root
+	need_binaries "$VTOED" "$VTOECTL" "$@"
+	need_hugepages 512
+	etcd_available || skip_all "etcd-server is not installed (scripts/setup.sh installs it)"
+	command -v jq >/dev/null || skip_all "jq missing"
+	guest_prepare
+}
 
 ovl_underlay() {
 	local h
