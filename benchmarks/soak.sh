@@ -127,20 +127,17 @@ EOF
     ports:
       - {name: g2.0, socket: $G2_SOCK, mac: "$G2_MAC", uplink: up0, ip: $NET.2/24, gateway: $NET.254}
 EOF
-		[ "$st" = 1 ] && cat <<EOF
+		[ "$st" != 0 ] && cat <<EOF
   - name: vm3
     ports:
       - {name: vm3.0, socket: $VM3_SOCK, mac: "$mac3", uplink: up0, ip: 10.214.0.3/24, gateway: 10.214.0.1}
   - name: vm4
     ports:
+EOF
+		[ "$st" = 1 ] && cat <<EOF
       - {name: vm4.0, socket: $VM4_SOCK, mac: "$VM4_MAC", queues: 1, uplink: up0}
 EOF
 		[ "$st" = 2 ] && cat <<EOF
-  - name: vm3
-    ports:
-      - {name: vm3.0, socket: $VM3_SOCK, mac: "$mac3", uplink: up0, ip: 10.214.0.3/24, gateway: 10.214.0.1}
-  - name: vm4
-    ports:
       - {name: vm4.0, socket: $VM4_SOCK, mac: "$VM4_MAC", queues: 2, uplink: up0, offloads: false,
          impair: {drop: 1%, reorder: 1%, delay: 2ms}}
 EOF
