@@ -18,14 +18,14 @@
 #    Once A stops: the uplink drains, mbufs in use back to the baseline,
 #    the books balance, and a paced round gets through with no new drop.
 # d. receiver full: B stops reading (SIGSTOP) for VTOE_FAULT_STALL seconds
-#    (default 30) while A sends to B and C alternately at a steady rate.
+#    (default 20) while A sends to B and C alternately at a steady rate.
 #    C gets every frame of its half in every 10 s window, the frames B has
 #    no room for are counted as tx_full on vm2.0, and after B reads again
 #    it gets new frames; the books balance and the pool is back.
 source "$(dirname "$0")/lib/common.sh"
 source "$(dirname "$0")/lib/faults.sh"
 
-STALL=${VTOE_FAULT_STALL:-30}
+STALL=${VTOE_FAULT_STALL:-20}
 MBUFS=${VTOE_FAULT_MBUFS:-1024}
 PPS=${VTOE_FAULT_PPS:-2000}            # (d): A's rate, half of it to C
 need_root

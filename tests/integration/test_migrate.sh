@@ -42,8 +42,8 @@ DIRECT=${VTOE_MIG_DIRECT:-true}
 ABORT=${VTOE_MIG_ABORT:-1}
 QMP="python3 $(dirname "$0")/lib/qmp.py"
 # Each hop: ~4 s of traffic before it, the migration itself (~2-10 s under
-# TCG), then the traffic goes on for 15 s after the last one.
-GUEST_RUN=$(( 25 + MIGS * 20 + ABORT * 20 ))
+# TCG), then the traffic goes on for about 10 s after the last one.
+GUEST_RUN=$(( 20 + MIGS * 15 + ABORT * 10 ))
 GUEST_SECS=$(( GUEST_RUN + 120 ))
 
 need_root

@@ -20,7 +20,7 @@ source "$(dirname "$0")/lib/etcd.sh"
 source "$(dirname "$0")/lib/overlay.sh"
 
 PINGI=0.02
-GUEST_RUN=55
+GUEST_RUN=45
 GUEST_SECS=$((GUEST_RUN + 120))
 QMP="python3 $(dirname "$0")/lib/qmp.py"
 ovl_need

@@ -4,7 +4,7 @@
 #
 # 1. poll: adaptive (the default, max_sleep 1ms), two guests connected
 #    (vtoe-inject) and no traffic: the worker thread uses < 2% of a CPU
-#    over 10 s, read from /proc (its tid from `vtoectl lcores --json`),
+#    over IDLE_S (6) s, read from /proc (its tid from `vtoectl lcores --json`),
 #    and `lcores` shows it asleep.
 # 2. Traffic that starts after that idle: 20,000 numbered frames from one
 #    guest to the other arrive all, in order (nothing lost to a sleep).
@@ -32,6 +32,7 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/task/$2/stat" 2>/dev/null; }
 run_ns() { awk '{print $1}' "/proc/$1/task/$2/schedstat" 2>/dev/null; }
 worker_tid() { ctl --json lcores | jq -r '[.[] | select(.role == "worker")][0].tid'; }
 
+IDLE_S=6
 # idle_cpu SECONDS: percent of a CPU the worker used over SECONDS
 idle_cpu() {
 	local pid tid a b
@@ -48,17 +49,17 @@ round() {  # MODE
 	write_config "$CONF" server
 	sed -i "s/^lcores: {\(.*\)}/lcores: {\1, poll: $mode}/" "$CONF"
 	vtoed_start "$CONF" "$VLOG" 120 || { dump_log "$VLOG"; die "$mode: vtoed did not start"; }
-	inject_pair "$out" --wait 14000 & local ip=$!
+	inject_pair "$out" --wait $(( (IDLE_S + 4) * 1000 )) & local ip=$!
 	wait_for 20 ports_up vm1.0 vm2.0 || fail "$mode: guests did not come up"
 	sleep 1
-	idle=$(idle_cpu 10)
+	idle=$(idle_cpu "$IDLE_S")
 	log "$mode: worker used $((idle / 100)).$(printf %02d $((idle % 100)))% of a CPU idle; lcores: $(ctl --json lcores | jq -c '[.[] | select(.role == "worker") | {busy_pct, sleep_pct, sleeps}]')"
 	wait $ip
 	if [ "$mode" != busy ]; then
 		if [ "$mode" = adaptive ]; then
-			check "adaptive: the idle worker used < 2% of a CPU over 10 s ($idle/100 %)" test "$idle" -ge 0 -a "$idle" -lt 200
+			check "adaptive: the idle worker used < 2% of a CPU over ${IDLE_S} s ($idle/100 %)" test "$idle" -ge 0 -a "$idle" -lt 200
 		else
-			check "interrupt: the idle worker used < 0.5% of a CPU over 10 s ($idle/100 %)" test "$idle" -ge 0 -a "$idle" -lt 50
+			check "interrupt: the idle worker used < 0.5% of a CPU over ${IDLE_S} s ($idle/100 %)" test "$idle" -ge 0 -a "$idle" -lt 50
 		fi
 		check "$mode: lcores shows it asleep most of the time" \
 			test "$(ctl --json lcores | jq '[.[] | select(.role == "worker")][0].sleep_pct > 90')" = true

@@ -148,7 +148,7 @@ lie_round() {
 	local label="lie $1 (direct: $3)"
 	tso_config "$direct" true true
 	vtoed_start "$CONF" "$VLOG" 120 || die "$label: vtoed did not start"
-	gen "$out" --window 8 --lie "$kind" &
+	gen "$out" --window 8 --warmup 0 --duration 1 --lie "$kind" &
 	local gpid=$!
 	wait_for 40 grep -qs '^phase done' "$out" || fail "$label: tso-gen did not finish its window"
 	s=$(ctl --json stats)
