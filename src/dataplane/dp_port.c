@@ -167,24 +167,40 @@ dp_uplink_tso(const struct rte_eth_dev_info *info)
 
 /*
  * What this PMD does for frames inside a VXLAN encapsulation, given what
- * it does for plain ones (caps): TOE_CAP_SG as for those, and
- * TOE_CAP_L4_CSUM when it completes their inner L4 checksum,
- * which only virtio's offload does as vtoed asks: the device sums from
- * csum_start to the end, wherever that is, and the PMD puts csum_start at
- * l2_len + l3_len (it ignores DPDK's outer_l2/l3_len), so the whole outer
- * header is given as l2_len.  A real NIC wants RTE_MBUF_F_TX_TUNNEL_VXLAN
- * with outer lengths instead, and joins when vtoed has been run on one.
+ * it does for plain ones (caps), how it is told (*mark), and the tx
+ * offloads that takes (added to *offloads):
+ *  - a NIC that parses VXLAN (RTE_ETH_TX_OFFLOAD_VXLAN_TNL_TSO, with the
+ *    outer and inner IPv4 checksums and the L4 ones) takes super-frames
+ *    whole and completes inner checksums, told by DPDK's tunnel flags;
+ *  - virtio completes the inner L4 checksum (TOE_CAP_L4_CSUM) when the
+ *    outer headers are given as layer 2: the device sums from csum_start
+ *    to the end, wherever that is, and the PMD puts csum_start at
+ *    l2_len + l3_len (it ignores outer_l2/l3_len); it has no tunnel TSO;
+ *  - any other gets full checksums and segments.
+ * TOE_CAP_SG as for plain frames.
  */
 static uint32_t
-dp_uplink_tnl_caps(const struct rte_eth_dev_info *info, uint32_t caps)
+dp_uplink_tnl_caps(const struct rte_eth_dev_info *info, uint32_t caps,
+		   enum toe_tnl_mark *mark, uint64_t *offloads)
 {
-	uint32_t tnl = caps & TOE_CAP_SG;
+	const uint64_t tnl = RTE_ETH_TX_OFFLOAD_VXLAN_TNL_TSO |
+			     RTE_ETH_TX_OFFLOAD_OUTER_IPV4_CKSUM |
+			     RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
+			     RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+			     RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	uint32_t c = caps & TOE_CAP_SG;
 
+	*mark = TOE_TNL_AS_L2;
+	if ((info->tx_offload_capa & tnl) == tnl) {
+		*mark = TOE_TNL_FLAGS;
+		*offloads |= tnl;
+		return c | TOE_CAP_L4_CSUM | TOE_CAP_TSO4;
+	}
 	if (info->driver_name != NULL && (caps & TOE_CAP_L4_CSUM) &&
 	    (strcmp(info->driver_name, "net_virtio_user") == 0 ||
 	     strcmp(info->driver_name, "net_virtio") == 0))
-		tnl |= TOE_CAP_L4_CSUM;
-	return tnl;
+		c |= TOE_CAP_L4_CSUM;
+	return c;
 }
 
 static int
@@ -192,6 +208,7 @@ dp_uplink_open(struct dp *dp, struct dp_port *port)
 {
 	struct rte_eth_conf conf = { 0 };
 	struct rte_eth_dev_info info;
+	enum toe_tnl_mark mark;
 	uint32_t caps, tso, tnl;
 	uint16_t id;
 	int rc;
@@ -231,15 +248,17 @@ dp_uplink_open(struct dp *dp, struct dp_port *port)
 				     RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) != 0;
 		caps |= tso;
 	}
-	tnl = dp_uplink_tnl_caps(&info, caps);
+	tnl = dp_uplink_tnl_caps(&info, caps, &mark, &conf.txmode.offloads);
 	atomic_store_explicit(&port->caps, caps, memory_order_relaxed);
 	atomic_store_explicit(&port->tnl_caps, tnl, memory_order_relaxed);
-	DP_LOG(INFO, "uplink %s: %s does %s%s%s%s (at most %u segments per TSO frame)\n",
+	atomic_store_explicit(&port->tnl_mark, (uint8_t)mark, memory_order_relaxed);
+	DP_LOG(INFO, "uplink %s: %s does %s%s%s%s%s (at most %u segments per TSO frame)\n",
 	       port->name, info.driver_name != NULL ? info.driver_name : "?",
 	       caps & TOE_CAP_L4_CSUM ? "L4 checksums" : "no checksums",
 	       caps & TOE_CAP_TSO4 ? ", TSO4" : "",
 	       caps & TOE_CAP_TSO6 ? ", TSO6" : "",
 	       tnl & TOE_CAP_L4_CSUM ? ", inner checksums in VXLAN" : "",
+	       tnl & TOE_CAP_TSO4 ? ", TSO in VXLAN" : "",
 	       TOE_CAP_TSO_SEGS_OF(caps));
 	/* One tx queue: only the worker that owns the uplink's scheduler
 	 * transmits on it (others hand frames over through its inbox), and
@@ -629,6 +648,7 @@ dp_slot_take(struct dp *dp, uint16_t p, enum dp_port_kind kind,
 	atomic_init(&port->vrings_enabled, 0);
 	atomic_init(&port->caps, 0);
 	atomic_init(&port->tnl_caps, 0);
+	atomic_init(&port->tnl_mark, TOE_TNL_AS_L2);
 	for (unsigned int i = 0; i < dp->n_workers; i++) {
 		dp->workers[i].toe[p] = toe_ctx_create(dp->pool,
 						       (int)rte_socket_id());

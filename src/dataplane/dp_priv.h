@@ -111,8 +111,10 @@ struct dp_port {
 	 * (set at up, cleared at down), an uplink's NIC offloads. */
 	_Atomic uint32_t caps;
 	/* Uplinks: what the NIC does for frames inside the VXLAN
-	 * encapsulation (TOE_CAP_L4_CSUM, TOE_CAP_SG; dp_uplink_tnl_caps). */
+	 * encapsulation (TOE_CAP_*; dp_uplink_tnl_caps), and how it is
+	 * told (enum toe_tnl_mark). */
 	_Atomic uint32_t tnl_caps;
+	_Atomic uint8_t tnl_mark;
 	/* VM ports: the co-resident channel (coring.h).  Any worker
 	 * enqueues frames for this VM, the workers polling its queues
 	 * dequeue and deliver them. */
@@ -221,6 +223,7 @@ struct dp_ovl_snap {
 	X(decap,        "frames taken out of the tunnel and switched") \
 	X(replicas,     "extra copies made for head-end replication") \
 	X(segmented,    "super-frames cut in software inside the encapsulation") \
+	X(nic_tso,      "super-frames sent into the tunnel whole, for the uplink's NIC to segment") \
 	X(inner_csum_nic, "frames sent into the tunnel with their inner TCP/UDP checksum left to the uplink's NIC") \
 	X(arp_in,       "ARP frames for the tunnel endpoint or from a next hop, taken") \
 	X(arp_replies,  "ARP replies sent for this host's tunnel endpoint") \

@@ -170,7 +170,9 @@ dp_qos_nic_offload(struct dp_worker *w, struct dp_port *port,
 			i--;
 			continue;
 		}
-		if ((m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4)) ==
+		/* (a tunnel's frames come marked: toe_tunnel_mark) */
+		if ((m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4 |
+				    RTE_MBUF_F_TX_TUNNEL_MASK)) ==
 		    (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_IPV4) && port->nic_ip_csum) {
 			struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(
 				m, struct rte_ipv4_hdr *, m->l2_len);

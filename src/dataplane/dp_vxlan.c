@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 
 #include "overlay/ovl_table.h"
@@ -188,16 +189,32 @@ dp_vxlan_ask(struct dp_worker *w, struct dp_nbr *nb, uint64_t now)
 	return m;
 }
 
-/* Super-frames cut in software (no NIC here segments inside a tunnel);
- * partial checksums left to an uplink that completes them inside the
- * tunnel, finished here otherwise (tnl_caps).  Returns the frames, in
- * *segs. */
+/* May the bytes in front of m's data be written?  Not when another frame
+ * reads its buffer: an indirect mbuf, or an external buffer held twice.
+ * (A super-frame in rte_vhost's external buffer is its own.) */
+static inline bool
+dp_vxlan_head_own(const struct rte_mbuf *m)
+{
+	if (RTE_MBUF_CLONED(m))
+		return false;
+	return !RTE_MBUF_HAS_EXTBUF(m) ||
+	       rte_mbuf_ext_refcnt_read(m->shinfo) == 1;
+}
+
+/*
+ * Fit a frame to what the uplink does inside the tunnel (tnl_caps): a
+ * super-frame goes whole to a NIC with tunnel TSO when its segments fit
+ * max_inner, in as many TSO frames as keep each outer datagram within
+ * 65535 bytes; otherwise it is cut here, and a partial checksum the NIC
+ * cannot complete is finished.  Returns the frames, in *segs.
+ */
 static uint16_t
 dp_vxlan_finish(struct dp_worker *w, uint16_t p, uint32_t tnl_caps,
-		struct rte_mbuf *m, struct rte_mbuf ***segs)
+		uint32_t max_inner, struct rte_mbuf *m, struct rte_mbuf ***segs)
 {
 	const struct toe_stats *ts = toe_ctx_stats(w->toe[p]);
 	uint64_t before = 0, after = 0;
+	uint32_t caps = tnl_caps;
 	uint16_t k;
 
 	if (!(m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK))) {
@@ -205,10 +222,25 @@ dp_vxlan_finish(struct dp_worker *w, uint16_t p, uint32_t tnl_caps,
 		*segs = w->seg_out;
 		return 1;
 	}
+	if (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) {
+		uint32_t hdr = (uint32_t)m->l2_len + m->l3_len + m->l4_len;
+		uint32_t tso = m->ol_flags & RTE_MBUF_F_TX_IPV6 ?
+			       TOE_CAP_TSO6 : TOE_CAP_TSO4;
+
+		uint32_t most = vxlan_tso_segs_max(hdr, m->tso_segsz);
+
+		/* (TSO_SEGS 1 would mean no limit) */
+		if (!(caps & tso) || most < 2 ||
+		    hdr + m->tso_segsz > max_inner) {
+			caps &= ~(TOE_CAP_TSO4 | TOE_CAP_TSO6);
+			w->ovl.segmented++;
+		} else {
+			caps |= TOE_CAP_TSO_SEGS(RTE_MIN(most, UINT16_MAX));
+		}
+	}
 	for (int r = 0; r < TOE_DROP_MAX; r++)
 		before += ts->drops[r];
-	w->ovl.segmented += (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) != 0;
-	k = toe_egress_prepare(w->toe[p], tnl_caps, &m, 1, w->seg_out,
+	k = toe_egress_prepare(w->toe[p], caps, &m, 1, w->seg_out,
 			       DP_SEG_OUT);
 	for (int r = 0; r < TOE_DROP_MAX; r++)
 		after += ts->drops[r];
@@ -235,6 +267,8 @@ dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
 						  memory_order_relaxed);
 	uint32_t tnl_caps = atomic_load_explicit(&dp->ports[p].tnl_caps,
 						 memory_order_relaxed);
+	enum toe_tnl_mark mark = atomic_load_explicit(&dp->ports[p].tnl_mark,
+						      memory_order_relaxed);
 	struct rte_mbuf **out = w->ovl_out;
 	struct vxlan_tun tun = {
 		.dst_port = ovl->udp_port,
@@ -274,12 +308,16 @@ dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
 		/* Once per frame: a super-frame's segments are one flow,
 		 * and their fresh headers are still in the store buffer. */
 		sport = vxlan_src_port(dst, rte_pktmbuf_data_len(m));
-		ns = dp_vxlan_finish(w, p, tnl_caps, m, &segs);
+		ns = dp_vxlan_finish(w, p, tnl_caps, max_inner, m, &segs);
 		for (uint16_t s = 0; s < ns; s++) {
 			struct rte_mbuf *seg = segs[s];
 			uint32_t len = rte_pktmbuf_pkt_len(seg);
+			/* a TSO frame's segments were checked to fit */
+			uint32_t wire = seg->ol_flags & RTE_MBUF_F_TX_TCP_SEG ?
+				(uint32_t)seg->l2_len + seg->l3_len +
+				seg->l4_len + seg->tso_segsz : len;
 
-			if (len > max_inner) {
+			if (wire > max_inner) {
 				st->drops[DP_DROP_OVERLAY_MTU]++;
 				rte_pktmbuf_free(seg);
 				continue;
@@ -326,7 +364,7 @@ dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
 				 * in front: then it gets a copy. */
 				c = seg;
 				if (!last || rte_mbuf_refcnt_read(seg) > 1 ||
-				    !RTE_MBUF_DIRECT(seg) ||
+				    !dp_vxlan_head_own(seg) ||
 				    rte_pktmbuf_headroom(seg) < VXLAN_OUTER_LEN) {
 					c = rte_pktmbuf_copy(seg, dp->pool, 0, UINT32_MAX);
 					if (last)
@@ -347,18 +385,15 @@ dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
 					rte_pktmbuf_free(c);
 					continue;
 				}
-				/* A partial inner checksum goes to the NIC with
-				 * the outer headers counted as layer 2
+				/* What is left inside goes to the NIC
 				 * (dp_uplink_tnl_caps). */
-				if (c->ol_flags & RTE_MBUF_F_TX_L4_MASK) {
-					c->ol_flags &= RTE_MBUF_F_TX_L4_MASK |
-						       RTE_MBUF_F_TX_IPV4 |
-						       RTE_MBUF_F_TX_IPV6;
-					c->l2_len += VXLAN_OUTER_LEN;
-					w->ovl.inner_csum_nic++;
-				} else {
-					c->ol_flags = 0;
-				}
+				w->ovl.inner_csum_nic +=
+					(c->ol_flags & RTE_MBUF_F_TX_L4_MASK) != 0;
+				w->ovl.nic_tso +=
+					(c->ol_flags & RTE_MBUF_F_TX_TCP_SEG) != 0;
+				toe_tunnel_mark(c, mark, VXLAN_OUTER_LEN,
+						sizeof(struct rte_ipv4_hdr),
+						RTE_MBUF_F_TX_TUNNEL_VXLAN);
 				out[k++] = c;
 				w->ovl.encap++;
 			}

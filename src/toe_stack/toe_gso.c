@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
@@ -375,4 +376,39 @@ toe_egress_prepare(struct toe_ctx *ctx, uint32_t caps, struct rte_mbuf **pkts,
 		out[k++] = m;
 	}
 	return k;
+}
+
+void
+toe_tunnel_mark(struct rte_mbuf *m, enum toe_tnl_mark how, uint16_t hdr_len,
+		uint16_t outer_l3, uint64_t tunnel_flag)
+{
+	const uint64_t keep = RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK |
+			      RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6;
+	uint64_t fl = m->ol_flags & keep;
+	uint16_t inner_l2 = m->l2_len;
+	uint8_t *p;
+
+	if (!(fl & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK))) {
+		m->ol_flags = 0;
+		return;
+	}
+	if (how == TOE_TNL_AS_L2) {
+		m->ol_flags = fl;
+		m->l2_len = (uint16_t)(inner_l2 + hdr_len);
+		return;
+	}
+	m->outer_l2_len = RTE_ETHER_HDR_LEN;
+	m->outer_l3_len = outer_l3;
+	m->l2_len = (uint16_t)(hdr_len - RTE_ETHER_HDR_LEN - outer_l3 + inner_l2);
+	fl |= RTE_MBUF_F_TX_OUTER_IPV4 | tunnel_flag;
+	if (fl & RTE_MBUF_F_TX_TCP_SEG) {
+		p = rte_pktmbuf_mtod(m, uint8_t *);
+		((struct rte_ipv4_hdr *)(p + RTE_ETHER_HDR_LEN))->hdr_checksum = 0;
+		fl |= RTE_MBUF_F_TX_OUTER_IP_CKSUM;
+		if (fl & RTE_MBUF_F_TX_IPV4) {
+			((struct rte_ipv4_hdr *)(p + hdr_len + inner_l2))->hdr_checksum = 0;
+			fl |= RTE_MBUF_F_TX_IP_CKSUM;
+		}
+	}
+	m->ol_flags = fl;
 }

@@ -239,6 +239,34 @@ int toe_gso_segment(struct toe_ctx *ctx, uint32_t caps, struct rte_mbuf *m,
 int toe_csum_complete(struct toe_ctx *ctx, struct rte_mbuf **m);
 
 /*
+ * Two ways an egress is told about the requests of a frame it carries
+ * inside a tunnel: hdr_len bytes of outer headers (Ethernet, IPv4 of
+ * outer_l3 bytes, then UDP + VXLAN) were just prepended to a canonical
+ * frame, which toe_egress_prepare fitted to the egress's caps inside the
+ * tunnel.
+ *  - TOE_TNL_AS_L2: the outer headers count as layer 2 (l2_len grows).
+ *    A virtio device sums from csum_start = l2_len + l3_len, wherever
+ *    that is, and its PMD ignores DPDK's outer lengths; no TSO.
+ *  - TOE_TNL_FLAGS: DPDK's tunnel metadata, for a NIC that parses the
+ *    tunnel (RTE_ETH_TX_OFFLOAD_VXLAN_TNL_TSO): outer_l2_len,
+ *    outer_l3_len, RTE_MBUF_F_TX_OUTER_IPV4 | tunnel_flag, l2_len =
+ *    UDP + VXLAN + the inner Ethernet header.  A super-frame also gets
+ *    RTE_MBUF_F_TX_OUTER_IP_CKSUM and, inner IPv4, RTE_MBUF_F_TX_IP_CKSUM,
+ *    with both IPv4 checksums zeroed: every segment has its own lengths
+ *    and IDs, so the NIC redoes both (it must have OUTER_IPV4_CKSUM and
+ *    IPV4_CKSUM).  The TCP checksum field is left for the PMD's
+ *    tx_prepare, which finds it from these lengths.
+ * A frame without a request gets ol_flags 0.
+ */
+enum toe_tnl_mark {
+	TOE_TNL_AS_L2,
+	TOE_TNL_FLAGS,
+};
+
+void toe_tunnel_mark(struct rte_mbuf *m, enum toe_tnl_mark how,
+		     uint16_t hdr_len, uint16_t outer_l3, uint64_t tunnel_flag);
+
+/*
  * Coalesce in-order TCP segments of each flow in pkts (frames from the
  * wire, bound for one guest with capabilities caps) into frames of up to
  * TOE_GRO_SIZE_MAX IP bytes, in place.  Only segments whose checksums are

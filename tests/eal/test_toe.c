@@ -32,6 +32,8 @@ extern const struct CMUnitTest toe_gso_tests[];
 extern const size_t toe_gso_tests_n;
 extern const struct CMUnitTest toe_gro_tests[];
 extern const size_t toe_gro_tests_n;
+extern const struct CMUnitTest toe_tunnel_tests[];
+extern const size_t toe_tunnel_tests_n;
 
 static int
 group_setup(void **state)
@@ -111,6 +113,9 @@ main(void)
 					  group_teardown);
 	failed += _cmocka_run_group_tests("toe_gro", toe_gro_tests,
 					  toe_gro_tests_n, group_setup,
+					  group_teardown);
+	failed += _cmocka_run_group_tests("toe_tunnel", toe_tunnel_tests,
+					  toe_tunnel_tests_n, group_setup,
 					  group_teardown);
 	rte_eal_cleanup();
 	return failed;

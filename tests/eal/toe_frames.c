@@ -227,6 +227,12 @@ tf_mbuf(struct rte_mempool *mp, const uint8_t *buf, size_t len,
 	return head;
 }
 
+void
+tf_headroom_open(struct rte_mbuf *m)
+{
+	TF_UNPOISON(m->buf_addr, m->data_off);
+}
+
 static void
 unpoison_chunk(struct rte_mempool *mp, void *opaque,
 	       struct rte_mempool_memhdr *memhdr, unsigned int mem_idx)

@@ -61,6 +61,8 @@ size_t tf_build(const struct tf_spec *s, uint8_t *buf);
  * past the data (or before it) is reported even inside the mempool. */
 struct rte_mbuf *tf_mbuf(struct rte_mempool *mp, const uint8_t *buf,
 			 size_t len, uint32_t seg_size);
+/* The first mbuf's headroom may be written (a header prepended). */
+void tf_headroom_open(struct rte_mbuf *m);
 /* Before the pool is freed (EAL clears its memory). */
 void tf_pool_unpoison(struct rte_mempool *mp);
 struct rte_mbuf *tf_mbuf_spec(struct rte_mempool *mp, const struct tf_spec *s,
