@@ -214,7 +214,8 @@ dp_vxlan_finish(struct dp_worker *w, uint16_t p, uint32_t tnl_caps,
 {
 	const struct toe_stats *ts = toe_ctx_stats(w->toe[p]);
 	uint64_t before = 0, after = 0;
-	uint32_t caps = tnl_caps;
+	uint32_t caps;
+	bool cut;
 	uint16_t k;
 
 	if (!(m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK))) {
@@ -222,22 +223,8 @@ dp_vxlan_finish(struct dp_worker *w, uint16_t p, uint32_t tnl_caps,
 		*segs = w->seg_out;
 		return 1;
 	}
-	if (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) {
-		uint32_t hdr = (uint32_t)m->l2_len + m->l3_len + m->l4_len;
-		uint32_t tso = m->ol_flags & RTE_MBUF_F_TX_IPV6 ?
-			       TOE_CAP_TSO6 : TOE_CAP_TSO4;
-
-		uint32_t most = vxlan_tso_segs_max(hdr, m->tso_segsz);
-
-		/* (TSO_SEGS 1 would mean no limit) */
-		if (!(caps & tso) || most < 2 ||
-		    hdr + m->tso_segsz > max_inner) {
-			caps &= ~(TOE_CAP_TSO4 | TOE_CAP_TSO6);
-			w->ovl.segmented++;
-		} else {
-			caps |= TOE_CAP_TSO_SEGS(RTE_MIN(most, UINT16_MAX));
-		}
-	}
+	caps = toe_tunnel_caps(m, tnl_caps, max_inner, VXLAN_IP_OVER, &cut);
+	w->ovl.segmented += cut;
 	for (int r = 0; r < TOE_DROP_MAX; r++)
 		before += ts->drops[r];
 	k = toe_egress_prepare(w->toe[p], caps, &m, 1, w->seg_out,

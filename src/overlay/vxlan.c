@@ -30,6 +30,7 @@
 /* Where the inner frame starts: the only outer layout we accept. */
 #define INNER_OFF (ETH_LEN + IP4_LEN + UDP_LEN + VXH_LEN)
 _Static_assert(INNER_OFF == VXLAN_OUTER_LEN, "outer layout");
+_Static_assert(IP4_LEN + UDP_LEN + VXH_LEN == VXLAN_IP_OVER, "outer layout");
 
 static const char *const vxlan_drop_names[] = {
 #define VXLAN_DROP_NAME(sym, name, help) [VXLAN_DROP_##sym] = name,

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #define VXLAN_OUTER_LEN 50      /* Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8 */
+#define VXLAN_IP_OVER 36        /* what the tunnel adds to an IP datagram */
 #define VXLAN_PORT_DEFAULT 4789
 #define VXLAN_VNI_MAX 0xffffffu
 #define VXLAN_TTL 64
@@ -69,21 +70,6 @@ uint16_t vxlan_src_port(const uint8_t *inner, uint32_t len);
  */
 int vxlan_encap(uint8_t out[VXLAN_OUTER_LEN], const struct vxlan_tun *t,
 		uint16_t src_port, uint32_t inner_len);
-
-/*
- * The most TCP segments of mss bytes, behind hdr bytes of inner headers,
- * that one VXLAN datagram may carry whole to a NIC that segments inside
- * the tunnel: its outer IPv4 total length must stay within 65535.
- */
-static inline uint32_t
-vxlan_tso_segs_max(uint32_t hdr, uint32_t mss)
-{
-	const uint32_t over = VXLAN_OUTER_LEN - 14;     /* IPv4 + UDP + VXLAN */
-
-	if (mss == 0 || hdr + over + mss > 65535)
-		return 0;
-	return (65535 - over - hdr) / mss;
-}
 
 /* What the receive side found. */
 enum vxlan_rx_kind {

@@ -412,3 +412,26 @@ toe_tunnel_mark(struct rte_mbuf *m, enum toe_tnl_mark how, uint16_t hdr_len,
 	}
 	m->ol_flags = fl;
 }
+
+uint32_t
+toe_tunnel_caps(const struct rte_mbuf *m, uint32_t tnl_caps,
+		uint32_t max_inner, uint32_t over, bool *cut)
+{
+	const uint32_t tso = TOE_CAP_TSO4 | TOE_CAP_TSO6;
+	uint32_t hdr = (uint32_t)m->l2_len + m->l3_len + m->l4_len;
+	uint32_t mss = m->tso_segsz, most = 0;
+
+	*cut = false;
+	if (!(m->ol_flags & RTE_MBUF_F_TX_TCP_SEG))
+		return tnl_caps;
+	if (mss != 0 && hdr + over + mss <= UINT16_MAX)
+		most = (UINT16_MAX - over - hdr) / mss;
+	if (!(tnl_caps & (m->ol_flags & RTE_MBUF_F_TX_IPV6 ? TOE_CAP_TSO6 :
+							   TOE_CAP_TSO4)) ||
+	    most < 2 || hdr + mss > max_inner) {
+		*cut = true;
+		return tnl_caps & ~tso;
+	}
+	return (tnl_caps & ~TOE_CAP_TSO_SEGS(UINT16_MAX)) |
+	       TOE_CAP_TSO_SEGS(RTE_MIN(most, (uint32_t)UINT16_MAX));
+}

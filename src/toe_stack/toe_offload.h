@@ -267,6 +267,18 @@ void toe_tunnel_mark(struct rte_mbuf *m, enum toe_tnl_mark how,
 		     uint16_t hdr_len, uint16_t outer_l3, uint64_t tunnel_flag);
 
 /*
+ * What to fit canonical frame m to (toe_egress_prepare) before it goes
+ * into a tunnel whose egress does tnl_caps inside it and whose headers
+ * add over bytes to the outer IP datagram (36 for VXLAN over IPv4): a
+ * super-frame keeps the egress's TSO only when each segment (headers +
+ * MSS) fits max_inner and at least two segments fit one outer datagram of
+ * at most 65535 bytes, in TSO frames of as many as fit
+ * (TOE_CAP_TSO_SEGS); otherwise it is cut in software and *cut is set.
+ */
+uint32_t toe_tunnel_caps(const struct rte_mbuf *m, uint32_t tnl_caps,
+			 uint32_t max_inner, uint32_t over, bool *cut);
+
+/*
  * Coalesce in-order TCP segments of each flow in pkts (frames from the
  * wire, bound for one guest with capabilities caps) into frames of up to
  * TOE_GRO_SIZE_MAX IP bytes, in place.  Only segments whose checksums are

@@ -11,6 +11,7 @@
  * outer checksums.  The virtio form (TOE_TNL_AS_L2) is checked for where
  * its device starts summing.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -146,7 +147,7 @@ far_side(const uint8_t *buf, size_t len, const uint8_t **inner,
 
 /*
  * A super-frame of payload bytes at mss through the NIC: held to one
- * outer datagram's worth of segments (vxlan_tso_segs_max) as the
+ * outer datagram's worth of segments (toe_tunnel_caps) as the
  * dataplane does, each piece marked, prepared, segmented and filled in;
  * the far side gets the stream whole and in order.
  */
@@ -156,19 +157,20 @@ tso_run(uint32_t payload, uint16_t mss)
 	struct tf_spec s = stream(4, payload);
 	struct tf_view ov;
 	struct rte_mbuf *m;
-	uint32_t done = 0, most;
+	uint32_t done = 0, most, caps;
 	uint16_t n, want_segs;
 	size_t len;
 	int nseg_total = 0;
+	bool cut;
 
 	m = guest_frame(&s, mss, &len);
 	tf_view(orig, len, &ov);
-	most = vxlan_tso_segs_max(ov.l2 + ov.l3 + ov.l4, mss);
+	caps = toe_tunnel_caps(m, TOE_CAP_L4_CSUM | TOE_CAP_TSO4 | TOE_CAP_SG,
+			       9100, VXLAN_IP_OVER, &cut);
+	assert_false(cut);
+	most = TOE_CAP_TSO_SEGS_OF(caps);
 	assert_true(most >= 2);
-	n = toe_egress_prepare(toe_t.ctx,
-			       TOE_CAP_L4_CSUM | TOE_CAP_TSO4 |
-			       TOE_CAP_TSO_SEGS(RTE_MIN(most, UINT16_MAX)),
-			       &m, 1, frames, RTE_DIM(frames));
+	n = toe_egress_prepare(toe_t.ctx, caps, &m, 1, frames, RTE_DIM(frames));
 	want_segs = (uint16_t)((payload + mss - 1) / mss);
 	assert_int_equal(n, (want_segs + most - 1) / most);
 	for (uint16_t f = 0; f < n; f++) {
@@ -258,6 +260,74 @@ test_tunnel_tso_split(void **state)
 	tso_run(65535 - 20 - 32, 536);
 }
 
+/*
+ * The decision before the tunnel: TSO kept with the most segments one
+ * outer datagram holds (that many encapsulate, one more does not), and
+ * refused, to be cut here, when the egress lacks it, the segments do not
+ * fit the tunnel's MTU, or not even two fit a datagram.
+ */
+static void
+test_tunnel_caps(void **state)
+{
+	static const uint16_t mss[] = { 536, 1448, 1460, 8948 };
+	const uint32_t nic = TOE_CAP_L4_CSUM | TOE_CAP_TSO4 | TOE_CAP_SG;
+	uint8_t o[VXLAN_OUTER_LEN];
+	struct rte_mbuf *m;
+	uint32_t caps, hdr, n;
+	size_t len;
+	bool cut;
+
+	(void)state;
+	for (size_t i = 0; i < RTE_DIM(mss); i++) {
+		struct tf_spec s = stream(4, 60000);
+
+		m = guest_frame(&s, mss[i], &len);
+		hdr = (uint32_t)m->l2_len + m->l3_len + m->l4_len;
+		caps = toe_tunnel_caps(m, nic, 9100, VXLAN_IP_OVER, &cut);
+		n = TOE_CAP_TSO_SEGS_OF(caps);
+		assert_false(cut);
+		assert_int_equal(caps & ~TOE_CAP_TSO_SEGS(0xffff), nic);
+		assert_int_equal(vxlan_encap(o, &tun, 1, hdr + n * mss[i]), 0);
+		assert_int_equal(vxlan_encap(o, &tun, 1, hdr + (n + 1) * mss[i]),
+				 -EMSGSIZE);
+		/* the segments do not fit a 1450-byte inner MTU at 1460 */
+		caps = toe_tunnel_caps(m, nic, hdr + mss[i] - 1, VXLAN_IP_OVER, &cut);
+		assert_true(cut);
+		assert_int_equal(caps, TOE_CAP_L4_CSUM | TOE_CAP_SG);
+		/* virtio's caps inside the tunnel: no TSO */
+		caps = toe_tunnel_caps(m, TOE_CAP_L4_CSUM, 9000, VXLAN_IP_OVER, &cut);
+		assert_true(cut);
+		assert_int_equal(caps, TOE_CAP_L4_CSUM);
+		/* one segment per datagram is no TSO at all */
+		caps = toe_tunnel_caps(m, nic, 0xffff, 0xffff - hdr - mss[i] - 1,
+				       &cut);
+		assert_true(cut);
+		rte_pktmbuf_free(m);
+	}
+	/* IPv6 inside: this NIC's TSO is IPv4 only */
+	{
+		struct tf_spec s = stream(6, 60000);
+
+		m = guest_frame(&s, 1440, &len);
+		caps = toe_tunnel_caps(m, nic, 9100, VXLAN_IP_OVER, &cut);
+		assert_true(cut);
+		caps = toe_tunnel_caps(m, nic | TOE_CAP_TSO6, 9000,
+				       VXLAN_IP_OVER, &cut);
+		assert_false(cut);
+		rte_pktmbuf_free(m);
+	}
+	/* a frame without TSO: the caps as they are */
+	{
+		struct tf_spec s = stream(4, 1000);
+
+		m = guest_frame(&s, 0, &len);
+		assert_int_equal(toe_tunnel_caps(m, nic, 1000, VXLAN_IP_OVER, &cut),
+				 nic);
+		assert_false(cut);
+		rte_pktmbuf_free(m);
+	}
+}
+
 /* A partial checksum alone, IPv4 and IPv6 inside: the NIC completes it
  * from the tunnel's lengths; the outer checksum stays vtoe's. */
 static void
@@ -331,6 +401,7 @@ test_tunnel_plain(void **state)
 const struct CMUnitTest toe_tunnel_tests[] = {
 	T(test_tunnel_tso_one),
 	T(test_tunnel_tso_split),
+	T(test_tunnel_caps),
 	T(test_tunnel_csum),
 	T(test_tunnel_as_l2),
 	T(test_tunnel_plain),

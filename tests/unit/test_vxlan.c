@@ -732,36 +732,6 @@ test_src_port(void **state)
 		assert_true(src_port_n(p, len) >= 49152);
 }
 
-/* A NIC's TSO frame in the tunnel: the most segments whose outer
- * datagram still fits 65535 bytes, each limit checked by encapsulating
- * the largest frame it allows, and one segment more. */
-static void
-test_tso_segs_max(void **state)
-{
-	static const uint32_t mss[] = { 1, 536, 1448, 1460, 8948 };
-	static const uint32_t hdr[] = { 54, 66, 86, 128 };
-	uint8_t out[VXLAN_OUTER_LEN];
-	struct vxlan_tun t;
-
-	(void)state;
-	tun_default(&t, 5001);
-	for (size_t i = 0; i < sizeof(mss) / sizeof(mss[0]); i++) {
-		for (size_t j = 0; j < sizeof(hdr) / sizeof(hdr[0]); j++) {
-			uint32_t n = vxlan_tso_segs_max(hdr[j], mss[i]);
-
-			assert_true(n >= 1);
-			assert_int_equal(vxlan_encap(out, &t, 50000,
-						     hdr[j] + n * mss[i]), 0);
-			assert_int_equal(vxlan_encap(out, &t, 50000,
-						     hdr[j] + (n + 1) * mss[i]),
-					 -EMSGSIZE);
-		}
-	}
-	assert_int_equal(vxlan_tso_segs_max(66, 0), 0);
-	assert_int_equal(vxlan_tso_segs_max(66, 65535 - 36 - 66), 1);
-	assert_int_equal(vxlan_tso_segs_max(66, 65535 - 36 - 65), 0);
-}
-
 static void
 test_arp(void **state)
 {
@@ -845,7 +815,6 @@ main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_src_port),
-		cmocka_unit_test(test_tso_segs_max),
 		cmocka_unit_test(test_arp),
 	};
 
