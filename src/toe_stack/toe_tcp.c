@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The TCP of a TOE endpoint (toe_tcp.h, toe_sock.h).  Section numbers are
- * RFC 9293's unless another RFC is named.
+ * The TCP of a TOE endpoint (toe_tcp.h, toe_sock.h): connections, input,
+ * timers and the socket API; what goes out is built in toe_tcp_out.c.
+ * Section numbers are RFC 9293's unless another RFC is named.
  */
 #include "toe_tcp.h"
 
@@ -14,27 +15,7 @@
 
 #include "toe_ep.h"
 #include "toe_bytes.h"
-
-#define ETH_LEN 14
-#define IP4_LEN 20
-#define TCP_LEN 20
-#define TCP_OPT_MAX 40
-#define HDR_MAX (ETH_LEN + IP4_LEN + TCP_LEN + TCP_OPT_MAX)
-#define PROTO_TCP 6
-
-#define FIN 0x01
-#define SYN 0x02
-#define RST 0x04
-#define PSH 0x08
-#define ACK 0x10
-
-#define OPT_EOL 0
-#define OPT_NOP 1
-#define OPT_MSS 2
-#define OPT_WS 3
-#define OPT_SACK_OK 4
-#define OPT_SACK 5
-#define OPT_TS 8
+#include "toe_tcp_priv.h"
 
 #define WS_MAX 14                       /* RFC 7323 2.3 */
 #define COOKIE_PERIOD_MS 60000
@@ -57,12 +38,6 @@ toe_tcp_state_name(unsigned int s)
 }
 
 #define container_of(p, T, m) ((T *)((char *)(p) - offsetof(T, m)))
-
-static struct toe_ep_stats *
-stats(struct toe_tcp *tcp)
-{
-	return &tcp->ep->stats;
-}
 
 /* A segment is counted once: under a drop reason, or as taken in. */
 static void
@@ -120,21 +95,6 @@ ring_read(const struct toe_ring *r, uint32_t off, uint8_t *dst, uint32_t len)
 		first = len;
 	memcpy(dst, r->buf + at, first);
 	memcpy(dst + first, r->buf, len - first);
-}
-
-/* The (at most two) pieces of len bytes at offset off. */
-static void
-ring_pieces(const struct toe_ring *r, uint32_t off, uint32_t len,
-	    struct toe_emit *e)
-{
-	uint32_t at = (r->head + off) % r->cap, first = r->cap - at;
-
-	if (first > len)
-		first = len;
-	e->pay[0] = r->buf + at;
-	e->pay_len[0] = first;
-	e->pay[1] = r->buf;
-	e->pay_len[1] = len - first;
 }
 
 static void
@@ -376,422 +336,6 @@ deliver(struct toe_sock *c)
 }
 
 /* ------------------------------------------------------------------ */
-/* Output                                                              */
-
-static uint32_t
-rcv_window(const struct toe_sock *c)
-{
-	uint32_t used;
-
-	if (c->rcvbuf.buf == NULL)
-		return c->rcvbuf.cap ? c->rcvbuf.cap : TOE_TCP_BUF_DEFAULT;
-	used = c->rcv_nxt - c->rd_seq;
-	return used >= c->rcvbuf.cap ? 0 : c->rcvbuf.cap - used;
-}
-
-/* SACK blocks the next segment carries, in option bytes: its data is
- * that much shorter. */
-static uint32_t
-sack_opt_len(const struct toe_sock *c)
-{
-	uint32_t k;
-
-	if (!c->sack_ok || c->n_ooo == 0)
-		return 0;
-	k = c->n_ooo < (c->ts_ok ? 3u : 4u) ? c->n_ooo : (c->ts_ok ? 3u : 4u);
-	return 4 + 8 * k;
-}
-/* RFC 7323 3: TSval (our clock, offset per connection), TSecr; after
- * two NOPs when pad (the option then ends on a 4-byte boundary). */
-static uint32_t
-put_ts(const struct toe_sock *c, uint8_t *o, uint32_t n, bool pad)
-{
-	if (pad) {
-		o[n++] = OPT_NOP;
-		o[n++] = OPT_NOP;
-	}
-	o[n++] = OPT_TS;
-	o[n++] = 10;
-	wr32(o + n, (uint32_t)c->tcp->now_ms + c->ts_offset);
-	wr32(o + n + 4, c->ts_recent);
-	return n + 8;
-}
-
-/* Options of a segment; returns their length (a multiple of 4). */
-static uint32_t
-put_options(struct toe_sock *c, uint8_t *o, uint8_t flags)
-{
-	uint32_t n = 0;
-
-	if (flags & SYN) {
-		o[n++] = OPT_MSS;
-		o[n++] = 4;
-		wr16(o + n, TOE_TCP_MSS);
-		n += 2;
-		if (c->sack_ok && c->ts_ok) {
-			o[n++] = OPT_SACK_OK;
-			o[n++] = 2;
-		} else if (c->sack_ok) {
-			o[n++] = OPT_NOP;
-			o[n++] = OPT_NOP;
-			o[n++] = OPT_SACK_OK;
-			o[n++] = 2;
-		}
-		if (c->ts_ok)
-			n = put_ts(c, o, n, !c->sack_ok);
-		if (c->ws_ok) {
-			o[n++] = OPT_NOP;
-			o[n++] = OPT_WS;
-			o[n++] = 3;
-			o[n++] = c->rcv_wscale;
-		}
-		return n;
-	}
-	if (c->ts_ok)
-		n = put_ts(c, o, n, true);
-	/* RFC 2018 4: the block of the latest segment first. */
-	if (c->sack_ok && c->n_ooo > 0 && !(flags & RST)) {
-		unsigned int max = c->ts_ok ? 3 : 4, k = 0;
-		uint32_t at;
-
-		o[n++] = OPT_NOP;
-		o[n++] = OPT_NOP;
-		o[n++] = OPT_SACK;
-		at = n++;
-		for (unsigned int i = 0; i < c->n_ooo && k < max; i++, k++) {
-			unsigned int j = (c->last_ooo + i) % c->n_ooo;
-
-			wr32(o + n, c->ooo[j].start);
-			wr32(o + n + 4, c->ooo[j].end);
-			n += 8;
-		}
-		o[at] = (uint8_t)(2 + 8 * k);
-	}
-	return n;
-}
-
-/*
- * Send one segment: seq, flags, len bytes of the send buffer from offset
- * off (len may exceed the MSS: a super-frame).
- */
-static void
-send_segment(struct toe_sock *c, uint32_t seq, uint8_t flags, uint32_t off,
-	     uint32_t len)
-{
-	struct toe_tcp *tcp = c->tcp;
-	const struct toe_ep_conf *conf = tcp->ep->conf;
-	uint8_t h[HDR_MAX], *ip = h + ETH_LEN, *th = ip + IP4_LEN;
-	struct toe_emit e = { 0 };
-	uint32_t optlen, thl, wnd, sum;
-
-	memcpy(h, conf->mac, 6);
-	memcpy(h + 6, toe_ep_vmac, 6);
-	wr16(h + 12, 0x0800);
-	memset(th, 0, TCP_LEN);
-	optlen = put_options(c, th + TCP_LEN, flags);
-	thl = TCP_LEN + optlen;
-	wr16(th, c->lport);
-	wr16(th + 2, c->rport);
-	wr32(th + 4, seq);
-	if (flags & ACK)
-		wr32(th + 8, c->rcv_nxt);
-	th[12] = (uint8_t)(thl / 4 << 4);
-	th[13] = flags;
-	wnd = rcv_window(c);
-	/* RFC 9293 3.8.6.2.2: the right edge never moves left. */
-	if (c->state != TOE_TCP_SYN_SENT && c->state != TOE_TCP_LISTEN &&
-	    seq_lt(c->rcv_nxt + wnd, c->rcv_adv))
-		wnd = c->rcv_adv - c->rcv_nxt;
-	if (flags & SYN) {
-		wr16(th + 14, (uint16_t)(wnd > 65535 ? 65535 : wnd));
-	} else {
-		uint32_t w = wnd >> c->rcv_wscale;
-
-		wr16(th + 14, (uint16_t)(w > 65535 ? 65535 : w));
-		wnd = (uint32_t)rd16(th + 14) << c->rcv_wscale;
-	}
-	if (flags & ACK) {
-		if (seq_gt(c->rcv_nxt + wnd, c->rcv_adv))
-			c->rcv_adv = c->rcv_nxt + wnd;
-		c->last_ack_sent = c->rcv_nxt;
-		c->unacked_bytes = 0;
-		c->ack_now = false;
-		toe_timer_cancel(tcp->wheel, &c->dack_t);
-	}
-	memset(ip, 0, IP4_LEN);
-	ip[0] = 0x45;
-	wr16(ip + 2, (uint16_t)(IP4_LEN + thl + len));   /* len <= TOE_TCP_SUPER_MAX */
-	wr16(ip + 4, c->ip_id++);
-	wr16(ip + 6, 0x4000);
-	ip[8] = 64;
-	ip[9] = PROTO_TCP;
-	memcpy(ip + 12, c->laddr, 4);
-	memcpy(ip + 16, c->raddr, 4);
-	wr16(ip + 10, (uint16_t)~fold(sum16(ip, IP4_LEN, 0)));
-	e.hdr = h;
-	e.hdr_len = ETH_LEN + IP4_LEN + thl;
-	e.l2_len = ETH_LEN;
-	e.l3_len = IP4_LEN;
-	e.l4_len = (uint8_t)thl;
-	if (len > 0)
-		ring_pieces(&c->sndbuf, off, len, &e);
-	if (len > c->mss - sack_opt_len(c))
-		e.mss = (uint16_t)(c->mss - sack_opt_len(c));
-	/* The pseudo header counts the TCP length (a super-frame's, which
-	 * layer 1 re-counts per segment). */
-	sum = sum16(ip + 12, 8, PROTO_TCP + thl + len);
-	if (tcp->csum_partial || e.mss) {
-		wr16(th + 16, fold(sum));
-		e.l4_partial = true;
-	} else {
-		sum = sum16(th, thl, sum);
-		sum = sum16(e.pay[0], e.pay_len[0], sum);
-		/* the second piece starts on an even offset when the first
-		 * is even; an odd first piece shifts it */
-		if (e.pay_len[1] > 0) {
-			if (e.pay_len[0] & 1) {
-				uint32_t s2 = sum16(e.pay[1], e.pay_len[1], 0);
-
-				s2 = fold(s2);
-				sum += (uint32_t)((s2 << 8 | s2 >> 8) & 0xffff);
-			} else {
-				sum = sum16(e.pay[1], e.pay_len[1], sum);
-			}
-		}
-		wr16(th + 16, (uint16_t)~fold(sum));
-	}
-	stats(tcp)->tcp_segs_out++;
-	c->bytes_out += len;
-	tcp->ep->emit(tcp->ep->emit_arg, &e);
-}
-
-static void
-send_ack(struct toe_sock *c)
-{
-	send_segment(c, c->snd_nxt, ACK, 0, 0);
-}
-
-/* RFC 5961 7: challenge ACKs, at most TOE_TCP_CHALLENGE_PER_S a second. */
-static void
-challenge_ack(struct toe_sock *c)
-{
-	struct toe_tcp *tcp = c->tcp;
-	uint64_t sec = tcp->now_ms / 1000;
-
-	if (sec != tcp->chal_sec) {
-		tcp->chal_sec = sec;
-		tcp->chal_count = 0;
-	}
-	if (tcp->chal_count++ >= TOE_TCP_CHALLENGE_PER_S)
-		return;
-	stats(tcp)->tcp_challenge_acks++;
-	send_ack(c);
-}
-
-static void
-rto_arm(struct toe_sock *c)
-{
-	uint64_t rto = (uint64_t)c->rto_ms << c->backoff;
-
-	if (rto > TOE_TCP_RTO_MAX_MS)
-		rto = TOE_TCP_RTO_MAX_MS;
-	toe_timer_arm(c->tcp->wheel, &c->rto_t, c->tcp->now_ms + rto);
-}
-
-static bool
-sacked_at(const struct toe_sock *c, uint32_t seq, uint32_t *end)
-{
-	for (unsigned int i = 0; i < c->n_sacked; i++)
-		if (seq_in(seq, c->sacked[i].start, c->sacked[i].end)) {
-			*end = c->sacked[i].end;
-			return true;
-		}
-	return false;
-}
-
-static uint32_t
-sacked_bytes(const struct toe_sock *c)
-{
-	uint32_t n = 0;
-
-	for (unsigned int i = 0; i < c->n_sacked; i++)
-		n += c->sacked[i].end - c->sacked[i].start;
-	return n;
-}
-
-/* The highest sequence number SACKed, or snd_una. */
-static uint32_t
-sack_high(const struct toe_sock *c)
-{
-	uint32_t h = c->snd_una;
-
-	for (unsigned int i = 0; i < c->n_sacked; i++)
-		h = seq_max(h, c->sacked[i].end);
-	return h;
-}
-
-/*
- * The holes of the scoreboard from high_rxt (or snd_una) up to the
- * highest SACKed byte, in order: fn gets each hole's start and length,
- * and stops the walk by returning false.
- */
-static void
-holes_walk(const struct toe_sock *c, bool (*fn)(uint32_t, uint32_t, void *),
-	   void *arg)
-{
-	uint32_t s = seq_max(c->high_rxt, c->snd_una), high = sack_high(c), end;
-
-	while (seq_lt(s, high)) {
-		if (sacked_at(c, s, &end)) {
-			s = end;
-			continue;
-		}
-		end = high;
-		for (unsigned int i = 0; i < c->n_sacked; i++)
-			if (seq_gt(c->sacked[i].start, s))
-				end = seq_min(end, c->sacked[i].start);
-		if (!fn(s, end - s, arg))
-			return;
-		s = end;
-	}
-}
-
-static bool
-hole_first(uint32_t start, uint32_t len, void *arg)
-{
-	uint32_t *h = arg;
-
-	h[0] = start;
-	h[1] = len;
-	return false;
-}
-
-static bool
-hole_sum(uint32_t start, uint32_t len, void *arg)
-{
-	(void)start;
-	*(uint32_t *)arg += len;
-	return true;
-}
-
-/* RFC 6675 NextSeg (simplified): the first hole not sent again; *len of
- * it up to one segment.  False: no hole. */
-static bool
-next_hole(const struct toe_sock *c, uint32_t *seq, uint32_t *len)
-{
-	uint32_t h[2] = { 0, 0 }, smss = c->mss - sack_opt_len(c);
-
-	holes_walk(c, hole_first, h);
-	if (h[1] == 0)
-		return false;
-	*seq = h[0];
-	*len = h[1] > smss ? smss : h[1];
-	return true;
-}
-
-/* RFC 6675 pipe: bytes in flight, SACKed ones and holes not yet sent
- * again (taken as lost) left out. */
-static uint32_t
-pipe_bytes(const struct toe_sock *c)
-{
-	uint32_t flight = c->snd_max - c->snd_una - sacked_bytes(c), lost = 0;
-
-	holes_walk(c, hole_sum, &lost);
-	return flight > lost ? flight - lost : 0;
-}
-
-/*
- * Send what the windows allow: holes first in SACK recovery, then new
- * data, then a FIN; an ACK if one is owed and nothing carried it.
- */
-static void
-output(struct toe_sock *c)
-{
-	struct toe_tcp *tcp = c->tcp;
-	bool sent = false;
-
-	if (c->state == TOE_TCP_CLOSED || c->state == TOE_TCP_LISTEN ||
-	    c->state == TOE_TCP_SYN_SENT || c->state == TOE_TCP_SYN_RECEIVED ||
-	    c->state == TOE_TCP_TIME_WAIT) {
-		if (c->ack_now && c->state == TOE_TCP_TIME_WAIT)
-			send_ack(c);
-		return;
-	}
-	if (c->in_recovery && c->sack_ok) {
-		uint32_t seq, len, pipe = pipe_bytes(c);
-
-		while (c->cc.cwnd > pipe && c->cc.cwnd - pipe >= c->mss &&
-		       next_hole(c, &seq, &len)) {
-			send_segment(c, seq, ACK, seq - c->snd_una, len);
-			c->high_rxt = seq + len;
-			c->retransmits++;
-			stats(tcp)->tcp_retransmits++;
-			pipe += len;
-			sent = true;
-		}
-	}
-	for (;;) {
-		uint32_t end = c->snd_una + c->sndbuf.len;
-		uint32_t win = seq_min(c->cc.cwnd, c->snd_wnd);
-		uint32_t flight = c->in_recovery && c->sack_ok ? pipe_bytes(c) :
-				  c->snd_nxt - c->snd_una;
-		uint32_t avail = end - c->snd_nxt, allowed, len, max;
-		uint32_t smss = c->mss - sack_opt_len(c);
-
-		if (seq_geq(c->snd_nxt, end))
-			break;
-		allowed = win > flight ? win - flight : 0;
-		/* An ACK above una moved snd_nxt behind snd_una? never */
-		len = avail < allowed ? avail : allowed;
-		if (len == 0)
-			break;
-		/* Send a full segment, or what is left (no Nagle: the
-		 * services write whole messages). */
-		if (len < smss && len < avail)
-			break;
-		max = tcp->super ? TOE_TCP_SUPER_MAX / smss * smss : smss;
-		if (len > max)
-			len = max;
-		send_segment(c, c->snd_nxt, ACK | (len == avail ? PSH : 0),
-			     c->snd_nxt - c->snd_una, len);
-		if (seq_lt(c->snd_nxt, c->snd_max)) {
-			c->retransmits++;
-			stats(tcp)->tcp_retransmits++;
-		} else if (!c->rtt_timing && !c->ts_ok) {
-			c->rtt_timing = true;
-			c->rtt_seq = c->snd_nxt;
-			c->rtt_start_ms = tcp->now_ms;
-		}
-		c->snd_nxt += len;
-		c->snd_max = seq_max(c->snd_max, c->snd_nxt);
-		sent = true;
-		if (!toe_timer_armed(&c->rto_t))
-			rto_arm(c);
-	}
-	/* The FIN when all data went (it takes a sequence number). */
-	if (c->fin_queued && !c->fin_sent &&
-	    c->snd_nxt == c->snd_una + c->sndbuf.len) {
-		send_segment(c, c->snd_nxt, FIN | ACK, 0, 0);
-		c->snd_nxt++;
-		c->snd_max = seq_max(c->snd_max, c->snd_nxt);
-		c->fin_sent = true;
-		sent = true;
-		if (c->state == TOE_TCP_ESTABLISHED)
-			c->state = TOE_TCP_FIN_WAIT_1;
-		else if (c->state == TOE_TCP_CLOSE_WAIT)
-			c->state = TOE_TCP_LAST_ACK;
-		if (!toe_timer_armed(&c->rto_t))
-			rto_arm(c);
-	}
-	/* Persist: a zero window with data waiting keeps the timer on. */
-	if (!sent && c->snd_wnd == 0 && c->snd_nxt != c->snd_una + c->sndbuf.len &&
-	    !toe_timer_armed(&c->rto_t))
-		rto_arm(c);
-	if (!sent && c->ack_now)
-		send_ack(c);
-}
-
-/* ------------------------------------------------------------------ */
 /* Timers                                                              */
 
 static void
@@ -835,7 +379,7 @@ abort_conn(struct toe_sock *c, int err, bool send_rst)
 {
 	if (send_rst && c->state != TOE_TCP_SYN_SENT &&
 	    c->state != TOE_TCP_TIME_WAIT)
-		send_segment(c, c->snd_nxt, RST | ACK, 0, 0);
+		tcp_send_segment(c, c->snd_nxt, RST | ACK, 0, 0);
 	if (c->state == TOE_TCP_TIME_WAIT) {
 		tw_unlink(c->tcp, c);
 		c->tcp->n_conns++;
@@ -875,8 +419,8 @@ rto_fire(struct toe_timer *t, uint64_t now_ms)
 		c->backoff++;
 		stats(tcp)->tcp_retransmits++;
 		c->retransmits++;
-		send_segment(c, c->iss, SYN | (c->state == TOE_TCP_SYN_RECEIVED ? ACK : 0), 0, 0);
-		rto_arm(c);
+		tcp_send_segment(c, c->iss, SYN | (c->state == TOE_TCP_SYN_RECEIVED ? ACK : 0), 0, 0);
+		tcp_rto_arm(c);
 		return;
 	default:
 		break;
@@ -887,12 +431,12 @@ rto_fire(struct toe_timer *t, uint64_t now_ms)
 	 * while the peer answers (RFC 9293 3.8.6.1). */
 	if (c->snd_wnd == 0 && seq_leq(c->snd_max, c->snd_una + 1)) {
 		if (c->sndbuf.len > 0) {
-			send_segment(c, c->snd_una, ACK, 0, 1);
+			tcp_send_segment(c, c->snd_una, ACK, 0, 1);
 			c->snd_nxt = c->snd_max = c->snd_una + 1;
 		}
 		if (c->backoff < 10)
 			c->backoff++;
-		rto_arm(c);
+		tcp_rto_arm(c);
 		return;
 	}
 	if (++c->retries > TOE_TCP_RETRIES) {
@@ -924,8 +468,8 @@ rto_fire(struct toe_timer *t, uint64_t now_ms)
 			c->state = TOE_TCP_CLOSE_WAIT;
 	}
 	toe_timer_cancel(tcp->wheel, &c->rto_t);
-	rto_arm(c);
-	output(c);
+	tcp_rto_arm(c);
+	tcp_output(c);
 	deliver(c);
 }
 
@@ -936,7 +480,7 @@ dack_fire(struct toe_timer *t, uint64_t now_ms)
 
 	c->tcp->now_ms = now_ms;
 	if (c->state != TOE_TCP_CLOSED)
-		send_ack(c);
+		tcp_send_ack(c);
 }
 
 static void
@@ -968,7 +512,7 @@ ka_fire(struct toe_timer *t, uint64_t now_ms)
 	}
 	/* RFC 1122 4.2.3.6: a segment the peer must acknowledge. */
 	c->ka_sent++;
-	send_segment(c, c->snd_una - 1, ACK, 0, 0);
+	tcp_send_segment(c, c->snd_una - 1, ACK, 0, 0);
 	ka_arm(c, c->opts.ka_intvl_ms);
 }
 
@@ -1068,10 +612,10 @@ send_reset_for(struct toe_tcp *tcp, const struct seg *s)
 	tmp.mss = TOE_TCP_MSS;
 	stats(tcp)->tcp_resets++;
 	if (s->flags & ACK) {
-		send_segment(&tmp, s->ack, RST, 0, 0);
+		tcp_send_segment(&tmp, s->ack, RST, 0, 0);
 	} else {
 		tmp.rcv_nxt = s->seq + s->len + !!(s->flags & SYN) + !!(s->flags & FIN);
-		send_segment(&tmp, 0, RST | ACK, 0, 0);
+		tcp_send_segment(&tmp, 0, RST | ACK, 0, 0);
 	}
 }
 
@@ -1183,8 +727,8 @@ listen_syn(struct toe_tcp *tcp, struct toe_sock *l, const struct seg *s)
 		l->n_pending++;
 		tcp->n_conns++;
 		hash_add(tcp, c);
-		send_segment(c, c->iss, SYN | ACK, 0, 0);
-		rto_arm(c);
+		tcp_send_segment(c, c->iss, SYN | ACK, 0, 0);
+		tcp_rto_arm(c);
 		return;
 	}
 	/* A SYN cookie: the connection is made from the ACK alone. */
@@ -1205,9 +749,9 @@ listen_syn(struct toe_tcp *tcp, struct toe_sock *l, const struct seg *s)
 		tmp.rcvbuf.cap = l->opts.rcvbuf ? l->opts.rcvbuf : TOE_TCP_BUF_DEFAULT;
 		tmp.mss = cookie_mss[idx];
 		stats(tcp)->tcp_syncookies_sent++;
-		send_segment(&tmp, cookie_make(tcp, tmp.raddr, tmp.rport,
-					       tmp.laddr, tmp.lport, s->seq, t,
-					       idx), SYN | ACK, 0, 0);
+		tcp_send_segment(&tmp, cookie_make(tcp, tmp.raddr, tmp.rport,
+						   tmp.laddr, tmp.lport, s->seq,
+						   t, idx), SYN | ACK, 0, 0);
 	}
 }
 
@@ -1351,11 +895,11 @@ enter_recovery(struct toe_sock *c)
 	c->high_rxt = c->snd_una;
 	c->rtt_timing = false;
 	if (c->sack_ok)
-		return;         /* output() sends from the holes */
+		return;         /* tcp_output() sends from the holes */
 	/* NewReno: the first unacknowledged segment again, cwnd inflated
 	 * by the three segments that left. */
-	send_segment(c, c->snd_una, ACK, 0,
-		     c->sndbuf.len < c->mss ? c->sndbuf.len : c->mss);
+	tcp_send_segment(c, c->snd_una, ACK, 0,
+			 c->sndbuf.len < c->mss ? c->sndbuf.len : c->mss);
 	c->retransmits++;
 	stats(c->tcp)->tcp_retransmits++;
 	c->cc.cwnd = c->cc.ssthresh + 3u * c->mss;
@@ -1392,8 +936,8 @@ ack_advance(struct toe_sock *c, const struct seg *s)
 			c->cc.cwnd = c->cc.ssthresh;
 		} else if (!c->sack_ok) {
 			/* partial: the next hole again, deflate */
-			send_segment(c, c->snd_una, ACK, 0,
-				     c->sndbuf.len < c->mss ? c->sndbuf.len : c->mss);
+			tcp_send_segment(c, c->snd_una, ACK, 0,
+					 c->sndbuf.len < c->mss ? c->sndbuf.len : c->mss);
 			c->retransmits++;
 			stats(tcp)->tcp_retransmits++;
 			c->cc.cwnd = c->cc.cwnd > acked ? c->cc.cwnd - acked : 0;
@@ -1405,7 +949,7 @@ ack_advance(struct toe_sock *c, const struct seg *s)
 	if (c->snd_una == c->snd_max)
 		toe_timer_cancel(tcp->wheel, &c->rto_t);
 	else
-		rto_arm(c);
+		tcp_rto_arm(c);
 	if (data > 0 && c->app_owned)
 		notify(c, TOE_SOCK_WRITABLE);
 }
@@ -1486,7 +1030,7 @@ fin_in(struct toe_sock *c)
 		c->state = TOE_TCP_CLOSING;
 		break;
 	case TOE_TCP_FIN_WAIT_2:
-		send_ack(c);
+		tcp_send_ack(c);
 		enter_time_wait(c);
 		break;
 	default:
@@ -1504,14 +1048,14 @@ conn_input_(struct toe_sock *c, struct seg *s)
 	bool ok;
 
 	if (c->state == TOE_TCP_ESTABLISHED || c->state == TOE_TCP_SYN_RECEIVED)
-		wnd = seq_max(wnd, rcv_window(c));
+		wnd = seq_max(wnd, tcp_rcv_window(c));
 	c->last_rx_ms = tcp->now_ms;
 	c->ka_sent = 0;
 	/* RFC 7323 5.3: PAWS. */
 	if (c->ts_ok && s->has_ts && !(s->flags & RST) &&
 	    seq_lt(s->tsval, c->ts_recent)) {
 		count_drop(tcp, TOE_EP_DROP_TCP_PAWS);
-		send_ack(c);
+		tcp_send_ack(c);
 		return;
 	}
 	/* First: is the segment acceptable? */
@@ -1525,7 +1069,7 @@ conn_input_(struct toe_sock *c, struct seg *s)
 	/* A retransmitted SYN in SYN-RECEIVED: the SYN-ACK again. */
 	if ((s->flags & SYN) && c->state == TOE_TCP_SYN_RECEIVED &&
 	    s->seq == c->irs && !(s->flags & ACK)) {
-		send_segment(c, c->iss, SYN | ACK, 0, 0);
+		tcp_send_segment(c, c->iss, SYN | ACK, 0, 0);
 		return;
 	}
 	if (!ok) {
@@ -1538,7 +1082,7 @@ conn_input_(struct toe_sock *c, struct seg *s)
 			if (c->state == TOE_TCP_TIME_WAIT && (s->flags & FIN))
 				toe_timer_arm(tcp->wheel, &c->rto_t,
 					      tcp->now_ms + 2 * TOE_TCP_MSL_MS);
-			send_ack(c);
+			tcp_send_ack(c);
 		}
 		return;
 	}
@@ -1549,7 +1093,7 @@ conn_input_(struct toe_sock *c, struct seg *s)
 	if (s->flags & RST) {
 		if (s->seq != c->rcv_nxt) {
 			count_drop(tcp, TOE_EP_DROP_TCP_RST_CHALLENGED);
-			challenge_ack(c);
+			tcp_challenge_ack(c);
 			return;
 		}
 		stats(tcp)->tcp_resets_in++;
@@ -1566,7 +1110,7 @@ conn_input_(struct toe_sock *c, struct seg *s)
 	/* Fourth: SYN (RFC 5961 4.2). */
 	if (s->flags & SYN) {
 		count_drop(tcp, TOE_EP_DROP_TCP_SYN_CHALLENGED);
-		challenge_ack(c);
+		tcp_challenge_ack(c);
 		return;
 	}
 	/* Fifth: ACK. */
@@ -1598,12 +1142,12 @@ conn_input_(struct toe_sock *c, struct seg *s)
 	if (seq_gt(s->ack, c->snd_max) ||
 	    seq_lt(s->ack, c->snd_una - c->max_snd_wnd)) {
 		count_drop(tcp, TOE_EP_DROP_TCP_ACK_INVALID);
-		challenge_ack(c);
+		tcp_challenge_ack(c);
 		return;
 	}
 	if (c->state == TOE_TCP_TIME_WAIT) {
 		if (s->flags & FIN) {
-			send_ack(c);
+			tcp_send_ack(c);
 			toe_timer_arm(tcp->wheel, &c->rto_t, tcp->now_ms + 2 * TOE_TCP_MSL_MS);
 		}
 		return;
@@ -1622,7 +1166,7 @@ conn_input_(struct toe_sock *c, struct seg *s)
 		if (c->in_recovery && !c->sack_ok)
 			c->cc.cwnd += c->mss;
 		else if (!c->in_recovery && (c->dupacks == 3 ||
-			 (c->sack_ok && sacked_bytes(c) >= 3u * c->mss)))
+			 (c->sack_ok && tcp_sacked_bytes(c) >= 3u * c->mss)))
 			enter_recovery(c);
 	}
 	/* Window update (3.10.7.4, fifth). */
@@ -1717,7 +1261,7 @@ conn_input_(struct toe_sock *c, struct seg *s)
 		deliver(c);
 		return;
 	}
-	output(c);
+	tcp_output(c);
 	if (c->unacked_bytes > 0 && !toe_timer_armed(&c->dack_t))
 		toe_timer_arm(tcp->wheel, &c->dack_t, tcp->now_ms + TOE_TCP_DELACK_MS);
 	deliver(c);
@@ -1789,9 +1333,9 @@ syn_sent_input(struct toe_sock *c, struct seg *s)
 	c->snd_wl1 = s->seq;
 	c->snd_wl2 = s->ack;
 	stats(tcp)->tcp_active_opens++;
-	send_ack(c);
+	tcp_send_ack(c);
 	notify(c, TOE_SOCK_CONNECTED | TOE_SOCK_WRITABLE);
-	output(c);
+	tcp_output(c);
 	deliver(c);
 }
 
@@ -1984,8 +1528,8 @@ toe_connect(struct toe_ep *ep, const uint8_t src[4], const uint8_t dst[4],
 	c->accepted = true;
 	tcp->n_conns++;
 	hash_add(tcp, c);
-	send_segment(c, c->iss, SYN, 0, 0);
-	rto_arm(c);
+	tcp_send_segment(c, c->iss, SYN, 0, 0);
+	tcp_rto_arm(c);
 	return c;
 }
 
@@ -2020,7 +1564,7 @@ toe_send(struct toe_sock *c, const void *buf, size_t len)
 	ring_write(&c->sndbuf, c->sndbuf.len, buf, (uint32_t)len);
 	c->sndbuf.len += (uint32_t)len;
 	stats(c->tcp)->tcp_bytes_out += len;
-	output(c);
+	tcp_output(c);
 	return (long)len;
 }
 
@@ -2047,16 +1591,16 @@ toe_recv_ready(const struct toe_sock *c)
 static void
 window_update(struct toe_sock *c)
 {
-	uint32_t wnd = rcv_window(c), adv = c->rcv_adv - c->rcv_nxt;
+	uint32_t wnd = tcp_rcv_window(c), adv = c->rcv_adv - c->rcv_nxt;
 	uint32_t step = c->rcvbuf.cap / 2 < c->mss ? c->rcvbuf.cap / 2 : c->mss;
 
 	if (seq_gt(c->rcv_adv, c->rcv_nxt) && wnd > adv && wnd - adv >= step &&
 	    (c->state == TOE_TCP_ESTABLISHED || c->state == TOE_TCP_FIN_WAIT_1 ||
 	     c->state == TOE_TCP_FIN_WAIT_2))
-		send_ack(c);
+		tcp_send_ack(c);
 	else if (!seq_gt(c->rcv_adv, c->rcv_nxt) && wnd >= step &&
 		 c->state == TOE_TCP_ESTABLISHED)
-		send_ack(c);
+		tcp_send_ack(c);
 }
 
 static long
@@ -2099,7 +1643,7 @@ toe_shutdown(struct toe_sock *c)
 	if (c->state != TOE_TCP_ESTABLISHED && c->state != TOE_TCP_CLOSE_WAIT)
 		return -ENOTCONN;
 	c->fin_queued = true;
-	output(c);
+	tcp_output(c);
 	return 0;
 }
 
@@ -2155,7 +1699,7 @@ toe_close(struct toe_sock *c)
 	}
 	if (!c->fin_queued) {
 		c->fin_queued = true;
-		output(c);
+		tcp_output(c);
 	}
 	if (c->state == TOE_TCP_FIN_WAIT_2)
 		toe_timer_arm(tcp->wheel, &c->rto_t, tcp->now_ms + TOE_TCP_FIN_WAIT2_MS);
