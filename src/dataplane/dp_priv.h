@@ -577,6 +577,11 @@ void dp_capture_burst(struct dp_capture *c, uint16_t queue, uint8_t dir,
 void dp_capture_chain(struct dp_capture *c, uint16_t queue, uint8_t dir,
 		      int reason, const struct vd_chain *ch, uint32_t off,
 		      uint32_t len);
+/* Drop n frames of port's under reason (enum dp_drop): counted, shown to
+ * a capture of the port's drops (dir: DP_CAP_IN or _OUT, on their way in
+ * or out), freed. */
+void dp_drop_frames(struct dp_worker *w, uint16_t port, enum dp_drop reason,
+		    uint8_t dir, struct rte_mbuf **pkts, uint16_t n);
 /* Main thread: write what the taps queued, end what is over. */
 void dp_capture_poll(struct dp *dp);
 /* Port p is going: its capture ends. */

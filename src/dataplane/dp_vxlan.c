@@ -151,8 +151,7 @@ dp_vxlan_rx(struct dp_worker *w, uint16_t in, struct rte_mbuf *m,
 	*net = (uint16_t)nn;
 	return 1;
 drop:
-	w->stats[in].drops[reason]++;
-	rte_pktmbuf_free(m);
+	dp_drop_frames(w, in, reason, DP_CAP_IN, &m, 1);
 	return -1;
 }
 
@@ -287,9 +286,8 @@ dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
 			nh = 1;
 		}
 		if (nh == 0) {
-			st->drops[(dst[0] & 1) ? DP_DROP_OVERLAY_NO_HOST :
-				  DP_DROP_OVERLAY_UNKNOWN_DST]++;
-			rte_pktmbuf_free(m);
+			dp_drop_frames(w, p, (dst[0] & 1) ? DP_DROP_OVERLAY_NO_HOST :
+				       DP_DROP_OVERLAY_UNKNOWN_DST, DP_CAP_OUT, &m, 1);
 			continue;
 		}
 		/* Once per frame: a super-frame's segments are one flow,
@@ -305,8 +303,8 @@ dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
 				seg->l4_len + seg->tso_segsz : len;
 
 			if (wire > max_inner) {
-				st->drops[DP_DROP_OVERLAY_MTU]++;
-				rte_pktmbuf_free(seg);
+				dp_drop_frames(w, p, DP_DROP_OVERLAY_MTU,
+					       DP_CAP_OUT, &seg, 1);
 				continue;
 			}
 			/* the books: one frame for each host, each of them
@@ -334,16 +332,18 @@ dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
 						rte_pktmbuf_free(ask);
 					}
 				}
-				if (!(mac & DP_NBR_VALID)) {
-					st->drops[DP_DROP_OVERLAY_NO_NEIGHBOUR]++;
+				/* (the frame itself, for the last host; for
+				 * the others the copy not made) */
+				if (!(mac & DP_NBR_VALID) || k == DP_SEG_OUT) {
+					enum dp_drop why = !(mac & DP_NBR_VALID) ?
+						DP_DROP_OVERLAY_NO_NEIGHBOUR :
+						DP_DROP_OVERLAY_BURST;
+
 					if (last)
-						rte_pktmbuf_free(seg);
-					continue;
-				}
-				if (k == DP_SEG_OUT) {
-					st->drops[DP_DROP_OVERLAY_BURST]++;
-					if (last)
-						rte_pktmbuf_free(seg);
+						dp_drop_frames(w, p, why, DP_CAP_OUT,
+							       &seg, 1);
+					else
+						st->drops[why]++;
 					continue;
 				}
 				/* The last host takes the frame itself, unless
@@ -368,8 +368,8 @@ dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
 				hdr = (uint8_t *)rte_pktmbuf_prepend(c, VXLAN_OUTER_LEN);
 				if (hdr == NULL ||
 				    vxlan_encap(hdr, &tun, sport, len) != 0) {
-					st->drops[DP_DROP_OVERLAY_MTU]++;
-					rte_pktmbuf_free(c);
+					dp_drop_frames(w, p, DP_DROP_OVERLAY_MTU,
+						       DP_CAP_OUT, &c, 1);
 					continue;
 				}
 				/* What is left inside goes to the NIC

@@ -33,9 +33,7 @@ dp_count_drop(struct dp_worker *w, uint16_t port, enum dp_drop reason,
 	w->stats[port].drops[reason] += n;
 }
 
-/* Drop n frames of port's under reason: counted, shown to a capture of
- * the port's drops (dir: on their way in or out), freed. */
-static void
+void
 dp_drop_frames(struct dp_worker *w, uint16_t port, enum dp_drop reason,
 	       uint8_t dir, struct rte_mbuf **pkts, uint16_t n)
 {

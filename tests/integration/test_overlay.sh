@@ -121,6 +121,28 @@ SB=$(ctlb --json stats)
 check "B dropped nothing from the tunnel as unknown" \
 	test "$(jq '[(.result.ports // .ports)[] | .drops | (.vtep_unknown + .vni_unknown + .overlay_src + .vxlan_bad)] | add' <<<"$SB")" = 0
 
+# ------------------------------------------- drops in the tunnel, captured
+# Frames to a MAC that no host of the network has are dropped on A's
+# uplink as overlay_unknown_dst; a capture of up0 shows each of them with
+# that reason (tshark reads the file).
+UNK=52:54:00:0e:ee:01
+unk_drops() { ctla --json stats | jq '[(.result.ports // .ports)[] | select(.name == "up0") | .drops.overlay_unknown_dst][0]'; }
+U0=$(unk_drops)
+timeout 60 "$VTOECTL" --socket "$WORK/a.sock" capture --direction tx --count 50 \
+	--filter "ether dst $UNK" -w "$WORK/ovl-drops.pcapng" up0 >"$WORK/cap.out" 2>&1 &
+CAPP=$!
+wait_for 5 eval '[ "$(ctla --json capture --list | jq "[.[] | select(.done == false)] | length")" -gt 0 ]' ||
+	log "capture did not start: $(cat "$WORK/cap.out")"
+INJ_ARGS=(--delay 2000 --send 120:50 --dst "$UNK" --pps 1000)
+inject_hold txu "$WORK/txu.out" 1 "ia=$MA"
+wait "$INJ_txu"
+wait_for 10 eval '! kill -0 $CAPP 2>/dev/null'
+kill -INT "$CAPP" 2>/dev/null; wait "$CAPP"
+DROPS=$(tshark -r "$WORK/ovl-drops.pcapng" -T fields -e frame.comment 2>/dev/null | grep -c '^drop: overlay_unknown_dst$')
+check "the 50 frames to an unknown MAC counted as overlay_unknown_dst on A's up0 ($(( $(unk_drops) - U0 )))" \
+	test $(( $(unk_drops) - U0 )) = 50
+check "and captured with that reason ($DROPS in the file)" test "$DROPS" = 50
+
 # ---------------------------------------------- hostile directory entries
 REJ0=$(dir_field a .counters.rejected)
 EC() { ETCDCTL_API=3 timeout 5 "$ETCDCTL" --endpoints "$ETCD_ENDPOINTS" "$@" >/dev/null; }
