@@ -72,6 +72,9 @@
 #                     /tmp/build-rel, /tmp/build-bench)
 #   --phases LIST     default encap:64,decap:64,encap:1518,decap:1518,encap:tso
 #   --rounds N        rounds (default 5)
+#   --gen-tso MODE    the generator's --tso-mode for every system (default:
+#                     auto for vtoed, plain for ovs and vtoed-plain); plain
+#                     for vtoed is a guest that uses no offload the port offers
 #   --warmup S        seconds before each phase's window (default 1)
 #   --duration S      window seconds (default 3)
 #   --gap S           pause after each phase (counters read; default 1)
@@ -95,6 +98,7 @@ SYSTEMS="vtoed,ovs"
 BUILD=""
 PHASES="encap:64,decap:64,encap:1518,decap:1518,encap:tso"
 ROUNDS=5
+GEN_TSO=""
 WARMUP=1
 DURATION=3
 GAP=1
@@ -138,6 +142,7 @@ while [ $# -gt 0 ]; do
     --build) BUILD=$2; shift 2 ;;
     --phases) PHASES=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
+    --gen-tso) GEN_TSO=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
     --gap) GAP=$2; shift 2 ;;
@@ -498,6 +503,7 @@ measure() {
     # OVS 3.1 offers a guest no TSO with userspace-tso-enable=false, nor
     # does vtoed with offloads: false: the guest sends MSS-sized segments
     [ "$sys" = ovs ] || [ "$sys" = vtoed-plain ] && tso_mode=plain
+    [ -n "$GEN_TSO" ] && tso_mode=$GEN_TSO
     local cmd=("$GEN" --lcores "0@$GEN_CPU" --file-prefix "vxb-gen-$RUN_ID-$MEAS" --no-pci
         --single-file-segments -m 512 --
         --wire "net_vhost0,iface=$D/wire.sock,queues=1"
