@@ -67,7 +67,8 @@ struct dp_port_info {
 
 /*
  * Why the direct path left a frame of this port to the library path
- * (dp_direct.c): counted once per stop, at the frame it stopped on.
+ * (dp_direct.c): counted once per stop, at the frame it stopped on;
+ * PAUSED once per turn it did not look (dp_poll_rxq).
  * X(symbol, "name in vtoectl's JSON", "what happened")
  */
 #define DP_DIRECT_STOPS(X) \
@@ -80,7 +81,8 @@ struct dp_port_info {
 	X(GRO, "gro", "TCP segment for a guest that takes super-frames: GRO coalesces it on the library path") \
 	X(FULL, "full", "receiver has not posted room for it") \
 	X(PSEC, "psec", "port security needs headers past the bytes the direct path reads (neighbour discovery options, long IPv6 extension chains)") \
-	X(TOE, "toe", "for the port's TOE endpoint (or it needs more headers to tell), or an ARP request it may suppress: answered on the library path")
+	X(TOE, "toe", "for the port's TOE endpoint (or it needs more headers to tell), or an ARP request it may suppress: answered on the library path") \
+	X(PAUSED, "paused", "a turn it did not look: after turns in a row that it stopped at the first frame (an uplink's, the tunnel's), it pauses on the queue for 1 to 64 turns")
 
 enum dp_direct_stop {
 #define DP_DS_ENUM(sym, name, help) DP_DIRECT_STOP_##sym,

@@ -30,6 +30,9 @@ extern int dp_logtype;
 	rte_log(RTE_LOG_ ## level, dp_logtype, "dataplane: " __VA_ARGS__)
 
 #define DP_BURST 32
+/* Most turns a queue whose frames the direct path keeps leaving to the
+ * library path goes without it (dp_poll_rxq). */
+#define DP_DIRECT_BACKOFF_MAX 64
 /* Extra attempts to hand a burst to a guest that is taking it part by
  * part (OVS's tx-retries defaults to 8). */
 #define DP_VHOST_TX_RETRIES 8
@@ -440,8 +443,13 @@ struct dp_worker {
 	uint64_t wakeups;               /* sleeps ended by an event */
 	struct dp_rxq_load rxq_load[DP_PORTS_MAX][CFG_MAX_QUEUES];
 	/* The direct path took nothing at this queue's last turn: the next
-	 * reads ahead one chain, not a burst (dp_poll_rxq). */
+	 * reads ahead one chain, not a burst (dp_poll_rxq).  After misses
+	 * in a row, the next direct_skip turns leave the queue to the
+	 * library path alone, direct_backoff turns more after each further
+	 * miss (up to DP_DIRECT_BACKOFF_MAX), none after a frame it took. */
 	bool direct_missed[DP_PORTS_MAX][CFG_MAX_QUEUES];
+	uint8_t direct_skip[DP_PORTS_MAX][CFG_MAX_QUEUES];
+	uint8_t direct_backoff[DP_PORTS_MAX][CFG_MAX_QUEUES];
 
 	struct dp_port_stats stats[DP_PORTS_MAX];
 } __rte_cache_aligned;

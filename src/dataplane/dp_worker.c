@@ -491,12 +491,22 @@ dp_poll_rxq(struct dp_worker *w, const struct dp_rxq *rxq,
 	uint8_t imp = atomic_load_explicit(&port->imp_dir, memory_order_relaxed);
 	bool direct = __atomic_load_n(&dp->direct, __ATOMIC_RELAXED) &&
 		      port->kind == DP_PORT_VHOST && !(imp & CFG_IMPAIR_RX);
+	uint8_t *skip = &w->direct_skip[rxq->port][rxq->queue];
 	uint16_t budget = DP_BURST, want, n;
+	bool paused = false;
 
+	/* A queue whose frames all go where the direct path cannot take
+	 * them (an uplink, the tunnel) does not pay its look every turn. */
+	if (direct && *skip > 0) {
+		(*skip)--;
+		direct = false;
+		paused = true;
+	}
 	while (budget > 0) {
 		want = budget;
 		if (direct) {
 			bool *missed = &w->direct_missed[rxq->port][rxq->queue];
+			uint8_t *back = &w->direct_backoff[rxq->port][rxq->queue];
 			bool rest;
 			/* After a turn where it stopped at the first frame
 			 * (to an uplink, say), it looks at one frame, not
@@ -506,7 +516,18 @@ dp_poll_rxq(struct dp_worker *w, const struct dp_rxq *rxq,
 						    *missed ? 1 : budget, fctx,
 						    &rest);
 
-			*missed = got == 0 && rest;
+			/* (an empty ring says nothing either way) */
+			if (got > 0) {
+				*back = 0;
+				*missed = false;
+			} else if (rest) {
+				if (*missed) {
+					*back = *back == 0 ? 1 : (uint8_t)RTE_MIN(
+						*back * 2, DP_DIRECT_BACKOFF_MAX);
+					*skip = *back;
+				}
+				*missed = true;
+			}
 			budget -= got;
 			if (!rest || budget == 0)
 				break;
@@ -516,6 +537,7 @@ dp_poll_rxq(struct dp_worker *w, const struct dp_rxq *rxq,
 		n = dp_port_rx(w, port, rxq->queue, pkts, want);
 		if (n == 0)
 			break;
+		w->stats[rxq->port].direct_stops[DP_DIRECT_STOP_PAUSED] += paused;
 		budget -= n;
 		w->stats[rxq->port].rx_packets += n;
 		{

@@ -13,6 +13,11 @@
 #    both paths were used.  (A broadcast would not do: with one other
 #    guest up it has one destination, and goes direct.)
 # 2. The same with datapath: {direct: false}: nothing direct, same checks.
+# 2b. A pause and its end: vm1 floods a MAC nobody has (every frame left
+#    to the library path: the direct path pauses on the queue, counted as
+#    direct_stops.paused),
+#    then sends a paced stream to vm2: that goes direct again, whole and
+#    in order.
 # 3. vhost-user messages under load: testpmd A floods vm2, testpmd B
 #    stops and restarts its port five times (GET_VRING_BASE, memory table,
 #    ring addresses, features: each message stops and rebuilds the direct
@@ -68,6 +73,28 @@ mixed_round() {
 
 mixed_round "direct" true
 mixed_round "library" false
+
+# ---------------------------------------------------- a pause and its end
+write_config "$CONF" server
+echo "datapath: {direct: true}" >>"$CONF"
+vtoed_start "$CONF" "$VLOG" 300 || die "pause: vtoed did not start"
+inject_pair "$WORK/p1.out" --send 64:200000 --dst "$NOBODY" --wait 500
+s=$(ctl --json stats)
+sent=$(stat_of "$s" vm1.0 .rx_packets) paused=$(stat_of "$s" vm1.0 .direct_stops.paused)
+dest=$(stat_of "$s" vm1.0 .direct_stops.dest)
+log "pause: vm1.0 rx $sent, direct_stops $(stat_of "$s" vm1.0 '.direct_stops | with_entries(select(.value > 0)) | tojson')"
+check "pause: all 200000 to nobody dropped as unknown_dst ($(stat_of "$s" vm1.0 .drops.unknown_dst))" \
+	test "$(stat_of "$s" vm1.0 .drops.unknown_dst)" = 200000
+check "pause: the direct path paused on the queue (paused $paused turns; it stopped at $dest of $sent)" \
+	test "$(num "$paused")" -gt 0 -a "$(num "$dest")" -lt "$sent"
+d0=$(stat_of "$s" vm1.0 .direct)
+inject_pair "$WORK/p2.out" --send 200:2000 --dst "$VM2_MAC" --pps 4000 --wait 500
+s=$(ctl --json stats); d=$(( $(stat_of "$s" vm1.0 .direct) - d0 ))
+check "pause: vm2 then got all 2000, in order ($(fact rx 1 "$WORK/p2.out"), out of order $(fact order 1 "$WORK/p2.out"))" \
+	test "$(fact rx 1 "$WORK/p2.out")" = 2000 -a "$(fact order 1 "$WORK/p2.out")" = 0
+check "pause: and they went direct again ($d of 2000)" test "$d" -ge 1900
+vtoed_stop TERM; rc=$?
+check "pause: vtoed exits 0 on SIGTERM (got $rc)" test $rc = 0
 
 # ---------------------------------------------------- messages under load
 source "$(dirname "$0")/lib/testpmd.sh"
