@@ -385,13 +385,14 @@ toe_tunnel_mark(struct rte_mbuf *m, enum toe_tnl_mark how, uint16_t hdr_len,
 	const uint64_t keep = RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK |
 			      RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6;
 	uint64_t fl = m->ol_flags & keep;
-	uint16_t inner_l2 = m->l2_len;
+	uint16_t inner_l2;
 	uint8_t *p;
 
 	if (!(fl & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK))) {
 		m->ol_flags = 0;
 		return;
 	}
+	inner_l2 = m->l2_len;
 	if (how == TOE_TNL_AS_L2) {
 		m->ol_flags = fl;
 		m->l2_len = (uint16_t)(inner_l2 + hdr_len);
