@@ -39,7 +39,7 @@ static const char *const keys_fdb[] = { "size", "ageing", NULL };
 static const char *const keys_eal[] = { "file_prefix", "args", NULL };
 static const char *const keys_membership[] = { "source", "uri", "mode", "interval", "attach", "sockets", "defaults", NULL };
 static const char *const keys_defaults[] = { "uplink", "weight", "offloads", "owner", "group", "perms", NULL };
-static const char *const keys_uplink[] = { "name", "device", "rate", "queue_packets", "queue_bytes", "mtu", NULL };
+static const char *const keys_uplink[] = { "name", "device", "rate", "queue_packets", "queue_bytes", "mtu", "offloads", NULL };
 static const char *const keys_datapath[] = { "direct", NULL };
 static const char *const keys_port[] = { "name", "socket", "mode", "mac", "queues", "uplink", "weight", "offloads", "takeover", "owner", "group", "perms", "network", "ip", "allowed", "port_security", "gateway", "dns", "toe", "impair", NULL };
 static const char *const keys_socket_dir[] = { "path", "group", "mode", NULL };
@@ -815,6 +815,9 @@ static void parse_uplink(struct cfg_parser *p, const yaml_node_t *map,
 	cfg_map_check(p, map, ctx, keys_uplink);
 	up->queue_packets = CFG_QOS_QUEUE_PACKETS;
 	up->queue_bytes = CFG_QOS_QUEUE_BYTES;
+	up->offloads = true;
+	if ((n = cfg_map_get(p, map, "offloads")) != NULL)
+		cfg_get_bool(p, n, ctx, "offloads", &up->offloads);
 	if ((n = cfg_map_get(p, map, "rate")) != NULL)
 		parse_uplink_rate(p, n, ctx, up);
 	if ((n = cfg_map_get(p, map, "queue_packets")) != NULL &&

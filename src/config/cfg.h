@@ -143,6 +143,8 @@ struct cfg_uplink {
 	uint32_t queue_packets;         /* DWRR per-class bound, packets */
 	uint64_t queue_bytes;           /* DWRR per-class bound, bytes */
 	uint16_t mtu;                   /* set on the device; 0: as it is */
+	bool offloads;                  /* use the NIC's checksum/TSO
+					 * offloads, default true */
 	struct cfg_mark at;             /* its entry in uplinks: */
 };
 

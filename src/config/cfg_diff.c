@@ -183,6 +183,7 @@ static const struct cfg_field cfg_fields_uplink[] = {
 	F(struct cfg_uplink, queue_bytes, "uplink.queue_bytes", CFG_RECREATE,
 	  NULL),
 	F(struct cfg_uplink, mtu, "uplink.mtu", CFG_RECREATE, NULL),
+	F(struct cfg_uplink, offloads, "uplink.offloads", CFG_RECREATE, NULL),
 	F(struct cfg_uplink, at, "(place)", CFG_DERIVED, NULL),
 };
 

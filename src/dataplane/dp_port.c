@@ -223,6 +223,11 @@ dp_uplink_open(struct dp *dp, struct dp_port *port)
 	rc = rte_eth_dev_info_get(id, &info);
 	if (rc != 0)
 		return rc;
+	/* offloads: false: the NIC is asked for nothing but chains; the TOE
+	 * does the rest (an operator's way around a NIC whose offloads
+	 * misbehave). */
+	if (!port->ucfg->offloads)
+		info.tx_offload_capa &= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	/* The NIC's own L4 checksum where it has it, and its TSO on PMDs
 	 * where vtoed's use of it is tested; the TOE does in software what
 	 * the egress lacks, as frames leave the scheduler.  IPv4 TSO has

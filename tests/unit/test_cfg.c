@@ -501,7 +501,7 @@ static const struct bad_case bad_cases[] = {
 	  "t.yaml:2:5:", "uplink 1: missing required key \"name\"" },
 	{ "uplink unknown key",
 	  "uplinks:\n  - {name: up0, device: net_null0, mac: \"52:54:00:00:00:01\"}\n" VM1,
-	  "t.yaml:2:36:", "unknown key \"mac\" (allowed: name, device, rate, queue_packets, queue_bytes, mtu)" },
+	  "t.yaml:2:36:", "unknown key \"mac\" (allowed: name, device, rate, queue_packets, queue_bytes, mtu, offloads)" },
 	{ "uplink rate garbage",
 	  "uplinks:\n  - {name: up0, device: net_null0, rate: fast}\n" VM1,
 	  "t.yaml:2:42:", "rate \"fast\" is not a rate" },
@@ -1239,7 +1239,14 @@ static void test_overlay_keys(void **state)
 
 	cfg = expect_ok("uplinks: [{name: up0, device: net_tap0, mtu: 1600}]\n" OVL_NETS OVL_SECT CL_SECT OVL_VM(""));
 	assert_int_equal(cfg->uplinks[0].mtu, 1600);
+	assert_true(cfg->uplinks[0].offloads);          /* the default */
 	cfg_free(cfg);
+	/* the NIC's offloads, plain and in the tunnel, can be refused */
+	cfg = expect_ok("uplinks: [{name: up0, device: net_tap0, offloads: false}]\n" OVL_NETS OVL_SECT CL_SECT OVL_VM(""));
+	assert_false(cfg->uplinks[0].offloads);
+	cfg_free(cfg);
+	expect_error("uplinks: [{name: up0, device: net_tap0, offloads: maybe}]\n" OVL_NETS OVL_SECT CL_SECT OVL_VM(""),
+		     "t.yaml:1:", "offloads");
 	expect_error("uplinks: [{name: up0, device: net_tap0, mtu: 9000}]\n" OVL_NETS OVL_SECT CL_SECT OVL_VM(""),
 		     "t.yaml:1:", "mtu");
 
