@@ -382,14 +382,18 @@ void
 toe_tunnel_mark(struct rte_mbuf *m, enum toe_tnl_mark how, uint16_t hdr_len,
 		uint16_t outer_l3, uint64_t tunnel_flag)
 {
-	const uint64_t keep = RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK |
-			      RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IPV6;
+	/* What kind of buffer holds the frame stays, or the free would give
+	 * an external or attached buffer to the pool as the mbuf's own. */
+	const uint64_t kind = RTE_MBUF_F_EXTERNAL | RTE_MBUF_F_INDIRECT;
+	const uint64_t keep = kind | RTE_MBUF_F_TX_TCP_SEG |
+			      RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_IPV4 |
+			      RTE_MBUF_F_TX_IPV6;
 	uint64_t fl = m->ol_flags & keep;
 	uint16_t inner_l2;
 	uint8_t *p;
 
 	if (!(fl & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK))) {
-		m->ol_flags = 0;
+		m->ol_flags = fl & kind;
 		return;
 	}
 	inner_l2 = m->l2_len;

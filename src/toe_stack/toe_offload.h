@@ -256,7 +256,8 @@ int toe_csum_complete(struct toe_ctx *ctx, struct rte_mbuf **m);
  *    and IDs, so the NIC redoes both (it must have OUTER_IPV4_CKSUM and
  *    IPV4_CKSUM).  The TCP checksum field is left for the PMD's
  *    tx_prepare, which finds it from these lengths.
- * A frame without a request gets ol_flags 0.
+ * A frame without a request keeps no offload flag.  RTE_MBUF_F_EXTERNAL
+ * and _INDIRECT always stay.
  */
 enum toe_tnl_mark {
 	TOE_TNL_AS_L2,

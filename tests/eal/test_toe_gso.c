@@ -16,7 +16,6 @@
 
 #include <netinet/in.h>
 #include <rte_lcore.h>
-#include <rte_malloc.h>
 #include <rte_mbuf.h>
 
 #include "toe_frames.h"
@@ -419,39 +418,20 @@ test_gso_pieces_within_limit(void **state)
 	rte_pktmbuf_free(m);
 }
 
-/* rte_vhost's external buffer, as it hands over a super-frame (one of
- * up to 64 KB with its headroom and shared info): its release counted. */
+/* A super-frame in its own external buffer (tf_mbuf_ext), made canonical;
+ * releases of the buffer counted in ext_freed. */
 static int ext_freed;
-
-static void
-ext_free(void *addr, void *opaque)
-{
-	(void)opaque;
-	rte_free(addr);
-	ext_freed++;
-}
 
 static struct rte_mbuf *
 super_frame_ext(const struct tf_spec *s, uint16_t mss, size_t *len,
 		struct rte_mbuf_ext_shared_info **shinfo)
 {
-	uint16_t buf_len = UINT16_MAX;
 	struct rte_mbuf *m;
-	void *buf;
 
 	*len = tf_build(s, orig);
-	buf = rte_malloc(NULL, buf_len, RTE_CACHE_LINE_SIZE);
-	assert_non_null(buf);
-	*shinfo = rte_pktmbuf_ext_shinfo_init_helper(buf, &buf_len, ext_free,
-						     NULL);
-	assert_non_null(*shinfo);
-	assert_true(buf_len >= *len + RTE_PKTMBUF_HEADROOM);
-	m = rte_pktmbuf_alloc(toe_t.guest);
+	m = tf_mbuf_ext(toe_t.guest, orig, *len, &ext_freed);
 	assert_non_null(m);
-	rte_pktmbuf_attach_extbuf(m, buf, rte_malloc_virt2iova(buf), buf_len,
-				  *shinfo);
-	rte_pktmbuf_reset_headroom(m);
-	memcpy(rte_pktmbuf_append(m, (uint16_t)*len), orig, *len);
+	*shinfo = m->shinfo;
 	m->ol_flags |= LRO;
 	m->tso_segsz = mss;
 	assert_int_equal(toe_guest_validate(toe_t.ctx, &m, 1), 1);

@@ -397,6 +397,41 @@ test_tunnel_plain(void **state)
 	}
 }
 
+/*
+ * A frame in an external buffer of its own (rte_vhost's large frames) is
+ * encapsulated in place: marked either way, with or without a request,
+ * it stays external, so its free releases that buffer once and gives the
+ * pool back only the mbuf.
+ */
+static void
+test_tunnel_extbuf(void **state)
+{
+	(void)state;
+	for (int how = TOE_TNL_AS_L2; how <= TOE_TNL_FLAGS; how++) {
+		for (int partial = 0; partial <= 1; partial++) {
+			struct tf_spec s = stream(4, 3000);
+			struct rte_mbuf *m;
+			int freed = 0;
+			size_t len;
+
+			s.csum_partial = partial;
+			len = tf_build(&s, orig);
+			m = tf_mbuf_ext(toe_t.guest, orig, len, &freed);
+			assert_non_null(m);
+			if (partial) {
+				m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_NONE;
+				assert_int_equal(toe_guest_validate(toe_t.ctx, &m, 1), 1);
+			}
+			encap(m, (enum toe_tnl_mark)how);
+			assert_true(RTE_MBUF_HAS_EXTBUF(m));
+			assert_int_equal((m->ol_flags & RTE_MBUF_F_TX_L4_MASK) != 0,
+					 partial);
+			rte_pktmbuf_free(m);
+			assert_int_equal(freed, 1);
+		}
+	}
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, toe_test_setup, toe_test_teardown)
 const struct CMUnitTest toe_tunnel_tests[] = {
 	T(test_tunnel_tso_one),
@@ -405,6 +440,7 @@ const struct CMUnitTest toe_tunnel_tests[] = {
 	T(test_tunnel_csum),
 	T(test_tunnel_as_l2),
 	T(test_tunnel_plain),
+	T(test_tunnel_extbuf),
 };
 #undef T
 const size_t toe_tunnel_tests_n = RTE_DIM(toe_tunnel_tests);

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 
 /* gcc says __SANITIZE_ADDRESS__, clang (the fuzz build) __has_feature */
@@ -225,6 +226,41 @@ tf_mbuf(struct rte_mempool *mp, const uint8_t *buf, size_t len,
 			  m->buf_len - m->data_off - chunk);
 	} while (done < len);
 	return head;
+}
+
+static void
+ext_free(void *addr, void *opaque)
+{
+	rte_free(addr);
+	(*(int *)opaque)++;
+}
+
+struct rte_mbuf *
+tf_mbuf_ext(struct rte_mempool *mp, const uint8_t *buf, size_t len,
+	    int *freed)
+{
+	uint16_t buf_len = UINT16_MAX;
+	struct rte_mbuf_ext_shared_info *shinfo;
+	struct rte_mbuf *m;
+	void *ext;
+
+	ext = rte_malloc(NULL, buf_len, RTE_CACHE_LINE_SIZE);
+	if (ext == NULL)
+		return NULL;
+	shinfo = rte_pktmbuf_ext_shinfo_init_helper(ext, &buf_len, ext_free,
+						    freed);
+	m = rte_pktmbuf_alloc(mp);
+	if (shinfo == NULL || m == NULL ||
+	    buf_len < len + RTE_PKTMBUF_HEADROOM) {
+		rte_pktmbuf_free(m);
+		rte_free(ext);
+		return NULL;
+	}
+	rte_pktmbuf_attach_extbuf(m, ext, rte_malloc_virt2iova(ext), buf_len,
+				  shinfo);
+	rte_pktmbuf_reset_headroom(m);
+	memcpy(rte_pktmbuf_append(m, (uint16_t)len), buf, len);
+	return m;
 }
 
 void

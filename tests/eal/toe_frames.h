@@ -61,6 +61,11 @@ size_t tf_build(const struct tf_spec *s, uint8_t *buf);
  * past the data (or before it) is reported even inside the mempool. */
 struct rte_mbuf *tf_mbuf(struct rte_mempool *mp, const uint8_t *buf,
 			 size_t len, uint32_t seg_size);
+/* The frame in an external buffer of its own, as rte_vhost hands over a
+ * large one (up to 64 KB with its headroom and shared info); each release
+ * of such a buffer adds one to *freed. */
+struct rte_mbuf *tf_mbuf_ext(struct rte_mempool *mp, const uint8_t *buf,
+			     size_t len, int *freed);
 /* The first mbuf's headroom may be written (a header prepended). */
 void tf_headroom_open(struct rte_mbuf *m);
 /* Before the pool is freed (EAL clears its memory). */
