@@ -297,12 +297,10 @@ dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
 		for (uint16_t s = 0; s < ns; s++) {
 			struct rte_mbuf *seg = segs[s];
 			uint32_t len = rte_pktmbuf_pkt_len(seg);
-			/* a TSO frame's segments were checked to fit */
-			uint32_t wire = seg->ol_flags & RTE_MBUF_F_TX_TCP_SEG ?
-				(uint32_t)seg->l2_len + seg->l3_len +
-				seg->l4_len + seg->tso_segsz : len;
 
-			if (wire > max_inner) {
+			/* (a TSO frame's segments fit: toe_tunnel_caps) */
+			if (!(seg->ol_flags & RTE_MBUF_F_TX_TCP_SEG) &&
+			    len > max_inner) {
 				dp_drop_frames(w, p, DP_DROP_OVERLAY_MTU,
 					       DP_CAP_OUT, &seg, 1);
 				continue;
