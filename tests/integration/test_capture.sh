@@ -42,7 +42,6 @@ capture() {
 	CAP_PID=$!
 	wait_for 5 capture_running || log "capture $name did not start: $(cat "$WORK/$name.err")"
 }
-capture_running() { [ "$(ctl --json capture --list | jq '[.[] | select(.done == false)] | length')" -gt 0 ]; }
 # tsh FILE ARGS...: tshark's view (as root it warns on stderr)
 tsh() { local f=$1; shift; tshark -r "$f" "$@" 2>/dev/null; }
 frames_in() { tsh "$1" -T fields -e frame.number | wc -l; }

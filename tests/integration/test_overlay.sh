@@ -126,12 +126,12 @@ check "B dropped nothing from the tunnel as unknown" \
 # uplink as overlay_unknown_dst; a capture of up0 shows each of them with
 # that reason (tshark reads the file).
 UNK=52:54:00:0e:ee:01
-unk_drops() { ctla --json stats | jq '[(.result.ports // .ports)[] | select(.name == "up0") | .drops.overlay_unknown_dst][0]'; }
+unk_drops() { stat_of "$(ctla --json stats)" up0 .drops.overlay_unknown_dst; }
 U0=$(unk_drops)
 timeout 60 "$VTOECTL" --socket "$WORK/a.sock" capture --direction tx --count 50 \
 	--filter "ether dst $UNK" -w "$WORK/ovl-drops.pcapng" up0 >"$WORK/cap.out" 2>&1 &
 CAPP=$!
-wait_for 5 eval '[ "$(ctla --json capture --list | jq "[.[] | select(.done == false)] | length")" -gt 0 ]' ||
+CTL_SOCK=$WORK/a.sock wait_for 5 capture_running ||
 	log "capture did not start: $(cat "$WORK/cap.out")"
 INJ_ARGS=(--delay 2000 --send 120:50 --dst "$UNK" --pps 1000)
 inject_hold txu "$WORK/txu.out" 1 "ia=$MA"

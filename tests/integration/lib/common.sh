@@ -199,6 +199,8 @@ vtoed_stop() {
 }
 
 ctl() { timeout 10 "$VTOECTL" --socket "$CTL_SOCK" "$@"; }
+# capture_running: a packet capture of the vtoed at $CTL_SOCK is running
+capture_running() { [ "$(ctl --json capture --list | jq '[.[] | select(.done == false)] | length')" -gt 0 ]; }
 # inject_pair OUT ARGS...: vtoe-inject as both guests (port 0 on vm1.0,
 # port 1 on vm2.0), its report in OUT (stderr in OUT.err)
 inject_pair() {
