@@ -95,6 +95,11 @@ bool cfg_get_mode(struct cfg_parser *p, const yaml_node_t *n, const char *ctx,
 /* true or false, nothing else. */
 void cfg_get_bool(struct cfg_parser *p, const yaml_node_t *n, const char *ctx,
 		  const char *key, bool *out);
+/* One of two words: *second says which; false (reported) for anything
+ * else. */
+bool cfg_get_either(struct cfg_parser *p, const yaml_node_t *n,
+		    const char *ctx, const char *key, const char *first,
+		    const char *other, bool *second);
 
 /* Letters, digits, '-', '.' (a host name), or printable without blanks
  * or quotes: metadata text that goes into DHCP options and HTTP. */
@@ -109,6 +114,13 @@ void cfg_check_networks(struct cfg_parser *p, const yaml_node_t *root);
 
 /* cfg_overlay.c: overlay: and cluster: (after uplinks: and networks:),
  * and what they require of networks and ports (after the VMs). */
+extern const char *const cfg_keys_lcores[];
+/* cfg_lcores.c: the lcores: section; at says where to report problems
+ * with the defaults (no lcores: section). */
+void cfg_parse_lcores(struct cfg_parser *p, const yaml_node_t *map,
+		      const yaml_node_t *at);
+/* May this process run on cpu (its affinity; else the online CPUs)? */
+bool cfg_cpu_usable(unsigned int cpu);
 extern const char *const cfg_keys_overlay[];
 extern const char *const cfg_keys_cluster[];
 void cfg_parse_overlay(struct cfg_parser *p, const yaml_node_t *map);

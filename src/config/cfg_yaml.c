@@ -327,3 +327,33 @@ bool cfg_get_mode(struct cfg_parser *p, const yaml_node_t *n, const char *ctx,
 	*out = (uint32_t)strtoul(digits, NULL, 8);
 	return true;
 }
+
+/* One of two words: *second says which; false (reported) for anything
+ * else. */
+bool cfg_get_either(struct cfg_parser *p, const yaml_node_t *n,
+		    const char *ctx, const char *key, const char *first,
+		    const char *other, bool *second)
+{
+	const char *s = cfg_get_scalar(p, n, ctx, key);
+
+	if (s == NULL)
+		return false;
+	if (strcmp(s, first) == 0 || strcmp(s, other) == 0) {
+		*second = strcmp(s, other) == 0;
+		return true;
+	}
+	cfg_error(p, n, "%s%s \"%s\" is not %s or %s", ctx, key, s, first,
+		  other);
+	return false;
+}
+
+/* true or false, nothing else (YAML's yes/on are not taken: too easy
+ * to misread). */
+void cfg_get_bool(struct cfg_parser *p, const yaml_node_t *n,
+		  const char *ctx, const char *key, bool *out)
+{
+	bool f;
+
+	if (cfg_get_either(p, n, ctx, key, "true", "false", &f))
+		*out = !f;
+}
