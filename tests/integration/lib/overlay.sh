@@ -60,8 +60,20 @@ vmport() {  # NAME MAC NETWORK [EXTRA]
 }
 
 start_host() {  # H
-	CTL_SOCK=$WORK/$1.sock vtoed_start "$WORK/$1.yaml" "$WORK/vtoed-$1.log" "${OVL_SECS:-600}" || return 1
-	eval "PID_$1=$VTOED_PID TPID_$1=$VTOED_TPID"
+	local try
+	for try in 1 2; do
+		if CTL_SOCK=$WORK/$1.sock vtoed_start "$WORK/$1.yaml" "$WORK/vtoed-$1.log" "${OVL_SECS:-600}"; then
+			eval "PID_$1=$VTOED_PID TPID_$1=$VTOED_TPID"
+			return 0
+		fi
+		# DPDK 22.11's af_packet numbers its fanout group pid ^ ifindex:
+		# another host's vtoed, started just before on the next veth,
+		# can hold that number on another interface (EINVAL).  A new
+		# process is a new number.
+		grep -q 'could not set PACKET_FANOUT' "$WORK/vtoed-$1.log" || return 1
+		log "host $1: its af_packet fanout group number was taken; starting it again"
+	done
+	return 1
 }
 
 stop_host() {  # H [SIGNAL]
