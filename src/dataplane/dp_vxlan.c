@@ -18,6 +18,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "cpu/cpu_prefetch.h"
 #include "overlay/ovl_table.h"
 #include "overlay/vxlan.h"
 #include "toe_stack/toe_offload.h"
@@ -268,8 +269,8 @@ dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
 	/* The outer headers go into each frame's headroom, a line nothing
 	 * has touched: ask for them all at once, not one miss per frame. */
 	for (uint16_t i = 0; i < n; i++)
-		__builtin_prefetch(rte_pktmbuf_mtod(pkts[i], const uint8_t *) -
-				   VXLAN_OUTER_LEN, 1, 3);
+		cpu_prefetchw(rte_pktmbuf_mtod(pkts[i], const uint8_t *) -
+			     VXLAN_OUTER_LEN);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i], **segs;
 		const uint16_t *hosts = NULL;

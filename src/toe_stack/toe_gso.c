@@ -18,6 +18,8 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "cpu/cpu_prefetch.h"
+
 static inline uint16_t
 get16(const uint8_t *p)
 {
@@ -185,10 +187,10 @@ gso_seg_prefetch(const struct rte_mbuf *s, uint16_t priv)
 	const uint8_t *d = (const uint8_t *)s + sizeof(*s) + priv +
 			   RTE_PKTMBUF_HEADROOM;
 
-	__builtin_prefetch(s, 1, 3);
-	__builtin_prefetch((const uint8_t *)s + RTE_CACHE_LINE_SIZE, 1, 3);
-	__builtin_prefetch(d, 1, 3);
-	__builtin_prefetch(d - RTE_CACHE_LINE_SIZE, 1, 3);
+	cpu_prefetchw(s);
+	cpu_prefetchw((const uint8_t *)s + RTE_CACHE_LINE_SIZE);
+	cpu_prefetchw(d);
+	cpu_prefetchw(d - RTE_CACHE_LINE_SIZE);
 }
 
 /* Segments of one super-frame that may share its buffer. */
@@ -264,13 +266,13 @@ gso_cut(struct toe_ctx *ctx, uint32_t caps, struct rte_mbuf *m,
 	for (i = 0; i < RTE_MIN(src.n_segs, (uint16_t)GSO_PF_AHEAD); i++) {
 		gso_seg_prefetch(out[i], priv);
 		if (src.pieces != NULL)
-			__builtin_prefetch(pieces[i], 1, 3);
+			cpu_prefetchw(pieces[i]);
 	}
 	for (i = 0; i < src.n_segs; i++) {
 		if (i + GSO_PF_AHEAD < src.n_segs) {
 			gso_seg_prefetch(out[i + GSO_PF_AHEAD], priv);
 			if (src.pieces != NULL)
-				__builtin_prefetch(pieces[i + GSO_PF_AHEAD], 1, 3);
+				cpu_prefetchw(pieces[i + GSO_PF_AHEAD]);
 		}
 		rte_pktmbuf_reset(out[i]);
 		if (gso_seg_make(ctx, &src, i, partial, out[i]) != 0) {

@@ -3,31 +3,8 @@
 #include "vhost_burst.h"
 
 #include <string.h>
-#if defined(__x86_64__)
-#include <cpuid.h>
-#endif
 
 #include <rte_vhost.h>
-
-/*
- * PREFETCHW: fetch a line the guest owns ready to be written.  DPDK builds
- * for -march=corei7, where __builtin_prefetch(p, 1) becomes a plain read
- * prefetch: the line then arrives shared and the store pays a second trip
- * to take it exclusive.  Checked once (CPUID 0x80000001 ECX bit 8), as
- * CPUs without it may not take the opcode.
- */
-bool vb_prefetchw_ok;
-
-static void __attribute__((constructor))
-vb_cpu_probe(void)
-{
-#if defined(__x86_64__)
-	unsigned int a, b, c, d;
-
-	if (__get_cpuid(0x80000001, &a, &b, &c, &d))
-		vb_prefetchw_ok = (c & (1u << 8)) != 0;
-#endif
-}
 
 /* The used entries from index from on, n > 0 of them, about to be
  * written. */
@@ -37,8 +14,8 @@ vb_prefetch_used(const struct vd_ring *r, uint16_t from, uint16_t n)
 	uint16_t mask = r->size - 1;
 
 	for (uint16_t k = 0; k < n; k += RTE_CACHE_LINE_SIZE / sizeof(r->used->ring[0]))
-		vb_prefetchw(&r->used->ring[(uint16_t)(from + k) & mask]);
-	vb_prefetchw(&r->used->ring[(uint16_t)(from + n - 1) & mask]);
+		cpu_prefetchw(&r->used->ring[(uint16_t)(from + k) & mask]);
+	cpu_prefetchw(&r->used->ring[(uint16_t)(from + n - 1) & mask]);
 }
 
 /*

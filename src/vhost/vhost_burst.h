@@ -34,6 +34,7 @@
 #include <rte_common.h>
 #include <rte_prefetch.h>
 
+#include "cpu/cpu_prefetch.h"
 #include "vhost_direct.h"
 
 /* Most chains of a sender taken in one burst. */
@@ -136,28 +137,13 @@ vb_frame_head(const struct vd_chain *c, uint16_t hdr_len, uint32_t *room)
 	return NULL;
 }
 
-/* Prefetch for writing (PREFETCHW where the CPU has it, vhost_burst.c). */
-extern bool vb_prefetchw_ok;
-
-static inline void
-vb_prefetchw(const void *p)
-{
-#if defined(__x86_64__)
-	if (vb_prefetchw_ok) {
-		asm volatile("prefetchw %0" : : "m"(*(const volatile char *)p));
-		return;
-	}
-#endif
-	__builtin_prefetch(p, 1);
-}
-
 /* The first lines of a frame to be read (header, Ethernet header, start
  * of the payload) or of a buffer to be written. */
 static inline void
 vb_prefetch_chain(const struct vd_chain *c, bool write)
 {
 	if (write) {
-		vb_prefetchw(c->seg[0].va);
+		cpu_prefetchw(c->seg[0].va);
 	} else {
 		rte_prefetch0(c->seg[0].va);
 		rte_prefetch0(c->seg[0].va + RTE_CACHE_LINE_SIZE);
