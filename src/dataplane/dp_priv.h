@@ -450,6 +450,9 @@ struct dp_worker {
 	bool direct_missed[DP_PORTS_MAX][CFG_MAX_QUEUES];
 	uint8_t direct_skip[DP_PORTS_MAX][CFG_MAX_QUEUES];
 	uint8_t direct_backoff[DP_PORTS_MAX][CFG_MAX_QUEUES];
+	/* Frames the library path's last burst at a guest's queue took: the
+	 * next burst's buffers prefetched (vhost_rx_burst). */
+	uint8_t rx_last[DP_PORTS_MAX][CFG_MAX_QUEUES];
 
 	struct dp_port_stats stats[DP_PORTS_MAX];
 } __rte_cache_aligned;

@@ -61,9 +61,12 @@ dp_stage(struct dp_worker *w, uint16_t port, struct rte_mbuf *m)
 }
 
 static uint16_t
-dp_port_rx(struct dp_worker *w, const struct dp_port *port, uint16_t q,
+dp_port_rx(struct dp_worker *w, uint16_t p, uint16_t q,
 	   struct rte_mbuf **pkts, uint16_t max)
 {
+	const struct dp_port *port = &w->dp->ports[p];
+	uint8_t *last = &w->rx_last[p][q];
+	uint16_t n;
 	int vid;
 
 	if (port->kind == DP_PORT_UPLINK)
@@ -75,7 +78,9 @@ dp_port_rx(struct dp_worker *w, const struct dp_port *port, uint16_t q,
 	    !(atomic_load_explicit(&port->vrings_enabled, memory_order_acquire) &
 	      (1u << VHOST_VRING_GUEST_TX(q))))
 		return 0;
-	return vhost_rx_burst(vid, q, w->dp->pool, pkts, max);
+	n = vhost_rx_burst(vid, q, w->dp->pool, pkts, max, *last);
+	*last = (uint8_t)n;
+	return n;
 }
 
 /* Frames a guest marked for checksum or segmentation: the marks are
@@ -534,7 +539,7 @@ dp_poll_rxq(struct dp_worker *w, const struct dp_rxq *rxq,
 			if (got > 0)
 				want = 1;
 		}
-		n = dp_port_rx(w, port, rxq->queue, pkts, want);
+		n = dp_port_rx(w, rxq->port, rxq->queue, pkts, want);
 		if (n == 0)
 			break;
 		w->stats[rxq->port].direct_stops[DP_DIRECT_STOP_PAUSED] += paused;
