@@ -454,7 +454,8 @@ dp_toe_info(const struct dp *dp, unsigned int p, struct dp_toe_info *info)
 		for (size_t k = 0; k < sizeof(ep->stats) / sizeof(uint64_t); k++)
 			o[k] += __atomic_load_n(&s[k], __ATOMIC_RELAXED);
 		{
-			const struct dp_toe_ep *x = container_of(ep, struct dp_toe_ep, ep);
+			const struct dp_toe_ep *x = (const struct dp_toe_ep *)
+				((const char *)ep - offsetof(struct dp_toe_ep, ep));
 			const uint64_t *ms = (const uint64_t *)&x->imds.stats;
 			uint64_t *mo = (uint64_t *)&info->imds_stats;
 			struct toe_tcp_conn_info ci[TOE_TCP_CONN_INFO_MAX];
