@@ -655,12 +655,15 @@ dp_slot_take(struct dp *dp, uint16_t p, enum dp_port_kind kind,
 	atomic_init(&port->tnl_caps, 0);
 	atomic_init(&port->tnl_mark, TOE_TNL_AS_L2);
 	for (unsigned int i = 0; i < dp->n_workers; i++) {
-		dp->workers[i].toe[p] = toe_ctx_create(dp->pool,
-						       (int)rte_socket_id());
-		if (dp->workers[i].toe[p] == NULL) {
+		struct dp_worker *w = &dp->workers[i];
+
+		w->toe[p] = toe_ctx_create(dp->pool, (int)rte_socket_id());
+		if (w->toe[p] == NULL) {
 			dp_slot_give_back(dp, p);
 			return -ENOMEM;
 		}
+		w->toe_sink[p] = (struct dp_toe_sink){ .w = w, .port = p };
+		toe_ctx_set_drop_sink(w->toe[p], dp_toe_drop, &w->toe_sink[p]);
 	}
 	dp_port_stats_raw(dp, p, &dp->stats_base[p]);
 	dp_load_port_reset(dp, p);

@@ -15,6 +15,7 @@
 #include "dp.h"
 #include "fwd.h"
 #include "poll.h"
+#include "toe_stack/toe_offload.h"
 #include "psec.h"
 #include "place.h"
 #include "impair.h"
@@ -375,6 +376,12 @@ struct dp_txbuf {
 	struct rte_mbuf *pkts[DP_BURST];
 };
 
+/* Where a TOE context's refusals go (dp_toe_drop): its worker and port. */
+struct dp_toe_sink {
+	struct dp_worker *w;
+	uint16_t port;
+};
+
 /*
  * One per worker lcore, cache aligned, owned by that lcore.  The main
  * thread reads the counters (relaxed 64-bit loads; they only grow).
@@ -394,6 +401,7 @@ struct dp_worker {
 	/* Software TOE: one context per port (counters per port), and room
 	 * for what a burst of super-frames becomes. */
 	struct toe_ctx *toe[DP_PORTS_MAX];
+	struct dp_toe_sink toe_sink[DP_PORTS_MAX];
 	struct rte_mbuf **seg_out;      /* DP_SEG_OUT entries */
 	/* Layer 2: the endpoints of the ports with one (dp_toe.c), the
 	 * frame at work read out of its mbufs, and how long the worker may
@@ -593,6 +601,11 @@ void dp_capture_chain(struct dp_capture *c, uint16_t queue, uint8_t dir,
  * or out), freed. */
 void dp_drop_frames(struct dp_worker *w, uint16_t port, enum dp_drop reason,
 		    uint8_t dir, struct rte_mbuf **pkts, uint16_t n);
+/* A TOE context's sink (toe_drop_sink, arg a struct dp_toe_sink): its
+ * refusals are the port's drops, offload_bad on the way in, offload_egress
+ * on the way out, counted and captured like any other. */
+void dp_toe_drop(void *arg, struct rte_mbuf *m, enum toe_stage stage,
+		 enum toe_drop reason);
 /* Main thread: write what the taps queued, end what is over. */
 void dp_capture_poll(struct dp *dp);
 /* Port p is going: its capture ends. */

@@ -231,9 +231,7 @@ dp_vxlan_finish(struct dp_worker *w, uint16_t p, uint32_t tnl_caps,
 			       DP_SEG_OUT);
 	for (int r = 0; r < TOE_DROP_MAX; r++)
 		after += ts->drops[r];
-	if (after > before)
-		w->stats[p].drops[DP_DROP_OFFLOAD_EGRESS] += after - before;
-	/* 1 frame in = k out - extra segments + dropped */
+	/* 1 frame in = k out - extra segments + dropped (dp_toe_drop) */
 	w->stats[p].gso_extra += k + (after - before) - 1;
 	*segs = w->seg_out;
 	return k;

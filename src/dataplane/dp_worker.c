@@ -45,6 +45,21 @@ dp_drop_frames(struct dp_worker *w, uint16_t port, enum dp_drop reason,
 	rte_pktmbuf_free_bulk(pkts, n);
 }
 
+void
+dp_toe_drop(void *arg, struct rte_mbuf *m, enum toe_stage stage,
+	    enum toe_drop reason)
+{
+	const struct dp_toe_sink *s = arg;
+
+	(void)reason;   /* (the TOE counted it in the port's offload drops) */
+	if (stage == TOE_STAGE_GUEST)
+		dp_drop_frames(s->w, s->port, DP_DROP_OFFLOAD_BAD, DP_CAP_IN,
+			       &m, 1);
+	else
+		dp_drop_frames(s->w, s->port, DP_DROP_OFFLOAD_EGRESS,
+			       DP_CAP_OUT, &m, 1);
+}
+
 static inline void
 dp_stage(struct dp_worker *w, uint16_t port, struct rte_mbuf *m)
 {
@@ -84,19 +99,15 @@ dp_port_rx(struct dp_worker *w, uint16_t p, uint16_t q,
 }
 
 /* Frames a guest marked for checksum or segmentation: the marks are
- * claims, checked against the bytes; what does not hold is counted. */
+ * claims, checked against the bytes; what does not hold is dropped
+ * (dp_toe_drop). */
 static uint16_t
 dp_offload_validate(struct dp_worker *w, const struct dp_port *port,
 		    struct rte_mbuf **pkts, uint16_t n)
 {
-	uint16_t kept;
-
 	if (port->kind != DP_PORT_VHOST || !port->cfg->offloads)
 		return n;
-	kept = toe_guest_validate(w->toe[port->id], pkts, n);
-	if (kept < n)
-		dp_count_drop(w, port->id, DP_DROP_OFFLOAD_BAD, n - kept);
-	return kept;
+	return toe_guest_validate(w->toe[port->id], pkts, n);
 }
 
 static bool
@@ -140,9 +151,7 @@ dp_offload_egress(struct dp_worker *w, uint16_t p, bool gro,
 	m = toe_egress_prepare(ctx, caps, pkts, n, w->seg_out, DP_SEG_OUT);
 	for (int r = 0; r < TOE_DROP_MAX; r++)
 		drops_after += ts->drops[r];
-	/* n frames in = m out - extra segments + dropped */
-	if (drops_after > drops_before)
-		dp_count_drop(w, p, DP_DROP_OFFLOAD_EGRESS, drops_after - drops_before);
+	/* n frames in = m out - extra segments + dropped (dp_toe_drop) */
 	st->gso_extra += m + (drops_after - drops_before) - n;
 	*out = w->seg_out;
 	return m;

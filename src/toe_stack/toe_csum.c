@@ -196,8 +196,7 @@ toe_csum_complete(struct toe_ctx *ctx, struct rte_mbuf **mp)
 	*mp = m;
 	return 0;
 drop:
-	rte_pktmbuf_free(m);
-	toe_count_drop(ctx, r);
+	toe_drop(ctx, m, TOE_STAGE_EGRESS, r);
 	*mp = NULL;
 	return ret;
 }

@@ -110,6 +110,13 @@ toe_ctx_destroy(struct toe_ctx *ctx)
 }
 
 void
+toe_ctx_set_drop_sink(struct toe_ctx *ctx, toe_drop_sink *fn, void *arg)
+{
+	ctx->sink = fn;
+	ctx->sink_arg = arg;
+}
+
+void
 toe_count_lie(struct toe_ctx *ctx, enum toe_drop reason)
 {
 	toe_count_drop(ctx, reason);

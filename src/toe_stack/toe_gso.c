@@ -300,8 +300,7 @@ gso_cut(struct toe_ctx *ctx, uint32_t caps, struct rte_mbuf *m,
 		ctx->stats.csum_sw += src.n_segs;
 	return src.n_segs;
 drop:
-	rte_pktmbuf_free(m);
-	toe_count_drop(ctx, r);
+	toe_drop(ctx, m, TOE_STAGE_EGRESS, r);
 	return ret;
 }
 
@@ -371,8 +370,7 @@ toe_egress_prepare(struct toe_ctx *ctx, uint32_t caps, struct rte_mbuf **pkts,
 				continue;
 		}
 		if (k == out_cap) {
-			rte_pktmbuf_free(m);
-			toe_count_drop(ctx, TOE_DROP_OUT_FULL);
+			toe_drop(ctx, m, TOE_STAGE_EGRESS, TOE_DROP_OUT_FULL);
 			continue;
 		}
 		out[k++] = m;

@@ -152,12 +152,30 @@ void toe_ctx_destroy(struct toe_ctx *ctx);      /* accepts NULL */
 const struct toe_stats *toe_ctx_stats(const struct toe_ctx *ctx);
 
 /*
+ * Where the frames the TOE refuses go.  Without a sink it frees them;
+ * with one, each is counted as before and then handed to the sink, which
+ * must free it: the caller can show it (a packet capture marks it with
+ * the reason).  stage tells whether the TOE was checking a guest's
+ * claims (toe_guest_validate, toe_vnet_validate) or fitting the frame to
+ * an egress (toe_egress_prepare, toe_gso_segment, toe_csum_complete).
+ */
+enum toe_stage {
+	TOE_STAGE_GUEST,
+	TOE_STAGE_EGRESS,
+};
+typedef void toe_drop_sink(void *arg, struct rte_mbuf *m,
+			   enum toe_stage stage, enum toe_drop reason);
+void toe_ctx_set_drop_sink(struct toe_ctx *ctx, toe_drop_sink *fn,
+			   void *arg);
+
+/*
  * Frames a guest sent, as rte_vhost_dequeue_burst returned them: with
  * RTE_VHOST_USER_NET_COMPLIANT_OL_FLAGS (RTE_MBUF_F_RX_LRO + tso_segsz for
  * GSO, RTE_MBUF_F_RX_L4_CKSUM_NONE for a partial checksum) or with the
  * legacy flags (RTE_MBUF_F_TX_TCP_SEG / _TX_L4_MASK + l2/l3/l4_len).  The
  * flags are claims: the headers are parsed again from the bytes, within
- * the frame, and a frame whose claims do not hold is freed and counted.
+ * the frame, and a frame whose claims do not hold is counted and dropped
+ * (freed, or handed to the ctx's sink).
  * Kept frames are compacted to the front of pkts, in order, in canonical
  * form.  Returns how many were kept.
  */
@@ -234,7 +252,7 @@ int toe_gso_segment(struct toe_ctx *ctx, uint32_t caps, struct rte_mbuf *m,
 /*
  * Complete the partial TCP/UDP checksum of a canonical frame in place
  * (*m is replaced by a private copy if it was shared) and clear its
- * checksum request.  0, or -EINVAL / -ENOMEM with *m freed and counted.
+ * checksum request.  0, or -EINVAL / -ENOMEM with *m counted and dropped.
  */
 int toe_csum_complete(struct toe_ctx *ctx, struct rte_mbuf **m);
 

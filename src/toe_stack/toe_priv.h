@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include <rte_common.h>
+#include <rte_mbuf.h>
 
 #include "toe_offload.h"
 
@@ -69,6 +70,9 @@ struct toe_ctx {
 	struct rte_mempool *pool;
 	/* Owning lcore only. */
 	struct toe_stats stats;
+	/* Set before the first burst, read-only after. */
+	toe_drop_sink *sink;
+	void *sink_arg;
 	/* GRO scratch: n_flows is 0 between bursts. */
 	uint16_t n_flows;
 	struct toe_gro_flow flows[TOE_GRO_FLOWS];
@@ -78,6 +82,18 @@ static inline void
 toe_count_drop(struct toe_ctx *ctx, enum toe_drop reason)
 {
 	ctx->stats.drops[reason]++;
+}
+
+/* Frame m refused: counted, then the sink's or freed. */
+static inline void
+toe_drop(struct toe_ctx *ctx, struct rte_mbuf *m, enum toe_stage stage,
+	 enum toe_drop reason)
+{
+	toe_count_drop(ctx, reason);
+	if (ctx->sink != NULL)
+		ctx->sink(ctx->sink_arg, m, stage, reason);
+	else
+		rte_pktmbuf_free(m);
 }
 
 /*

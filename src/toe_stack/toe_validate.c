@@ -173,8 +173,7 @@ toe_guest_validate(struct toe_ctx *ctx, struct rte_mbuf **pkts, uint16_t n)
 				ctx->stats.validated++;
 		}
 		if (r != TOE_DROP_NONE) {
-			rte_pktmbuf_free(m);
-			toe_count_drop(ctx, r);
+			toe_drop(ctx, m, TOE_STAGE_GUEST, r);
 			continue;
 		}
 		pkts[kept++] = m;
@@ -303,8 +302,7 @@ toe_vnet_validate(struct toe_ctx *ctx, const struct virtio_net_hdr *hdrs,
 				ctx->stats.validated++;
 		}
 		if (r != TOE_DROP_NONE) {
-			rte_pktmbuf_free(m);
-			toe_count_drop(ctx, r);
+			toe_drop(ctx, m, TOE_STAGE_GUEST, r);
 			continue;
 		}
 		pkts[kept++] = m;

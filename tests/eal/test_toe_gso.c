@@ -219,6 +219,37 @@ test_gso_out_full(void **state)
 	assert_int_equal(toe_ctx_stats(toe_t.ctx)->drops[TOE_DROP_OUT_FULL], 1);
 }
 
+static unsigned int egress_sunk;
+
+static void
+sink_egress(void *arg, struct rte_mbuf *m, enum toe_stage stage,
+	    enum toe_drop reason)
+{
+	assert_ptr_equal(arg, &egress_sunk);
+	assert_int_equal(stage, TOE_STAGE_EGRESS);
+	assert_true(reason == TOE_DROP_OUT_FULL || reason == TOE_DROP_NO_MBUF);
+	egress_sunk++;
+	rte_pktmbuf_free(m);
+}
+
+/* The frame egress could not take goes to the sink whole, as an egress's
+ * drop: the super-frame itself, not a segment of it. */
+static void
+test_gso_drop_sink(void **state)
+{
+	struct tf_spec s = big(4);
+	struct rte_mbuf *m;
+	size_t len;
+
+	(void)state;
+	egress_sunk = 0;
+	toe_ctx_set_drop_sink(toe_t.ctx, sink_egress, &egress_sunk);
+	m = super_frame(&s, 1448, 0, &len);
+	assert_int_equal(toe_egress_prepare(toe_t.ctx, 0, &m, 1, out, 10), 0);
+	assert_int_equal(egress_sunk, 1);
+	assert_int_equal(toe_ctx_stats(toe_t.ctx)->drops[TOE_DROP_OUT_FULL], 1);
+}
+
 /* The pool runs dry halfway: the frame is dropped, nothing leaks. */
 static void
 test_gso_no_mbuf(void **state)
@@ -530,6 +561,7 @@ const struct CMUnitTest toe_gso_tests[] = {
 	T(test_gso_wrap_flags_vlan_chain),
 	T(test_gso_passthrough),
 	T(test_gso_out_full),
+	T(test_gso_drop_sink),
 	T(test_gso_no_mbuf),
 	T(test_csum_complete),
 	T(test_csum_shared_copied),

@@ -141,18 +141,36 @@ round() {
 	check "$label: vtoed exits 0 on SIGTERM (got $rc)" test $rc = 0
 }
 
-# lie_round KIND REASON DIRECT: every frame's GSO metadata lies the same
-# way (tso-gen --lie; the virtio PMD writes it into the virtio-net header)
+# lie_round KIND REASON DIRECT [capture]: every frame's GSO metadata lies
+# the same way (tso-gen --lie; the virtio PMD writes it into the
+# virtio-net header).  With capture, vm1.0's frames are captured (tshark
+# reads the file): each frame the TOE refused is in it as a drop.
 lie_round() {
 	local kind=$1 reason=$2 direct=$3 out=$WORK/gen-lie-$1-$3.out s vrx rc
-	local label="lie $1 (direct: $3)"
+	local label="lie $1 (direct: $3)" capp="" pcap=$WORK/lie-$1-$3.pcapng
 	tso_config "$direct" true true
 	vtoed_start "$CONF" "$VLOG" 120 || die "$label: vtoed did not start"
+	if [ "${4:-}" = capture ]; then
+		timeout 60 "$VTOECTL" --socket "$CTL_SOCK" capture --direction rx \
+			--snaplen 96 -w "$pcap" vm1.0 >"$WORK/lie-cap.out" 2>&1 &
+		capp=$!
+		wait_for 5 capture_running ||
+			log "$label: capture did not start: $(cat "$WORK/lie-cap.out")"
+	fi
 	gen "$out" --window 8 --warmup 0 --duration 1 --lie "$kind" &
 	local gpid=$!
 	wait_for 40 grep -qs '^phase done' "$out" || fail "$label: tso-gen did not finish its window"
 	s=$(ctl --json stats)
 	wait "$gpid"
+	if [ -n "$capp" ]; then
+		local bad seen lost
+		kill -INT "$capp" 2>/dev/null; wait "$capp"
+		bad=$(num "$(stat_of "$(ctl --json stats)" vm1.0 .drops.offload_bad)")
+		lost=$(num "$(ctl --json capture --list | jq '[.[] | select(.port == "vm1.0") | .lost] | add')")
+		seen=$(tshark -r "$pcap" -T fields -e frame.comment 2>/dev/null | grep -c '^drop: offload_bad$')
+		check "$label: the refused frames captured as drops ($seen in the file, $lost lost, of $bad)" \
+			test "$seen" -gt 0 -a "$seen" -le "$bad" -a $((seen + lost)) -ge "$bad"
+	fi
 	vrx=$(num "$(stat_of "$s" vm1.0 .rx_packets)")
 	log "$label: tso-gen rx_frames $(fact rx_frames "$out"); $(jq -c '[(.result.ports // .ports)[] | {name, rx_packets, tx_packets, drops: (.drops | with_entries(select(.value > 0))), offload: (.offload | {validated, drops})}]' <<<"$s" 2>/dev/null)"
 	check "$label: vm1 sent some ($vrx)" test "$vrx" -gt 0
@@ -176,6 +194,6 @@ lie_round mss0 gso_size_zero true
 lie_round mss-big gso_size_big true
 # (a TCP header read as UDP has a UDP length that lies: found first)
 lie_round udp l4_bad true
-lie_round mss-big gso_size_big false
+lie_round mss-big gso_size_big false capture
 [ "$T_FAIL" -gt 0 ] && dump_log "$VLOG" 60
 t_finish
