@@ -264,8 +264,9 @@ dp_vxlan_push(struct dp_worker *w, uint16_t p, uint16_t in,
 	dp_word_mac(atomic_load_explicit(&ovl->uplink_mac, memory_order_relaxed),
 		 tun.src_mac);
 	memcpy(tun.src_ip, ovl->local_ip, 4);
-	/* The outer headers go into each frame's headroom, a line nothing
-	 * has touched: ask for them all at once, not one miss per frame. */
+	/* The outer headers go into each frame's headroom, a line the
+	 * uplink's far end read last: ask for them all at once, exclusive,
+	 * not one miss per frame. */
 	for (uint16_t i = 0; i < n; i++)
 		cpu_prefetchw(rte_pktmbuf_mtod(pkts[i], const uint8_t *) -
 			     VXLAN_OUTER_LEN);
