@@ -92,6 +92,9 @@ bool cfg_get_uint(struct cfg_parser *p, const yaml_node_t *n, const char *ctx,
 bool cfg_get_mode(struct cfg_parser *p, const yaml_node_t *n, const char *ctx,
 		  const char *key, uint32_t *out);
 
+/* A user or group of this host, by name or number. */
+bool cfg_get_id(struct cfg_parser *p, const yaml_node_t *n, const char *ctx,
+		const char *key, bool group, int64_t *out);
 /* true or false, nothing else. */
 void cfg_get_bool(struct cfg_parser *p, const yaml_node_t *n, const char *ctx,
 		  const char *key, bool *out);
@@ -104,6 +107,26 @@ bool cfg_get_either(struct cfg_parser *p, const yaml_node_t *n,
 /* Letters, digits, '-', '.' (a host name), or printable without blanks
  * or quotes: metadata text that goes into DHCP options and HTTP. */
 bool cfg_metadata_text_ok(const char *s, bool hostname);
+
+/* Where node n starts, for messages about it after the walk. */
+static inline struct cfg_mark cfg_mark_of(const yaml_node_t *n)
+{
+	return (struct cfg_mark){
+		(uint32_t)n->start_mark.line + 1, (uint32_t)n->start_mark.column + 1,
+	};
+}
+
+/* cfg_ports.c: uplinks: and vms: (their ports), and the parts of a port
+ * membership: defaults: shares (its uplink; owner, group, perms). */
+extern const char *const cfg_keys_uplink[];
+extern const char *const cfg_keys_port[];
+extern const char *const cfg_keys_vm[];
+void cfg_parse_uplinks(struct cfg_parser *p, const yaml_node_t *list);
+void cfg_parse_vms(struct cfg_parser *p, const yaml_node_t *list);
+void cfg_parse_port_uplink(struct cfg_parser *p, const yaml_node_t *n,
+			   const char *ctx, struct cfg_port *port);
+void cfg_parse_port_access(struct cfg_parser *p, const yaml_node_t *map,
+			   const char *ctx, struct cfg_port *port);
 
 /* cfg_net.c: networks: and a port's network, ip, allowed, port_security
  * (networks are parsed before the VMs; the check runs after them). */

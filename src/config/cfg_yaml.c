@@ -7,7 +7,10 @@
  */
 #include "cfg_priv.h"
 
+#include <errno.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,4 +359,41 @@ void cfg_get_bool(struct cfg_parser *p, const yaml_node_t *n,
 
 	if (cfg_get_either(p, n, ctx, key, "true", "false", &f))
 		*out = !f;
+}
+
+bool cfg_get_id(struct cfg_parser *p, const yaml_node_t *n, const char *ctx,
+		const char *key, bool group, int64_t *out)
+{
+	const char *s = cfg_get_scalar(p, n, ctx, key);
+	char buf[4096];
+	char *end;
+	unsigned long v;
+
+	if (s == NULL)
+		return false;
+	if (s[0] >= '0' && s[0] <= '9') {
+		errno = 0;
+		v = strtoul(s, &end, 10);
+		if (*end == '\0' && errno == 0 && v < UINT32_MAX) {
+			*out = (int64_t)v;
+			return true;
+		}
+	} else if (group) {
+		struct group gr, *g = NULL;
+
+		if (getgrnam_r(s, &gr, buf, sizeof(buf), &g) == 0 && g != NULL) {
+			*out = g->gr_gid;
+			return true;
+		}
+	} else {
+		struct passwd pw, *u = NULL;
+
+		if (getpwnam_r(s, &pw, buf, sizeof(buf), &u) == 0 && u != NULL) {
+			*out = u->pw_uid;
+			return true;
+		}
+	}
+	cfg_error(p, n, "%s%s \"%s\" is no %s of this host (want a name or a number)",
+		  ctx, key, s, group ? "group" : "user");
+	return false;
 }
