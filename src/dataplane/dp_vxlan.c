@@ -212,8 +212,8 @@ static uint16_t
 dp_vxlan_finish(struct dp_worker *w, uint16_t p, uint32_t tnl_caps,
 		uint32_t max_inner, struct rte_mbuf *m, struct rte_mbuf ***segs)
 {
-	const struct toe_stats *ts = toe_ctx_stats(w->toe[p]);
-	uint64_t before = 0, after = 0;
+	struct dp_port_stats *st = &w->stats[p];
+	uint64_t dropped;
 	uint32_t caps;
 	bool cut;
 	uint16_t k;
@@ -225,14 +225,13 @@ dp_vxlan_finish(struct dp_worker *w, uint16_t p, uint32_t tnl_caps,
 	}
 	caps = toe_tunnel_caps(m, tnl_caps, max_inner, VXLAN_IP_OVER, &cut);
 	w->ovl.segmented += cut;
-	for (int r = 0; r < TOE_DROP_MAX; r++)
-		before += ts->drops[r];
+	/* (what the TOE drops, dp_toe_drop counts here) */
+	dropped = st->drops[DP_DROP_OFFLOAD_EGRESS];
 	k = toe_egress_prepare(w->toe[p], caps, &m, 1, w->seg_out,
 			       DP_SEG_OUT);
-	for (int r = 0; r < TOE_DROP_MAX; r++)
-		after += ts->drops[r];
-	/* 1 frame in = k out - extra segments + dropped (dp_toe_drop) */
-	w->stats[p].gso_extra += k + (after - before) - 1;
+	dropped = st->drops[DP_DROP_OFFLOAD_EGRESS] - dropped;
+	/* 1 frame in = k out - extra segments + dropped */
+	st->gso_extra += k + dropped - 1;
 	*segs = w->seg_out;
 	return k;
 }
